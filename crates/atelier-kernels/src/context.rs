@@ -1,0 +1,204 @@
+//! The GPU context: adapter and device selection, what the device offers, and the one global
+//! instance every tensor shares.
+//!
+//! `ATELIER_DEVICE=cpu|gpu|auto` chooses between the GPU and the CPU reference (default `auto`:
+//! the GPU when an adapter exists). `ATELIER_ADAPTER=<substring>` picks an adapter by name;
+//! otherwise a hardware adapter is preferred over a software one (lavapipe).
+
+use std::sync::{Mutex, OnceLock};
+
+use crate::pipeline::PipelineCache;
+use crate::pool::BufferPool;
+use crate::recorder::Recorder;
+use crate::stats::Stats;
+
+/// What the user asked for through `ATELIER_DEVICE`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DevicePreference {
+    Cpu,
+    Gpu,
+    Auto,
+}
+
+impl DevicePreference {
+    /// Reads `ATELIER_DEVICE`; an unknown value is an error that names the variable.
+    pub fn from_env() -> Result<Self, crate::Error> {
+        match std::env::var("ATELIER_DEVICE") {
+            Err(_) => Ok(Self::Auto),
+            Ok(v) => match v.to_ascii_lowercase().as_str() {
+                "cpu" => Ok(Self::Cpu),
+                "gpu" => Ok(Self::Gpu),
+                "auto" | "" => Ok(Self::Auto),
+                other => Err(crate::Error::Config(format!(
+                    "ATELIER_DEVICE={other:?} is not one of cpu, gpu, auto"
+                ))),
+            },
+        }
+    }
+}
+
+/// Optional device features atelier asks for when the adapter has them.
+pub const OPTIONAL_FEATURES: [(wgpu::Features, &str); 5] = [
+    (wgpu::Features::TIMESTAMP_QUERY, "timestamp-query"),
+    (
+        wgpu::Features::TIMESTAMP_QUERY_INSIDE_ENCODERS,
+        "timestamp-query-inside-encoders",
+    ),
+    (wgpu::Features::SUBGROUP, "subgroup"),
+    (wgpu::Features::SHADER_F16, "shader-f16"),
+    (
+        wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX,
+        "cooperative-matrix",
+    ),
+];
+
+/// A wgpu device and everything atelier keeps beside it.
+pub struct Gpu {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub info: wgpu::AdapterInfo,
+    pub limits: wgpu::Limits,
+    pub features: wgpu::Features,
+    pub(crate) pool: BufferPool,
+    pub(crate) pipelines: PipelineCache,
+    pub(crate) recorder: Mutex<Recorder>,
+    pub(crate) stats: Stats,
+}
+
+static GPU: OnceLock<Result<Gpu, String>> = OnceLock::new();
+
+/// The shared GPU context, created on first use. `Err` says why there is none (no adapter, or
+/// `ATELIER_DEVICE=cpu`).
+pub fn try_gpu() -> Result<&'static Gpu, String> {
+    GPU.get_or_init(|| {
+        let pref = DevicePreference::from_env().map_err(|e| e.to_string())?;
+        if pref == DevicePreference::Cpu {
+            return Err("ATELIER_DEVICE=cpu".into());
+        }
+        Gpu::new().map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .map_err(|e| e.clone())
+}
+
+/// The shared GPU context. Panics with the reason when there is none; check `gpu_available`
+/// first, or use `try_gpu`.
+pub fn gpu() -> &'static Gpu {
+    match try_gpu() {
+        Ok(g) => g,
+        Err(e) => panic!("atelier: no GPU device: {e}"),
+    }
+}
+
+/// Whether a GPU context exists (and `ATELIER_DEVICE` allows it).
+pub fn gpu_available() -> bool {
+    try_gpu().is_ok()
+}
+
+/// The Debian package that provides a software Vulkan device, for error messages.
+pub const SOFTWARE_VULKAN_HINT: &str =
+    "install a Vulkan driver (on Debian/Ubuntu: `apt-get install mesa-vulkan-drivers` for lavapipe)";
+
+fn adapter_rank(info: &wgpu::AdapterInfo) -> u32 {
+    match info.device_type {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Other => 3,
+        wgpu::DeviceType::Cpu => 4,
+    }
+}
+
+/// Every adapter wgpu can see, best first (hardware before software).
+pub fn list_adapters() -> Vec<wgpu::Adapter> {
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+        backends: wgpu::Backends::from_env().unwrap_or(wgpu::Backends::PRIMARY),
+        ..wgpu::InstanceDescriptor::new_without_display_handle()
+    });
+    let mut adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+    adapters.retain(|a| a.get_info().backend != wgpu::Backend::Noop);
+    adapters.sort_by_key(|a| adapter_rank(&a.get_info()));
+    adapters
+}
+
+impl Gpu {
+    fn new() -> Result<Self, crate::Error> {
+        let adapters = list_adapters();
+        let wanted = std::env::var("ATELIER_ADAPTER").ok();
+        let adapter = match &wanted {
+            Some(name) => adapters
+                .into_iter()
+                .find(|a| {
+                    a.get_info()
+                        .name
+                        .to_lowercase()
+                        .contains(&name.to_lowercase())
+                })
+                .ok_or_else(|| {
+                    crate::Error::Config(format!("ATELIER_ADAPTER={name:?} matches no adapter"))
+                })?,
+            None => adapters.into_iter().next().ok_or_else(|| {
+                crate::Error::NoAdapter(format!("wgpu found no adapter; {SOFTWARE_VULKAN_HINT}"))
+            })?,
+        };
+        let info = adapter.get_info();
+        let mut features = wgpu::Features::empty();
+        for (f, _) in OPTIONAL_FEATURES {
+            if adapter.features().contains(f) {
+                features |= f;
+            }
+        }
+        let limits = adapter.limits();
+        let experimental = if features.contains(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX) {
+            // SAFETY: cooperative matrices are only used by kernels that opt in and are validated.
+            unsafe { wgpu::ExperimentalFeatures::enabled() }
+        } else {
+            wgpu::ExperimentalFeatures::disabled()
+        };
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("atelier"),
+            required_features: features,
+            required_limits: limits.clone(),
+            experimental_features: experimental,
+            memory_hints: wgpu::MemoryHints::Performance,
+            trace: wgpu::Trace::Off,
+        }))
+        .map_err(|e| crate::Error::NoAdapter(format!("request_device on {}: {e}", info.name)))?;
+        device.on_uncaptured_error(std::sync::Arc::new(|e: wgpu::Error| {
+            panic!(
+                "atelier: wgpu error (last kernel: {}): {e}",
+                crate::recorder::last_kernel()
+            )
+        }));
+        let recorder = Recorder::new(&device, &limits);
+        Ok(Gpu {
+            device,
+            queue,
+            info,
+            limits,
+            features,
+            pool: BufferPool::default(),
+            pipelines: PipelineCache::default(),
+            recorder: Mutex::new(recorder),
+            stats: Stats::default(),
+        })
+    }
+
+    /// Names of the optional features this device was created with.
+    pub fn feature_names(&self) -> Vec<&'static str> {
+        OPTIONAL_FEATURES
+            .iter()
+            .filter(|(f, _)| self.features.contains(*f))
+            .map(|(_, n)| *n)
+            .collect()
+    }
+
+    pub fn has_feature(&self, f: wgpu::Features) -> bool {
+        self.features.contains(f)
+    }
+
+    /// Whether this is a software rasteriser (lavapipe, SwiftShader, llvmpipe).
+    pub fn is_software(&self) -> bool {
+        self.info.device_type == wgpu::DeviceType::Cpu
+    }
+}

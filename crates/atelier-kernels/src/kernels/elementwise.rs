@@ -1,0 +1,250 @@
+//! Launchers for `shaders/elementwise.wgsl`.
+
+use bytemuck::{Pod, Zeroable};
+
+use super::{WG, groups_for};
+use crate::context::gpu;
+use crate::pipeline::Kernel;
+use crate::pool::GpuBuffer;
+use crate::shaders::ELEMENTWISE;
+
+pub const FILL: Kernel = Kernel::new(&ELEMENTWISE, "fill");
+pub const UNARY: Kernel = Kernel::new(&ELEMENTWISE, "unary");
+pub const UNARY_BACKWARD: Kernel = Kernel::new(&ELEMENTWISE, "unary_backward");
+pub const BINARY: Kernel = Kernel::new(&ELEMENTWISE, "binary");
+pub const BINARY_BROADCAST: Kernel = Kernel::new(&ELEMENTWISE, "binary_broadcast");
+
+/// Largest rank the broadcasting kernels handle.
+pub const MAX_RANK: usize = 8;
+
+/// Pointwise functions of one input; `alpha` is the slope, exponent or scalar where one is used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnaryOp {
+    Neg = 0,
+    Exp = 1,
+    Log = 2,
+    Sqrt = 3,
+    Abs = 4,
+    Relu = 5,
+    LeakyRelu = 6,
+    Tanh = 7,
+    Sigmoid = 8,
+    Softplus = 9,
+    Pow = 10,
+    AddScalar = 11,
+    MulScalar = 12,
+}
+
+impl UnaryOp {
+    pub const ALL: [UnaryOp; 13] = [
+        UnaryOp::Neg,
+        UnaryOp::Exp,
+        UnaryOp::Log,
+        UnaryOp::Sqrt,
+        UnaryOp::Abs,
+        UnaryOp::Relu,
+        UnaryOp::LeakyRelu,
+        UnaryOp::Tanh,
+        UnaryOp::Sigmoid,
+        UnaryOp::Softplus,
+        UnaryOp::Pow,
+        UnaryOp::AddScalar,
+        UnaryOp::MulScalar,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            UnaryOp::Neg => "neg",
+            UnaryOp::Exp => "exp",
+            UnaryOp::Log => "log",
+            UnaryOp::Sqrt => "sqrt",
+            UnaryOp::Abs => "abs",
+            UnaryOp::Relu => "relu",
+            UnaryOp::LeakyRelu => "leaky_relu",
+            UnaryOp::Tanh => "tanh",
+            UnaryOp::Sigmoid => "sigmoid",
+            UnaryOp::Softplus => "softplus",
+            UnaryOp::Pow => "pow",
+            UnaryOp::AddScalar => "add_scalar",
+            UnaryOp::MulScalar => "mul_scalar",
+        }
+    }
+}
+
+/// Pointwise functions of two inputs. `Eq` and `Gt` give 1.0 or 0.0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    Add = 0,
+    Sub = 1,
+    Mul = 2,
+    Div = 3,
+    Max = 4,
+    Min = 5,
+    Eq = 6,
+    Gt = 7,
+}
+
+impl BinaryOp {
+    pub const ALL: [BinaryOp; 8] = [
+        BinaryOp::Add,
+        BinaryOp::Sub,
+        BinaryOp::Mul,
+        BinaryOp::Div,
+        BinaryOp::Max,
+        BinaryOp::Min,
+        BinaryOp::Eq,
+        BinaryOp::Gt,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            BinaryOp::Add => "add",
+            BinaryOp::Sub => "sub",
+            BinaryOp::Mul => "mul",
+            BinaryOp::Div => "div",
+            BinaryOp::Max => "max",
+            BinaryOp::Min => "min",
+            BinaryOp::Eq => "eq",
+            BinaryOp::Gt => "gt",
+        }
+    }
+}
+
+/// How two operands broadcast to an output: the output's shape and each operand's element
+/// strides along it (0 on an axis the operand broadcasts along).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Broadcast {
+    pub shape: Vec<usize>,
+    pub a_strides: Vec<usize>,
+    pub b_strides: Vec<usize>,
+}
+
+impl Broadcast {
+    /// The broadcast of shapes `a` and `b` by NumPy's rules, or `None` if they do not broadcast.
+    pub fn of(a: &[usize], b: &[usize]) -> Option<Broadcast> {
+        let rank = a.len().max(b.len());
+        let pad = |s: &[usize]| {
+            let mut v = vec![1; rank - s.len()];
+            v.extend_from_slice(s);
+            v
+        };
+        let (pa, pb) = (pad(a), pad(b));
+        let mut shape = vec![0; rank];
+        for d in 0..rank {
+            shape[d] = match (pa[d], pb[d]) {
+                (x, y) if x == y => x,
+                (1, y) => y,
+                (x, 1) => x,
+                _ => return None,
+            };
+        }
+        let strides = |p: &[usize]| {
+            let mut st = vec![0; rank];
+            let mut acc = 1;
+            for d in (0..rank).rev() {
+                st[d] = if p[d] == 1 && shape[d] != 1 { 0 } else { acc };
+                acc *= p[d];
+            }
+            st
+        };
+        Some(Broadcast {
+            a_strides: strides(&pa),
+            b_strides: strides(&pb),
+            shape,
+        })
+    }
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct Params {
+    n: u32,
+    op: u32,
+    alpha: f32,
+    _pad: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct BroadcastParams {
+    n: u32,
+    op: u32,
+    rank: u32,
+    _pad: u32,
+    shape: [u32; MAX_RANK],
+    a_strides: [u32; MAX_RANK],
+    b_strides: [u32; MAX_RANK],
+}
+
+fn n_u32(n: usize) -> u32 {
+    u32::try_from(n).expect("atelier: elementwise kernels take at most 2^32 - 1 elements")
+}
+
+fn launch_pointwise(kernel: &Kernel, params: Params, buffers: &[&GpuBuffer]) {
+    let n = params.n as usize;
+    gpu().launch(kernel, &[("WG", WG as f64)], &params, buffers, groups_for(n));
+}
+
+/// out[i] = value
+pub fn fill(out: &GpuBuffer, value: f32) {
+    let p = Params { n: n_u32(out.len()), op: 0, alpha: value, _pad: 0 };
+    launch_pointwise(&FILL, p, &[out]);
+}
+
+/// out[i] = op(x[i]; alpha)
+pub fn unary(op: UnaryOp, alpha: f32, x: &GpuBuffer, out: &GpuBuffer) {
+    assert_eq!(x.len(), out.len(), "unary {}: input and output lengths", op.name());
+    let p = Params { n: n_u32(x.len()), op: op as u32, alpha, _pad: 0 };
+    launch_pointwise(&UNARY, p, &[x, out]);
+}
+
+/// gx[i] = gy[i] * op'(x[i]; alpha)
+pub fn unary_backward(op: UnaryOp, alpha: f32, x: &GpuBuffer, gy: &GpuBuffer, gx: &GpuBuffer) {
+    assert!(
+        x.len() == gy.len() && gy.len() == gx.len(),
+        "unary_backward {}: lengths {} {} {}",
+        op.name(),
+        x.len(),
+        gy.len(),
+        gx.len()
+    );
+    let p = Params { n: n_u32(x.len()), op: op as u32, alpha, _pad: 0 };
+    launch_pointwise(&UNARY_BACKWARD, p, &[x, gy, gx]);
+}
+
+/// out[i] = a[i] op b[i]
+pub fn binary(op: BinaryOp, a: &GpuBuffer, b: &GpuBuffer, out: &GpuBuffer) {
+    assert!(
+        a.len() == b.len() && b.len() == out.len(),
+        "binary {}: lengths {} {} {}",
+        op.name(),
+        a.len(),
+        b.len(),
+        out.len()
+    );
+    let p = Params { n: n_u32(a.len()), op: op as u32, alpha: 0.0, _pad: 0 };
+    launch_pointwise(&BINARY, p, &[a, b, out]);
+}
+
+/// out = a op b with broadcasting described by `bc`.
+pub fn binary_broadcast(op: BinaryOp, bc: &Broadcast, a: &GpuBuffer, b: &GpuBuffer, out: &GpuBuffer) {
+    let rank = bc.shape.len();
+    assert!(rank <= MAX_RANK, "binary_broadcast: rank {rank} > {MAX_RANK}");
+    let n: usize = bc.shape.iter().product();
+    assert_eq!(out.len(), n, "binary_broadcast {}: output length", op.name());
+    let mut p = BroadcastParams {
+        n: n_u32(n),
+        op: op as u32,
+        rank: rank as u32,
+        _pad: 0,
+        shape: [1; MAX_RANK],
+        a_strides: [0; MAX_RANK],
+        b_strides: [0; MAX_RANK],
+    };
+    for d in 0..rank {
+        p.shape[d] = n_u32(bc.shape[d]);
+        p.a_strides[d] = n_u32(bc.a_strides[d]);
+        p.b_strides[d] = n_u32(bc.b_strides[d]);
+    }
+    gpu().launch(&BINARY_BROADCAST, &[("WG", WG as f64)], &p, &[a, b, out], groups_for(n));
+}

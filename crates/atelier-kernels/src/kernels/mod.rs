@@ -1,0 +1,13 @@
+//! One module per WGSL file; one launcher per entry point. Launchers record work into the
+//! open encoder and never read back. Each has a twin of the same name in [`crate::reference`].
+
+pub mod elementwise;
+
+/// Threads per workgroup for the one-invocation-per-element kernels.
+pub const WG: u32 = 256;
+
+/// Workgroups needed for `n` elements at `WG` per workgroup.
+pub fn groups_for(n: usize) -> u32 {
+    let g = n.div_ceil(WG as usize);
+    u32::try_from(g).expect("atelier: too many workgroups")
+}

@@ -1,0 +1,24 @@
+//! atelier-kernels: the GPU side of atelier.
+//!
+//! - [`context`]: adapter and device selection, features and limits, the shared [`Gpu`].
+//! - [`pool`]: pooled GPU buffers ([`GpuBuffer`]).
+//! - [`pipeline`]: WGSL shaders, entry points ([`Kernel`]) and the pipeline cache.
+//! - [`recorder`]: the open command encoder, launches, uploads and read-backs.
+//! - [`kernels`]: one module per WGSL file, one launcher per entry point.
+//! - [`reference`]: a plain-Rust CPU version of every kernel, the ground truth.
+
+pub mod context;
+pub mod error;
+pub mod kernels;
+pub mod pipeline;
+pub mod pool;
+pub mod recorder;
+pub mod reference;
+pub mod shaders;
+mod stats;
+
+pub use context::{DevicePreference, Gpu, gpu, gpu_available, try_gpu};
+pub use error::Error;
+pub use pipeline::{Kernel, Shader};
+pub use pool::GpuBuffer;
+pub use stats::DeviceStats;

@@ -1,0 +1,134 @@
+//! The buffer pool. A tensor's GPU storage is a `GpuBuffer`; dropping it returns the wgpu
+//! buffer to the pool, keyed by its byte size, and the next request of that size reuses it.
+//! A training loop that repeats the same shapes therefore allocates only in its first step.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+use crate::context::gpu;
+use crate::stats::Stats;
+
+/// Storage buffers carry STORAGE (kernels), COPY_SRC (read-back, clone) and COPY_DST (upload).
+pub(crate) const STORAGE_USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
+    .union(wgpu::BufferUsages::COPY_SRC)
+    .union(wgpu::BufferUsages::COPY_DST);
+pub(crate) const STAGING_USAGE: wgpu::BufferUsages =
+    wgpu::BufferUsages::MAP_READ.union(wgpu::BufferUsages::COPY_DST);
+
+/// Byte sizes are rounded up to 16 so that vec4 kernels may read a whole last vector.
+pub(crate) fn padded_bytes(len: usize) -> u64 {
+    ((len.max(1) * 4) as u64).div_ceil(16) * 16
+}
+
+struct Free {
+    buffer: wgpu::Buffer,
+    /// The recorder epoch in which the buffer was last bound to a kernel (see `recorder`).
+    used_epoch: u64,
+}
+
+#[derive(Default)]
+pub(crate) struct BufferPool {
+    free: Mutex<HashMap<(u64, bool), Vec<Free>>>,
+}
+
+impl BufferPool {
+    /// A buffer of `bytes`, from the free list when one is there.
+    pub(crate) fn take(&self, bytes: u64, staging: bool) -> (wgpu::Buffer, u64) {
+        let g = gpu();
+        if let Some(f) = self
+            .free
+            .lock()
+            .unwrap()
+            .get_mut(&(bytes, staging))
+            .and_then(|v| v.pop())
+        {
+            Stats::bump(&g.stats.buffers_reused, 1);
+            return (f.buffer, f.used_epoch);
+        }
+        let max = g.limits.max_buffer_size;
+        assert!(
+            bytes <= max,
+            "atelier: a buffer of {bytes} bytes exceeds this device's max_buffer_size ({max})"
+        );
+        let scope = g.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let buffer = g.device.create_buffer(&wgpu::BufferDescriptor {
+            label: None,
+            size: bytes,
+            usage: if staging { STAGING_USAGE } else { STORAGE_USAGE },
+            mapped_at_creation: false,
+        });
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            panic!("atelier: out of GPU memory allocating {bytes} bytes: {e}");
+        }
+        Stats::bump(&g.stats.buffers_allocated, 1);
+        Stats::bump(&g.stats.bytes_allocated, bytes);
+        (buffer, 0)
+    }
+
+    pub(crate) fn give_back(&self, buffer: wgpu::Buffer, staging: bool, used_epoch: u64) {
+        let bytes = buffer.size();
+        self.free
+            .lock()
+            .unwrap()
+            .entry((bytes, staging))
+            .or_default()
+            .push(Free { buffer, used_epoch });
+    }
+
+    /// Drops every free buffer (for memory pressure, or between unrelated workloads).
+    pub fn clear(&self) {
+        self.free.lock().unwrap().clear();
+    }
+}
+
+/// f32 storage on the GPU. Dropping it returns the buffer to the pool.
+pub struct GpuBuffer {
+    buffer: Option<wgpu::Buffer>,
+    len: usize,
+    pub(crate) used_epoch: AtomicU64,
+}
+
+impl GpuBuffer {
+    /// An uninitialised buffer of `len` f32s from the pool. Kernels write every element of
+    /// their outputs; `xtask validate` poisons outputs first to prove it.
+    pub fn uninit(len: usize) -> GpuBuffer {
+        let (buffer, used_epoch) = gpu().pool.take(padded_bytes(len), false);
+        GpuBuffer {
+            buffer: Some(buffer),
+            len,
+            used_epoch: AtomicU64::new(used_epoch),
+        }
+    }
+
+    /// Number of f32 elements.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn raw(&self) -> &wgpu::Buffer {
+        self.buffer.as_ref().expect("buffer present until drop")
+    }
+
+    pub(crate) fn mark_used(&self, epoch: u64) {
+        self.used_epoch.store(epoch, Relaxed);
+    }
+}
+
+impl Drop for GpuBuffer {
+    fn drop(&mut self) {
+        if let Some(b) = self.buffer.take() {
+            gpu().pool.give_back(b, false, self.used_epoch.load(Relaxed));
+        }
+    }
+}
+
+impl std::fmt::Debug for GpuBuffer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "GpuBuffer({} f32)", self.len)
+    }
+}

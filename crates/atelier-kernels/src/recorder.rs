@@ -1,0 +1,302 @@
+//! The recorder: one open command encoder that every launch records into.
+//!
+//! A launch appends its uniform parameters to a host-side arena, creates a bind group (arena
+//! slice at binding 0, storage buffers at 1..), and records one compute pass with one dispatch.
+//! Nothing is submitted until the host reads a value, the arena is full, or
+//! `MAX_PENDING` commands are waiting. At a flush the arena is written to its GPU buffer with
+//! `queue.write_buffer`, which wgpu orders before the submitted commands.
+//!
+//! Uploads use `queue.write_buffer` too, which runs *before* the pending commands. Writing into a
+//! pooled buffer that a pending command still uses would therefore reorder work; every buffer
+//! remembers the epoch (submit number) in which it was last bound, and an upload into a buffer
+//! bound in the open epoch flushes first.
+
+use std::sync::Mutex;
+use std::sync::atomic::Ordering::Relaxed;
+
+use bytemuck::Pod;
+
+use crate::context::Gpu;
+use crate::pipeline::Kernel;
+use crate::pool::{GpuBuffer, padded_bytes};
+use crate::stats::Stats;
+
+/// Commands recorded before the recorder submits on its own.
+const MAX_PENDING: u32 = 2048;
+/// Uniform slots in the arena (each `min_uniform_buffer_offset_alignment` bytes, or more).
+const ARENA_BYTES: u64 = 1 << 20;
+
+static LAST_KERNEL: Mutex<String> = Mutex::new(String::new());
+
+/// The kernel most recently launched, for error messages.
+pub(crate) fn last_kernel() -> String {
+    LAST_KERNEL
+        .lock()
+        .map(|s| s.clone())
+        .unwrap_or_else(|_| "?".into())
+}
+
+pub(crate) struct Recorder {
+    encoder: Option<wgpu::CommandEncoder>,
+    pending: u32,
+    arena: Vec<u8>,
+    arena_buffer: wgpu::Buffer,
+    align: usize,
+    /// Incremented at each submit.
+    epoch: u64,
+}
+
+impl Recorder {
+    pub(crate) fn new(device: &wgpu::Device, limits: &wgpu::Limits) -> Recorder {
+        let arena_buffer = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("uniform arena"),
+            size: ARENA_BYTES,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        Recorder {
+            encoder: None,
+            pending: 0,
+            arena: Vec::with_capacity(ARENA_BYTES as usize),
+            arena_buffer,
+            align: limits.min_uniform_buffer_offset_alignment.max(16) as usize,
+            epoch: 1,
+        }
+    }
+
+    fn encoder(&mut self, device: &wgpu::Device) -> &mut wgpu::CommandEncoder {
+        self.encoder.get_or_insert_with(|| {
+            device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None })
+        })
+    }
+
+    fn flush(&mut self, gpu: &Gpu) {
+        let Some(encoder) = self.encoder.take() else {
+            return;
+        };
+        if !self.arena.is_empty() {
+            gpu.queue.write_buffer(&self.arena_buffer, 0, &self.arena);
+        }
+        gpu.queue.submit([encoder.finish()]);
+        Stats::bump(&gpu.stats.submits, 1);
+        self.arena.clear();
+        self.pending = 0;
+        self.epoch += 1;
+    }
+}
+
+/// The workgroup grid for `n` workgroups: x first, then folded into y and z past the device's
+/// per-dimension limit. Kernels rebuild the linear index as `x + y * nx + z * nx * ny`.
+pub fn fold_grid(n: u32, max_per_dim: u32) -> [u32; 3] {
+    if n <= max_per_dim {
+        return [n, 1, 1];
+    }
+    let x = max_per_dim;
+    let rest = n.div_ceil(x);
+    if rest <= max_per_dim {
+        return [x, rest, 1];
+    }
+    let z = rest.div_ceil(max_per_dim);
+    assert!(z <= max_per_dim, "atelier: grid of {n} workgroups is too large");
+    [x, max_per_dim, z]
+}
+
+impl Gpu {
+    /// Records one dispatch of `kernel` over `workgroups` workgroups (folded into y/z when
+    /// needed). `params` is bound at binding 0 as a uniform; `buffers` at bindings 1, 2, ...
+    pub fn launch<P: Pod>(
+        &self,
+        kernel: &Kernel,
+        constants: &[(&str, f64)],
+        params: &P,
+        buffers: &[&GpuBuffer],
+        workgroups: u32,
+    ) {
+        let grid = fold_grid(workgroups, self.limits.max_compute_workgroups_per_dimension);
+        self.launch_grid(kernel, constants, params, buffers, grid);
+    }
+
+    /// Records one dispatch with an explicit 3-D grid.
+    pub fn launch_grid<P: Pod>(
+        &self,
+        kernel: &Kernel,
+        constants: &[(&str, f64)],
+        params: &P,
+        buffers: &[&GpuBuffer],
+        grid: [u32; 3],
+    ) {
+        if grid.contains(&0) {
+            return;
+        }
+        let max = self.limits.max_compute_workgroups_per_dimension;
+        assert!(
+            grid.iter().all(|&g| g <= max),
+            "atelier: kernel {} dispatched with grid {grid:?}, above the device limit {max}",
+            kernel.name()
+        );
+        let pipeline = self.pipelines.get(self, kernel, constants);
+        if let Ok(mut k) = LAST_KERNEL.lock() {
+            k.clear();
+            k.push_str(kernel.shader.name);
+            k.push_str("::");
+            k.push_str(kernel.entry);
+        }
+        let bytes = bytemuck::bytes_of(params);
+        let mut rec = self.recorder.lock().unwrap();
+        let slot = bytes.len().div_ceil(rec.align) * rec.align;
+        if rec.pending >= MAX_PENDING || rec.arena.len() + slot > ARENA_BYTES as usize {
+            rec.flush(self);
+        }
+        let offset = rec.arena.len();
+        rec.arena.extend_from_slice(bytes);
+        rec.arena.resize(offset + slot, 0);
+        let epoch = rec.epoch;
+        let mut entries = vec![wgpu::BindGroupEntry {
+            binding: 0,
+            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                buffer: &rec.arena_buffer,
+                offset: offset as u64,
+                size: std::num::NonZeroU64::new(bytes.len() as u64),
+            }),
+        }];
+        for (i, b) in buffers.iter().enumerate() {
+            b.mark_used(epoch);
+            entries.push(wgpu::BindGroupEntry {
+                binding: i as u32 + 1,
+                resource: b.raw().as_entire_binding(),
+            });
+        }
+        let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &entries,
+        });
+        let encoder = rec.encoder(&self.device);
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: None,
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(&pipeline);
+            pass.set_bind_group(0, &bind_group, &[]);
+            pass.dispatch_workgroups(grid[0], grid[1], grid[2]);
+        }
+        rec.pending += 1;
+        Stats::bump(&self.stats.dispatches, 1);
+    }
+
+    /// Records a buffer-to-buffer copy of `len` f32s.
+    pub fn copy(&self, src: &GpuBuffer, src_offset: usize, dst: &GpuBuffer, dst_offset: usize, len: usize) {
+        assert!(src_offset + len <= src.len() && dst_offset + len <= dst.len(), "atelier: copy out of range");
+        if len == 0 {
+            return;
+        }
+        let mut rec = self.recorder.lock().unwrap();
+        if rec.pending >= MAX_PENDING {
+            rec.flush(self);
+        }
+        let epoch = rec.epoch;
+        src.mark_used(epoch);
+        dst.mark_used(epoch);
+        // copy sizes must be multiples of 4 bytes, which f32 always are
+        rec.encoder(&self.device).copy_buffer_to_buffer(
+            src.raw(),
+            (src_offset * 4) as u64,
+            dst.raw(),
+            (dst_offset * 4) as u64,
+            (len * 4) as u64,
+        );
+        rec.pending += 1;
+        Stats::bump(&self.stats.copies, 1);
+    }
+
+    /// Writes host data into `dst` (at element `offset`), ordered after every command recorded
+    /// so far.
+    pub fn write(&self, dst: &GpuBuffer, offset: usize, data: &[f32]) {
+        assert!(offset + data.len() <= dst.len(), "atelier: write out of range");
+        let mut rec = self.recorder.lock().unwrap();
+        if dst.used_epoch.load(Relaxed) == rec.epoch && rec.pending > 0 {
+            rec.flush(self);
+        }
+        let bytes: &[u8] = bytemuck::cast_slice(data);
+        // write_buffer needs a multiple of 4 bytes: f32 data always is
+        if !bytes.is_empty() {
+            self.queue.write_buffer(dst.raw(), (offset * 4) as u64, bytes);
+        }
+        Stats::bump(&self.stats.uploads, 1);
+    }
+
+    /// A new buffer holding `data`.
+    pub fn upload(&self, data: &[f32]) -> GpuBuffer {
+        let b = GpuBuffer::uninit(data.len());
+        self.write(&b, 0, data);
+        b
+    }
+
+    /// Submits everything recorded so far.
+    pub fn flush(&self) {
+        self.recorder.lock().unwrap().flush(self);
+    }
+
+    /// Waits until the GPU has finished all submitted work.
+    pub fn synchronize(&self) {
+        self.flush();
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .expect("atelier: device lost while waiting");
+    }
+
+    /// Reads `len` f32s starting at `offset` back to the host: submits pending work and waits.
+    pub fn read(&self, src: &GpuBuffer, offset: usize, len: usize) -> Vec<f32> {
+        assert!(offset + len <= src.len(), "atelier: read out of range");
+        if len == 0 {
+            return Vec::new();
+        }
+        let bytes = padded_bytes(len);
+        let (staging, _) = self.pool.take(bytes, true);
+        {
+            let mut rec = self.recorder.lock().unwrap();
+            let epoch = rec.epoch;
+            src.mark_used(epoch);
+            rec.encoder(&self.device).copy_buffer_to_buffer(
+                src.raw(),
+                (offset * 4) as u64,
+                &staging,
+                0,
+                (len * 4) as u64,
+            );
+            rec.flush(self);
+        }
+        let slice = staging.slice(0..(len * 4) as u64);
+        let (tx, rx) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .expect("atelier: device lost while reading back");
+        rx.recv()
+            .expect("map callback ran")
+            .unwrap_or_else(|e| panic!("atelier: read-back failed: {e}"));
+        let out = {
+            let view = slice
+                .get_mapped_range()
+                .unwrap_or_else(|e| panic!("atelier: read-back mapping failed: {e}"));
+            bytemuck::pod_collect_to_vec::<u8, f32>(&view)
+        };
+        staging.unmap();
+        self.pool.give_back(staging, true, 0);
+        Stats::bump(&self.stats.readbacks, 1);
+        out
+    }
+
+    /// Counters since the context was created.
+    pub fn stats(&self) -> crate::DeviceStats {
+        self.stats.snapshot()
+    }
+
+    /// Drops the pool's free buffers.
+    pub fn release_free_buffers(&self) {
+        self.pool.clear();
+    }
+}

@@ -1,0 +1,14 @@
+//! Every WGSL file in `shaders/`, embedded at compile time.
+
+use crate::pipeline::Shader;
+
+macro_rules! shader {
+    ($ident:ident, $file:literal) => {
+        pub static $ident: Shader = Shader {
+            name: $file,
+            source: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shaders/", $file)),
+        };
+    };
+}
+
+shader!(ELEMENTWISE, "elementwise.wgsl");
