@@ -202,3 +202,18 @@ impl Gpu {
         self.info.device_type == wgpu::DeviceType::Cpu
     }
 }
+
+/// For tests: whether GPU tests should run. With no adapter they are skipped with a note on
+/// stderr, unless `ATELIER_REQUIRE_GPU=1` (CI sets it), where a missing GPU is a failure.
+pub fn gpu_for_tests() -> bool {
+    match try_gpu() {
+        Ok(_) => true,
+        Err(e) => {
+            if std::env::var("ATELIER_REQUIRE_GPU").is_ok_and(|v| v == "1") {
+                panic!("ATELIER_REQUIRE_GPU=1 but no GPU device: {e}");
+            }
+            eprintln!("skipping GPU test: no GPU device ({e}); {SOFTWARE_VULKAN_HINT}");
+            false
+        }
+    }
+}

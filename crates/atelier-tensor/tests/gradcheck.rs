@@ -1,0 +1,124 @@
+//! Every differentiable op's backward against central finite differences in f64.
+
+use atelier_tensor::{Device, Tensor, gradcheck};
+
+const TOL: f64 = 1e-6;
+
+fn rand(shape: &[usize], seed: u64) -> Tensor {
+    Tensor::rand_uniform(shape, -1.0, 1.0, seed, Device::Cpu)
+}
+
+fn positive(shape: &[usize], seed: u64) -> Tensor {
+    Tensor::rand_uniform(shape, 0.5, 2.0, seed, Device::Cpu)
+}
+
+/// Values away from 0 so kinks (relu, abs, leaky_relu) are not straddled by ±ε.
+fn away_from_zero(shape: &[usize], seed: u64) -> Tensor {
+    let v = rand(shape, seed).to_vec().iter().map(|x| if x.abs() < 0.1 { x.signum() * 0.3 + x } else { *x }).collect();
+    Tensor::from_vec(v, shape, Device::Cpu)
+}
+
+fn assert_grad(name: &str, f: impl Fn(&[Tensor]) -> Tensor, inputs: &[Tensor]) {
+    let r = gradcheck::check(f, inputs);
+    assert!(r.max_relative_error < TOL, "{name}: gradient rel err {:.3e}", r.max_relative_error);
+}
+
+#[test]
+fn unary_ops() {
+    let x = away_from_zero(&[3, 5], 1);
+    assert_grad("neg", |t| t[0].neg(), std::slice::from_ref(&x));
+    assert_grad("exp", |t| t[0].exp(), std::slice::from_ref(&x));
+    assert_grad("abs", |t| t[0].abs(), std::slice::from_ref(&x));
+    assert_grad("relu", |t| t[0].relu(), std::slice::from_ref(&x));
+    assert_grad("leaky_relu", |t| t[0].leaky_relu(0.2), std::slice::from_ref(&x));
+    assert_grad("tanh", |t| t[0].tanh(), std::slice::from_ref(&x));
+    assert_grad("sigmoid", |t| t[0].sigmoid(), std::slice::from_ref(&x));
+    assert_grad("softplus", |t| t[0].softplus(), std::slice::from_ref(&x));
+    assert_grad("square", |t| t[0].square(), std::slice::from_ref(&x));
+    assert_grad("add_scalar", |t| t[0].add_scalar(3.0), std::slice::from_ref(&x));
+    assert_grad("mul_scalar", |t| t[0].mul_scalar(-2.5), std::slice::from_ref(&x));
+    let p = positive(&[4, 3], 2);
+    assert_grad("log", |t| t[0].log(), std::slice::from_ref(&p));
+    assert_grad("sqrt", |t| t[0].sqrt(), std::slice::from_ref(&p));
+    assert_grad("powf", |t| t[0].powf(1.7), std::slice::from_ref(&p));
+}
+
+#[test]
+fn binary_ops_with_broadcasting() {
+    let a = rand(&[2, 3, 4], 3);
+    let b = positive(&[3, 1], 4);
+    let c = rand(&[2, 3, 4], 5);
+    for (name, f) in [
+        ("add", Tensor::add as fn(&Tensor, &Tensor) -> Tensor),
+        ("sub", Tensor::sub),
+        ("mul", Tensor::mul),
+        ("div", Tensor::div),
+    ] {
+        assert_grad(name, |t| f(&t[0], &t[1]), &[a.clone(), b.clone()]);
+        assert_grad(name, |t| f(&t[1], &t[0]), &[a.clone(), b.clone()]);
+        assert_grad(name, |t| f(&t[0], &t[1]), &[a.clone(), c.clone()]);
+    }
+    let d = away_from_zero(&[2, 3, 4], 6);
+    assert_grad("maximum", |t| t[0].maximum(&t[1]), &[a.clone(), d.clone()]);
+    assert_grad("minimum", |t| t[0].minimum(&t[1]), &[a.clone(), d]);
+}
+
+#[test]
+fn tensor_used_twice_accumulates() {
+    let x = rand(&[5], 7);
+    assert_grad("x*x+x", |t| t[0].mul(&t[0]).add(&t[0]), &[x]);
+}
+
+#[test]
+fn reductions() {
+    let x = rand(&[3, 4, 5], 8);
+    assert_grad("sum(1)", |t| t[0].sum(&[1], false), std::slice::from_ref(&x));
+    assert_grad("sum(0,2) keepdim", |t| t[0].sum(&[0, 2], true), std::slice::from_ref(&x));
+    assert_grad("mean(2)", |t| t[0].mean(&[2], false), std::slice::from_ref(&x));
+    assert_grad("mean_all", |t| t[0].mean_all(), std::slice::from_ref(&x));
+    assert_grad("max(1)", |t| t[0].max(&[1], false), std::slice::from_ref(&x));
+    assert_grad("max(0,1,2)", |t| t[0].max(&[0, 1, 2], true), std::slice::from_ref(&x));
+}
+
+#[test]
+fn layout_ops() {
+    let x = rand(&[2, 3, 4], 9);
+    assert_grad("reshape", |t| t[0].reshape(&[4, 6]).mul(&t[0].reshape(&[4, 6])), std::slice::from_ref(&x));
+    assert_grad("permute", |t| t[0].permute(&[2, 0, 1]), std::slice::from_ref(&x));
+    assert_grad("transpose", |t| t[0].transpose(0, 2), std::slice::from_ref(&x));
+    assert_grad("slice", |t| t[0].slice(1, 1, 3), std::slice::from_ref(&x));
+    assert_grad("slice(-1)", |t| t[0].slice(-1, 0, 1), std::slice::from_ref(&x));
+    let y = rand(&[2, 5, 4], 10);
+    assert_grad("concat", |t| Tensor::concat(&[t[0].clone(), t[1].clone()], 1), &[x.clone(), y]);
+    let b = rand(&[3, 1], 11);
+    assert_grad("expand", |t| t[0].expand(&[2, 3, 4]), &[b]);
+}
+
+#[test]
+fn matmul() {
+    let a = rand(&[3, 4], 12);
+    let b = rand(&[4, 5], 13);
+    assert_grad("matmul 2d", |t| t[0].matmul(&t[1]), &[a.clone(), b]);
+    let ba = rand(&[2, 3, 4], 14);
+    let bb = rand(&[2, 4, 5], 15);
+    assert_grad("matmul 3d", |t| t[0].matmul(&t[1]), &[ba.clone(), bb.clone()]);
+    let b1 = rand(&[1, 4, 5], 16);
+    assert_grad("matmul batch broadcast", |t| t[0].matmul(&t[1]), &[ba.clone(), b1]);
+    let w = rand(&[4, 2], 17);
+    assert_grad("matmul 3d by 2d", |t| t[0].matmul(&t[1]), &[ba, w]);
+    // Gram matrix F Fᵀ, the style-loss building block: F used twice
+    let f = rand(&[3, 7], 18);
+    assert_grad("gram", |t| t[0].matmul(&t[0].transpose(0, 1)), &[f]);
+}
+
+#[test]
+fn losses() {
+    let x = rand(&[4, 3], 19).mul_scalar(3.0);
+    let t = Tensor::rand_uniform(&[4, 3], 0.0, 1.0, 20, Device::Cpu).to_f64();
+    assert_grad("bce_with_logits", |v| v[0].bce_with_logits(&t), std::slice::from_ref(&x));
+    let y = rand(&[4, 3], 21);
+    assert_grad("mse", |v| v[0].mse(&v[1]), &[x.clone(), y.clone()]);
+    let x2 = away_from_zero(&[4, 3], 22);
+    let zero = Tensor::zeros(&[4, 3], Device::Cpu);
+    assert_grad("l1", |v| v[0].l1(&v[1]), &[x2, zero]);
+}
