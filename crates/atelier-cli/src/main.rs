@@ -1,1 +1,38 @@
-fn main(){}
+//! `atelier`: the command-line tool. One module per subcommand; each has an `Args` struct
+//! (clap) and a `run(args)` that returns an error a user can act on.
+
+mod info;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "atelier",
+    version,
+    about = "GANs for art and neural style transfer on a from-scratch GPU engine"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show the GPU adapter atelier picks, its features and limits, and every adapter wgpu sees.
+    Info(info::Args),
+}
+
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
+        Command::Info(args) => info::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("atelier: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

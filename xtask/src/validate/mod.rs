@@ -5,6 +5,7 @@
 //! fails the check.
 
 mod elementwise;
+mod optim;
 
 use std::collections::BTreeMap;
 
@@ -108,6 +109,7 @@ pub fn run(filter: Option<String>, seed: u64) -> anyhow::Result<()> {
     );
     let mut v = Validator { filter, rng: StdRng::seed_from_u64(seed), rows: BTreeMap::new() };
     elementwise::run(&mut v);
+    optim::run(&mut v);
 
     if v.rows.is_empty() {
         anyhow::bail!("no kernel matches the filter");

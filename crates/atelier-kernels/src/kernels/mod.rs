@@ -2,6 +2,7 @@
 //! open encoder and never read back. Each has a twin of the same name in [`crate::reference`].
 
 pub mod elementwise;
+pub mod optim;
 
 /// Threads per workgroup for the one-invocation-per-element kernels.
 pub const WG: u32 = 256;

@@ -5,6 +5,7 @@
 //! compare with the GPU) and in f64 (for finite-difference gradient checks).
 
 pub mod elementwise;
+pub mod optim;
 
 /// The float types the reference runs in.
 pub trait Real:

@@ -1,0 +1,261 @@
+//! `atelier info`: which device atelier computes on and what it offers.
+//!
+//! Prints the adapter the GPU context chose (name, backend, device type, driver), the optional
+//! features it got, the limits kernels care about (beside WebGPU's defaults), and every adapter
+//! wgpu can see, the chosen one marked. When no GPU is in use it says why and that the CPU
+//! reference runs instead; that is not an error. A bad `ATELIER_DEVICE` value, an
+//! `ATELIER_ADAPTER` that matches nothing, or `ATELIER_DEVICE=gpu` without a GPU is.
+
+use anyhow::bail;
+use atelier_kernels::context::{self, DevicePreference, OPTIONAL_FEATURES, SOFTWARE_VULKAN_HINT};
+use atelier_kernels::{Gpu, try_gpu};
+
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<()> {
+    let preference = DevicePreference::from_env()?;
+    let wanted_adapter = std::env::var("ATELIER_ADAPTER").ok();
+    println!(
+        "selection    ATELIER_DEVICE={}, ATELIER_ADAPTER={}",
+        std::env::var("ATELIER_DEVICE").unwrap_or_else(|_| "(unset: auto)".into()),
+        wanted_adapter
+            .as_deref()
+            .unwrap_or("(unset: hardware before software)")
+    );
+    if preference == DevicePreference::Cpu {
+        let adapters = context::list_adapters();
+        print_no_gpu("ATELIER_DEVICE=cpu asks for the CPU", adapters.is_empty());
+        println!("to use a GPU unset ATELIER_DEVICE, or set it to auto or gpu");
+        print_adapters(&adapters, None);
+        return Ok(());
+    }
+    match try_gpu() {
+        Ok(gpu) => {
+            print_device(gpu);
+            print_adapters(&context::list_adapters(), Some(&gpu.info));
+            Ok(())
+        }
+        Err(reason) if wanted_adapter.is_some() => {
+            bail!(
+                "{reason} (adapters wgpu sees: {})",
+                adapter_names(&context::list_adapters())
+            )
+        }
+        Err(reason) if preference == DevicePreference::Gpu => {
+            bail!("ATELIER_DEVICE=gpu, but there is no GPU device: {reason}")
+        }
+        Err(reason) => {
+            let adapters = context::list_adapters();
+            // the context's message already ends with the hint; print it once, on its own line
+            let reason = reason.replace(&format!("; {SOFTWARE_VULKAN_HINT}"), "");
+            print_no_gpu(&reason, true);
+            print_adapters(&adapters, None);
+            Ok(())
+        }
+    }
+}
+
+fn print_no_gpu(why: &str, hint: bool) {
+    println!();
+    println!("No GPU device in use.");
+    println!("why          {why}");
+    println!(
+        "instead      the CPU reference (atelier_kernels::reference) runs every op: correct, but slow"
+    );
+    if hint {
+        println!("to fix       {SOFTWARE_VULKAN_HINT}");
+    }
+}
+
+fn print_device(gpu: &Gpu) {
+    let info = &gpu.info;
+    println!();
+    println!("adapter      {}", info.name);
+    println!("backend      {:?}", info.backend);
+    println!("device type  {}", device_type(info.device_type));
+    if gpu.is_software() {
+        println!(
+            "             a software rasteriser: correct and fine for tests, slow for training"
+        );
+    }
+    println!("driver       {}", or_unknown(&info.driver));
+    println!("driver info  {}", or_unknown(&info.driver_info));
+    println!(
+        "vendor id    {:#06x}, device id {:#06x}",
+        info.vendor, info.device
+    );
+    if info.subgroup_max_size > 0 {
+        println!(
+            "subgroups    {} to {} invocations",
+            info.subgroup_min_size, info.subgroup_max_size
+        );
+    }
+
+    let got = gpu.feature_names();
+    let missing: Vec<&str> = OPTIONAL_FEATURES
+        .iter()
+        .map(|(_, name)| *name)
+        .filter(|name| !got.contains(name))
+        .collect();
+    println!();
+    println!("features     {}", list_or_none(&got));
+    println!("not offered  {}", list_or_none(&missing));
+
+    let l = &gpu.limits;
+    let d = wgpu::Limits::defaults();
+    println!();
+    println!(
+        "{:<34} {:>22} {:>22}",
+        "limit", "this device", "WebGPU default"
+    );
+    let rows: [(&str, u64, u64, bool); 7] = [
+        (
+            "max buffer size",
+            l.max_buffer_size,
+            d.max_buffer_size,
+            true,
+        ),
+        (
+            "max storage binding size",
+            l.max_storage_buffer_binding_size,
+            d.max_storage_buffer_binding_size,
+            true,
+        ),
+        (
+            "max workgroup storage",
+            l.max_compute_workgroup_storage_size.into(),
+            d.max_compute_workgroup_storage_size.into(),
+            true,
+        ),
+        (
+            "max invocations per workgroup",
+            l.max_compute_invocations_per_workgroup.into(),
+            d.max_compute_invocations_per_workgroup.into(),
+            false,
+        ),
+        (
+            "max workgroups per dimension",
+            l.max_compute_workgroups_per_dimension.into(),
+            d.max_compute_workgroups_per_dimension.into(),
+            false,
+        ),
+        (
+            "storage buffers per stage",
+            l.max_storage_buffers_per_shader_stage.into(),
+            d.max_storage_buffers_per_shader_stage.into(),
+            false,
+        ),
+        (
+            "min uniform offset alignment",
+            l.min_uniform_buffer_offset_alignment.into(),
+            d.min_uniform_buffer_offset_alignment.into(),
+            true,
+        ),
+    ];
+    for (name, this, default, is_bytes) in rows {
+        let show = |v: u64| if is_bytes { bytes(v) } else { v.to_string() };
+        println!("{name:<34} {:>22} {:>22}", show(this), show(default));
+    }
+}
+
+fn print_adapters(adapters: &[wgpu::Adapter], chosen: Option<&wgpu::AdapterInfo>) {
+    println!();
+    if adapters.is_empty() {
+        println!("adapters     wgpu sees none");
+        return;
+    }
+    println!(
+        "adapters wgpu sees, best first{}:",
+        if chosen.is_some() {
+            " (* = in use)"
+        } else {
+            ""
+        }
+    );
+    for adapter in adapters {
+        let info = adapter.get_info();
+        let mark = if chosen.is_some_and(|c| same_adapter(c, &info)) {
+            '*'
+        } else {
+            ' '
+        };
+        println!(
+            "  {mark} {}  [{:?}, {}, {} {}]",
+            info.name,
+            info.backend,
+            device_type(info.device_type),
+            or_unknown(&info.driver),
+            info.driver_info
+        );
+    }
+}
+
+/// Two enumerations return fresh adapter objects; identify them by what the driver reports.
+fn same_adapter(a: &wgpu::AdapterInfo, b: &wgpu::AdapterInfo) -> bool {
+    a.name == b.name && a.backend == b.backend && a.vendor == b.vendor && a.device == b.device
+}
+
+fn adapter_names(adapters: &[wgpu::Adapter]) -> String {
+    if adapters.is_empty() {
+        return "none".into();
+    }
+    let names: Vec<String> = adapters
+        .iter()
+        .map(|a| format!("{:?}", a.get_info().name))
+        .collect();
+    names.join(", ")
+}
+
+fn device_type(t: wgpu::DeviceType) -> &'static str {
+    match t {
+        wgpu::DeviceType::DiscreteGpu => "discrete GPU",
+        wgpu::DeviceType::IntegratedGpu => "integrated GPU",
+        wgpu::DeviceType::VirtualGpu => "virtual GPU",
+        wgpu::DeviceType::Cpu => "CPU (software)",
+        wgpu::DeviceType::Other => "other",
+    }
+}
+
+fn or_unknown(s: &str) -> &str {
+    if s.is_empty() { "(not reported)" } else { s }
+}
+
+fn list_or_none(names: &[&str]) -> String {
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// `134217728` -> `128 MiB`; `2147483647` -> `2.00 GiB`; below 1 KiB, plain bytes.
+fn bytes(v: u64) -> String {
+    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    if v < 1024 {
+        return format!("{v} B");
+    }
+    let exponent = ((63 - v.leading_zeros()) / 10).min(6);
+    let scale = 1u64 << (10 * exponent);
+    let x = v as f64 / scale as f64;
+    let unit = UNITS[exponent as usize - 1];
+    if v.is_multiple_of(scale) {
+        format!("{x} {unit}")
+    } else {
+        format!("{x:.2} {unit}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bytes;
+
+    #[test]
+    fn bytes_are_readable() {
+        assert_eq!(bytes(32), "32 B");
+        assert_eq!(bytes(16 * 1024), "16 KiB");
+        assert_eq!(bytes(128 << 20), "128 MiB");
+        assert_eq!(bytes((1 << 31) - 1), "2.00 GiB");
+        assert_eq!(bytes(u64::MAX), "16.00 EiB");
+    }
+}
