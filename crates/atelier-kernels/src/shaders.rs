@@ -12,4 +12,7 @@ macro_rules! shader {
 }
 
 shader!(ELEMENTWISE, "elementwise.wgsl");
+shader!(LAYOUT, "layout.wgsl");
+shader!(MATMUL, "matmul.wgsl");
+shader!(REDUCE, "reduce.wgsl");
 shader!(OPTIM, "optim.wgsl");

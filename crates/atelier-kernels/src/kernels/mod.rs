@@ -2,6 +2,9 @@
 //! open encoder and never read back. Each has a twin of the same name in [`crate::reference`].
 
 pub mod elementwise;
+pub mod layout;
+pub mod matmul;
+pub mod reduce;
 pub mod optim;
 
 /// Threads per workgroup for the one-invocation-per-element kernels.

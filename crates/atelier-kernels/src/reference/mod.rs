@@ -5,6 +5,9 @@
 //! compare with the GPU) and in f64 (for finite-difference gradient checks).
 
 pub mod elementwise;
+pub mod layout;
+pub mod matmul;
+pub mod reduce;
 pub mod optim;
 
 /// The float types the reference runs in.

@@ -1,0 +1,131 @@
+//! Launchers for `shaders/matmul.wgsl`.
+
+use bytemuck::{Pod, Zeroable};
+
+use crate::context::gpu;
+use crate::pipeline::Kernel;
+use crate::pool::GpuBuffer;
+use crate::shaders::MATMUL;
+
+pub const MATMUL_NAIVE: Kernel = Kernel::new(&MATMUL, "matmul_naive");
+pub const MATMUL_TILED: Kernel = Kernel::new(&MATMUL, "matmul_tiled");
+
+/// K-slice staged per iteration by the tiled kernel.
+pub const TILED_TK: u32 = 16;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatmulVariant {
+    /// One invocation per output element.
+    Naive,
+    /// 64×64 workgroup tiles through workgroup memory, 4×4 register blocks.
+    Tiled,
+}
+
+impl MatmulVariant {
+    pub const ALL: [MatmulVariant; 2] = [MatmulVariant::Naive, MatmulVariant::Tiled];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            MatmulVariant::Naive => "naive",
+            MatmulVariant::Tiled => "tiled",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<MatmulVariant> {
+        Self::ALL.into_iter().find(|v| v.name() == name)
+    }
+
+    /// The tiled kernel wastes most of a 64×64 tile when both M and N are tiny (a loss's
+    /// 1-column product, say); there the naive kernel's 16×16 grid fits better.
+    pub fn auto(m: usize, n: usize, _k: usize) -> MatmulVariant {
+        if m * n < 64 * 16 { MatmulVariant::Naive } else { MatmulVariant::Tiled }
+    }
+}
+
+/// Sizes and element strides of a batched product (see the WGSL header).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MatmulSpec {
+    pub batch: usize,
+    pub m: usize,
+    pub n: usize,
+    pub k: usize,
+    pub a_offset: usize,
+    pub a_batch_stride: usize,
+    pub a_row_stride: usize,
+    pub a_col_stride: usize,
+    pub b_offset: usize,
+    pub b_batch_stride: usize,
+    pub b_row_stride: usize,
+    pub b_col_stride: usize,
+}
+
+impl MatmulSpec {
+    /// Row-major `[batch, m, k] · [batch, k, n]`.
+    pub fn contiguous(batch: usize, m: usize, n: usize, k: usize) -> MatmulSpec {
+        MatmulSpec {
+            batch,
+            m,
+            n,
+            k,
+            a_offset: 0,
+            a_batch_stride: m * k,
+            a_row_stride: k,
+            a_col_stride: 1,
+            b_offset: 0,
+            b_batch_stride: k * n,
+            b_row_stride: n,
+            b_col_stride: 1,
+        }
+    }
+
+    fn a_extent(&self) -> usize {
+        self.a_offset + (self.batch - 1) * self.a_batch_stride + (self.m - 1) * self.a_row_stride + (self.k - 1) * self.a_col_stride + 1
+    }
+
+    fn b_extent(&self) -> usize {
+        self.b_offset + (self.batch - 1) * self.b_batch_stride + (self.k - 1) * self.b_row_stride + (self.n - 1) * self.b_col_stride + 1
+    }
+
+    /// Panics (naming the sizes) when the spec does not fit the buffers.
+    pub fn check(&self, a_len: usize, b_len: usize, c_len: usize) {
+        assert!(
+            self.batch > 0 && self.m > 0 && self.n > 0 && self.k > 0,
+            "matmul: empty product {self:?}"
+        );
+        assert!(self.a_extent() <= a_len, "matmul: A of {a_len} elements is too small for {self:?}");
+        assert!(self.b_extent() <= b_len, "matmul: B of {b_len} elements is too small for {self:?}");
+        assert_eq!(c_len, self.batch * self.m * self.n, "matmul: C must hold batch·M·N for {self:?}");
+    }
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct Params([u32; 12]);
+
+impl Params {
+    fn of(s: &MatmulSpec) -> Params {
+        let f = [
+            s.batch, s.m, s.n, s.k, s.a_offset, s.a_batch_stride, s.a_row_stride, s.a_col_stride, s.b_offset,
+            s.b_batch_stride, s.b_row_stride, s.b_col_stride,
+        ];
+        Params(f.map(|v| u32::try_from(v).expect("matmul: sizes must fit in u32")))
+    }
+}
+
+/// c = a · b as described by `spec`.
+pub fn matmul(variant: MatmulVariant, spec: &MatmulSpec, a: &GpuBuffer, b: &GpuBuffer, c: &GpuBuffer) {
+    spec.check(a.len(), b.len(), c.len());
+    let p = Params::of(spec);
+    let batch = spec.batch as u32;
+    match variant {
+        MatmulVariant::Naive => {
+            let grid = [spec.n.div_ceil(16) as u32, spec.m.div_ceil(16) as u32, batch];
+            gpu().launch_grid(&MATMUL_NAIVE, &[], &p, &[a, b, c], grid);
+        }
+        MatmulVariant::Tiled => {
+            let grid = [spec.n.div_ceil(64) as u32, spec.m.div_ceil(64) as u32, batch];
+            gpu().launch_grid(&MATMUL_TILED, &[("TK", TILED_TK as f64)], &p, &[a, b, c], grid);
+        }
+    }
+}

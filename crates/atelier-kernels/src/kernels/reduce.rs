@@ -1,0 +1,168 @@
+//! Launchers for `shaders/reduce.wgsl`.
+
+use bytemuck::{Pod, Zeroable};
+
+use super::{WG, groups_for};
+use crate::context::gpu;
+use crate::kernels::elementwise::MAX_RANK;
+use crate::pipeline::Kernel;
+use crate::pool::GpuBuffer;
+use crate::shaders::REDUCE;
+
+pub const REDUCE_SERIAL: Kernel = Kernel::new(&REDUCE, "reduce_serial");
+pub const REDUCE_WORKGROUP: Kernel = Kernel::new(&REDUCE, "reduce_workgroup");
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReduceOp {
+    Sum = 0,
+    Max = 1,
+}
+
+impl ReduceOp {
+    pub fn name(self) -> &'static str {
+        match self {
+            ReduceOp::Sum => "sum",
+            ReduceOp::Max => "max",
+        }
+    }
+}
+
+/// How the reduction is spread over the GPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReduceVariant {
+    /// One invocation per output element.
+    Serial,
+    /// One workgroup per output element, with a tree reduction in workgroup memory.
+    Workgroup,
+}
+
+impl ReduceVariant {
+    pub const ALL: [ReduceVariant; 2] = [ReduceVariant::Serial, ReduceVariant::Workgroup];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ReduceVariant::Serial => "serial",
+            ReduceVariant::Workgroup => "workgroup",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<ReduceVariant> {
+        Self::ALL.into_iter().find(|v| v.name() == name)
+    }
+
+    /// A workgroup per output when each output sums at least a workgroup's worth of elements,
+    /// or when there are too few outputs to fill the GPU with one thread each (under 4096);
+    /// otherwise a thread per output, which keeps every lane busy.
+    pub fn auto(reduced_count: usize, out_count: usize) -> ReduceVariant {
+        if reduced_count >= WG as usize || (out_count < 4096 && reduced_count > 16) {
+            ReduceVariant::Workgroup
+        } else {
+            ReduceVariant::Serial
+        }
+    }
+}
+
+/// A reduction of a strided input: kept axes (the output's shape, contiguous, and the input
+/// stride of each) and reduced axes (shape and input strides).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReduceSpec {
+    pub out_shape: Vec<usize>,
+    pub out_strides: Vec<usize>,
+    pub red_shape: Vec<usize>,
+    pub red_strides: Vec<usize>,
+}
+
+impl ReduceSpec {
+    /// Reducing `axes` of a contiguous tensor of `shape`.
+    pub fn over_axes(shape: &[usize], axes: &[usize]) -> ReduceSpec {
+        let mut strides = vec![1; shape.len()];
+        for d in (0..shape.len().saturating_sub(1)).rev() {
+            strides[d] = strides[d + 1] * shape[d + 1];
+        }
+        let mut spec = ReduceSpec { out_shape: vec![], out_strides: vec![], red_shape: vec![], red_strides: vec![] };
+        for d in 0..shape.len() {
+            if axes.contains(&d) {
+                spec.red_shape.push(shape[d]);
+                spec.red_strides.push(strides[d]);
+            } else {
+                spec.out_shape.push(shape[d]);
+                spec.out_strides.push(strides[d]);
+            }
+        }
+        spec
+    }
+
+    pub fn out_count(&self) -> usize {
+        self.out_shape.iter().product()
+    }
+
+    pub fn reduced_count(&self) -> usize {
+        self.red_shape.iter().product()
+    }
+
+    /// One past the largest input index the spec reads.
+    pub fn input_extent(&self) -> usize {
+        let reach = |s: &[usize], st: &[usize]| s.iter().zip(st).map(|(a, b)| (a.max(&1) - 1) * b).sum::<usize>();
+        reach(&self.out_shape, &self.out_strides) + reach(&self.red_shape, &self.red_strides) + 1
+    }
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct Params {
+    out_n: u32,
+    red_n: u32,
+    out_rank: u32,
+    red_rank: u32,
+    op: u32,
+    scale: f32,
+    _pad: [u32; 2],
+    out_shape: [u32; MAX_RANK],
+    out_strides: [u32; MAX_RANK],
+    red_shape: [u32; MAX_RANK],
+    red_strides: [u32; MAX_RANK],
+}
+
+fn u32_of(v: usize) -> u32 {
+    u32::try_from(v).expect("reduce: sizes must fit in u32")
+}
+
+/// out = scale · (op over the reduced axes of x).
+pub fn reduce(op: ReduceOp, variant: ReduceVariant, spec: &ReduceSpec, scale: f32, x: &GpuBuffer, out: &GpuBuffer) {
+    assert!(
+        spec.out_shape.len() <= MAX_RANK && spec.red_shape.len() <= MAX_RANK,
+        "reduce {}: at most {MAX_RANK} kept and {MAX_RANK} reduced axes ({spec:?})",
+        op.name()
+    );
+    assert_eq!(out.len(), spec.out_count(), "reduce {}: output of {} for {spec:?}", op.name(), out.len());
+    assert!(spec.input_extent() <= x.len(), "reduce {}: input of {} too small for {spec:?}", op.name(), x.len());
+    assert!(spec.reduced_count() > 0, "reduce {}: nothing to reduce over ({spec:?})", op.name());
+    let mut p = Params {
+        out_n: u32_of(spec.out_count()),
+        red_n: u32_of(spec.reduced_count()),
+        out_rank: spec.out_shape.len() as u32,
+        red_rank: spec.red_shape.len() as u32,
+        op: op as u32,
+        scale,
+        _pad: [0; 2],
+        out_shape: [1; MAX_RANK],
+        out_strides: [0; MAX_RANK],
+        red_shape: [1; MAX_RANK],
+        red_strides: [0; MAX_RANK],
+    };
+    for (d, (&s, &st)) in spec.out_shape.iter().zip(&spec.out_strides).enumerate() {
+        p.out_shape[d] = u32_of(s);
+        p.out_strides[d] = u32_of(st);
+    }
+    for (d, (&s, &st)) in spec.red_shape.iter().zip(&spec.red_strides).enumerate() {
+        p.red_shape[d] = u32_of(s);
+        p.red_strides[d] = u32_of(st);
+    }
+    let constants = [("WG", WG as f64)];
+    match variant {
+        ReduceVariant::Serial => gpu().launch(&REDUCE_SERIAL, &constants, &p, &[x, out], groups_for(spec.out_count())),
+        ReduceVariant::Workgroup => {
+            gpu().launch(&REDUCE_WORKGROUP, &constants, &p, &[x, out], u32_of(spec.out_count()))
+        }
+    }
+}
