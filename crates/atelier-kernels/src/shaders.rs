@@ -12,3 +12,4 @@ macro_rules! shader {
 }
 
 shader!(ELEMENTWISE, "elementwise.wgsl");
+shader!(BATCHNORM, "batchnorm.wgsl");

@@ -4,7 +4,9 @@
 //! Output buffers are poisoned (NaN) before every run, so an element a kernel forgets to write
 //! fails the check.
 
+mod batchnorm;
 mod elementwise;
+mod numeric;
 
 use std::collections::BTreeMap;
 
@@ -108,6 +110,7 @@ pub fn run(filter: Option<String>, seed: u64) -> anyhow::Result<()> {
     );
     let mut v = Validator { filter, rng: StdRng::seed_from_u64(seed), rows: BTreeMap::new() };
     elementwise::run(&mut v);
+    batchnorm::run(&mut v);
 
     if v.rows.is_empty() {
         anyhow::bail!("no kernel matches the filter");

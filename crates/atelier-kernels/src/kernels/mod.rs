@@ -1,6 +1,7 @@
 //! One module per WGSL file; one launcher per entry point. Launchers record work into the
 //! open encoder and never read back. Each has a twin of the same name in [`crate::reference`].
 
+pub mod batchnorm;
 pub mod elementwise;
 
 /// Threads per workgroup for the one-invocation-per-element kernels.

@@ -4,6 +4,7 @@
 //! instead of buffers). They are generic over [`Real`] so that the same code runs in f32 (to
 //! compare with the GPU) and in f64 (for finite-difference gradient checks).
 
+pub mod batchnorm;
 pub mod elementwise;
 
 /// The float types the reference runs in.
