@@ -6,6 +6,7 @@
 
 mod batchnorm;
 mod elementwise;
+mod instance_norm;
 mod numeric;
 
 use std::collections::BTreeMap;
@@ -111,6 +112,7 @@ pub fn run(filter: Option<String>, seed: u64) -> anyhow::Result<()> {
     let mut v = Validator { filter, rng: StdRng::seed_from_u64(seed), rows: BTreeMap::new() };
     elementwise::run(&mut v);
     batchnorm::run(&mut v);
+    instance_norm::run(&mut v);
 
     if v.rows.is_empty() {
         anyhow::bail!("no kernel matches the filter");

@@ -3,6 +3,7 @@
 
 pub mod batchnorm;
 pub mod elementwise;
+pub mod instance_norm;
 
 /// Threads per workgroup for the one-invocation-per-element kernels.
 pub const WG: u32 = 256;

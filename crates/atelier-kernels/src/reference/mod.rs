@@ -6,6 +6,7 @@
 
 pub mod batchnorm;
 pub mod elementwise;
+pub mod instance_norm;
 
 /// The float types the reference runs in.
 pub trait Real:
