@@ -14,3 +14,4 @@ macro_rules! shader {
 shader!(ELEMENTWISE, "elementwise.wgsl");
 shader!(BATCHNORM, "batchnorm.wgsl");
 shader!(INSTANCE_NORM, "instance_norm.wgsl");
+shader!(POOL, "pool.wgsl");

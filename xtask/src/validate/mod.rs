@@ -8,6 +8,7 @@ mod batchnorm;
 mod elementwise;
 mod instance_norm;
 mod numeric;
+mod pool;
 
 use std::collections::BTreeMap;
 
@@ -113,6 +114,7 @@ pub fn run(filter: Option<String>, seed: u64) -> anyhow::Result<()> {
     elementwise::run(&mut v);
     batchnorm::run(&mut v);
     instance_norm::run(&mut v);
+    pool::run(&mut v);
 
     if v.rows.is_empty() {
         anyhow::bail!("no kernel matches the filter");

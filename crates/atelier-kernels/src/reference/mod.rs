@@ -7,6 +7,7 @@
 pub mod batchnorm;
 pub mod elementwise;
 pub mod instance_norm;
+pub mod pool;
 
 /// The float types the reference runs in.
 pub trait Real:
