@@ -15,3 +15,4 @@ shader!(ELEMENTWISE, "elementwise.wgsl");
 shader!(BATCHNORM, "batchnorm.wgsl");
 shader!(INSTANCE_NORM, "instance_norm.wgsl");
 shader!(POOL, "pool.wgsl");
+shader!(RESAMPLE, "resample.wgsl");

@@ -9,6 +9,7 @@ mod elementwise;
 mod instance_norm;
 mod numeric;
 mod pool;
+mod resample;
 
 use std::collections::BTreeMap;
 
@@ -115,6 +116,7 @@ pub fn run(filter: Option<String>, seed: u64) -> anyhow::Result<()> {
     batchnorm::run(&mut v);
     instance_norm::run(&mut v);
     pool::run(&mut v);
+    resample::run(&mut v);
 
     if v.rows.is_empty() {
         anyhow::bail!("no kernel matches the filter");

@@ -54,8 +54,18 @@ fn indices_as_values(idx: &[u32]) -> Vec<f32> {
     idx.iter().map(|&i| i as f32).collect()
 }
 
+/// The rows this file reports; all run when the filter matches any.
+const ROWS: [&str; 6] = [
+    "pool::max_pool2d",
+    "pool::max_pool2d_backward",
+    "pool::avg_pool2d",
+    "pool::avg_pool2d_backward",
+    "pool::reference_max_backward",
+    "pool::reference_avg_backward",
+];
+
 pub fn run(v: &mut Validator) {
-    if !v.wants("pool") {
+    if !ROWS.iter().any(|row| v.wants(row)) {
         return;
     }
     for cfg in CASES {

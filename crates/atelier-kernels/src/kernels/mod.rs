@@ -5,6 +5,7 @@ pub mod batchnorm;
 pub mod elementwise;
 pub mod instance_norm;
 pub mod pool;
+pub mod resample;
 
 /// Threads per workgroup for the one-invocation-per-element kernels.
 pub const WG: u32 = 256;

@@ -8,6 +8,7 @@ pub mod batchnorm;
 pub mod elementwise;
 pub mod instance_norm;
 pub mod pool;
+pub mod resample;
 
 /// The float types the reference runs in.
 pub trait Real:
