@@ -83,7 +83,8 @@ fn reflected_from(i: u32, n: u32, lo: u32, hi: u32) -> vec3<i32> {
 }
 
 @compute @workgroup_size(WG)
-fn upsample_nearest2d(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+fn upsample_nearest2d(@builtin(workgroup_id) wid: vec3<u32>,
+                      @builtin(num_workgroups) nwg: vec3<u32>,
                       @builtin(local_invocation_id) lid: vec3<u32>) {
     let i = linear_id(wid, nwg, lid);
     if i >= p.total_out {

@@ -144,7 +144,7 @@ pub fn batchnorm_stats(
         &[("WG", WG as f64)],
         &p,
         &buffers,
-        cfg.c as u32,
+        p.c, // one workgroup per channel
     );
 }
 
@@ -223,7 +223,7 @@ pub fn batchnorm_backward_reduce(
         &[("WG", WG as f64)],
         &p,
         &buffers,
-        cfg.c as u32,
+        p.c, // one workgroup per channel
     );
 }
 

@@ -84,7 +84,8 @@ impl Pool2dConfig {
         });
         assert!(
             ok,
-            "{kernel}: invalid pooling {self:?} (need kernel, stride >= 1, padding <= kernel/2, kernel <= padded input)"
+            "{kernel}: invalid pooling {self:?} (need kernel, stride >= 1, padding <= kernel/2, \
+             kernel <= padded input)"
         );
     }
 }
