@@ -16,3 +16,7 @@ shader!(LAYOUT, "layout.wgsl");
 shader!(MATMUL, "matmul.wgsl");
 shader!(REDUCE, "reduce.wgsl");
 shader!(OPTIM, "optim.wgsl");
+shader!(BATCHNORM, "batchnorm.wgsl");
+shader!(INSTANCE_NORM, "instance_norm.wgsl");
+shader!(POOL, "pool.wgsl");
+shader!(RESAMPLE, "resample.wgsl");

@@ -4,8 +4,13 @@
 //! Output buffers are poisoned (NaN) before every run, so an element a kernel forgets to write
 //! fails the check.
 
+mod batchnorm;
 mod elementwise;
 mod optim;
+mod instance_norm;
+mod numeric;
+mod pool;
+mod resample;
 
 use std::collections::BTreeMap;
 
@@ -110,6 +115,10 @@ pub fn run(filter: Option<String>, seed: u64) -> anyhow::Result<()> {
     let mut v = Validator { filter, rng: StdRng::seed_from_u64(seed), rows: BTreeMap::new() };
     elementwise::run(&mut v);
     optim::run(&mut v);
+    batchnorm::run(&mut v);
+    instance_norm::run(&mut v);
+    pool::run(&mut v);
+    resample::run(&mut v);
 
     if v.rows.is_empty() {
         anyhow::bail!("no kernel matches the filter");

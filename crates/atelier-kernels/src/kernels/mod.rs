@@ -1,11 +1,15 @@
 //! One module per WGSL file; one launcher per entry point. Launchers record work into the
 //! open encoder and never read back. Each has a twin of the same name in [`crate::reference`].
 
+pub mod batchnorm;
 pub mod elementwise;
 pub mod layout;
 pub mod matmul;
 pub mod reduce;
 pub mod optim;
+pub mod instance_norm;
+pub mod pool;
+pub mod resample;
 
 /// Threads per workgroup for the one-invocation-per-element kernels.
 pub const WG: u32 = 256;

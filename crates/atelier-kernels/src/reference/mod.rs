@@ -4,11 +4,15 @@
 //! instead of buffers). They are generic over [`Real`] so that the same code runs in f32 (to
 //! compare with the GPU) and in f64 (for finite-difference gradient checks).
 
+pub mod batchnorm;
 pub mod elementwise;
 pub mod layout;
 pub mod matmul;
 pub mod reduce;
 pub mod optim;
+pub mod instance_norm;
+pub mod pool;
+pub mod resample;
 
 /// The float types the reference runs in.
 pub trait Real:
