@@ -6,7 +6,10 @@
 
 mod batchnorm;
 mod elementwise;
+mod layout;
+mod matmul;
 mod optim;
+mod reduce;
 mod instance_norm;
 mod numeric;
 mod pool;
@@ -114,6 +117,9 @@ pub fn run(filter: Option<String>, seed: u64) -> anyhow::Result<()> {
     );
     let mut v = Validator { filter, rng: StdRng::seed_from_u64(seed), rows: BTreeMap::new() };
     elementwise::run(&mut v);
+    layout::run(&mut v);
+    reduce::run(&mut v);
+    matmul::run(&mut v);
     optim::run(&mut v);
     batchnorm::run(&mut v);
     instance_norm::run(&mut v);

@@ -50,6 +50,9 @@ impl ReduceVariant {
         Self::ALL.into_iter().find(|v| v.name() == name)
     }
 
+    /// (Software Vulkan — lavapipe — also stops any loop after about 21,845 iterations, so a
+    /// thread per output must not reduce more elements than that there.)
+    ///
     /// A workgroup per output when each output sums at least a workgroup's worth of elements,
     /// or when there are too few outputs to fill the GPU with one thread each (under 4096);
     /// otherwise a thread per output, which keeps every lane busy.
