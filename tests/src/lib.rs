@@ -8,7 +8,9 @@ use safetensors::{Dtype, SafeTensors};
 
 /// `tests/data/pytorch/NAME.safetensors` (copied from ../shared/refs; see its README).
 pub fn ref_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/pytorch").join(format!("{name}.safetensors"))
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("data/pytorch")
+        .join(format!("{name}.safetensors"))
 }
 
 /// A PyTorch reference file: float64 tensors (integer ones converted) and its metadata.
@@ -20,21 +22,34 @@ pub struct Refs {
 impl Refs {
     pub fn load(name: &str) -> Refs {
         let path = ref_path(name);
-        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+        let bytes =
+            std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
         let (_, meta) = SafeTensors::read_metadata(&bytes).expect("safetensors header");
         let st = SafeTensors::deserialize(&bytes).expect("safetensors file");
         let mut tensors = HashMap::new();
         for (key, view) in st.tensors() {
             let data = view.data();
             let values: Vec<f64> = match view.dtype() {
-                Dtype::F64 => data.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect(),
-                Dtype::F32 => data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap()) as f64).collect(),
-                Dtype::I64 => data.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap()) as f64).collect(),
+                Dtype::F64 => data
+                    .chunks_exact(8)
+                    .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+                    .collect(),
+                Dtype::F32 => data
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes(c.try_into().unwrap()) as f64)
+                    .collect(),
+                Dtype::I64 => data
+                    .chunks_exact(8)
+                    .map(|c| i64::from_le_bytes(c.try_into().unwrap()) as f64)
+                    .collect(),
                 other => panic!("{key}: unsupported dtype {other:?}"),
             };
             tensors.insert(key, (view.shape().to_vec(), values));
         }
-        Refs { tensors, metadata: meta.metadata().clone().unwrap_or_default() }
+        Refs {
+            tensors,
+            metadata: meta.metadata().clone().unwrap_or_default(),
+        }
     }
 
     pub fn shape(&self, key: &str) -> &[usize] {
@@ -46,7 +61,9 @@ impl Refs {
     }
 
     fn entry(&self, key: &str) -> &(Vec<usize>, Vec<f64>) {
-        self.tensors.get(key).unwrap_or_else(|| panic!("reference key {key:?} missing"))
+        self.tensors
+            .get(key)
+            .unwrap_or_else(|| panic!("reference key {key:?} missing"))
     }
 
     pub fn has(&self, key: &str) -> bool {
@@ -75,14 +92,22 @@ impl Refs {
 /// ‖got − want‖ / ‖want‖.
 pub fn rel_err(got: &[f32], want: &[f64]) -> f64 {
     assert_eq!(got.len(), want.len(), "lengths differ");
-    let d: f64 = got.iter().zip(want).map(|(g, w)| (*g as f64 - w).powi(2)).sum();
+    let d: f64 = got
+        .iter()
+        .zip(want)
+        .map(|(g, w)| (*g as f64 - w).powi(2))
+        .sum();
     let n: f64 = want.iter().map(|w| w * w).sum();
     if n == 0.0 { d.sqrt() } else { (d / n).sqrt() }
 }
 
 /// Asserts `t` matches reference `key` within `tol`.
 pub fn assert_close(what: &str, t: &Tensor, refs: &Refs, key: &str, tol: f64) {
-    assert_eq!(t.shape().iter().product::<usize>(), refs.values(key).len(), "{what}: size of {key}");
+    assert_eq!(
+        t.shape().iter().product::<usize>(),
+        refs.values(key).len(),
+        "{what}: size of {key}"
+    );
     let e = rel_err(&t.to_vec(), refs.values(key));
     assert!(e < tol, "{what}: {key} rel err {e:.3e} (tol {tol:.0e})");
 }

@@ -6,7 +6,14 @@ use atelier_kernels::{context::gpu_for_tests, gpu};
 use atelier_nn::{Adam, AdamConfig, Optimizer};
 use atelier_tensor::{Device, Tensor};
 
-fn training_loop(steps: usize, x: &Tensor, target: &Tensor, w1: &Tensor, w2: &Tensor, adam: &mut Adam) -> f32 {
+fn training_loop(
+    steps: usize,
+    x: &Tensor,
+    target: &Tensor,
+    w1: &Tensor,
+    w2: &Tensor,
+    adam: &mut Adam,
+) -> f32 {
     for _ in 0..steps {
         adam.zero_grad();
         let logits = x.matmul(w1).leaky_relu(0.2).matmul(w2);
@@ -15,7 +22,11 @@ fn training_loop(steps: usize, x: &Tensor, target: &Tensor, w1: &Tensor, w2: &Te
         adam.step();
     }
     // the one read of the loop: log the loss
-    x.matmul(w1).leaky_relu(0.2).matmul(w2).bce_with_logits(target).item()
+    x.matmul(w1)
+        .leaky_relu(0.2)
+        .matmul(w2)
+        .bce_with_logits(target)
+        .item()
 }
 
 #[test]
@@ -30,7 +41,11 @@ fn one_submit_per_read_and_no_allocation_in_a_repeated_loop() {
     g.synchronize();
     let before = g.stats();
     for i in 0..100 {
-        x = if i % 2 == 0 { x.add_scalar(1.0) } else { x.mul_scalar(1.0) };
+        x = if i % 2 == 0 {
+            x.add_scalar(1.0)
+        } else {
+            x.mul_scalar(1.0)
+        };
     }
     let v = x.to_vec();
     let d = g.stats() - before;
@@ -45,15 +60,27 @@ fn one_submit_per_read_and_no_allocation_in_a_repeated_loop() {
     let target = Tensor::rand_uniform(&[16, 1], 0.0, 1.0, 2, Device::Gpu);
     let w1 = Tensor::randn(&[8, 32], 0.0, 0.3, 3, Device::Gpu).requires_grad_(true);
     let w2 = Tensor::randn(&[32, 1], 0.0, 0.3, 4, Device::Gpu).requires_grad_(true);
-    let mut adam = Adam::new(vec![w1.clone(), w2.clone()], AdamConfig { lr: 1e-2, ..AdamConfig::default() });
+    let mut adam = Adam::new(
+        vec![w1.clone(), w2.clone()],
+        AdamConfig {
+            lr: 1e-2,
+            ..AdamConfig::default()
+        },
+    );
     let first_loss = training_loop(5, &xs, &target, &w1, &w2, &mut adam);
     let before = g.stats();
     let second_loss = training_loop(5, &xs, &target, &w1, &w2, &mut adam);
     let d = g.stats() - before;
-    assert!(second_loss < first_loss, "training lowers the loss: {first_loss} -> {second_loss}");
+    assert!(
+        second_loss < first_loss,
+        "training lowers the loss: {first_loss} -> {second_loss}"
+    );
     assert_eq!(d.buffers_allocated, 0, "second loop allocated: {d}");
     assert_eq!(d.pipelines_compiled, 0, "second loop compiled: {d}");
     assert_eq!(d.uploads, 0, "second loop uploaded: {d}");
-    assert_eq!(d.submits, 1, "second loop submitted more than its one read: {d}");
+    assert_eq!(
+        d.submits, 1,
+        "second loop submitted more than its one read: {d}"
+    );
     assert!(d.buffers_reused > 0);
 }

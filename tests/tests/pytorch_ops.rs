@@ -12,9 +12,21 @@ fn pointwise(name: &str, f: impl Fn(&Tensor) -> Tensor) {
     for dev in devices() {
         let x = refs.tensor(&format!("{name}.x"), dev).requires_grad_(true);
         let y = f(&x);
-        assert_close(&format!("{name} on {dev}"), &y, &refs, &format!("{name}.y"), FWD);
+        assert_close(
+            &format!("{name} on {dev}"),
+            &y,
+            &refs,
+            &format!("{name}.y"),
+            FWD,
+        );
         y.backward_with(refs.tensor(&format!("{name}.gy"), dev));
-        assert_close(&format!("{name} grad on {dev}"), &x.grad().unwrap(), &refs, &format!("{name}.gx"), GRAD);
+        assert_close(
+            &format!("{name} grad on {dev}"),
+            &x.grad().unwrap(),
+            &refs,
+            &format!("{name}.gx"),
+            GRAD,
+        );
     }
 }
 
@@ -46,7 +58,13 @@ fn bce_with_logits() {
         let loss = x.bce_with_logits(&refs.tensor("bce.target", dev));
         assert_close(&format!("bce on {dev}"), &loss, &refs, "bce.loss", FWD);
         loss.backward();
-        assert_close(&format!("bce grad on {dev}"), &x.grad().unwrap(), &refs, "bce.gx", GRAD);
+        assert_close(
+            &format!("bce grad on {dev}"),
+            &x.grad().unwrap(),
+            &refs,
+            "bce.gx",
+            GRAD,
+        );
     }
 }
 
@@ -59,8 +77,20 @@ fn matmul_and_both_gradients() {
         let y = a.matmul(&b);
         assert_close(&format!("matmul on {dev}"), &y, &refs, "matmul.y", FWD);
         y.backward_with(refs.tensor("matmul.gy", dev));
-        assert_close(&format!("matmul ga on {dev}"), &a.grad().unwrap(), &refs, "matmul.ga", GRAD);
-        assert_close(&format!("matmul gb on {dev}"), &b.grad().unwrap(), &refs, "matmul.gb", GRAD);
+        assert_close(
+            &format!("matmul ga on {dev}"),
+            &a.grad().unwrap(),
+            &refs,
+            "matmul.ga",
+            GRAD,
+        );
+        assert_close(
+            &format!("matmul gb on {dev}"),
+            &b.grad().unwrap(),
+            &refs,
+            "matmul.gb",
+            GRAD,
+        );
     }
 }
 
@@ -93,12 +123,28 @@ fn three_adam_steps() {
         for k in 1..=3 {
             p.set_grad(Some(refs.tensor(&format!("adam.g{k}"), dev)));
             adam.step();
-            assert_close(&format!("adam step {k} on {dev}"), &p, &refs, &format!("adam.p{k}"), FWD);
+            assert_close(
+                &format!("adam step {k} on {dev}"),
+                &p,
+                &refs,
+                &format!("adam.p{k}"),
+                FWD,
+            );
             // the update itself, p_k − p_0, must match too: p is near 1 and the update near
             // 1e-4, so f32's rounding of p (6e-8) bounds this check to about 1e-3
             let p0 = refs.values("adam.p0");
-            let got: Vec<f32> = p.to_vec().iter().zip(p0).map(|(a, b)| (*a as f64 - b) as f32).collect();
-            let want: Vec<f64> = refs.values(&format!("adam.p{k}")).iter().zip(p0).map(|(a, b)| a - b).collect();
+            let got: Vec<f32> = p
+                .to_vec()
+                .iter()
+                .zip(p0)
+                .map(|(a, b)| (*a as f64 - b) as f32)
+                .collect();
+            let want: Vec<f64> = refs
+                .values(&format!("adam.p{k}"))
+                .iter()
+                .zip(p0)
+                .map(|(a, b)| a - b)
+                .collect();
             let e = atelier_tests::rel_err(&got, &want);
             assert!(e < 2e-3, "adam step {k} on {dev}: update rel err {e:.3e}");
         }

@@ -96,8 +96,7 @@ pub fn gpu_available() -> bool {
 }
 
 /// The Debian package that provides a software Vulkan device, for error messages.
-pub const SOFTWARE_VULKAN_HINT: &str =
-    "install a Vulkan driver (on Debian/Ubuntu: `apt-get install mesa-vulkan-drivers` for lavapipe)";
+pub const SOFTWARE_VULKAN_HINT: &str = "install a Vulkan driver (on Debian/Ubuntu: `apt-get install mesa-vulkan-drivers` for lavapipe)";
 
 fn adapter_rank(info: &wgpu::AdapterInfo) -> u32 {
     match info.device_type {

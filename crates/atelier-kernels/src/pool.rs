@@ -55,7 +55,11 @@ impl BufferPool {
         let buffer = g.device.create_buffer(&wgpu::BufferDescriptor {
             label: None,
             size: bytes,
-            usage: if staging { STAGING_USAGE } else { STORAGE_USAGE },
+            usage: if staging {
+                STAGING_USAGE
+            } else {
+                STORAGE_USAGE
+            },
             mapped_at_creation: false,
         });
         if let Some(e) = pollster::block_on(scope.pop()) {
@@ -122,7 +126,9 @@ impl GpuBuffer {
 impl Drop for GpuBuffer {
     fn drop(&mut self) {
         if let Some(b) = self.buffer.take() {
-            gpu().pool.give_back(b, false, self.used_epoch.load(Relaxed));
+            gpu()
+                .pool
+                .give_back(b, false, self.used_epoch.load(Relaxed));
         }
     }
 }

@@ -97,7 +97,10 @@ pub fn fold_grid(n: u32, max_per_dim: u32) -> [u32; 3] {
         return [x, rest, 1];
     }
     let z = rest.div_ceil(max_per_dim);
-    assert!(z <= max_per_dim, "atelier: grid of {n} workgroups is too large");
+    assert!(
+        z <= max_per_dim,
+        "atelier: grid of {n} workgroups is too large"
+    );
     [x, max_per_dim, z]
 }
 
@@ -186,8 +189,18 @@ impl Gpu {
     }
 
     /// Records a buffer-to-buffer copy of `len` f32s.
-    pub fn copy(&self, src: &GpuBuffer, src_offset: usize, dst: &GpuBuffer, dst_offset: usize, len: usize) {
-        assert!(src_offset + len <= src.len() && dst_offset + len <= dst.len(), "atelier: copy out of range");
+    pub fn copy(
+        &self,
+        src: &GpuBuffer,
+        src_offset: usize,
+        dst: &GpuBuffer,
+        dst_offset: usize,
+        len: usize,
+    ) {
+        assert!(
+            src_offset + len <= src.len() && dst_offset + len <= dst.len(),
+            "atelier: copy out of range"
+        );
         if len == 0 {
             return;
         }
@@ -213,7 +226,10 @@ impl Gpu {
     /// Writes host data into `dst` (at element `offset`), ordered after every command recorded
     /// so far.
     pub fn write(&self, dst: &GpuBuffer, offset: usize, data: &[f32]) {
-        assert!(offset + data.len() <= dst.len(), "atelier: write out of range");
+        assert!(
+            offset + data.len() <= dst.len(),
+            "atelier: write out of range"
+        );
         let mut rec = self.recorder.lock().unwrap();
         if dst.used_epoch.load(Relaxed) == rec.epoch && rec.pending > 0 {
             rec.flush(self);
@@ -221,7 +237,8 @@ impl Gpu {
         let bytes: &[u8] = bytemuck::cast_slice(data);
         // write_buffer needs a multiple of 4 bytes: f32 data always is
         if !bytes.is_empty() {
-            self.queue.write_buffer(dst.raw(), (offset * 4) as u64, bytes);
+            self.queue
+                .write_buffer(dst.raw(), (offset * 4) as u64, bytes);
         }
         Stats::bump(&self.stats.uploads, 1);
     }

@@ -6,7 +6,11 @@ macro_rules! shader {
     ($ident:ident, $file:literal) => {
         pub static $ident: Shader = Shader {
             name: $file,
-            source: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shaders/", $file)),
+            source: include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shaders/",
+                $file
+            )),
         };
     };
 }

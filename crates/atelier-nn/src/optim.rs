@@ -57,7 +57,13 @@ impl Adam {
     pub fn new(params: Vec<Tensor>, config: AdamConfig) -> Adam {
         let m = params.iter().map(|p| p.zeros_like()).collect();
         let v = params.iter().map(|p| p.zeros_like()).collect();
-        Adam { config, params, m, v, step: 0 }
+        Adam {
+            config,
+            params,
+            m,
+            v,
+            step: 0,
+        }
     }
 
     pub fn params(&self) -> &[Tensor] {
@@ -71,7 +77,12 @@ impl Adam {
 
     /// Restores the state written by [`Adam::state`].
     pub fn load_state(&mut self, step: u64, m: &[Tensor], v: &[Tensor]) {
-        assert!(m.len() == self.m.len() && v.len() == self.v.len(), "Adam::load_state: {} tensors for {} parameters", m.len(), self.m.len());
+        assert!(
+            m.len() == self.m.len() && v.len() == self.v.len(),
+            "Adam::load_state: {} tensors for {} parameters",
+            m.len(),
+            self.m.len()
+        );
         for (dst, src) in self.m.iter().zip(m).chain(self.v.iter().zip(v)) {
             dst.assign(&src.to_device(dst.device()));
         }
@@ -95,8 +106,20 @@ impl Optimizer for Adam {
         for ((p, m), v) in self.params.iter().zip(&self.m).zip(&self.v) {
             let Some(g) = p.grad() else { continue };
             match p.device() {
-                Device::Gpu => k::adam(&hp, p.gpu_buffer(), g.gpu_buffer(), m.gpu_buffer(), v.gpu_buffer()),
-                Device::Cpu => r::adam(&hp, &mut p.cpu_f32_mut(), &g.cpu_f32(), &mut m.cpu_f32_mut(), &mut v.cpu_f32_mut()),
+                Device::Gpu => k::adam(
+                    &hp,
+                    p.gpu_buffer(),
+                    g.gpu_buffer(),
+                    m.gpu_buffer(),
+                    v.gpu_buffer(),
+                ),
+                Device::Cpu => r::adam(
+                    &hp,
+                    &mut p.cpu_f32_mut(),
+                    &g.cpu_f32(),
+                    &mut m.cpu_f32_mut(),
+                    &mut v.cpu_f32_mut(),
+                ),
             }
         }
     }
@@ -122,7 +145,13 @@ pub struct SgdConfig {
 
 impl Default for SgdConfig {
     fn default() -> Self {
-        SgdConfig { lr: 1e-2, momentum: 0.0, dampening: 0.0, weight_decay: 0.0, nesterov: false }
+        SgdConfig {
+            lr: 1e-2,
+            momentum: 0.0,
+            dampening: 0.0,
+            weight_decay: 0.0,
+            nesterov: false,
+        }
     }
 }
 
@@ -136,8 +165,17 @@ pub struct Sgd {
 
 impl Sgd {
     pub fn new(params: Vec<Tensor>, config: SgdConfig) -> Sgd {
-        let momentum = if config.momentum != 0.0 { params.iter().map(|p| p.zeros_like()).collect() } else { Vec::new() };
-        Sgd { config, params, momentum, step: 0 }
+        let momentum = if config.momentum != 0.0 {
+            params.iter().map(|p| p.zeros_like()).collect()
+        } else {
+            Vec::new()
+        };
+        Sgd {
+            config,
+            params,
+            momentum,
+            step: 0,
+        }
     }
 }
 
@@ -157,10 +195,20 @@ impl Optimizer for Sgd {
             let Some(g) = p.grad() else { continue };
             let buf = self.momentum.get(i);
             match p.device() {
-                Device::Gpu => k::sgd(&hp, p.gpu_buffer(), g.gpu_buffer(), buf.map(|b| b.gpu_buffer())),
+                Device::Gpu => k::sgd(
+                    &hp,
+                    p.gpu_buffer(),
+                    g.gpu_buffer(),
+                    buf.map(|b| b.gpu_buffer()),
+                ),
                 Device::Cpu => {
                     let mut b = buf.map(|b| b.cpu_f32_mut());
-                    r::sgd(&hp, &mut p.cpu_f32_mut(), &g.cpu_f32(), b.as_deref_mut().map(|v| v.as_mut_slice()));
+                    r::sgd(
+                        &hp,
+                        &mut p.cpu_f32_mut(),
+                        &g.cpu_f32(),
+                        b.as_deref_mut().map(|v| v.as_mut_slice()),
+                    );
                 }
             }
         }

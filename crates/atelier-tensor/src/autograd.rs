@@ -109,7 +109,10 @@ impl Tensor {
             "backward: called on a tensor of shape {:?}; it needs a scalar (sum or mean first)",
             self.shape()
         );
-        assert!(self.requires_grad(), "backward: the tensor does not require grad (no leaf needs gradients, or it was made under no_grad)");
+        assert!(
+            self.requires_grad(),
+            "backward: the tensor does not require grad (no leaf needs gradients, or it was made under no_grad)"
+        );
         self.backward_with(self.ones_like());
     }
 
@@ -121,12 +124,19 @@ impl Tensor {
         grads.insert(self.id(), grad);
         no_grad(|| {
             for t in order.iter().rev() {
-                let Some(g) = grads.remove(&t.id()) else { continue };
+                let Some(g) = grads.remove(&t.id()) else {
+                    continue;
+                };
                 let node = t.0.node.borrow_mut().take();
                 match node {
                     Some(node) => {
                         let input_grads = (node.backward)(&g);
-                        assert_eq!(input_grads.len(), node.inputs.len(), "{}: backward arity", node.op);
+                        assert_eq!(
+                            input_grads.len(),
+                            node.inputs.len(),
+                            "{}: backward arity",
+                            node.op
+                        );
                         for (input, ig) in node.inputs.iter().zip(input_grads) {
                             let Some(ig) = ig else { continue };
                             if !input.requires_grad() {

@@ -28,7 +28,9 @@ impl Device {
                 Ok(Device::Gpu)
             }
             "auto" => Ok(Device::auto()),
-            other => Err(format!("unknown device {other:?} (expected cpu, gpu or auto)")),
+            other => Err(format!(
+                "unknown device {other:?} (expected cpu, gpu or auto)"
+            )),
         }
     }
 }

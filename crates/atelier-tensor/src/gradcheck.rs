@@ -32,7 +32,9 @@ pub fn check(f: impl Fn(&[Tensor]) -> Tensor, inputs: &[Tensor]) -> GradCheck {
     // a fixed weighting turns any output into a scalar loss
     let probe = no_grad(|| f(&make(&xs, false)));
     let mut rng = StdRng::seed_from_u64(7);
-    let w: Vec<f64> = (0..probe.numel()).map(|_| rng.random_range(0.5..1.5)).collect();
+    let w: Vec<f64> = (0..probe.numel())
+        .map(|_| rng.random_range(0.5..1.5))
+        .collect();
     let weights = Tensor::from_f64(w, probe.shape());
     let loss = |ts: &[Tensor]| f(ts).mul(&weights).sum_all();
 
@@ -40,7 +42,10 @@ pub fn check(f: impl Fn(&[Tensor]) -> Tensor, inputs: &[Tensor]) -> GradCheck {
     loss(&leaves).backward();
     let mut worst = 0.0f64;
     for (i, leaf) in leaves.iter().enumerate() {
-        let analytic = leaf.grad().map(|g| g.to_vec_f64()).unwrap_or_else(|| vec![0.0; xs[i].len()]);
+        let analytic = leaf
+            .grad()
+            .map(|g| g.to_vec_f64())
+            .unwrap_or_else(|| vec![0.0; xs[i].len()]);
         let mut numeric = vec![0.0; xs[i].len()];
         for j in 0..xs[i].len() {
             let mut plus = xs.clone();
@@ -51,9 +56,16 @@ pub fn check(f: impl Fn(&[Tensor]) -> Tensor, inputs: &[Tensor]) -> GradCheck {
             let lm = no_grad(|| loss(&make(&minus, false)).to_vec_f64()[0]);
             numeric[j] = (lp - lm) / (2.0 * eps);
         }
-        let diff: f64 = analytic.iter().zip(&numeric).map(|(a, n)| (a - n).powi(2)).sum::<f64>().sqrt();
+        let diff: f64 = analytic
+            .iter()
+            .zip(&numeric)
+            .map(|(a, n)| (a - n).powi(2))
+            .sum::<f64>()
+            .sqrt();
         let norm: f64 = numeric.iter().map(|n| n * n).sum::<f64>().sqrt();
         worst = worst.max(diff / norm.max(1e-8));
     }
-    GradCheck { max_relative_error: worst }
+    GradCheck {
+        max_relative_error: worst,
+    }
 }

@@ -1,6 +1,6 @@
 //! Tensor storage: a pooled GPU buffer, or a host vector in f32 or f64.
 
-use std::cell::{Ref, RefCell, RefMut};
+use std::cell::RefCell;
 
 use atelier_kernels::GpuBuffer;
 
@@ -61,32 +61,8 @@ impl Storage {
             Storage::Gpu(_) => Device::Gpu,
         }
     }
-
-    pub fn cpu(&self) -> Ref<'_, CpuData> {
-        match self {
-            Storage::Cpu(c) => c.borrow(),
-            Storage::Gpu(_) => unreachable!("cpu() on a GPU tensor"),
-        }
-    }
-
-    pub fn cpu_mut(&self) -> RefMut<'_, CpuData> {
-        match self {
-            Storage::Cpu(c) => c.borrow_mut(),
-            Storage::Gpu(_) => unreachable!("cpu_mut() on a GPU tensor"),
-        }
-    }
-
-    pub fn gpu(&self) -> &GpuBuffer {
-        match self {
-            Storage::Gpu(b) => b,
-            Storage::Cpu(_) => unreachable!("gpu() on a CPU tensor"),
-        }
-    }
 }
 
-/// Runs `$body` with `$v` bound to the CPU vector, in whichever dtype it holds, and wraps the
-/// resulting vector back into a `CpuData` of that dtype. `$body` is written once and compiled
-/// for both f32 and f64.
 macro_rules! cpu_map {
     ($data:expr, |$v:ident| $body:expr) => {
         match &*$data {

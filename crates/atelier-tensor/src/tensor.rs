@@ -60,12 +60,22 @@ impl Tensor {
     }
 
     pub(crate) fn from_cpu(data: CpuData, shape: &[usize]) -> Tensor {
-        assert_eq!(data.len(), numel(shape), "tensor: {} values for shape {shape:?}", data.len());
+        assert_eq!(
+            data.len(),
+            numel(shape),
+            "tensor: {} values for shape {shape:?}",
+            data.len()
+        );
         Tensor::from_storage(Storage::Cpu(RefCell::new(data)), shape)
     }
 
     pub(crate) fn from_gpu(buf: GpuBuffer, shape: &[usize]) -> Tensor {
-        assert_eq!(buf.len(), numel(shape), "tensor: buffer of {} for shape {shape:?}", buf.len());
+        assert_eq!(
+            buf.len(),
+            numel(shape),
+            "tensor: buffer of {} for shape {shape:?}",
+            buf.len()
+        );
         Tensor::from_storage(Storage::Gpu(buf), shape)
     }
 
@@ -231,13 +241,22 @@ impl Tensor {
     pub fn to_vec_f64(&self) -> Vec<f64> {
         match &*self.0.storage {
             Storage::Cpu(c) => c.borrow().to_f64(),
-            Storage::Gpu(b) => gpu().read(b, 0, b.len()).into_iter().map(f64::from).collect(),
+            Storage::Gpu(b) => gpu()
+                .read(b, 0, b.len())
+                .into_iter()
+                .map(f64::from)
+                .collect(),
         }
     }
 
     /// The single value of a one-element tensor.
     pub fn item(&self) -> f32 {
-        assert_eq!(self.numel(), 1, "item: tensor of shape {:?} is not a scalar", self.shape());
+        assert_eq!(
+            self.numel(),
+            1,
+            "item: tensor of shape {:?} is not a scalar",
+            self.shape()
+        );
         self.to_vec()[0]
     }
 
@@ -300,7 +319,13 @@ impl Tensor {
 
     /// Overwrites the values from host data, in place.
     pub fn write(&self, data: &[f32]) {
-        assert_eq!(data.len(), self.numel(), "write: {} values for shape {:?}", data.len(), self.shape());
+        assert_eq!(
+            data.len(),
+            self.numel(),
+            "write: {} values for shape {:?}",
+            data.len(),
+            self.shape()
+        );
         match &*self.0.storage {
             Storage::Gpu(b) => gpu().write(b, 0, data),
             Storage::Cpu(c) => {

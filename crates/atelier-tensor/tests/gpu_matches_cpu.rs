@@ -5,14 +5,23 @@ use atelier_tensor::{Device, Tensor};
 
 fn rel_err(a: &[f32], b: &[f32]) -> f64 {
     assert_eq!(a.len(), b.len());
-    let d: f64 = a.iter().zip(b).map(|(x, y)| (*x as f64 - *y as f64).powi(2)).sum();
+    let d: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (*x as f64 - *y as f64).powi(2))
+        .sum();
     let n: f64 = b.iter().map(|y| (*y as f64).powi(2)).sum();
     if n == 0.0 { d.sqrt() } else { (d / n).sqrt() }
 }
 
 /// Runs `f` on CPU and GPU copies of `inputs` (all requiring grad), backpropagates a fixed
 /// weighting of the output, and compares outputs (1e-5) and gradients (1e-4).
-fn same_on_both(name: &str, f: impl Fn(&[Tensor]) -> Tensor, inputs: &[Vec<f32>], shapes: &[&[usize]]) {
+fn same_on_both(
+    name: &str,
+    f: impl Fn(&[Tensor]) -> Tensor,
+    inputs: &[Vec<f32>],
+    shapes: &[&[usize]],
+) {
     let run = |dev: Device| {
         let xs: Vec<Tensor> = inputs
             .iter()
@@ -22,7 +31,10 @@ fn same_on_both(name: &str, f: impl Fn(&[Tensor]) -> Tensor, inputs: &[Vec<f32>]
         let y = f(&xs);
         let w = Tensor::rand_uniform(y.shape(), 0.5, 1.5, 99, dev);
         y.mul(&w).sum_all().backward();
-        let grads: Vec<Vec<f32>> = xs.iter().map(|x| x.grad().map(|g| g.to_vec()).unwrap_or_default()).collect();
+        let grads: Vec<Vec<f32>> = xs
+            .iter()
+            .map(|x| x.grad().map(|g| g.to_vec()).unwrap_or_default())
+            .collect();
         (y.to_vec(), grads)
     };
     let (yc, gc) = run(Device::Cpu);
@@ -31,7 +43,10 @@ fn same_on_both(name: &str, f: impl Fn(&[Tensor]) -> Tensor, inputs: &[Vec<f32>]
     assert!(e < 1e-5, "{name}: forward differs, rel err {e:.3e}");
     for (i, (a, b)) in gg.iter().zip(&gc).enumerate() {
         let e = rel_err(a, b);
-        assert!(e < 1e-4, "{name}: gradient of input {i} differs, rel err {e:.3e}");
+        assert!(
+            e < 1e-4,
+            "{name}: gradient of input {i} differs, rel err {e:.3e}"
+        );
     }
 }
 
@@ -50,7 +65,8 @@ fn pointwise_ops() {
     }
     let s: &[usize] = &[3, 17];
     let x = r(s, 1);
-    let unary: Vec<(&str, fn(&Tensor) -> Tensor)> = vec![
+    type UnaryFn = fn(&Tensor) -> Tensor;
+    let unary: Vec<(&str, UnaryFn)> = vec![
         ("neg", |t| t.neg()),
         ("exp", |t| t.exp()),
         ("abs", |t| t.abs()),
@@ -79,12 +95,37 @@ fn broadcasting_binary_ops() {
     }
     let (sa, sb): (&[usize], &[usize]) = (&[2, 3, 5], &[3, 1]);
     let (a, b) = (r(sa, 3), p(sb, 4));
-    same_on_both("add", |t| t[0].add(&t[1]), &[a.clone(), b.clone()], &[sa, sb]);
-    same_on_both("sub", |t| t[1].sub(&t[0]), &[a.clone(), b.clone()], &[sa, sb]);
-    same_on_both("mul", |t| t[0].mul(&t[1]), &[a.clone(), b.clone()], &[sa, sb]);
-    same_on_both("div", |t| t[0].div(&t[1]), &[a.clone(), b.clone()], &[sa, sb]);
+    same_on_both(
+        "add",
+        |t| t[0].add(&t[1]),
+        &[a.clone(), b.clone()],
+        &[sa, sb],
+    );
+    same_on_both(
+        "sub",
+        |t| t[1].sub(&t[0]),
+        &[a.clone(), b.clone()],
+        &[sa, sb],
+    );
+    same_on_both(
+        "mul",
+        |t| t[0].mul(&t[1]),
+        &[a.clone(), b.clone()],
+        &[sa, sb],
+    );
+    same_on_both(
+        "div",
+        |t| t[0].div(&t[1]),
+        &[a.clone(), b.clone()],
+        &[sa, sb],
+    );
     let c = r(sa, 5);
-    same_on_both("maximum", |t| t[0].maximum(&t[1]), &[a.clone(), c.clone()], &[sa, sa]);
+    same_on_both(
+        "maximum",
+        |t| t[0].maximum(&t[1]),
+        &[a.clone(), c.clone()],
+        &[sa, sa],
+    );
     same_on_both("x*x", |t| t[0].mul(&t[0]), &[a], &[sa]);
 }
 
@@ -95,23 +136,68 @@ fn reductions_layout_matmul_losses() {
     }
     let s: &[usize] = &[4, 5, 6];
     let x = r(s, 6);
-    same_on_both("sum", |t| t[0].sum(&[1], false), std::slice::from_ref(&x), &[s]);
-    same_on_both("sum keepdim", |t| t[0].sum(&[0, 2], true), std::slice::from_ref(&x), &[s]);
-    same_on_both("mean_all", |t| t[0].mean_all(), std::slice::from_ref(&x), &[s]);
-    same_on_both("max", |t| t[0].max(&[2], false), std::slice::from_ref(&x), &[s]);
-    same_on_both("permute", |t| t[0].permute(&[1, 2, 0]), std::slice::from_ref(&x), &[s]);
-    same_on_both("slice", |t| t[0].slice(2, 1, 4), std::slice::from_ref(&x), &[s]);
+    same_on_both(
+        "sum",
+        |t| t[0].sum(&[1], false),
+        std::slice::from_ref(&x),
+        &[s],
+    );
+    same_on_both(
+        "sum keepdim",
+        |t| t[0].sum(&[0, 2], true),
+        std::slice::from_ref(&x),
+        &[s],
+    );
+    same_on_both(
+        "mean_all",
+        |t| t[0].mean_all(),
+        std::slice::from_ref(&x),
+        &[s],
+    );
+    same_on_both(
+        "max",
+        |t| t[0].max(&[2], false),
+        std::slice::from_ref(&x),
+        &[s],
+    );
+    same_on_both(
+        "permute",
+        |t| t[0].permute(&[1, 2, 0]),
+        std::slice::from_ref(&x),
+        &[s],
+    );
+    same_on_both(
+        "slice",
+        |t| t[0].slice(2, 1, 4),
+        std::slice::from_ref(&x),
+        &[s],
+    );
     same_on_both(
         "concat",
         |t| Tensor::concat(&[t[0].clone(), t[0].slice(0, 0, 2)], 0),
         std::slice::from_ref(&x),
         &[s],
     );
-    same_on_both("expand", |t| t[0].reshape(&[4, 5, 6, 1]).expand(&[2, 4, 5, 6, 3]), std::slice::from_ref(&x), &[s]);
+    same_on_both(
+        "expand",
+        |t| t[0].reshape(&[4, 5, 6, 1]).expand(&[2, 4, 5, 6, 3]),
+        std::slice::from_ref(&x),
+        &[s],
+    );
     let (sa, sb): (&[usize], &[usize]) = (&[3, 33, 17], &[3, 17, 9]);
-    same_on_both("matmul", |t| t[0].matmul(&t[1]), &[r(sa, 7), r(sb, 8)], &[sa, sb]);
+    same_on_both(
+        "matmul",
+        |t| t[0].matmul(&t[1]),
+        &[r(sa, 7), r(sb, 8)],
+        &[sa, sb],
+    );
     let sw: &[usize] = &[17, 9];
-    same_on_both("matmul broadcast", |t| t[0].matmul(&t[1]), &[r(sa, 7), r(sw, 9)], &[sa, sw]);
+    same_on_both(
+        "matmul broadcast",
+        |t| t[0].matmul(&t[1]),
+        &[r(sa, 7), r(sw, 9)],
+        &[sa, sw],
+    );
     let t01 = Tensor::rand_uniform(&[4, 5, 6], 0.0, 1.0, 10, Device::Cpu).to_vec();
     same_on_both(
         "bce_with_logits",

@@ -14,13 +14,27 @@ fn positive(shape: &[usize], seed: u64) -> Tensor {
 
 /// Values away from 0 so kinks (relu, abs, leaky_relu) are not straddled by ±ε.
 fn away_from_zero(shape: &[usize], seed: u64) -> Tensor {
-    let v = rand(shape, seed).to_vec().iter().map(|x| if x.abs() < 0.1 { x.signum() * 0.3 + x } else { *x }).collect();
+    let v = rand(shape, seed)
+        .to_vec()
+        .iter()
+        .map(|x| {
+            if x.abs() < 0.1 {
+                x.signum() * 0.3 + x
+            } else {
+                *x
+            }
+        })
+        .collect();
     Tensor::from_vec(v, shape, Device::Cpu)
 }
 
 fn assert_grad(name: &str, f: impl Fn(&[Tensor]) -> Tensor, inputs: &[Tensor]) {
     let r = gradcheck::check(f, inputs);
-    assert!(r.max_relative_error < TOL, "{name}: gradient rel err {:.3e}", r.max_relative_error);
+    assert!(
+        r.max_relative_error < TOL,
+        "{name}: gradient rel err {:.3e}",
+        r.max_relative_error
+    );
 }
 
 #[test]
@@ -30,13 +44,25 @@ fn unary_ops() {
     assert_grad("exp", |t| t[0].exp(), std::slice::from_ref(&x));
     assert_grad("abs", |t| t[0].abs(), std::slice::from_ref(&x));
     assert_grad("relu", |t| t[0].relu(), std::slice::from_ref(&x));
-    assert_grad("leaky_relu", |t| t[0].leaky_relu(0.2), std::slice::from_ref(&x));
+    assert_grad(
+        "leaky_relu",
+        |t| t[0].leaky_relu(0.2),
+        std::slice::from_ref(&x),
+    );
     assert_grad("tanh", |t| t[0].tanh(), std::slice::from_ref(&x));
     assert_grad("sigmoid", |t| t[0].sigmoid(), std::slice::from_ref(&x));
     assert_grad("softplus", |t| t[0].softplus(), std::slice::from_ref(&x));
     assert_grad("square", |t| t[0].square(), std::slice::from_ref(&x));
-    assert_grad("add_scalar", |t| t[0].add_scalar(3.0), std::slice::from_ref(&x));
-    assert_grad("mul_scalar", |t| t[0].mul_scalar(-2.5), std::slice::from_ref(&x));
+    assert_grad(
+        "add_scalar",
+        |t| t[0].add_scalar(3.0),
+        std::slice::from_ref(&x),
+    );
+    assert_grad(
+        "mul_scalar",
+        |t| t[0].mul_scalar(-2.5),
+        std::slice::from_ref(&x),
+    );
     let p = positive(&[4, 3], 2);
     assert_grad("log", |t| t[0].log(), std::slice::from_ref(&p));
     assert_grad("sqrt", |t| t[0].sqrt(), std::slice::from_ref(&p));
@@ -72,24 +98,64 @@ fn tensor_used_twice_accumulates() {
 #[test]
 fn reductions() {
     let x = rand(&[3, 4, 5], 8);
-    assert_grad("sum(1)", |t| t[0].sum(&[1], false), std::slice::from_ref(&x));
-    assert_grad("sum(0,2) keepdim", |t| t[0].sum(&[0, 2], true), std::slice::from_ref(&x));
-    assert_grad("mean(2)", |t| t[0].mean(&[2], false), std::slice::from_ref(&x));
+    assert_grad(
+        "sum(1)",
+        |t| t[0].sum(&[1], false),
+        std::slice::from_ref(&x),
+    );
+    assert_grad(
+        "sum(0,2) keepdim",
+        |t| t[0].sum(&[0, 2], true),
+        std::slice::from_ref(&x),
+    );
+    assert_grad(
+        "mean(2)",
+        |t| t[0].mean(&[2], false),
+        std::slice::from_ref(&x),
+    );
     assert_grad("mean_all", |t| t[0].mean_all(), std::slice::from_ref(&x));
-    assert_grad("max(1)", |t| t[0].max(&[1], false), std::slice::from_ref(&x));
-    assert_grad("max(0,1,2)", |t| t[0].max(&[0, 1, 2], true), std::slice::from_ref(&x));
+    assert_grad(
+        "max(1)",
+        |t| t[0].max(&[1], false),
+        std::slice::from_ref(&x),
+    );
+    assert_grad(
+        "max(0,1,2)",
+        |t| t[0].max(&[0, 1, 2], true),
+        std::slice::from_ref(&x),
+    );
 }
 
 #[test]
 fn layout_ops() {
     let x = rand(&[2, 3, 4], 9);
-    assert_grad("reshape", |t| t[0].reshape(&[4, 6]).mul(&t[0].reshape(&[4, 6])), std::slice::from_ref(&x));
-    assert_grad("permute", |t| t[0].permute(&[2, 0, 1]), std::slice::from_ref(&x));
-    assert_grad("transpose", |t| t[0].transpose(0, 2), std::slice::from_ref(&x));
+    assert_grad(
+        "reshape",
+        |t| t[0].reshape(&[4, 6]).mul(&t[0].reshape(&[4, 6])),
+        std::slice::from_ref(&x),
+    );
+    assert_grad(
+        "permute",
+        |t| t[0].permute(&[2, 0, 1]),
+        std::slice::from_ref(&x),
+    );
+    assert_grad(
+        "transpose",
+        |t| t[0].transpose(0, 2),
+        std::slice::from_ref(&x),
+    );
     assert_grad("slice", |t| t[0].slice(1, 1, 3), std::slice::from_ref(&x));
-    assert_grad("slice(-1)", |t| t[0].slice(-1, 0, 1), std::slice::from_ref(&x));
+    assert_grad(
+        "slice(-1)",
+        |t| t[0].slice(-1, 0, 1),
+        std::slice::from_ref(&x),
+    );
     let y = rand(&[2, 5, 4], 10);
-    assert_grad("concat", |t| Tensor::concat(&[t[0].clone(), t[1].clone()], 1), &[x.clone(), y]);
+    assert_grad(
+        "concat",
+        |t| Tensor::concat(&[t[0].clone(), t[1].clone()], 1),
+        &[x.clone(), y],
+    );
     let b = rand(&[3, 1], 11);
     assert_grad("expand", |t| t[0].expand(&[2, 3, 4]), &[b]);
 }
@@ -101,9 +167,17 @@ fn matmul() {
     assert_grad("matmul 2d", |t| t[0].matmul(&t[1]), &[a.clone(), b]);
     let ba = rand(&[2, 3, 4], 14);
     let bb = rand(&[2, 4, 5], 15);
-    assert_grad("matmul 3d", |t| t[0].matmul(&t[1]), &[ba.clone(), bb.clone()]);
+    assert_grad(
+        "matmul 3d",
+        |t| t[0].matmul(&t[1]),
+        &[ba.clone(), bb.clone()],
+    );
     let b1 = rand(&[1, 4, 5], 16);
-    assert_grad("matmul batch broadcast", |t| t[0].matmul(&t[1]), &[ba.clone(), b1]);
+    assert_grad(
+        "matmul batch broadcast",
+        |t| t[0].matmul(&t[1]),
+        &[ba.clone(), b1],
+    );
     let w = rand(&[4, 2], 17);
     assert_grad("matmul 3d by 2d", |t| t[0].matmul(&t[1]), &[ba, w]);
     // Gram matrix F Fᵀ, the style-loss building block: F used twice
@@ -115,10 +189,27 @@ fn matmul() {
 fn losses() {
     let x = rand(&[4, 3], 19).mul_scalar(3.0);
     let t = Tensor::rand_uniform(&[4, 3], 0.0, 1.0, 20, Device::Cpu).to_f64();
-    assert_grad("bce_with_logits", |v| v[0].bce_with_logits(&t), std::slice::from_ref(&x));
+    assert_grad(
+        "bce_with_logits",
+        |v| v[0].bce_with_logits(&t),
+        std::slice::from_ref(&x),
+    );
     let y = rand(&[4, 3], 21);
     assert_grad("mse", |v| v[0].mse(&v[1]), &[x.clone(), y.clone()]);
     let x2 = away_from_zero(&[4, 3], 22);
     let zero = Tensor::zeros(&[4, 3], Device::Cpu);
     assert_grad("l1", |v| v[0].l1(&v[1]), &[x2, zero]);
+}
+
+#[test]
+fn gradcheck_catches_a_wrong_gradient() {
+    // x * detach(x) has true derivative 2x but autograd (correctly for detach) reports x:
+    // the finite difference sees the difference
+    let x = rand(&[6], 23);
+    let r = gradcheck::check(|t| t[0].mul(&t[0].detach()), &[x]);
+    assert!(
+        r.max_relative_error > 0.4,
+        "gradcheck missed a wrong gradient: {:.3e}",
+        r.max_relative_error
+    );
 }

@@ -39,7 +39,14 @@ pub fn run(v: &mut Validator) {
             let mut want = vec![0.0; n];
             r::fill(&mut want, 0.5);
             let got = v.read(&out);
-            v.check("elementwise::fill", "direct", &format!("n={n}"), &got, &want, TOL_FORWARD);
+            v.check(
+                "elementwise::fill",
+                "direct",
+                &format!("n={n}"),
+                &got,
+                &want,
+                TOL_FORWARD,
+            );
         }
     }
     if v.wants("unary") {
@@ -60,13 +67,27 @@ pub fn run(v: &mut Validator) {
                 r::unary(op, alpha, &x, &mut want);
                 let got = v.read(&out);
                 let case = format!("{} n={n}", op.name());
-                v.check("elementwise::unary", op.name(), &case, &got, &want, TOL_FORWARD);
+                v.check(
+                    "elementwise::unary",
+                    op.name(),
+                    &case,
+                    &got,
+                    &want,
+                    TOL_FORWARD,
+                );
 
                 let gx = v.poisoned(n);
                 k::unary_backward(op, alpha, &xb, &gyb, &gx);
                 r::unary_backward(op, alpha, &x, &gy, &mut want);
                 let got = v.read(&gx);
-                v.check("elementwise::unary_backward", op.name(), &case, &got, &want, TOL_GRAD);
+                v.check(
+                    "elementwise::unary_backward",
+                    op.name(),
+                    &case,
+                    &got,
+                    &want,
+                    TOL_GRAD,
+                );
             }
         }
     }
@@ -89,7 +110,14 @@ pub fn run(v: &mut Validator) {
                 let mut want = vec![0.0; n];
                 r::binary(op, &a, &b, &mut want);
                 let got = v.read(&out);
-                v.check("elementwise::binary", op.name(), &format!("n={n}"), &got, &want, TOL_FORWARD);
+                v.check(
+                    "elementwise::binary",
+                    op.name(),
+                    &format!("n={n}"),
+                    &got,
+                    &want,
+                    TOL_FORWARD,
+                );
             }
         }
         let shapes: [(&[usize], &[usize]); 5] = [
@@ -115,7 +143,14 @@ pub fn run(v: &mut Validator) {
                 r::binary_broadcast(op, &bc, &a, &b, &mut want);
                 let got = v.read(&out);
                 let case = format!("{sa:?} op {sb:?}");
-                v.check("elementwise::binary_broadcast", op.name(), &case, &got, &want, TOL_FORWARD);
+                v.check(
+                    "elementwise::binary_broadcast",
+                    op.name(),
+                    &case,
+                    &got,
+                    &want,
+                    TOL_FORWARD,
+                );
             }
         }
     }

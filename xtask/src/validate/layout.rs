@@ -34,17 +34,39 @@ pub fn run(v: &mut Validator) {
     // (case, view, source length, destination length); views that cover all of dst first
     let mut cases: Vec<(String, StridedCopy, usize, usize)> = vec![
         ("identity n=1".into(), permute(&[1], &[0]), 1, 1),
-        ("permute 3x5x7 -> 7x3x5".into(), permute(&[3, 5, 7], &[2, 0, 1]), 105, 105),
-        ("permute rank 8".into(), permute(&[2, 3, 1, 2, 3, 2, 1, 5], &[7, 6, 5, 4, 3, 2, 1, 0]), 360, 360),
+        (
+            "permute 3x5x7 -> 7x3x5".into(),
+            permute(&[3, 5, 7], &[2, 0, 1]),
+            105,
+            105,
+        ),
+        (
+            "permute rank 8".into(),
+            permute(&[2, 3, 1, 2, 3, 2, 1, 5], &[7, 6, 5, 4, 3, 2, 1, 0]),
+            360,
+            360,
+        ),
         (
             "broadcast 1x13 -> 11x13 (stride 0)".into(),
-            StridedCopy { shape: vec![11, 13], src_offset: 0, src_strides: vec![0, 1], dst_offset: 0, dst_strides: vec![13, 1] },
+            StridedCopy {
+                shape: vec![11, 13],
+                src_offset: 0,
+                src_strides: vec![0, 1],
+                dst_offset: 0,
+                dst_strides: vec![13, 1],
+            },
             13,
             143,
         ),
         (
             "slice axis 1 of 4x9x5 [2..7]".into(),
-            StridedCopy { shape: vec![4, 5, 5], src_offset: 10, src_strides: vec![45, 5, 1], dst_offset: 0, dst_strides: vec![25, 5, 1] },
+            StridedCopy {
+                shape: vec![4, 5, 5],
+                src_offset: 10,
+                src_strides: vec![45, 5, 1],
+                dst_offset: 0,
+                dst_strides: vec![25, 5, 1],
+            },
             180,
             100,
         ),
@@ -58,7 +80,13 @@ pub fn run(v: &mut Validator) {
     // a region of a larger destination (concat / slice backward): only the region is compared
     cases.push((
         "region: 3x4x2 into 3x7x2 at [.,2..6,.]".into(),
-        StridedCopy { shape: vec![3, 4, 2], src_offset: 0, src_strides: vec![8, 2, 1], dst_offset: 4, dst_strides: vec![14, 2, 1] },
+        StridedCopy {
+            shape: vec![3, 4, 2],
+            src_offset: 0,
+            src_strides: vec![8, 2, 1],
+            dst_offset: 4,
+            dst_strides: vec![14, 2, 1],
+        },
         24,
         42,
     ));
@@ -73,10 +101,23 @@ pub fn run(v: &mut Validator) {
         // compare the covered elements (where the reference wrote), and require the rest
         // untouched (still NaN)
         let covered: Vec<usize> = (0..dst_len).filter(|&i| !want[i].is_nan()).collect();
-        let untouched = (0..dst_len).filter(|&i| want[i].is_nan()).all(|i| got[i].is_nan());
+        let untouched = (0..dst_len)
+            .filter(|&i| want[i].is_nan())
+            .all(|i| got[i].is_nan());
         let g_cov: Vec<f32> = covered.iter().map(|&i| got[i]).collect();
         let w_cov: Vec<f32> = covered.iter().map(|&i| want[i]).collect();
-        let g_cov = if untouched { g_cov } else { vec![f32::NAN; w_cov.len()] };
-        v.check("layout::copy_strided", "direct", &case, &g_cov, &w_cov, TOL_FORWARD);
+        let g_cov = if untouched {
+            g_cov
+        } else {
+            vec![f32::NAN; w_cov.len()]
+        };
+        v.check(
+            "layout::copy_strided",
+            "direct",
+            &case,
+            &g_cov,
+            &w_cov,
+            TOL_FORWARD,
+        );
     }
 }

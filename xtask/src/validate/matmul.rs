@@ -8,7 +8,15 @@ use super::{TOL_FORWARD, Validator};
 
 /// A spec with A transposed in memory ([k, m] per batch) and/or B ([n, k]), and optionally
 /// B broadcast over the batch.
-fn spec(batch: usize, m: usize, n: usize, k: usize, ta: bool, tb: bool, b_broadcast: bool) -> (MatmulSpec, usize, usize) {
+fn spec(
+    batch: usize,
+    m: usize,
+    n: usize,
+    k: usize,
+    ta: bool,
+    tb: bool,
+    b_broadcast: bool,
+) -> (MatmulSpec, usize, usize) {
     let mut s = MatmulSpec::contiguous(batch, m, n, k);
     if ta {
         s.a_row_stride = 1;
@@ -33,7 +41,15 @@ pub fn run(v: &mut Validator) {
     }
     let g = gpu();
     let mut cases = vec![];
-    for &(m, n, kk) in &[(1, 1, 1), (7, 5, 3), (64, 64, 64), (129, 67, 131), (1, 257, 300), (257, 1, 17), (3, 200, 1)] {
+    for &(m, n, kk) in &[
+        (1, 1, 1),
+        (7, 5, 3),
+        (64, 64, 64),
+        (129, 67, 131),
+        (1, 257, 300),
+        (257, 1, 17),
+        (3, 200, 1),
+    ] {
         cases.push((1, m, n, kk, false, false, false));
     }
     cases.push((3, 33, 65, 19, false, false, false));
@@ -52,7 +68,14 @@ pub fn run(v: &mut Validator) {
             k::matmul(variant, &s, &ab, &bbuf, &c);
             let got = v.read(&c);
             let case = format!("b={batch} m={m} n={n} k={kk} ta={ta} tb={tb} b_bcast={bb}");
-            v.check("matmul::matmul", variant.name(), &case, &got, &want, TOL_FORWARD);
+            v.check(
+                "matmul::matmul",
+                variant.name(),
+                &case,
+                &got,
+                &want,
+                TOL_FORWARD,
+            );
         }
     }
 }

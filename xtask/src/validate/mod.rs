@@ -6,13 +6,13 @@
 
 mod batchnorm;
 mod elementwise;
+mod instance_norm;
 mod layout;
 mod matmul;
-mod optim;
-mod reduce;
-mod instance_norm;
 mod numeric;
+mod optim;
 mod pool;
+mod reduce;
 mod resample;
 
 use std::collections::BTreeMap;
@@ -43,7 +43,9 @@ pub struct Validator {
 impl Validator {
     /// Whether `kernel` passes the `--filter`.
     pub fn wants(&self, kernel: &str) -> bool {
-        self.filter.as_ref().is_none_or(|f| kernel.contains(f.as_str()))
+        self.filter
+            .as_ref()
+            .is_none_or(|f| kernel.contains(f.as_str()))
     }
 
     /// Uniform random values in [lo, hi).
@@ -74,9 +76,20 @@ impl Validator {
     }
 
     /// Compares a GPU result with the reference and records one case.
-    pub fn check(&mut self, kernel: &str, variant: &str, case: &str, got: &[f32], want: &[f32], tol: f64) {
+    pub fn check(
+        &mut self,
+        kernel: &str,
+        variant: &str,
+        case: &str,
+        got: &[f32],
+        want: &[f32],
+        tol: f64,
+    ) {
         let err = relative_error(got, want);
-        let row = self.rows.entry((kernel.to_string(), variant.to_string())).or_default();
+        let row = self
+            .rows
+            .entry((kernel.to_string(), variant.to_string()))
+            .or_default();
         row.cases += 1;
         let ok = err.is_finite() && err < tol && got.len() == want.len();
         if !ok {
@@ -84,7 +97,11 @@ impl Validator {
             row.first_failure
                 .get_or_insert_with(|| format!("{case}: rel err {err:.3e} (tol {tol:.0e})"));
         }
-        row.max_err = if err.is_nan() { f64::NAN } else { row.max_err.max(err) };
+        row.max_err = if err.is_nan() {
+            f64::NAN
+        } else {
+            row.max_err.max(err)
+        };
         if row.max_err.is_nan() || err.is_nan() {
             row.max_err = f64::NAN;
         }
@@ -106,7 +123,11 @@ pub fn relative_error(got: &[f32], want: &[f32]) -> f64 {
         diff += (g as f64 - w as f64).powi(2);
         norm += (w as f64).powi(2);
     }
-    if norm == 0.0 { diff.sqrt() } else { (diff / norm).sqrt() }
+    if norm == 0.0 {
+        diff.sqrt()
+    } else {
+        (diff / norm).sqrt()
+    }
 }
 
 pub fn run(filter: Option<String>, seed: u64) -> anyhow::Result<()> {
@@ -115,7 +136,11 @@ pub fn run(filter: Option<String>, seed: u64) -> anyhow::Result<()> {
         "atelier validate: {} ({:?}, {}), seed {seed}",
         g.info.name, g.info.backend, g.info.driver_info
     );
-    let mut v = Validator { filter, rng: StdRng::seed_from_u64(seed), rows: BTreeMap::new() };
+    let mut v = Validator {
+        filter,
+        rng: StdRng::seed_from_u64(seed),
+        rows: BTreeMap::new(),
+    };
     elementwise::run(&mut v);
     layout::run(&mut v);
     reduce::run(&mut v);
@@ -129,12 +154,22 @@ pub fn run(filter: Option<String>, seed: u64) -> anyhow::Result<()> {
     if v.rows.is_empty() {
         anyhow::bail!("no kernel matches the filter");
     }
-    println!("\n{:<34} {:<14} {:>6} {:>12}  result", "kernel", "variant", "cases", "max rel err");
+    println!(
+        "\n{:<34} {:<14} {:>6} {:>12}  result",
+        "kernel", "variant", "cases", "max rel err"
+    );
     println!("{}", "-".repeat(78));
     let mut failures = 0;
     for ((kernel, variant), row) in &v.rows {
-        let verdict = if row.failed == 0 { "pass".to_string() } else { format!("FAIL ({} cases)", row.failed) };
-        println!("{kernel:<34} {variant:<14} {:>6} {:>12.3e}  {verdict}", row.cases, row.max_err);
+        let verdict = if row.failed == 0 {
+            "pass".to_string()
+        } else {
+            format!("FAIL ({} cases)", row.failed)
+        };
+        println!(
+            "{kernel:<34} {variant:<14} {:>6} {:>12.3e}  {verdict}",
+            row.cases, row.max_err
+        );
         if let Some(f) = &row.first_failure {
             println!("    first failure: {f}");
             failures += 1;

@@ -48,7 +48,14 @@ pub fn run(v: &mut Validator) {
                 k::reduce(op, variant, &spec, scale, &xb, &out);
                 let got = v.read(&out);
                 let case = format!("{} {shape:?} over {axes:?}", op.name());
-                v.check(&format!("reduce::{}", op.name()), variant.name(), &case, &got, &want, TOL_FORWARD);
+                v.check(
+                    &format!("reduce::{}", op.name()),
+                    variant.name(),
+                    &case,
+                    &got,
+                    &want,
+                    TOL_FORWARD,
+                );
             }
         }
     }

@@ -182,19 +182,40 @@ fn n_u32(n: usize) -> u32 {
 
 fn launch_pointwise(kernel: &Kernel, params: Params, buffers: &[&GpuBuffer]) {
     let n = params.n as usize;
-    gpu().launch(kernel, &[("WG", WG as f64)], &params, buffers, groups_for(n));
+    gpu().launch(
+        kernel,
+        &[("WG", WG as f64)],
+        &params,
+        buffers,
+        groups_for(n),
+    );
 }
 
 /// out[i] = value
 pub fn fill(out: &GpuBuffer, value: f32) {
-    let p = Params { n: n_u32(out.len()), op: 0, alpha: value, _pad: 0 };
+    let p = Params {
+        n: n_u32(out.len()),
+        op: 0,
+        alpha: value,
+        _pad: 0,
+    };
     launch_pointwise(&FILL, p, &[out]);
 }
 
 /// out[i] = op(x[i]; alpha)
 pub fn unary(op: UnaryOp, alpha: f32, x: &GpuBuffer, out: &GpuBuffer) {
-    assert_eq!(x.len(), out.len(), "unary {}: input and output lengths", op.name());
-    let p = Params { n: n_u32(x.len()), op: op as u32, alpha, _pad: 0 };
+    assert_eq!(
+        x.len(),
+        out.len(),
+        "unary {}: input and output lengths",
+        op.name()
+    );
+    let p = Params {
+        n: n_u32(x.len()),
+        op: op as u32,
+        alpha,
+        _pad: 0,
+    };
     launch_pointwise(&UNARY, p, &[x, out]);
 }
 
@@ -208,7 +229,12 @@ pub fn unary_backward(op: UnaryOp, alpha: f32, x: &GpuBuffer, gy: &GpuBuffer, gx
         gy.len(),
         gx.len()
     );
-    let p = Params { n: n_u32(x.len()), op: op as u32, alpha, _pad: 0 };
+    let p = Params {
+        n: n_u32(x.len()),
+        op: op as u32,
+        alpha,
+        _pad: 0,
+    };
     launch_pointwise(&UNARY_BACKWARD, p, &[x, gy, gx]);
 }
 
@@ -222,16 +248,35 @@ pub fn binary(op: BinaryOp, a: &GpuBuffer, b: &GpuBuffer, out: &GpuBuffer) {
         b.len(),
         out.len()
     );
-    let p = Params { n: n_u32(a.len()), op: op as u32, alpha: 0.0, _pad: 0 };
+    let p = Params {
+        n: n_u32(a.len()),
+        op: op as u32,
+        alpha: 0.0,
+        _pad: 0,
+    };
     launch_pointwise(&BINARY, p, &[a, b, out]);
 }
 
 /// out = a op b with broadcasting described by `bc`.
-pub fn binary_broadcast(op: BinaryOp, bc: &Broadcast, a: &GpuBuffer, b: &GpuBuffer, out: &GpuBuffer) {
+pub fn binary_broadcast(
+    op: BinaryOp,
+    bc: &Broadcast,
+    a: &GpuBuffer,
+    b: &GpuBuffer,
+    out: &GpuBuffer,
+) {
     let rank = bc.shape.len();
-    assert!(rank <= MAX_RANK, "binary_broadcast: rank {rank} > {MAX_RANK}");
+    assert!(
+        rank <= MAX_RANK,
+        "binary_broadcast: rank {rank} > {MAX_RANK}"
+    );
     let n: usize = bc.shape.iter().product();
-    assert_eq!(out.len(), n, "binary_broadcast {}: output length", op.name());
+    assert_eq!(
+        out.len(),
+        n,
+        "binary_broadcast {}: output length",
+        op.name()
+    );
     let mut p = BroadcastParams {
         n: n_u32(n),
         op: op as u32,
@@ -246,5 +291,11 @@ pub fn binary_broadcast(op: BinaryOp, bc: &Broadcast, a: &GpuBuffer, b: &GpuBuff
         p.a_strides[d] = n_u32(bc.a_strides[d]);
         p.b_strides[d] = n_u32(bc.b_strides[d]);
     }
-    gpu().launch(&BINARY_BROADCAST, &[("WG", WG as f64)], &p, &[a, b, out], groups_for(n));
+    gpu().launch(
+        &BINARY_BROADCAST,
+        &[("WG", WG as f64)],
+        &p,
+        &[a, b, out],
+        groups_for(n),
+    );
 }

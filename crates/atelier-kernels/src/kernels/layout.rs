@@ -34,7 +34,13 @@ impl StridedCopy {
 
     /// Largest element index the view touches in a buffer with `offset` and `strides`.
     fn max_index(&self, offset: usize, strides: &[usize]) -> usize {
-        offset + self.shape.iter().zip(strides).map(|(s, st)| (s - 1) * st).sum::<usize>()
+        offset
+            + self
+                .shape
+                .iter()
+                .zip(strides)
+                .map(|(s, st)| (s - 1) * st)
+                .sum::<usize>()
     }
 
     /// Panics (naming the sizes) when the view does not fit the buffers.
@@ -50,7 +56,10 @@ impl StridedCopy {
         if self.is_empty() {
             return;
         }
-        let (s, d) = (self.max_index(self.src_offset, &self.src_strides), self.max_index(self.dst_offset, &self.dst_strides));
+        let (s, d) = (
+            self.max_index(self.src_offset, &self.src_strides),
+            self.max_index(self.dst_offset, &self.dst_strides),
+        );
         assert!(
             s < src_len && d < dst_len,
             "copy_strided: view {self:?} reaches element {s} of a {src_len}-element source / {d} of a {dst_len}-element destination"
@@ -92,5 +101,11 @@ pub fn copy_strided(view: &StridedCopy, src: &GpuBuffer, dst: &GpuBuffer) {
         p.src_strides[d] = u32_of(view.src_strides[d]);
         p.dst_strides[d] = u32_of(view.dst_strides[d]);
     }
-    gpu().launch(&COPY_STRIDED, &[("WG", WG as f64)], &p, &[src, dst], groups_for(n));
+    gpu().launch(
+        &COPY_STRIDED,
+        &[("WG", WG as f64)],
+        &p,
+        &[src, dst],
+        groups_for(n),
+    );
 }

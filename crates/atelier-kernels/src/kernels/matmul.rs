@@ -38,7 +38,11 @@ impl MatmulVariant {
     /// The tiled kernel wastes most of a 64×64 tile when both M and N are tiny (a loss's
     /// 1-column product, say); there the naive kernel's 16×16 grid fits better.
     pub fn auto(m: usize, n: usize, _k: usize) -> MatmulVariant {
-        if m * n < 64 * 16 { MatmulVariant::Naive } else { MatmulVariant::Tiled }
+        if m * n < 64 * 16 {
+            MatmulVariant::Naive
+        } else {
+            MatmulVariant::Tiled
+        }
     }
 }
 
@@ -80,11 +84,19 @@ impl MatmulSpec {
     }
 
     fn a_extent(&self) -> usize {
-        self.a_offset + (self.batch - 1) * self.a_batch_stride + (self.m - 1) * self.a_row_stride + (self.k - 1) * self.a_col_stride + 1
+        self.a_offset
+            + (self.batch - 1) * self.a_batch_stride
+            + (self.m - 1) * self.a_row_stride
+            + (self.k - 1) * self.a_col_stride
+            + 1
     }
 
     fn b_extent(&self) -> usize {
-        self.b_offset + (self.batch - 1) * self.b_batch_stride + (self.k - 1) * self.b_row_stride + (self.n - 1) * self.b_col_stride + 1
+        self.b_offset
+            + (self.batch - 1) * self.b_batch_stride
+            + (self.k - 1) * self.b_row_stride
+            + (self.n - 1) * self.b_col_stride
+            + 1
     }
 
     /// Panics (naming the sizes) when the spec does not fit the buffers.
@@ -93,9 +105,19 @@ impl MatmulSpec {
             self.batch > 0 && self.m > 0 && self.n > 0 && self.k > 0,
             "matmul: empty product {self:?}"
         );
-        assert!(self.a_extent() <= a_len, "matmul: A of {a_len} elements is too small for {self:?}");
-        assert!(self.b_extent() <= b_len, "matmul: B of {b_len} elements is too small for {self:?}");
-        assert_eq!(c_len, self.batch * self.m * self.n, "matmul: C must hold batch·M·N for {self:?}");
+        assert!(
+            self.a_extent() <= a_len,
+            "matmul: A of {a_len} elements is too small for {self:?}"
+        );
+        assert!(
+            self.b_extent() <= b_len,
+            "matmul: B of {b_len} elements is too small for {self:?}"
+        );
+        assert_eq!(
+            c_len,
+            self.batch * self.m * self.n,
+            "matmul: C must hold batch·M·N for {self:?}"
+        );
     }
 }
 
@@ -106,26 +128,56 @@ struct Params([u32; 12]);
 impl Params {
     fn of(s: &MatmulSpec) -> Params {
         let f = [
-            s.batch, s.m, s.n, s.k, s.a_offset, s.a_batch_stride, s.a_row_stride, s.a_col_stride, s.b_offset,
-            s.b_batch_stride, s.b_row_stride, s.b_col_stride,
+            s.batch,
+            s.m,
+            s.n,
+            s.k,
+            s.a_offset,
+            s.a_batch_stride,
+            s.a_row_stride,
+            s.a_col_stride,
+            s.b_offset,
+            s.b_batch_stride,
+            s.b_row_stride,
+            s.b_col_stride,
         ];
         Params(f.map(|v| u32::try_from(v).expect("matmul: sizes must fit in u32")))
     }
 }
 
 /// c = a · b as described by `spec`.
-pub fn matmul(variant: MatmulVariant, spec: &MatmulSpec, a: &GpuBuffer, b: &GpuBuffer, c: &GpuBuffer) {
+pub fn matmul(
+    variant: MatmulVariant,
+    spec: &MatmulSpec,
+    a: &GpuBuffer,
+    b: &GpuBuffer,
+    c: &GpuBuffer,
+) {
     spec.check(a.len(), b.len(), c.len());
     let p = Params::of(spec);
     let batch = spec.batch as u32;
     match variant {
         MatmulVariant::Naive => {
-            let grid = [spec.n.div_ceil(16) as u32, spec.m.div_ceil(16) as u32, batch];
+            let grid = [
+                spec.n.div_ceil(16) as u32,
+                spec.m.div_ceil(16) as u32,
+                batch,
+            ];
             gpu().launch_grid(&MATMUL_NAIVE, &[], &p, &[a, b, c], grid);
         }
         MatmulVariant::Tiled => {
-            let grid = [spec.n.div_ceil(64) as u32, spec.m.div_ceil(64) as u32, batch];
-            gpu().launch_grid(&MATMUL_TILED, &[("TK", TILED_TK as f64)], &p, &[a, b, c], grid);
+            let grid = [
+                spec.n.div_ceil(64) as u32,
+                spec.m.div_ceil(64) as u32,
+                batch,
+            ];
+            gpu().launch_grid(
+                &MATMUL_TILED,
+                &[("TK", TILED_TK as f64)],
+                &p,
+                &[a, b, c],
+                grid,
+            );
         }
     }
 }

@@ -3,12 +3,12 @@
 
 pub mod batchnorm;
 pub mod elementwise;
+pub mod instance_norm;
 pub mod layout;
 pub mod matmul;
-pub mod reduce;
 pub mod optim;
-pub mod instance_norm;
 pub mod pool;
+pub mod reduce;
 pub mod resample;
 
 /// Threads per workgroup for the one-invocation-per-element kernels.

@@ -82,7 +82,12 @@ impl ReduceSpec {
         for d in (0..shape.len().saturating_sub(1)).rev() {
             strides[d] = strides[d + 1] * shape[d + 1];
         }
-        let mut spec = ReduceSpec { out_shape: vec![], out_strides: vec![], red_shape: vec![], red_strides: vec![] };
+        let mut spec = ReduceSpec {
+            out_shape: vec![],
+            out_strides: vec![],
+            red_shape: vec![],
+            red_strides: vec![],
+        };
         for d in 0..shape.len() {
             if axes.contains(&d) {
                 spec.red_shape.push(shape[d]);
@@ -105,7 +110,12 @@ impl ReduceSpec {
 
     /// One past the largest input index the spec reads.
     pub fn input_extent(&self) -> usize {
-        let reach = |s: &[usize], st: &[usize]| s.iter().zip(st).map(|(a, b)| (a.max(&1) - 1) * b).sum::<usize>();
+        let reach = |s: &[usize], st: &[usize]| {
+            s.iter()
+                .zip(st)
+                .map(|(a, b)| (a.max(&1) - 1) * b)
+                .sum::<usize>()
+        };
         reach(&self.out_shape, &self.out_strides) + reach(&self.red_shape, &self.red_strides) + 1
     }
 }
@@ -131,15 +141,37 @@ fn u32_of(v: usize) -> u32 {
 }
 
 /// out = scale · (op over the reduced axes of x).
-pub fn reduce(op: ReduceOp, variant: ReduceVariant, spec: &ReduceSpec, scale: f32, x: &GpuBuffer, out: &GpuBuffer) {
+pub fn reduce(
+    op: ReduceOp,
+    variant: ReduceVariant,
+    spec: &ReduceSpec,
+    scale: f32,
+    x: &GpuBuffer,
+    out: &GpuBuffer,
+) {
     assert!(
         spec.out_shape.len() <= MAX_RANK && spec.red_shape.len() <= MAX_RANK,
         "reduce {}: at most {MAX_RANK} kept and {MAX_RANK} reduced axes ({spec:?})",
         op.name()
     );
-    assert_eq!(out.len(), spec.out_count(), "reduce {}: output of {} for {spec:?}", op.name(), out.len());
-    assert!(spec.input_extent() <= x.len(), "reduce {}: input of {} too small for {spec:?}", op.name(), x.len());
-    assert!(spec.reduced_count() > 0, "reduce {}: nothing to reduce over ({spec:?})", op.name());
+    assert_eq!(
+        out.len(),
+        spec.out_count(),
+        "reduce {}: output of {} for {spec:?}",
+        op.name(),
+        out.len()
+    );
+    assert!(
+        spec.input_extent() <= x.len(),
+        "reduce {}: input of {} too small for {spec:?}",
+        op.name(),
+        x.len()
+    );
+    assert!(
+        spec.reduced_count() > 0,
+        "reduce {}: nothing to reduce over ({spec:?})",
+        op.name()
+    );
     let mut p = Params {
         out_n: u32_of(spec.out_count()),
         red_n: u32_of(spec.reduced_count()),
@@ -163,9 +195,19 @@ pub fn reduce(op: ReduceOp, variant: ReduceVariant, spec: &ReduceSpec, scale: f3
     }
     let constants = [("WG", WG as f64)];
     match variant {
-        ReduceVariant::Serial => gpu().launch(&REDUCE_SERIAL, &constants, &p, &[x, out], groups_for(spec.out_count())),
-        ReduceVariant::Workgroup => {
-            gpu().launch(&REDUCE_WORKGROUP, &constants, &p, &[x, out], u32_of(spec.out_count()))
-        }
+        ReduceVariant::Serial => gpu().launch(
+            &REDUCE_SERIAL,
+            &constants,
+            &p,
+            &[x, out],
+            groups_for(spec.out_count()),
+        ),
+        ReduceVariant::Workgroup => gpu().launch(
+            &REDUCE_WORKGROUP,
+            &constants,
+            &p,
+            &[x, out],
+            u32_of(spec.out_count()),
+        ),
     }
 }

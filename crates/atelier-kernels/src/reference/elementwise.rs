@@ -95,14 +95,20 @@ pub fn unary<T: Real>(op: UnaryOp, alpha: f32, x: &[T], out: &mut [T]) {
 }
 
 pub fn unary_backward<T: Real>(op: UnaryOp, alpha: f32, x: &[T], gy: &[T], gx: &mut [T]) {
-    assert!(x.len() == gy.len() && gy.len() == gx.len(), "unary_backward: lengths");
+    assert!(
+        x.len() == gy.len() && gy.len() == gx.len(),
+        "unary_backward: lengths"
+    );
     for i in 0..x.len() {
         gx[i] = gy[i] * unary_derivative(op, x[i], alpha);
     }
 }
 
 pub fn binary<T: Real>(op: BinaryOp, a: &[T], b: &[T], out: &mut [T]) {
-    assert!(a.len() == b.len() && b.len() == out.len(), "binary: lengths");
+    assert!(
+        a.len() == b.len() && b.len() == out.len(),
+        "binary: lengths"
+    );
     for i in 0..a.len() {
         out[i] = apply_binary(op, a[i], b[i]);
     }

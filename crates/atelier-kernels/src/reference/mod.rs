@@ -6,12 +6,12 @@
 
 pub mod batchnorm;
 pub mod elementwise;
+pub mod instance_norm;
 pub mod layout;
 pub mod matmul;
-pub mod reduce;
 pub mod optim;
-pub mod instance_norm;
 pub mod pool;
+pub mod reduce;
 pub mod resample;
 
 /// The float types the reference runs in.

@@ -18,7 +18,8 @@ pub fn reduce<T: Real>(op: ReduceOp, spec: &ReduceSpec, scale: f32, x: &[T], out
     let scale = T::from_f64(scale as f64);
     for (i, o) in out.iter_mut().enumerate() {
         let base = offset(i, &spec.out_shape, &spec.out_strides);
-        let values = (0..spec.reduced_count()).map(|j| x[base + offset(j, &spec.red_shape, &spec.red_strides)]);
+        let values = (0..spec.reduced_count())
+            .map(|j| x[base + offset(j, &spec.red_shape, &spec.red_strides)]);
         let acc = match op {
             ReduceOp::Sum => values.fold(T::zero(), |a, v| a + v),
             ReduceOp::Max => values.fold(T::neg_infinity(), |a, v| a.max(v)),

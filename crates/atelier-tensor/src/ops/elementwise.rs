@@ -166,9 +166,15 @@ impl Tensor {
                 BinaryOp::Max | BinaryOp::Min => {
                     // the larger (smaller) operand takes the gradient; ties share it
                     let (win_a, win_b) = if op == BinaryOp::Max {
-                        (binary_raw(&a, &b, BinaryOp::Gt), binary_raw(&b, &a, BinaryOp::Gt))
+                        (
+                            binary_raw(&a, &b, BinaryOp::Gt),
+                            binary_raw(&b, &a, BinaryOp::Gt),
+                        )
                     } else {
-                        (binary_raw(&b, &a, BinaryOp::Gt), binary_raw(&a, &b, BinaryOp::Gt))
+                        (
+                            binary_raw(&b, &a, BinaryOp::Gt),
+                            binary_raw(&a, &b, BinaryOp::Gt),
+                        )
                     };
                     let tie = binary_raw(&a, &b, BinaryOp::Eq).mul_scalar(0.5);
                     (g.mul(&win_a.add(&tie)), g.mul(&win_b.add(&tie)))

@@ -80,7 +80,10 @@ impl Tensor {
         let rank = self.dims();
         let mut seen = vec![false; rank];
         assert!(
-            perm.len() == rank && perm.iter().all(|&p| p < rank && !std::mem::replace(&mut seen[p], true)),
+            perm.len() == rank
+                && perm
+                    .iter()
+                    .all(|&p| p < rank && !std::mem::replace(&mut seen[p], true)),
             "permute: {perm:?} is not a permutation of the {rank} axes of {:?}",
             self.shape()
         );
@@ -163,7 +166,12 @@ impl Tensor {
         for t in tensors {
             let ok = t.dims() == first.dims()
                 && (0..first.dims()).all(|d| d == ax || t.shape()[d] == first.shape()[d]);
-            assert!(ok, "concat: shape {:?} does not match {:?} outside axis {ax}", t.shape(), first.shape());
+            assert!(
+                ok,
+                "concat: shape {:?} does not match {:?} outside axis {ax}",
+                t.shape(),
+                first.shape()
+            );
             super::same_device("concat", first, t);
         }
         let mut shape = first.shape().to_vec();
@@ -186,7 +194,10 @@ impl Tensor {
         }
         let inputs: Vec<&Tensor> = tensors.iter().collect();
         out.with_node("concat", &inputs, move |g| {
-            bounds.iter().map(|&(s, e)| Some(g.slice(ax as isize, s, e))).collect()
+            bounds
+                .iter()
+                .map(|&(s, e)| Some(g.slice(ax as isize, s, e)))
+                .collect()
         })
     }
 
@@ -196,13 +207,21 @@ impl Tensor {
             return self.clone();
         }
         let rank = shape.len();
-        assert!(self.dims() <= rank, "expand: {:?} has more axes than {shape:?}", self.shape());
+        assert!(
+            self.dims() <= rank,
+            "expand: {:?} has more axes than {shape:?}",
+            self.shape()
+        );
         let pad = rank - self.dims();
         let in_strides = contiguous_strides(self.shape());
         let mut src_strides = vec![0; rank];
         for d in 0..self.dims() {
             let (s, t) = (self.shape()[d], shape[pad + d]);
-            assert!(s == t || s == 1, "expand: cannot expand {:?} to {shape:?}", self.shape());
+            assert!(
+                s == t || s == 1,
+                "expand: cannot expand {:?} to {shape:?}",
+                self.shape()
+            );
             src_strides[pad + d] = if s == 1 && t != 1 { 0 } else { in_strides[d] };
         }
         let view = StridedCopy {
@@ -224,14 +243,22 @@ impl Tensor {
             return self.clone();
         }
         let rank = self.dims();
-        assert!(shape.len() <= rank, "sum_to: cannot reduce {:?} to {shape:?}", self.shape());
+        assert!(
+            shape.len() <= rank,
+            "sum_to: cannot reduce {:?} to {shape:?}",
+            self.shape()
+        );
         let pad = rank - shape.len();
         let axes: Vec<usize> = (0..rank)
             .filter(|&d| d < pad || (shape[d - pad] == 1 && self.shape()[d] != 1))
             .collect();
         for d in pad..rank {
             let t = shape[d - pad];
-            assert!(t == self.shape()[d] || t == 1, "sum_to: cannot reduce {:?} to {shape:?}", self.shape());
+            assert!(
+                t == self.shape()[d] || t == 1,
+                "sum_to: cannot reduce {:?} to {shape:?}",
+                self.shape()
+            );
         }
         self.sum(&axes, true).reshape(shape)
     }

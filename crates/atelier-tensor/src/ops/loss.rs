@@ -18,13 +18,25 @@ impl Tensor {
 
     /// Mean squared error.
     pub fn mse(&self, target: &Tensor) -> Tensor {
-        assert_eq!(self.shape(), target.shape(), "mse: shapes {:?} and {:?} differ", self.shape(), target.shape());
+        assert_eq!(
+            self.shape(),
+            target.shape(),
+            "mse: shapes {:?} and {:?} differ",
+            self.shape(),
+            target.shape()
+        );
         self.sub(target).square().mean_all()
     }
 
     /// Mean absolute error.
     pub fn l1(&self, target: &Tensor) -> Tensor {
-        assert_eq!(self.shape(), target.shape(), "l1: shapes {:?} and {:?} differ", self.shape(), target.shape());
+        assert_eq!(
+            self.shape(),
+            target.shape(),
+            "l1: shapes {:?} and {:?} differ",
+            self.shape(),
+            target.shape()
+        );
         self.sub(target).abs().mean_all()
     }
 }

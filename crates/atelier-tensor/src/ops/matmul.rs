@@ -15,8 +15,17 @@ fn matmul_raw(a: &Tensor, ta: bool, b: &Tensor, tb: bool) -> Tensor {
     let (bb, b0, b1) = (b.shape()[0], b.shape()[1], b.shape()[2]);
     let (m, ka) = if ta { (a1, a0) } else { (a0, a1) };
     let (kb, n) = if tb { (b1, b0) } else { (b0, b1) };
-    assert_eq!(ka, kb, "matmul: inner sizes differ ({:?} · {:?})", a.shape(), b.shape());
-    assert!(ba == bb || ba == 1 || bb == 1, "matmul: batch sizes {ba} and {bb} differ");
+    assert_eq!(
+        ka,
+        kb,
+        "matmul: inner sizes differ ({:?} · {:?})",
+        a.shape(),
+        b.shape()
+    );
+    assert!(
+        ba == bb || ba == 1 || bb == 1,
+        "matmul: batch sizes {ba} and {bb} differ"
+    );
     let batch = ba.max(bb);
     let spec = MatmulSpec {
         batch,
@@ -65,17 +74,27 @@ impl Tensor {
         let two_d = self.dims() == 2 && other.dims() == 2;
         let (a3, b3) = (as3(self), as3(other));
         let out = no_graph(|| matmul_raw(&a3, false, &b3, false));
-        let out = if two_d { out.reshape(&[out.shape()[1], out.shape()[2]]) } else { out };
+        let out = if two_d {
+            out.reshape(&[out.shape()[1], out.shape()[2]])
+        } else {
+            out
+        };
         let (a, b) = (a3.detach(), b3.detach());
         let (sa, sb) = (self.shape().to_vec(), other.shape().to_vec());
         let out_shape = out.shape().to_vec();
         out.detach().with_node("matmul", &[self, other], move |g| {
-            let g3 = if g.dims() == 2 { g.reshape(&[1, out_shape[0], out_shape[1]]) } else { g.clone() };
+            let g3 = if g.dims() == 2 {
+                g.reshape(&[1, out_shape[0], out_shape[1]])
+            } else {
+                g.clone()
+            };
             // gA = gC · Bᵀ, gB = Aᵀ · gC, then sum over a broadcast batch
             let ga = matmul_raw(&g3, false, &b, true);
             let gb = matmul_raw(&a, true, &g3, false);
             let fit = |t: Tensor, s: &[usize]| -> Tensor {
-                let t = if t.shape()[0] != 1 && s.len() == 3 && s[0] == 1 || s.len() == 2 && t.shape()[0] != 1 {
+                let t = if t.shape()[0] != 1 && s.len() == 3 && s[0] == 1
+                    || s.len() == 2 && t.shape()[0] != 1
+                {
                     t.sum(&[0], false)
                 } else {
                     t

@@ -58,29 +58,42 @@ fn reduce_raw(x: &Tensor, op: ReduceOp, axes: &[usize], scale: f32) -> Tensor {
 }
 
 impl Tensor {
-    fn reduce_op(&self, name: &'static str, op: ReduceOp, axes: &[usize], keepdim: bool, mean: bool) -> Tensor {
+    fn reduce_op(
+        &self,
+        name: &'static str,
+        op: ReduceOp,
+        axes: &[usize],
+        keepdim: bool,
+        mean: bool,
+    ) -> Tensor {
         let axes = check_axes(name, self.shape(), axes);
         let count: usize = axes.iter().map(|&a| self.shape()[a]).product();
-        assert!(count > 0, "{name}: reducing over an empty axis of {:?}", self.shape());
+        assert!(
+            count > 0,
+            "{name}: reducing over an empty axis of {:?}",
+            self.shape()
+        );
         let scale = if mean { 1.0 / count as f32 } else { 1.0 };
         let kept = reduce_raw(self, op, &axes, scale);
         let keep_shape = kept.shape().to_vec();
         let out_shape = kept_shape(self.shape(), &axes, keepdim);
         let x = self.clone();
         let y = kept.detach();
-        kept.reshape(&out_shape).detach().with_node(name, &[self], move |g| {
-            let g = g.reshape(&keep_shape);
-            let gx = match op {
-                ReduceOp::Sum => g.mul_scalar(scale).expand(x.shape()),
-                ReduceOp::Max => {
-                    // the maxima share the gradient equally (as torch.amax)
-                    let mask = x.eq_mask(&y);
-                    let ties = reduce_raw(&mask, ReduceOp::Sum, &axes, 1.0);
-                    g.div(&ties).mul(&mask)
-                }
-            };
-            vec![Some(gx)]
-        })
+        kept.reshape(&out_shape)
+            .detach()
+            .with_node(name, &[self], move |g| {
+                let g = g.reshape(&keep_shape);
+                let gx = match op {
+                    ReduceOp::Sum => g.mul_scalar(scale).expand(x.shape()),
+                    ReduceOp::Max => {
+                        // the maxima share the gradient equally (as torch.amax)
+                        let mask = x.eq_mask(&y);
+                        let ties = reduce_raw(&mask, ReduceOp::Sum, &axes, 1.0);
+                        g.div(&ties).mul(&mask)
+                    }
+                };
+                vec![Some(gx)]
+            })
     }
 
     /// Sum over `axes`; `keepdim` keeps them as size 1.
