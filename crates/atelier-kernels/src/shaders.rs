@@ -24,3 +24,5 @@ shader!(BATCHNORM, "batchnorm.wgsl");
 shader!(INSTANCE_NORM, "instance_norm.wgsl");
 shader!(POOL, "pool.wgsl");
 shader!(RESAMPLE, "resample.wgsl");
+shader!(CONV2D, "conv2d.wgsl");
+shader!(CONV2D_IMPLICIT_GEMM, "conv2d_implicit_gemm.wgsl");

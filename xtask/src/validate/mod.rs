@@ -5,6 +5,7 @@
 //! fails the check.
 
 mod batchnorm;
+mod conv2d;
 mod elementwise;
 mod instance_norm;
 mod layout;
@@ -150,6 +151,7 @@ pub fn run(filter: Option<String>, seed: u64) -> anyhow::Result<()> {
     instance_norm::run(&mut v);
     pool::run(&mut v);
     resample::run(&mut v);
+    conv2d::run(&mut v);
 
     if v.rows.is_empty() {
         anyhow::bail!("no kernel matches the filter");

@@ -2,6 +2,7 @@
 //! open encoder and never read back. Each has a twin of the same name in [`crate::reference`].
 
 pub mod batchnorm;
+pub mod conv2d;
 pub mod elementwise;
 pub mod instance_norm;
 pub mod layout;

@@ -5,6 +5,7 @@
 //! compare with the GPU) and in f64 (for finite-difference gradient checks).
 
 pub mod batchnorm;
+pub mod conv2d;
 pub mod elementwise;
 pub mod instance_norm;
 pub mod layout;

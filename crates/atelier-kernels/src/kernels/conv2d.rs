@@ -1,0 +1,858 @@
+//! Launchers for `shaders/conv2d.wgsl` (the direct variant, and the bias gradient) and
+//! `shaders/conv2d_implicit_gemm.wgsl` (the implicit-GEMM variant).
+//!
+//! Layouts are PyTorch's: x `[N, C, H, W]`, weight `[K, C, R, S]`, y `[N, K, P, Q]`, bias `[K]`.
+//! A transposed convolution is computed by the same kernels: its forward is conv2d's
+//! backward-data and its backward-data is conv2d's forward (see [`ConvTranspose2dSpec::as_conv`]).
+
+use bytemuck::{Pod, Zeroable};
+
+use super::{WG, groups_for};
+use crate::context::gpu;
+use crate::error::Error;
+use crate::pipeline::Kernel;
+use crate::pool::GpuBuffer;
+use crate::shaders::{CONV2D, CONV2D_IMPLICIT_GEMM};
+
+pub const FORWARD_DIRECT: Kernel = Kernel::new(&CONV2D, "forward_direct");
+pub const BACKWARD_DATA_DIRECT: Kernel = Kernel::new(&CONV2D, "backward_data_direct");
+pub const BACKWARD_WEIGHT_DIRECT: Kernel = Kernel::new(&CONV2D, "backward_weight_direct");
+pub const CHANNEL_SUM: Kernel = Kernel::new(&CONV2D, "channel_sum");
+pub const FORWARD_IMPLICIT_GEMM: Kernel =
+    Kernel::new(&CONV2D_IMPLICIT_GEMM, "forward_implicit_gemm");
+pub const BACKWARD_DATA_IMPLICIT_GEMM: Kernel =
+    Kernel::new(&CONV2D_IMPLICIT_GEMM, "backward_data_implicit_gemm");
+pub const BACKWARD_WEIGHT_IMPLICIT_GEMM: Kernel =
+    Kernel::new(&CONV2D_IMPLICIT_GEMM, "backward_weight_implicit_gemm");
+pub const SUM_SPLITS: Kernel = Kernel::new(&CONV2D_IMPLICIT_GEMM, "sum_splits");
+
+/// The shape of a 2-D convolution (groups = 1): input `[n, c, h, w]`, weight `[k, c, r, s]`,
+/// output `[n, k, p(), q()]`. `stride`, `pad` and `dilation` are (along H, along W).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Conv2dSpec {
+    pub n: usize,
+    pub c: usize,
+    pub h: usize,
+    pub w: usize,
+    pub k: usize,
+    pub r: usize,
+    pub s: usize,
+    pub stride: (usize, usize),
+    pub pad: (usize, usize),
+    pub dilation: (usize, usize),
+}
+
+/// Output length along one axis, or `None` when the dilated kernel is larger than the padded
+/// input: `(len + 2*pad - dil*(taps-1) - 1) / stride + 1`.
+fn conv_out_len(len: usize, taps: usize, stride: usize, pad: usize, dil: usize) -> Option<usize> {
+    let span = dil * (taps - 1) + 1;
+    let padded = len + 2 * pad;
+    (padded >= span).then(|| (padded - span) / stride + 1)
+}
+
+impl Conv2dSpec {
+    /// Output height.
+    pub fn p(&self) -> usize {
+        self.validate();
+        conv_out_len(self.h, self.r, self.stride.0, self.pad.0, self.dilation.0).unwrap()
+    }
+
+    /// Output width.
+    pub fn q(&self) -> usize {
+        self.validate();
+        conv_out_len(self.w, self.s, self.stride.1, self.pad.1, self.dilation.1).unwrap()
+    }
+
+    pub fn x_len(&self) -> usize {
+        self.n * self.c * self.h * self.w
+    }
+
+    pub fn w_len(&self) -> usize {
+        self.k * self.c * self.r * self.s
+    }
+
+    pub fn y_len(&self) -> usize {
+        self.n * self.k * self.p() * self.q()
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "x [N, C, H, W] = [{}, {}, {}, {}], weight [K, C, R, S] = [{}, {}, {}, {}], stride {:?}, pad {:?}, dilation {:?}",
+            self.n,
+            self.c,
+            self.h,
+            self.w,
+            self.k,
+            self.c,
+            self.r,
+            self.s,
+            self.stride,
+            self.pad,
+            self.dilation
+        )
+    }
+
+    /// Panics, naming the shapes, when no convolution has this shape: a zero size, stride or
+    /// dilation, a dilated kernel larger than the padded input, or sizes past the kernels'
+    /// 32-bit indexing.
+    pub fn validate(&self) {
+        let fail =
+            |why: &str| -> ! { panic!("conv2d: impossible shape {}: {why}", self.describe()) };
+        let dims = [self.n, self.c, self.h, self.w, self.k, self.r, self.s];
+        if dims.contains(&0) {
+            fail("every size must be at least 1");
+        }
+        if self.stride.0 == 0 || self.stride.1 == 0 || self.dilation.0 == 0 || self.dilation.1 == 0
+        {
+            fail("stride and dilation must be at least 1");
+        }
+        let p = conv_out_len(self.h, self.r, self.stride.0, self.pad.0, self.dilation.0);
+        let q = conv_out_len(self.w, self.s, self.stride.1, self.pad.1, self.dilation.1);
+        let (Some(p), Some(q)) = (p, q) else {
+            fail(&format!(
+                "the dilated kernel {}x{} is larger than the padded input {}x{}",
+                self.dilation.0 * (self.r - 1) + 1,
+                self.dilation.1 * (self.s - 1) + 1,
+                self.h + 2 * self.pad.0,
+                self.w + 2 * self.pad.1
+            ));
+        };
+        let largest = [
+            self.x_len(),
+            self.w_len(),
+            self.n * self.k * p * q,
+            self.h + 2 * self.pad.0,
+        ]
+        .into_iter()
+        .max()
+        .unwrap();
+        if largest >= i32::MAX as usize {
+            fail("a tensor has 2^31 or more elements");
+        }
+    }
+}
+
+/// The shape of a transposed 2-D convolution (groups = 1), PyTorch's `ConvTranspose2d`:
+/// input `[n, c_in, h_in, w_in]`, weight `[c_in, c_out, r, s]`, output
+/// `[n, c_out, h_out(), w_out()]` with `h_out = (h_in-1)*stride - 2*pad + dil*(r-1) + output_padding + 1`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ConvTranspose2dSpec {
+    pub n: usize,
+    pub c_in: usize,
+    pub h_in: usize,
+    pub w_in: usize,
+    pub c_out: usize,
+    pub r: usize,
+    pub s: usize,
+    pub stride: (usize, usize),
+    pub pad: (usize, usize),
+    pub output_padding: (usize, usize),
+    pub dilation: (usize, usize),
+}
+
+/// `(len-1)*stride - 2*pad + dil*(taps-1) + output_padding + 1`, or `None` when not positive.
+fn transposed_out_len(
+    len: usize,
+    taps: usize,
+    stride: usize,
+    pad: usize,
+    out_pad: usize,
+    dil: usize,
+) -> Option<usize> {
+    let full = (len - 1) * stride + dil * (taps - 1) + out_pad + 1;
+    (full > 2 * pad).then(|| full - 2 * pad)
+}
+
+impl ConvTranspose2dSpec {
+    /// Output height.
+    pub fn h_out(&self) -> usize {
+        self.validate();
+        transposed_out_len(
+            self.h_in,
+            self.r,
+            self.stride.0,
+            self.pad.0,
+            self.output_padding.0,
+            self.dilation.0,
+        )
+        .unwrap()
+    }
+
+    /// Output width.
+    pub fn w_out(&self) -> usize {
+        self.validate();
+        transposed_out_len(
+            self.w_in,
+            self.s,
+            self.stride.1,
+            self.pad.1,
+            self.output_padding.1,
+            self.dilation.1,
+        )
+        .unwrap()
+    }
+
+    pub fn x_len(&self) -> usize {
+        self.n * self.c_in * self.h_in * self.w_in
+    }
+
+    pub fn w_len(&self) -> usize {
+        self.c_in * self.c_out * self.r * self.s
+    }
+
+    pub fn y_len(&self) -> usize {
+        self.n * self.c_out * self.h_out() * self.w_out()
+    }
+
+    /// The convolution whose backward-data this transposed convolution is: its input is our
+    /// output (`c = c_out`, `h = h_out`), its output our input (`k = c_in`, `p = h_in`), and the
+    /// weight `[c_in, c_out, r, s]` is its `[k, c, r, s]` unchanged. output_padding survives
+    /// only as the extra rows and columns of `h_out` and `w_out`.
+    pub fn as_conv(&self) -> Conv2dSpec {
+        Conv2dSpec {
+            n: self.n,
+            c: self.c_out,
+            h: self.h_out(),
+            w: self.w_out(),
+            k: self.c_in,
+            r: self.r,
+            s: self.s,
+            stride: self.stride,
+            pad: self.pad,
+            dilation: self.dilation,
+        }
+    }
+
+    /// Panics, naming the shapes, when no transposed convolution has this shape. output_padding
+    /// must be smaller than the stride (PyTorch also accepts it below the dilation; atelier does
+    /// not, because then the convolution of `as_conv` would not map h_out back to h_in).
+    pub fn validate(&self) {
+        let fail = |why: &str| -> ! {
+            panic!(
+                "conv_transpose2d: impossible shape x [N, C_in, H, W] = [{}, {}, {}, {}], weight [C_in, C_out, R, S] = [{}, {}, {}, {}], stride {:?}, pad {:?}, output_padding {:?}, dilation {:?}: {why}",
+                self.n,
+                self.c_in,
+                self.h_in,
+                self.w_in,
+                self.c_in,
+                self.c_out,
+                self.r,
+                self.s,
+                self.stride,
+                self.pad,
+                self.output_padding,
+                self.dilation
+            )
+        };
+        let dims = [
+            self.n, self.c_in, self.h_in, self.w_in, self.c_out, self.r, self.s,
+        ];
+        if dims.contains(&0) {
+            fail("every size must be at least 1");
+        }
+        if self.stride.0 == 0 || self.stride.1 == 0 || self.dilation.0 == 0 || self.dilation.1 == 0
+        {
+            fail("stride and dilation must be at least 1");
+        }
+        if self.output_padding.0 >= self.stride.0 || self.output_padding.1 >= self.stride.1 {
+            fail("output_padding must be smaller than the stride");
+        }
+        let h = transposed_out_len(
+            self.h_in,
+            self.r,
+            self.stride.0,
+            self.pad.0,
+            self.output_padding.0,
+            self.dilation.0,
+        );
+        let w = transposed_out_len(
+            self.w_in,
+            self.s,
+            self.stride.1,
+            self.pad.1,
+            self.output_padding.1,
+            self.dilation.1,
+        );
+        let (Some(h), Some(w)) = (h, w) else {
+            fail("the padding removes the whole output");
+        };
+        let conv = Conv2dSpec {
+            n: self.n,
+            c: self.c_out,
+            h,
+            w,
+            k: self.c_in,
+            r: self.r,
+            s: self.s,
+            stride: self.stride,
+            pad: self.pad,
+            dilation: self.dilation,
+        };
+        conv.validate();
+        debug_assert_eq!(
+            (conv.p(), conv.q()),
+            (self.h_in, self.w_in),
+            "as_conv maps the output back to the input"
+        );
+    }
+}
+
+/// The convolution directions that have two variants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ConvDirection {
+    Forward,
+    BackwardData,
+    BackwardWeight,
+}
+
+/// Which kernel computes a convolution direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ConvVariant {
+    /// One invocation per output element: the readable baseline.
+    Direct,
+    /// A tiled matrix product over the implicit im2col matrix, with register blocking.
+    ImplicitGemm,
+}
+
+impl ConvVariant {
+    pub const ALL: [ConvVariant; 2] = [ConvVariant::Direct, ConvVariant::ImplicitGemm];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ConvVariant::Direct => "direct",
+            ConvVariant::ImplicitGemm => "implicit_gemm",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<ConvVariant> {
+        ConvVariant::ALL.into_iter().find(|v| v.name() == name)
+    }
+
+    /// Reads `ATELIER_CONV=direct|implicit_gemm|auto`: `Some(variant)` forces it, `None` (unset,
+    /// empty or `auto`) leaves the choice to [`ConvVariant::auto`].
+    pub fn from_env() -> Result<Option<ConvVariant>, Error> {
+        let Ok(value) = std::env::var("ATELIER_CONV") else {
+            return Ok(None);
+        };
+        match value.to_ascii_lowercase().as_str() {
+            "" | "auto" => Ok(None),
+            name => ConvVariant::from_name(name).map(Some).ok_or_else(|| {
+                Error::Config(format!(
+                    "ATELIER_CONV={value:?} is not one of direct, implicit_gemm, auto"
+                ))
+            }),
+        }
+    }
+
+    /// The variant for this shape and direction: `ATELIER_CONV` when set, else [`ConvVariant::auto`].
+    pub fn choose(spec: &Conv2dSpec, direction: ConvDirection) -> Result<ConvVariant, Error> {
+        Ok(ConvVariant::from_env()?.unwrap_or_else(|| ConvVariant::auto(spec, direction)))
+    }
+
+    /// The faster variant for this shape, by the shape of its GEMM ([`gemm_shape`]).
+    ///
+    /// The implicit GEMM wins by reuse: each element it stages in workgroup memory feeds BM or
+    /// BN = 64 multiply-adds, where the direct kernel reloads its operands for every one. That
+    /// pays off once the tiles are mostly full: both output dimensions at least a quarter of a
+    /// tile (16) and a reduction of at least one BK step (16). Below that (a 1-channel output,
+    /// a 1x1 conv of 3 channels, a handful of output pixels) most of every tile would be
+    /// zero padding, and the direct kernel, which does no wasted work, is as fast or faster.
+    pub fn auto(spec: &Conv2dSpec, direction: ConvDirection) -> ConvVariant {
+        let (m, n, k) = gemm_shape(spec, direction);
+        let min_side = TILES.bn / 4;
+        if m >= min_side && n >= min_side && k >= TILES.bk {
+            ConvVariant::ImplicitGemm
+        } else {
+            ConvVariant::Direct
+        }
+    }
+}
+
+/// The (M, N, reduction) sizes of the matrix product the implicit-GEMM variant computes for
+/// `direction`: forward (N*P*Q, K, C*R*S), backward-data (N*H*W, C, K*R*S), backward-weight
+/// (K, C*R*S, N*P*Q).
+pub fn gemm_shape(spec: &Conv2dSpec, direction: ConvDirection) -> (usize, usize, usize) {
+    let (pq, hw, crs, krs) = (
+        spec.p() * spec.q(),
+        spec.h * spec.w,
+        spec.c * spec.r * spec.s,
+        spec.k * spec.r * spec.s,
+    );
+    match direction {
+        ConvDirection::Forward => (spec.n * pq, spec.k, crs),
+        ConvDirection::BackwardData => (spec.n * hw, spec.c, krs),
+        ConvDirection::BackwardWeight => (spec.k, crs, spec.n * pq),
+    }
+}
+
+/// Tile sizes of the implicit GEMM (its `override` constants; the register block is 4x4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GemmTiles {
+    pub bm: usize,
+    pub bn: usize,
+    pub bk: usize,
+}
+
+impl GemmTiles {
+    /// Invocations per workgroup: one per 4x4 register block.
+    pub const fn invocations(&self) -> usize {
+        (self.bm / 4) * (self.bn / 4)
+    }
+
+    /// The shader's staging loops need WG to be a multiple of BM and BK; WebGPU's defaults
+    /// cap WG at 256 and workgroup memory at 16 KiB.
+    const fn fits(&self) -> bool {
+        let wg = self.invocations();
+        self.bm.is_multiple_of(4)
+            && self.bn.is_multiple_of(4)
+            && wg <= 256
+            && wg.is_multiple_of(self.bm)
+            && wg.is_multiple_of(self.bk)
+            && self.bk * (self.bm + self.bn) * 4 <= 16384
+    }
+
+    fn constants(&self) -> [(&'static str, f64); 3] {
+        [
+            ("BM", self.bm as f64),
+            ("BN", self.bn as f64),
+            ("BK", self.bk as f64),
+        ]
+    }
+}
+
+/// The tiles every implicit-GEMM launch uses: 64x64 outputs, 16 along the reduction, 256
+/// invocations of 4x4 outputs each, 8 KiB of workgroup memory.
+pub const TILES: GemmTiles = GemmTiles {
+    bm: 64,
+    bn: 64,
+    bk: 16,
+};
+const _: () = assert!(TILES.fits());
+
+/// backward-weight splits its reduction (N*P*Q, often long next to a small K x C*R*S output)
+/// until about this many workgroups run...
+const SPLIT_TARGET_WORKGROUPS: usize = 256;
+/// ...while each split keeps at least this many reduction elements.
+const MIN_SPLIT_LEN: usize = 256;
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct Params {
+    n: u32,
+    c: u32,
+    h: u32,
+    w: u32,
+    k: u32,
+    r: u32,
+    s: u32,
+    p: u32,
+    q: u32,
+    stride_h: u32,
+    stride_w: u32,
+    pad_h: u32,
+    pad_w: u32,
+    dil_h: u32,
+    dil_w: u32,
+    has_bias: u32,
+    split_len: u32,
+    splits: u32,
+    len: u32,
+    _pad: u32,
+}
+
+impl Params {
+    fn new(spec: &Conv2dSpec, has_bias: bool) -> Params {
+        // validate() has bounded every size below 2^31
+        let u = |v: usize| v as u32;
+        Params {
+            n: u(spec.n),
+            c: u(spec.c),
+            h: u(spec.h),
+            w: u(spec.w),
+            k: u(spec.k),
+            r: u(spec.r),
+            s: u(spec.s),
+            p: u(spec.p()),
+            q: u(spec.q()),
+            stride_h: u(spec.stride.0),
+            stride_w: u(spec.stride.1),
+            pad_h: u(spec.pad.0),
+            pad_w: u(spec.pad.1),
+            dil_h: u(spec.dilation.0),
+            dil_w: u(spec.dilation.1),
+            has_bias: has_bias as u32,
+            split_len: 0,
+            splits: 1,
+            len: 0,
+            _pad: 0,
+        }
+    }
+}
+
+fn check_len(op: &str, what: &str, b: &GpuBuffer, want: usize, shape: &dyn Fn() -> String) {
+    assert!(
+        b.len() == want,
+        "{op}: {what} has {} elements, the shape needs {want} ({})",
+        b.len(),
+        shape()
+    );
+}
+
+fn launch_direct(kernel: &Kernel, params: &Params, buffers: &[&GpuBuffer], outputs: usize) {
+    gpu().launch(
+        kernel,
+        &[("WG", WG as f64)],
+        params,
+        buffers,
+        groups_for(outputs),
+    );
+}
+
+fn gemm_tiles(m: usize, n: usize) -> usize {
+    m.div_ceil(TILES.bm) * n.div_ceil(TILES.bn)
+}
+
+fn launch_gemm(kernel: &Kernel, params: &Params, buffers: &[&GpuBuffer], workgroups: usize) {
+    let groups = u32::try_from(workgroups).expect("atelier: conv2d needs too many workgroups");
+    gpu().launch(kernel, &TILES.constants(), params, buffers, groups);
+}
+
+/// y = conv2d(x, weight) (+ bias\[k\] when given).
+pub fn conv2d_forward(
+    variant: ConvVariant,
+    spec: &Conv2dSpec,
+    x: &GpuBuffer,
+    w: &GpuBuffer,
+    bias: Option<&GpuBuffer>,
+    y: &GpuBuffer,
+) {
+    spec.validate();
+    let shape = || spec.describe();
+    check_len("conv2d_forward", "x", x, spec.x_len(), &shape);
+    check_len("conv2d_forward", "weight", w, spec.w_len(), &shape);
+    check_len("conv2d_forward", "y", y, spec.y_len(), &shape);
+    if let Some(b) = bias {
+        check_len("conv2d_forward", "bias", b, spec.k, &shape);
+    }
+    let params = Params::new(spec, bias.is_some());
+    // without a bias the weight fills its binding; has_bias = 0 keeps it unread
+    let buffers = [x, w, bias.unwrap_or(w), y];
+    match variant {
+        ConvVariant::Direct => launch_direct(&FORWARD_DIRECT, &params, &buffers, spec.y_len()),
+        ConvVariant::ImplicitGemm => {
+            let (m, n, _) = gemm_shape(spec, ConvDirection::Forward);
+            launch_gemm(&FORWARD_IMPLICIT_GEMM, &params, &buffers, gemm_tiles(m, n));
+        }
+    }
+}
+
+/// gx = the gradient of conv2d wrt x, given gy; plus bias\[c\] when given (which makes it
+/// conv_transpose2d's forward).
+fn backward_data(
+    op: &str,
+    variant: ConvVariant,
+    spec: &Conv2dSpec,
+    gy: &GpuBuffer,
+    w: &GpuBuffer,
+    bias: Option<&GpuBuffer>,
+    gx: &GpuBuffer,
+) {
+    spec.validate();
+    let shape = || spec.describe();
+    check_len(op, "gy", gy, spec.y_len(), &shape);
+    check_len(op, "weight", w, spec.w_len(), &shape);
+    check_len(op, "gx", gx, spec.x_len(), &shape);
+    if let Some(b) = bias {
+        check_len(op, "bias", b, spec.c, &shape);
+    }
+    let params = Params::new(spec, bias.is_some());
+    let buffers = [gy, w, bias.unwrap_or(w), gx];
+    match variant {
+        ConvVariant::Direct => {
+            launch_direct(&BACKWARD_DATA_DIRECT, &params, &buffers, spec.x_len())
+        }
+        ConvVariant::ImplicitGemm => {
+            let (m, n, _) = gemm_shape(spec, ConvDirection::BackwardData);
+            launch_gemm(
+                &BACKWARD_DATA_IMPLICIT_GEMM,
+                &params,
+                &buffers,
+                gemm_tiles(m, n),
+            );
+        }
+    }
+}
+
+/// gx = the gradient of conv2d wrt x, given gy (a transposed convolution of gy).
+pub fn conv2d_backward_data(
+    variant: ConvVariant,
+    spec: &Conv2dSpec,
+    gy: &GpuBuffer,
+    w: &GpuBuffer,
+    gx: &GpuBuffer,
+) {
+    backward_data("conv2d_backward_data", variant, spec, gy, w, None, gx);
+}
+
+/// gw = the gradient of conv2d wrt the weight, given x and gy: a sum over the batch.
+pub fn conv2d_backward_weight(
+    variant: ConvVariant,
+    spec: &Conv2dSpec,
+    x: &GpuBuffer,
+    gy: &GpuBuffer,
+    gw: &GpuBuffer,
+) {
+    backward_weight("conv2d_backward_weight", variant, spec, x, gy, gw);
+}
+
+fn backward_weight(
+    op: &str,
+    variant: ConvVariant,
+    spec: &Conv2dSpec,
+    x: &GpuBuffer,
+    gy: &GpuBuffer,
+    gw: &GpuBuffer,
+) {
+    spec.validate();
+    let shape = || spec.describe();
+    check_len(op, "x", x, spec.x_len(), &shape);
+    check_len(op, "gy", gy, spec.y_len(), &shape);
+    check_len(op, "gw", gw, spec.w_len(), &shape);
+    let mut params = Params::new(spec, false);
+    match variant {
+        ConvVariant::Direct => {
+            launch_direct(&BACKWARD_WEIGHT_DIRECT, &params, &[x, gy, gw], spec.w_len())
+        }
+        ConvVariant::ImplicitGemm => {
+            let (m, n, k) = gemm_shape(spec, ConvDirection::BackwardWeight);
+            let tiles = gemm_tiles(m, n);
+            let (splits, split_len) = split_reduction(tiles, k);
+            params.splits = splits as u32;
+            params.split_len = split_len as u32;
+            if splits == 1 {
+                launch_gemm(&BACKWARD_WEIGHT_IMPLICIT_GEMM, &params, &[x, gy, gw], tiles);
+                return;
+            }
+            // each split writes its own slice of a scratch buffer; sum_splits adds them up
+            let partials = GpuBuffer::uninit(splits * spec.w_len());
+            launch_gemm(
+                &BACKWARD_WEIGHT_IMPLICIT_GEMM,
+                &params,
+                &[x, gy, &partials],
+                tiles * splits,
+            );
+            params.len = spec.w_len() as u32;
+            let groups = spec.w_len().div_ceil(TILES.invocations());
+            launch_gemm(&SUM_SPLITS, &params, &[&partials, gw], groups);
+        }
+    }
+}
+
+/// How many slices (and how long each, a multiple of BK) backward-weight cuts its reduction
+/// of length `k` into, when only `tiles` output tiles would otherwise keep the GPU busy.
+fn split_reduction(tiles: usize, k: usize) -> (usize, usize) {
+    let wanted = SPLIT_TARGET_WORKGROUPS.div_ceil(tiles);
+    let most = (k / MIN_SPLIT_LEN).max(1);
+    let splits = wanted.clamp(1, most);
+    let split_len = k.div_ceil(splits).div_ceil(TILES.bk) * TILES.bk;
+    (k.div_ceil(split_len), split_len)
+}
+
+/// gb\[ch\] = sum over n and the plane of g\[n, ch, ...\], for g of shape [n, channels, plane].
+fn channel_sum(n: usize, channels: usize, plane: usize, g: &GpuBuffer, gb: &GpuBuffer) {
+    let params = Params {
+        n: n as u32,
+        k: channels as u32,
+        p: plane as u32,
+        q: 1,
+        ..Params::zeroed()
+    };
+    gpu().launch(
+        &CHANNEL_SUM,
+        &[("WG", WG as f64)],
+        &params,
+        &[g, gb],
+        channels as u32,
+    );
+}
+
+/// gb\[k\] = sum over n, p, q of gy\[n, k, p, q\].
+pub fn conv2d_backward_bias(spec: &Conv2dSpec, gy: &GpuBuffer, gb: &GpuBuffer) {
+    spec.validate();
+    let shape = || spec.describe();
+    check_len("conv2d_backward_bias", "gy", gy, spec.y_len(), &shape);
+    check_len("conv2d_backward_bias", "gb", gb, spec.k, &shape);
+    channel_sum(spec.n, spec.k, spec.p() * spec.q(), gy, gb);
+}
+
+/// y = conv_transpose2d(x, weight) (+ bias\[c_out\] when given): conv2d's backward-data for
+/// [`ConvTranspose2dSpec::as_conv`], with the bias added in the same kernel.
+pub fn conv_transpose2d_forward(
+    variant: ConvVariant,
+    spec: &ConvTranspose2dSpec,
+    x: &GpuBuffer,
+    w: &GpuBuffer,
+    bias: Option<&GpuBuffer>,
+    y: &GpuBuffer,
+) {
+    spec.validate();
+    backward_data(
+        "conv_transpose2d_forward",
+        variant,
+        &spec.as_conv(),
+        x,
+        w,
+        bias,
+        y,
+    );
+}
+
+/// gx = the gradient of conv_transpose2d wrt x, given gy: conv2d's forward for `as_conv`.
+pub fn conv_transpose2d_backward_data(
+    variant: ConvVariant,
+    spec: &ConvTranspose2dSpec,
+    gy: &GpuBuffer,
+    w: &GpuBuffer,
+    gx: &GpuBuffer,
+) {
+    spec.validate();
+    conv2d_forward(variant, &spec.as_conv(), gy, w, None, gx);
+}
+
+/// gw = the gradient of conv_transpose2d wrt its weight `[c_in, c_out, r, s]`: conv2d's
+/// backward-weight for `as_conv`, with the roles of x and gy swapped.
+pub fn conv_transpose2d_backward_weight(
+    variant: ConvVariant,
+    spec: &ConvTranspose2dSpec,
+    x: &GpuBuffer,
+    gy: &GpuBuffer,
+    gw: &GpuBuffer,
+) {
+    spec.validate();
+    backward_weight(
+        "conv_transpose2d_backward_weight",
+        variant,
+        &spec.as_conv(),
+        gy,
+        x,
+        gw,
+    );
+}
+
+/// gb\[c\] = sum over n, h, w of gy\[n, c, h, w\] (gy is the transposed conv's output gradient).
+pub fn conv_transpose2d_backward_bias(spec: &ConvTranspose2dSpec, gy: &GpuBuffer, gb: &GpuBuffer) {
+    spec.validate();
+    let shape = || format!("{spec:?}");
+    check_len(
+        "conv_transpose2d_backward_bias",
+        "gy",
+        gy,
+        spec.y_len(),
+        &shape,
+    );
+    check_len(
+        "conv_transpose2d_backward_bias",
+        "gb",
+        gb,
+        spec.c_out,
+        &shape,
+    );
+    channel_sum(spec.n, spec.c_out, spec.h_out() * spec.w_out(), gy, gb);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> Conv2dSpec {
+        Conv2dSpec {
+            n: 2,
+            c: 3,
+            h: 7,
+            w: 9,
+            k: 4,
+            r: 3,
+            s: 2,
+            stride: (2, 1),
+            pad: (1, 0),
+            dilation: (1, 2),
+        }
+    }
+
+    #[test]
+    fn output_size_follows_pytorch() {
+        let s = spec();
+        assert_eq!((s.p(), s.q()), ((7 + 2 - 2 - 1) / 2 + 1, (9 - 2 - 1) + 1));
+    }
+
+    #[test]
+    #[should_panic(expected = "larger than the padded input")]
+    fn impossible_shape_names_it() {
+        Conv2dSpec {
+            h: 2,
+            r: 5,
+            ..spec()
+        }
+        .validate();
+    }
+
+    #[test]
+    fn transposed_conv_maps_back() {
+        let t = ConvTranspose2dSpec {
+            n: 1,
+            c_in: 3,
+            h_in: 5,
+            w_in: 4,
+            c_out: 2,
+            r: 3,
+            s: 3,
+            stride: (2, 3),
+            pad: (1, 1),
+            output_padding: (1, 2),
+            dilation: (1, 1),
+        };
+        assert_eq!(
+            (t.h_out(), t.w_out()),
+            (4 * 2 - 2 + 2 + 1 + 1, 3 * 3 - 2 + 2 + 2 + 1)
+        );
+        let c = t.as_conv();
+        assert_eq!((c.p(), c.q(), c.k, c.c), (5, 4, 3, 2));
+    }
+
+    #[test]
+    #[should_panic(expected = "output_padding must be smaller than the stride")]
+    fn output_padding_below_stride() {
+        ConvTranspose2dSpec {
+            n: 1,
+            c_in: 1,
+            h_in: 3,
+            w_in: 3,
+            c_out: 1,
+            r: 3,
+            s: 3,
+            stride: (1, 1),
+            pad: (0, 0),
+            output_padding: (1, 0),
+            dilation: (2, 2),
+        }
+        .validate();
+    }
+
+    #[test]
+    fn variant_names_round_trip() {
+        for v in ConvVariant::ALL {
+            assert_eq!(ConvVariant::from_name(v.name()), Some(v));
+        }
+        assert_eq!(ConvVariant::from_name("fft"), None);
+    }
+
+    #[test]
+    fn splits_cover_the_reduction() {
+        for (tiles, k) in [(1, 1), (1, 100_000), (4, 1152), (300, 5000), (32, 65_536)] {
+            let (splits, len) = split_reduction(tiles, k);
+            assert!(
+                splits >= 1 && len % TILES.bk == 0 && splits * len >= k && (splits - 1) * len < k
+            );
+        }
+    }
+}

@@ -1,0 +1,350 @@
+// conv2d_implicit_gemm.wgsl: 2-D convolution as a matrix product, without materialising
+// im2col. Same layouts, Params and bindings as conv2d.wgsl (the direct variant).
+//
+// Each direction is a GEMM  out[M][N] = sum_j A[M][j] * B[j][N]  whose operands are read
+// straight from the tensors (the im2col matrix exists only as index arithmetic):
+//
+//   entry point                      M          N          reduction j   A            B
+//   forward_implicit_gemm            N*P*Q      K          C*R*S         im2col(x)    weight^T
+//     x@1, weight@2, bias@3, y@4     (output pixel, output channel)
+//   backward_data_implicit_gemm      N*H*W      C          K*R*S         gy gathered  weight
+//     gy@1, weight@2, bias@3, gx@4   (input pixel, input channel); A is zero where the tap
+//                                    (r, s) of no output pixel lands on the input pixel
+//                                    (strides skip it, or it is out of range)
+//   backward_weight_implicit_gemm    K          C*R*S      N*P*Q         gy           im2col(x)
+//     x@1, gy@2, gw@3                (output channel, weight element); split-K: the grid's
+//                                    workgroups are tiles x `splits` and each sums one slice
+//                                    of the reduction into gw_partial[split] (the launcher
+//                                    adds the slices with `sum_splits` when there are several)
+//   sum_splits                       gw[i] = sum_s gw_partial[s][i]     gw_partial@1, gw@2
+//
+// One workgroup computes a BM x BN tile of `out`. Per step of BK along the reduction, every
+// invocation stages a few elements of the A and B tiles in workgroup memory (zero outside
+// the matrices, so any size works), then accumulates a TM x TN = 4 x 4 register block
+// (one vec4 per row) from vec4 reads of the staged tiles. Workgroup memory:
+// BK * (BM + BN) * 4 bytes = 8 KiB at the defaults; WG = (BM/4) * (BN/4) = 256 invocations.
+// The launcher keeps WG a multiple of BM and of BK (each invocation then stages a fixed row of
+// A, or a fixed reduction index, and decodes its coordinates once).
+//
+// Tiles are numbered M-fastest, so neighbouring workgroups share a B tile; grids above the
+// per-dimension limit are folded into y and z.
+
+override BM: u32 = 64;
+override BN: u32 = 64;
+override BK: u32 = 16;
+const TM: u32 = 4u;
+const TN: u32 = 4u;
+override WG: u32 = (BM / TM) * (BN / TN);
+
+struct Params {
+    n: u32, c: u32, h: u32, w: u32,
+    k: u32, r: u32, s: u32, p: u32,
+    q: u32, stride_h: u32, stride_w: u32, pad_h: u32,
+    pad_w: u32, dil_h: u32, dil_w: u32, has_bias: u32,
+    // backward_weight: reduction elements per split; sum_splits: number of splits, length
+    split_len: u32, splits: u32, len: u32, _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> prm: Params;
+
+// forward_implicit_gemm
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> weight: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+// backward_data_implicit_gemm (weight@2 and bias@3 as above)
+@group(0) @binding(1) var<storage, read> gy: array<f32>;
+@group(0) @binding(4) var<storage, read_write> gx: array<f32>;
+// backward_weight_implicit_gemm (x@1 as above)
+@group(0) @binding(2) var<storage, read> gy_w: array<f32>;
+@group(0) @binding(3) var<storage, read_write> gw_partial: array<f32>;
+// sum_splits (gw_partial is read here, through its own binding declaration)
+@group(0) @binding(1) var<storage, read> partials: array<f32>;
+@group(0) @binding(2) var<storage, read_write> gw: array<f32>;
+
+// a_tile[kk][mm] and b_tile[kk][nn], four consecutive mm (nn) per vec4
+var<workgroup> a_tile: array<vec4<f32>, BK * BM / 4u>;
+var<workgroup> b_tile: array<vec4<f32>, BK * BN / 4u>;
+
+fn set_a(kk: u32, mm: u32, v: f32) {
+    let e = kk * BM + mm;
+    a_tile[e / 4u][e % 4u] = v;
+}
+
+fn set_b(kk: u32, nn: u32, v: f32) {
+    let e = kk * BN + nn;
+    b_tile[e / 4u][e % 4u] = v;
+}
+
+fn workgroup_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return wid.x + wid.y * nwg.x + wid.z * nwg.x * nwg.y;
+}
+
+// First row and column of tile `t` of an M x N output.
+fn tile_origin(t: u32, gemm_m: u32) -> vec2<u32> {
+    let tiles_m = (gemm_m + BM - 1u) / BM;
+    return vec2<u32>((t % tiles_m) * BM, (t / tiles_m) * BN);
+}
+
+// acc[i] += A[row 4*tx + i][kk] * B[kk][cols 4*ty .. 4*ty + 3], over the staged slice.
+fn multiply_tiles(lid: u32, acc: ptr<function, array<vec4<f32>, TM>>) {
+    let tx = lid % (BM / TM);
+    let ty = lid / (BM / TM);
+    for (var kk = 0u; kk < BK; kk++) {
+        let a = a_tile[kk * (BM / 4u) + tx];
+        let b = b_tile[kk * (BN / 4u) + ty];
+        (*acc)[0] += a.x * b;
+        (*acc)[1] += a.y * b;
+        (*acc)[2] += a.z * b;
+        (*acc)[3] += a.w * b;
+    }
+}
+
+fn in_image(ih: i32, iw: i32) -> bool {
+    return ih >= 0 && ih < i32(prm.h) && iw >= 0 && iw < i32(prm.w);
+}
+
+// The output position whose tap `t` lands on input coordinate `i`, or -1 when none does.
+fn tapped_by(i: u32, t: u32, stride: u32, pad: u32, dil: u32, out_len: u32) -> i32 {
+    let scaled = i32(i + pad) - i32(t * dil);
+    if scaled < 0 || scaled % i32(stride) != 0 {
+        return -1;
+    }
+    let o = scaled / i32(stride);
+    return select(-1, o, o < i32(out_len));
+}
+
+@compute @workgroup_size(WG)
+fn forward_implicit_gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                         @builtin(local_invocation_id) lid3: vec3<u32>) {
+    let lid = lid3.x;
+    let gemm_m = prm.n * prm.p * prm.q;
+    let gemm_n = prm.k;
+    let gemm_k = prm.c * prm.r * prm.s;
+    let rs = prm.r * prm.s;
+    let origin = tile_origin(workgroup_index(wid, nwg), gemm_m);
+
+    // A = im2col(x): this invocation stages row a_mm (one output pixel) at every step
+    let a_mm = lid % BM;
+    let a_m = origin.x + a_mm;
+    let a_q = a_m % prm.q;
+    let a_p = (a_m / prm.q) % prm.p;
+    let a_n = a_m / (prm.q * prm.p);
+    let h0 = i32(a_p * prm.stride_h) - i32(prm.pad_h);
+    let w0 = i32(a_q * prm.stride_w) - i32(prm.pad_w);
+    // B = weight^T: weight is [K][C*R*S], so B[j][col] = weight[col * gemm_k + j]; this
+    // invocation stages reduction index b_kk, and neighbours read neighbouring j
+    let b_kk = lid % BK;
+
+    var acc: array<vec4<f32>, TM>;
+    for (var k0 = 0u; k0 < gemm_k; k0 += BK) {
+        for (var kk = lid / BM; kk < BK; kk += WG / BM) {
+            let j = k0 + kk;
+            var v = 0.0;
+            if a_m < gemm_m && j < gemm_k {
+                let c = j / rs;
+                let r = (j % rs) / prm.s;
+                let s = j % prm.s;
+                let ih = h0 + i32(r * prm.dil_h);
+                let iw = w0 + i32(s * prm.dil_w);
+                if in_image(ih, iw) {
+                    v = x[((a_n * prm.c + c) * prm.h + u32(ih)) * prm.w + u32(iw)];
+                }
+            }
+            set_a(kk, a_mm, v);
+        }
+        let jb = k0 + b_kk;
+        for (var nn = lid / BK; nn < BN; nn += WG / BK) {
+            let col = origin.y + nn;
+            var v = 0.0;
+            if col < gemm_n && jb < gemm_k {
+                v = weight[col * gemm_k + jb];
+            }
+            set_b(b_kk, nn, v);
+        }
+        workgroupBarrier();
+        multiply_tiles(lid, &acc);
+        workgroupBarrier();
+    }
+
+    let pq = prm.p * prm.q;
+    for (var i = 0u; i < TM; i++) {
+        let m = origin.x + (lid % (BM / TM)) * TM + i;
+        if m >= gemm_m {
+            continue;
+        }
+        let n = m / pq;
+        for (var jj = 0u; jj < TN; jj++) {
+            let col = origin.y + (lid / (BM / TM)) * TN + jj;
+            if col < gemm_n {
+                var v = acc[i][jj];
+                if prm.has_bias != 0u {
+                    v += bias[col];
+                }
+                y[(n * prm.k + col) * pq + m % pq] = v;
+            }
+        }
+    }
+}
+
+@compute @workgroup_size(WG)
+fn backward_data_implicit_gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                               @builtin(local_invocation_id) lid3: vec3<u32>) {
+    let lid = lid3.x;
+    let gemm_m = prm.n * prm.h * prm.w;
+    let gemm_n = prm.c;
+    let gemm_k = prm.k * prm.r * prm.s;
+    let rs = prm.r * prm.s;
+    let origin = tile_origin(workgroup_index(wid, nwg), gemm_m);
+
+    // A[m][j] = gy[n, k, p, q] for the input pixel m = (n, ih, iw) and j = (k, r, s), where
+    // (p, q) is the output pixel whose tap (r, s) lands on (ih, iw); this invocation stages
+    // row a_mm at every step
+    let a_mm = lid % BM;
+    let a_m = origin.x + a_mm;
+    let a_iw = a_m % prm.w;
+    let a_ih = (a_m / prm.w) % prm.h;
+    let a_n = a_m / (prm.w * prm.h);
+    // B[j][col] = weight[k, col, r, s]; this invocation stages reduction index b_kk
+    let b_kk = lid % BK;
+
+    var acc: array<vec4<f32>, TM>;
+    for (var k0 = 0u; k0 < gemm_k; k0 += BK) {
+        for (var kk = lid / BM; kk < BK; kk += WG / BM) {
+            let j = k0 + kk;
+            var v = 0.0;
+            if a_m < gemm_m && j < gemm_k {
+                let k = j / rs;
+                let r = (j % rs) / prm.s;
+                let s = j % prm.s;
+                let p = tapped_by(a_ih, r, prm.stride_h, prm.pad_h, prm.dil_h, prm.p);
+                let q = tapped_by(a_iw, s, prm.stride_w, prm.pad_w, prm.dil_w, prm.q);
+                if p >= 0 && q >= 0 {
+                    v = gy[((a_n * prm.k + k) * prm.p + u32(p)) * prm.q + u32(q)];
+                }
+            }
+            set_a(kk, a_mm, v);
+        }
+        let jb = k0 + b_kk;
+        let b_k = jb / rs;
+        let b_rs = jb % rs;
+        for (var nn = lid / BK; nn < BN; nn += WG / BK) {
+            let col = origin.y + nn;
+            var v = 0.0;
+            if col < gemm_n && jb < gemm_k {
+                v = weight[(b_k * prm.c + col) * rs + b_rs];
+            }
+            set_b(b_kk, nn, v);
+        }
+        workgroupBarrier();
+        multiply_tiles(lid, &acc);
+        workgroupBarrier();
+    }
+
+    let hw = prm.h * prm.w;
+    for (var i = 0u; i < TM; i++) {
+        let m = origin.x + (lid % (BM / TM)) * TM + i;
+        if m >= gemm_m {
+            continue;
+        }
+        let n = m / hw;
+        for (var jj = 0u; jj < TN; jj++) {
+            let col = origin.y + (lid / (BM / TM)) * TN + jj;
+            if col < gemm_n {
+                var v = acc[i][jj];
+                if prm.has_bias != 0u {
+                    v += bias[col];
+                }
+                gx[(n * prm.c + col) * hw + m % hw] = v;
+            }
+        }
+    }
+}
+
+@compute @workgroup_size(WG)
+fn backward_weight_implicit_gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                                 @builtin(local_invocation_id) lid3: vec3<u32>) {
+    let lid = lid3.x;
+    let gemm_m = prm.k;
+    let gemm_n = prm.c * prm.r * prm.s;
+    let gemm_k = prm.n * prm.p * prm.q;
+    let rs = prm.r * prm.s;
+    let pq = prm.p * prm.q;
+    // workgroups are numbered tile-fastest, then split
+    let tiles = ((gemm_m + BM - 1u) / BM) * ((gemm_n + BN - 1u) / BN);
+    let t = workgroup_index(wid, nwg);
+    let split = t / tiles;
+    if split >= prm.splits {
+        return; // a spare workgroup of a folded grid
+    }
+    let origin = tile_origin(t % tiles, gemm_m);
+    let j_begin = split * prm.split_len;
+    let j_end = min(j_begin + prm.split_len, gemm_k);
+
+    // Both operands run along the reduction j = (n, p, q), so each invocation stages the
+    // fixed index kk = lid % BK and decodes j once per step; neighbours read neighbouring q.
+    let kk = lid % BK;
+    var acc: array<vec4<f32>, TM>;
+    for (var k0 = j_begin; k0 < j_end; k0 += BK) {
+        let j = k0 + kk;
+        let j_ok = j < j_end;
+        let n = j / pq;
+        let p = (j % pq) / prm.q;
+        let q = j % prm.q;
+        // A[row][j] = gy[n, row, p, q]
+        for (var mm = lid / BK; mm < BM; mm += WG / BK) {
+            let row = origin.x + mm;
+            var v = 0.0;
+            if row < gemm_m && j_ok {
+                v = gy_w[(n * prm.k + row) * pq + j % pq];
+            }
+            set_a(kk, mm, v);
+        }
+        // B[j][col] = x[n, c, tap(p, r), tap(q, s)] for col = (c, r, s)
+        let h0 = i32(p * prm.stride_h) - i32(prm.pad_h);
+        let w0 = i32(q * prm.stride_w) - i32(prm.pad_w);
+        for (var nn = lid / BK; nn < BN; nn += WG / BK) {
+            let col = origin.y + nn;
+            var v = 0.0;
+            if col < gemm_n && j_ok {
+                let c = col / rs;
+                let r = (col % rs) / prm.s;
+                let s = col % prm.s;
+                let ih = h0 + i32(r * prm.dil_h);
+                let iw = w0 + i32(s * prm.dil_w);
+                if in_image(ih, iw) {
+                    v = x[((n * prm.c + c) * prm.h + u32(ih)) * prm.w + u32(iw)];
+                }
+            }
+            set_b(kk, nn, v);
+        }
+        workgroupBarrier();
+        multiply_tiles(lid, &acc);
+        workgroupBarrier();
+    }
+
+    let out = split * gemm_m * gemm_n;
+    for (var i = 0u; i < TM; i++) {
+        let row = origin.x + (lid % (BM / TM)) * TM + i;
+        for (var jj = 0u; jj < TN; jj++) {
+            let col = origin.y + (lid / (BM / TM)) * TN + jj;
+            if row < gemm_m && col < gemm_n {
+                gw_partial[out + row * gemm_n + col] = acc[i][jj];
+            }
+        }
+    }
+}
+
+@compute @workgroup_size(WG)
+fn sum_splits(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+              @builtin(local_invocation_id) lid3: vec3<u32>) {
+    let i = workgroup_index(wid, nwg) * WG + lid3.x;
+    if i >= prm.len {
+        return;
+    }
+    var acc = 0.0;
+    for (var s = 0u; s < prm.splits; s++) {
+        acc += partials[s * prm.len + i];
+    }
+    gw[i] = acc;
+}
