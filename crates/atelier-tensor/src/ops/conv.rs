@@ -3,7 +3,9 @@
 //! The kernel variant (direct or implicit GEMM) is chosen per shape and direction by
 //! `ConvVariant::choose` (`ATELIER_CONV` overrides it).
 
-use atelier_kernels::kernels::conv2d::{self as k, Conv2dSpec, ConvDirection, ConvTranspose2dSpec, ConvVariant};
+use atelier_kernels::kernels::conv2d::{
+    self as k, Conv2dSpec, ConvDirection, ConvTranspose2dSpec, ConvVariant,
+};
 use atelier_kernels::reference::conv2d as r;
 
 use super::run::kernel_op;
@@ -19,14 +21,22 @@ pub struct Conv2dParams {
 
 impl Default for Conv2dParams {
     fn default() -> Self {
-        Conv2dParams { stride: (1, 1), padding: (0, 0), dilation: (1, 1) }
+        Conv2dParams {
+            stride: (1, 1),
+            padding: (0, 0),
+            dilation: (1, 1),
+        }
     }
 }
 
 impl Conv2dParams {
     /// Square stride and padding, no dilation.
     pub fn new(stride: usize, padding: usize) -> Conv2dParams {
-        Conv2dParams { stride: (stride, stride), padding: (padding, padding), dilation: (1, 1) }
+        Conv2dParams {
+            stride: (stride, stride),
+            padding: (padding, padding),
+            dilation: (1, 1),
+        }
     }
 }
 
@@ -41,14 +51,23 @@ pub struct ConvTranspose2dParams {
 
 impl Default for ConvTranspose2dParams {
     fn default() -> Self {
-        ConvTranspose2dParams { stride: (1, 1), padding: (0, 0), output_padding: (0, 0), dilation: (1, 1) }
+        ConvTranspose2dParams {
+            stride: (1, 1),
+            padding: (0, 0),
+            output_padding: (0, 0),
+            dilation: (1, 1),
+        }
     }
 }
 
 impl ConvTranspose2dParams {
     /// Square stride and padding, no output padding or dilation.
     pub fn new(stride: usize, padding: usize) -> ConvTranspose2dParams {
-        ConvTranspose2dParams { stride: (stride, stride), padding: (padding, padding), ..Default::default() }
+        ConvTranspose2dParams {
+            stride: (stride, stride),
+            padding: (padding, padding),
+            ..Default::default()
+        }
     }
 }
 
@@ -65,7 +84,12 @@ fn dims4(op: &str, what: &str, t: &Tensor) -> [usize; 4] {
 
 fn check_bias(op: &str, bias: Option<&Tensor>, channels: usize) {
     if let Some(b) = bias {
-        assert_eq!(b.shape(), [channels], "{op}: bias must be [{channels}], got {:?}", b.shape());
+        assert_eq!(
+            b.shape(),
+            [channels],
+            "{op}: bias must be [{channels}], got {:?}",
+            b.shape()
+        );
     }
 }
 
@@ -74,48 +98,99 @@ impl Tensor {
     pub fn conv2d(&self, weight: &Tensor, bias: Option<&Tensor>, p: Conv2dParams) -> Tensor {
         let [n, c, h, w] = dims4("conv2d", "input", self);
         let [kk, c2, rr, ss] = dims4("conv2d", "weight", weight);
-        assert_eq!(c, c2, "conv2d: input {:?} has {c} channels, weight {:?} expects {c2}", self.shape(), weight.shape());
+        assert_eq!(
+            c,
+            c2,
+            "conv2d: input {:?} has {c} channels, weight {:?} expects {c2}",
+            self.shape(),
+            weight.shape()
+        );
         check_bias("conv2d", bias, kk);
-        let spec = Conv2dSpec { n, c, h, w, k: kk, r: rr, s: ss, stride: p.stride, pad: p.padding, dilation: p.dilation };
+        let spec = Conv2dSpec {
+            n,
+            c,
+            h,
+            w,
+            k: kk,
+            r: rr,
+            s: ss,
+            stride: p.stride,
+            pad: p.padding,
+            dilation: p.dilation,
+        };
         spec.validate();
         let out = [n, kk, spec.p(), spec.q()];
         let fwd = variant(&spec, ConvDirection::Forward);
         let y = match bias {
-            Some(b) => kernel_op!("conv2d", [self, weight, b], [&out],
-                gpu |i, o| k::conv2d_forward(fwd, &spec, i[0], i[1], Some(i[2]), o[0]),
-                cpu |i, o| r::conv2d_forward(&spec, i[0], i[1], Some(i[2]), &mut o[0])),
-            None => kernel_op!("conv2d", [self, weight], [&out],
-                gpu |i, o| k::conv2d_forward(fwd, &spec, i[0], i[1], None, o[0]),
-                cpu |i, o| r::conv2d_forward(&spec, i[0], i[1], None, &mut o[0])),
+            Some(b) => kernel_op!(
+                "conv2d",
+                [self, weight, b],
+                [&out],
+                gpu | i,
+                o | k::conv2d_forward(fwd, &spec, i[0], i[1], Some(i[2]), o[0]),
+                cpu | i,
+                o | r::conv2d_forward(&spec, i[0], i[1], Some(i[2]), &mut o[0])
+            ),
+            None => kernel_op!(
+                "conv2d",
+                [self, weight],
+                [&out],
+                gpu | i,
+                o | k::conv2d_forward(fwd, &spec, i[0], i[1], None, o[0]),
+                cpu | i,
+                o | r::conv2d_forward(&spec, i[0], i[1], None, &mut o[0])
+            ),
         }
         .remove(0);
         let (x, wt) = (self.detach(), weight.detach());
         let has_bias = bias.is_some();
-        let need = [self.requires_grad(), weight.requires_grad(), bias.is_some_and(|b| b.requires_grad())];
+        let need = [
+            self.requires_grad(),
+            weight.requires_grad(),
+            bias.is_some_and(|b| b.requires_grad()),
+        ];
         let (xs, ws) = ([n, c, h, w], [kk, c, rr, ss]);
         let mut inputs = vec![self, weight];
         inputs.extend(bias);
         y.with_node("conv2d", &inputs, move |g| {
             let gx = need[0].then(|| {
                 let v = variant(&spec, ConvDirection::BackwardData);
-                kernel_op!("conv2d backward_data", [g, &wt], [&xs],
-                    gpu |i, o| k::conv2d_backward_data(v, &spec, i[0], i[1], o[0]),
-                    cpu |i, o| r::conv2d_backward_data(&spec, i[0], i[1], &mut o[0]))
+                kernel_op!(
+                    "conv2d backward_data",
+                    [g, &wt],
+                    [&xs],
+                    gpu | i,
+                    o | k::conv2d_backward_data(v, &spec, i[0], i[1], o[0]),
+                    cpu | i,
+                    o | r::conv2d_backward_data(&spec, i[0], i[1], &mut o[0])
+                )
                 .remove(0)
             });
             let gw = need[1].then(|| {
                 let v = variant(&spec, ConvDirection::BackwardWeight);
-                kernel_op!("conv2d backward_weight", [&x, g], [&ws],
-                    gpu |i, o| k::conv2d_backward_weight(v, &spec, i[0], i[1], o[0]),
-                    cpu |i, o| r::conv2d_backward_weight(&spec, i[0], i[1], &mut o[0]))
+                kernel_op!(
+                    "conv2d backward_weight",
+                    [&x, g],
+                    [&ws],
+                    gpu | i,
+                    o | k::conv2d_backward_weight(v, &spec, i[0], i[1], o[0]),
+                    cpu | i,
+                    o | r::conv2d_backward_weight(&spec, i[0], i[1], &mut o[0])
+                )
                 .remove(0)
             });
             let mut grads = vec![gx, gw];
             if has_bias {
                 grads.push(need[2].then(|| {
-                    kernel_op!("conv2d backward_bias", [g], [&[spec.k]],
-                        gpu |i, o| k::conv2d_backward_bias(&spec, i[0], o[0]),
-                        cpu |i, o| r::conv2d_backward_bias(&spec, i[0], &mut o[0]))
+                    kernel_op!(
+                        "conv2d backward_bias",
+                        [g],
+                        [&[spec.k]],
+                        gpu | i,
+                        o | k::conv2d_backward_bias(&spec, i[0], o[0]),
+                        cpu | i,
+                        o | r::conv2d_backward_bias(&spec, i[0], &mut o[0])
+                    )
                     .remove(0)
                 }));
             }
@@ -125,11 +200,17 @@ impl Tensor {
 
     /// `conv_transpose2d(x [N, C_in, H, W], weight [C_in, C_out, R, S]) + bias [C_out]`
     /// → `[N, C_out, H_out, W_out]`, H_out = (H−1)·stride − 2·pad + dil·(R−1) + output_pad + 1.
-    pub fn conv_transpose2d(&self, weight: &Tensor, bias: Option<&Tensor>, p: ConvTranspose2dParams) -> Tensor {
+    pub fn conv_transpose2d(
+        &self,
+        weight: &Tensor,
+        bias: Option<&Tensor>,
+        p: ConvTranspose2dParams,
+    ) -> Tensor {
         let [n, c_in, h_in, w_in] = dims4("conv_transpose2d", "input", self);
         let [c_in2, c_out, rr, ss] = dims4("conv_transpose2d", "weight", weight);
         assert_eq!(
-            c_in, c_in2,
+            c_in,
+            c_in2,
             "conv_transpose2d: input {:?} has {c_in} channels, weight {:?} expects {c_in2}",
             self.shape(),
             weight.shape()
@@ -154,41 +235,75 @@ impl Tensor {
         // the transposed conv's forward is conv2d's backward-data, and so on
         let fwd = variant(&conv, ConvDirection::BackwardData);
         let y = match bias {
-            Some(b) => kernel_op!("conv_transpose2d", [self, weight, b], [&out],
-                gpu |i, o| k::conv_transpose2d_forward(fwd, &spec, i[0], i[1], Some(i[2]), o[0]),
-                cpu |i, o| r::conv_transpose2d_forward(&spec, i[0], i[1], Some(i[2]), &mut o[0])),
-            None => kernel_op!("conv_transpose2d", [self, weight], [&out],
-                gpu |i, o| k::conv_transpose2d_forward(fwd, &spec, i[0], i[1], None, o[0]),
-                cpu |i, o| r::conv_transpose2d_forward(&spec, i[0], i[1], None, &mut o[0])),
+            Some(b) => kernel_op!(
+                "conv_transpose2d",
+                [self, weight, b],
+                [&out],
+                gpu | i,
+                o | k::conv_transpose2d_forward(fwd, &spec, i[0], i[1], Some(i[2]), o[0]),
+                cpu | i,
+                o | r::conv_transpose2d_forward(&spec, i[0], i[1], Some(i[2]), &mut o[0])
+            ),
+            None => kernel_op!(
+                "conv_transpose2d",
+                [self, weight],
+                [&out],
+                gpu | i,
+                o | k::conv_transpose2d_forward(fwd, &spec, i[0], i[1], None, o[0]),
+                cpu | i,
+                o | r::conv_transpose2d_forward(&spec, i[0], i[1], None, &mut o[0])
+            ),
         }
         .remove(0);
         let (x, wt) = (self.detach(), weight.detach());
         let has_bias = bias.is_some();
-        let need = [self.requires_grad(), weight.requires_grad(), bias.is_some_and(|b| b.requires_grad())];
+        let need = [
+            self.requires_grad(),
+            weight.requires_grad(),
+            bias.is_some_and(|b| b.requires_grad()),
+        ];
         let (xs, ws) = ([n, c_in, h_in, w_in], [c_in, c_out, rr, ss]);
         let mut inputs = vec![self, weight];
         inputs.extend(bias);
         y.with_node("conv_transpose2d", &inputs, move |g| {
             let gx = need[0].then(|| {
                 let v = variant(&conv, ConvDirection::Forward);
-                kernel_op!("conv_transpose2d backward_data", [g, &wt], [&xs],
-                    gpu |i, o| k::conv_transpose2d_backward_data(v, &spec, i[0], i[1], o[0]),
-                    cpu |i, o| r::conv_transpose2d_backward_data(&spec, i[0], i[1], &mut o[0]))
+                kernel_op!(
+                    "conv_transpose2d backward_data",
+                    [g, &wt],
+                    [&xs],
+                    gpu | i,
+                    o | k::conv_transpose2d_backward_data(v, &spec, i[0], i[1], o[0]),
+                    cpu | i,
+                    o | r::conv_transpose2d_backward_data(&spec, i[0], i[1], &mut o[0])
+                )
                 .remove(0)
             });
             let gw = need[1].then(|| {
                 let v = variant(&conv, ConvDirection::BackwardWeight);
-                kernel_op!("conv_transpose2d backward_weight", [&x, g], [&ws],
-                    gpu |i, o| k::conv_transpose2d_backward_weight(v, &spec, i[0], i[1], o[0]),
-                    cpu |i, o| r::conv_transpose2d_backward_weight(&spec, i[0], i[1], &mut o[0]))
+                kernel_op!(
+                    "conv_transpose2d backward_weight",
+                    [&x, g],
+                    [&ws],
+                    gpu | i,
+                    o | k::conv_transpose2d_backward_weight(v, &spec, i[0], i[1], o[0]),
+                    cpu | i,
+                    o | r::conv_transpose2d_backward_weight(&spec, i[0], i[1], &mut o[0])
+                )
                 .remove(0)
             });
             let mut grads = vec![gx, gw];
             if has_bias {
                 grads.push(need[2].then(|| {
-                    kernel_op!("conv_transpose2d backward_bias", [g], [&[spec.c_out]],
-                        gpu |i, o| k::conv_transpose2d_backward_bias(&spec, i[0], o[0]),
-                        cpu |i, o| r::conv_transpose2d_backward_bias(&spec, i[0], &mut o[0]))
+                    kernel_op!(
+                        "conv_transpose2d backward_bias",
+                        [g],
+                        [&[spec.c_out]],
+                        gpu | i,
+                        o | k::conv_transpose2d_backward_bias(&spec, i[0], o[0]),
+                        cpu | i,
+                        o | r::conv_transpose2d_backward_bias(&spec, i[0], &mut o[0])
+                    )
                     .remove(0)
                 }));
             }

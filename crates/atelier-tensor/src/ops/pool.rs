@@ -15,7 +15,15 @@ fn config(op: &str, x: &Tensor, kernel: usize, stride: usize, padding: usize) ->
     let &[n, c, h, w] = x.shape() else {
         panic!("{op}: input must be [N, C, H, W], got {:?}", x.shape());
     };
-    let cfg = Pool2dConfig { n, c, h, w, kernel: [kernel; 2], stride: [stride; 2], padding: [padding; 2] };
+    let cfg = Pool2dConfig {
+        n,
+        c,
+        h,
+        w,
+        kernel: [kernel; 2],
+        stride: [stride; 2],
+        padding: [padding; 2],
+    };
     cfg.validate(op);
     cfg
 }
@@ -29,13 +37,28 @@ enum Argmax {
 fn max_pool_cpu<T: Element>(cfg: &Pool2dConfig, x: &Tensor, out: &[usize]) -> (Tensor, Vec<u32>) {
     let mut y = vec![T::zero(); cfg.out_len()];
     let mut arg = vec![0u32; cfg.out_len()];
-    r::max_pool2d(cfg, T::slice(&cpu_data(x)).expect("max_pool2d: dtype"), &mut y, &mut arg);
+    r::max_pool2d(
+        cfg,
+        T::slice(&cpu_data(x)).expect("max_pool2d: dtype"),
+        &mut y,
+        &mut arg,
+    );
     (Tensor::from_cpu(T::wrap(y), out), arg)
 }
 
-fn max_pool_backward_cpu<T: Element>(cfg: &Pool2dConfig, gy: &Tensor, arg: &[u32], shape: &[usize]) -> Tensor {
+fn max_pool_backward_cpu<T: Element>(
+    cfg: &Pool2dConfig,
+    gy: &Tensor,
+    arg: &[u32],
+    shape: &[usize],
+) -> Tensor {
     let mut gx = vec![T::zero(); cfg.n * cfg.c * cfg.h * cfg.w];
-    r::max_pool2d_backward(cfg, T::slice(&cpu_data(gy)).expect("max_pool2d: dtype"), arg, &mut gx);
+    r::max_pool2d_backward(
+        cfg,
+        T::slice(&cpu_data(gy)).expect("max_pool2d: dtype"),
+        arg,
+        &mut gx,
+    );
     Tensor::from_cpu(T::wrap(gx), shape)
 }
 
@@ -46,7 +69,10 @@ impl Tensor {
         let out = [cfg.n, cfg.c, cfg.out_h(), cfg.out_w()];
         let (y, argmax) = match (self.device(), self.dtype()) {
             (Device::Gpu, _) => {
-                let (y, arg) = (GpuBuffer::uninit(cfg.out_len()), GpuBuffer::uninit(cfg.out_len()));
+                let (y, arg) = (
+                    GpuBuffer::uninit(cfg.out_len()),
+                    GpuBuffer::uninit(cfg.out_len()),
+                );
                 k::max_pool2d(&cfg, self.gpu_buffer(), &y, &arg);
                 (Tensor::from_gpu(y, &out), Argmax::Gpu(arg))
             }
@@ -81,15 +107,27 @@ impl Tensor {
     pub fn avg_pool2d(&self, kernel: usize, stride: usize, padding: usize) -> Tensor {
         let cfg = config("avg_pool2d", self, kernel, stride, padding);
         let out = [cfg.n, cfg.c, cfg.out_h(), cfg.out_w()];
-        let y = kernel_op!("avg_pool2d", [self], [&out],
-            gpu |i, o| k::avg_pool2d(&cfg, i[0], o[0]),
-            cpu |i, o| r::avg_pool2d(&cfg, i[0], &mut o[0]))
+        let y = kernel_op!(
+            "avg_pool2d",
+            [self],
+            [&out],
+            gpu | i,
+            o | k::avg_pool2d(&cfg, i[0], o[0]),
+            cpu | i,
+            o | r::avg_pool2d(&cfg, i[0], &mut o[0])
+        )
         .remove(0);
         let shape = self.shape().to_vec();
         y.with_node("avg_pool2d", &[self], move |gy| {
-            let gx = kernel_op!("avg_pool2d backward", [gy], [&shape],
-                gpu |i, o| k::avg_pool2d_backward(&cfg, i[0], o[0]),
-                cpu |i, o| r::avg_pool2d_backward(&cfg, i[0], &mut o[0]))
+            let gx = kernel_op!(
+                "avg_pool2d backward",
+                [gy],
+                [&shape],
+                gpu | i,
+                o | k::avg_pool2d_backward(&cfg, i[0], o[0]),
+                cpu | i,
+                o | r::avg_pool2d_backward(&cfg, i[0], &mut o[0])
+            )
             .remove(0);
             vec![Some(gx)]
         })

@@ -57,7 +57,10 @@ fn run_cpu<T: Element>(
         .iter()
         .map(|g| T::slice(g).unwrap_or_else(|| panic!("{name}: inputs have different dtypes")))
         .collect();
-    let mut outs: Vec<Vec<T>> = out_shapes.iter().map(|s| vec![T::zero(); numel(s)]).collect();
+    let mut outs: Vec<Vec<T>> = out_shapes
+        .iter()
+        .map(|s| vec![T::zero(); numel(s)])
+        .collect();
     cpu(&slices, &mut outs);
     drop(guards);
     outs.into_iter()
@@ -83,10 +86,16 @@ pub(crate) fn run_kernel(
     match device {
         crate::Device::Gpu => {
             let bufs: Vec<&GpuBuffer> = inputs.iter().map(|t| t.gpu_buffer()).collect();
-            let outs: Vec<GpuBuffer> = out_shapes.iter().map(|s| GpuBuffer::uninit(numel(s))).collect();
+            let outs: Vec<GpuBuffer> = out_shapes
+                .iter()
+                .map(|s| GpuBuffer::uninit(numel(s)))
+                .collect();
             let out_refs: Vec<&GpuBuffer> = outs.iter().collect();
             gpu(&bufs, &out_refs);
-            outs.into_iter().zip(out_shapes).map(|(b, s)| Tensor::from_gpu(b, s)).collect()
+            outs.into_iter()
+                .zip(out_shapes)
+                .map(|(b, s)| Tensor::from_gpu(b, s))
+                .collect()
         }
         crate::Device::Cpu => match cpu_data(inputs[0]).dtype() {
             crate::DType::F32 => run_cpu(name, inputs, out_shapes, cpu32),
