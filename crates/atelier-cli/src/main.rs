@@ -1,6 +1,7 @@
 //! `atelier`: the command-line tool. One module per subcommand; each has an `Args` struct
 //! (clap) and a `run(args)` that returns an error a user can act on.
 
+mod gan;
 mod info;
 
 use std::process::ExitCode;
@@ -22,11 +23,14 @@ struct Cli {
 enum Command {
     /// Show the GPU adapter atelier picks, its features and limits, and every adapter wgpu sees.
     Info(info::Args),
+    /// Train a DCGAN on artworks, sample it, walk its latent space, measure it (SWD).
+    Gan(gan::Args),
 }
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Info(args) => info::run(args),
+        Command::Gan(args) => gan::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
