@@ -24,13 +24,13 @@ enum Command {
     /// Show the GPU adapter atelier picks, its features and limits, and every adapter wgpu sees.
     Info(info::Args),
     /// Train a DCGAN on artworks, sample it, walk its latent space, measure it (SWD).
-    Gan(gan::Args),
+    Gan(Box<gan::Args>),
 }
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Info(args) => info::run(args),
-        Command::Gan(args) => gan::run(args),
+        Command::Gan(args) => gan::run(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
