@@ -26,6 +26,8 @@ enum Task {
 }
 
 fn main() -> anyhow::Result<()> {
+    // ATELIER_PROFILE=1: per-kernel GPU times on stderr at exit
+    let _profile = atelier_kernels::profiler::ReportAtExit;
     match Cli::parse().task {
         Task::Validate { filter, seed } => validate::run(filter, seed),
     }
