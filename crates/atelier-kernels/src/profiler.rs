@@ -262,12 +262,15 @@ impl Gpu {
     }
 }
 
-/// Prints the per-kernel table on stderr when dropped, if a GPU context was created and
-/// profiling is on. Hold one in `main`: `let _profile = ReportAtExit;`.
+/// Prints the per-kernel table on stderr when dropped, if `ATELIER_PROFILE` asked for it and
+/// a GPU context was created. Hold one in `main`: `let _profile = ReportAtExit;`.
 pub struct ReportAtExit;
 
 impl Drop for ReportAtExit {
     fn drop(&mut self) {
+        if !requested_by_env() {
+            return;
+        }
         let Some(gpu) = crate::context::gpu_if_created() else {
             return;
         };
