@@ -1,6 +1,12 @@
 //! Timing GPU work: GPU timestamps when the adapter has them (the profiler's per-dispatch
-//! times, which exclude submit and launch overhead), wall clock around a synchronised submit
+//! times, which exclude submit and host overhead), wall clock around a synchronised submit
 //! when it has not (or when `ATELIER_BENCH_CLOCK=wall` asks for it).
+//!
+//! What a timestamp measures: wgpu's Vulkan backend writes both of a pass's timestamps at
+//! BOTTOM_OF_PIPE, so a pass's time runs from the moment all earlier work has finished to the
+//! moment its own has. Runs recorded back to back are therefore each measured as the time
+//! they add to the stream: a gap before a dispatch counts, an overlap with the previous one
+//! does not, and the per-run times add up to the stream's busy time.
 
 use std::time::{Duration, Instant};
 

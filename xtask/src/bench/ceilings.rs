@@ -19,7 +19,8 @@ const FMA_INVOCATIONS: usize = 1 << 20;
 /// fma_peak's loop count grows until one run takes this long.
 const FMA_RUN_S: f64 = 0.02;
 /// Floats copied: 256 MiB (64 MiB with --quick), both far above the L2 of an H100 (50 MB)
-/// and the L3 that lavapipe's CPU has (32 MB here).
+/// and the L3 that lavapipe's CPU has (32 MB here); less where the device cannot bind that
+/// much (lavapipe: 128 MiB).
 const COPY_LEN: usize = 64 << 20;
 const QUICK_COPY_LEN: usize = 16 << 20;
 
@@ -48,11 +49,17 @@ pub fn measure(suite: &mut Suite) -> Ceilings {
         .gflops();
     drop(out);
 
+    let limits = &atelier_kernels::gpu().limits;
+    let bindable = limits
+        .max_storage_buffer_binding_size
+        .min(limits.max_buffer_size) as usize
+        / 4;
     let len = if suite.quick {
         QUICK_COPY_LEN
     } else {
         COPY_LEN
-    };
+    }
+    .min(bindable / 4 * 4);
     let src = GpuBuffer::uninit(len);
     let dst = GpuBuffer::uninit(len);
     // the values do not matter to a copy; they only have to be written once
