@@ -20,7 +20,7 @@ use crate::image_set::ImageSet;
 use crate::pixels;
 use crate::seed::derive_seed;
 
-pub use canvas::{Canvas, Rgb};
+use canvas::Canvas;
 
 /// Samples per output pixel along each axis: 4 (16 per pixel) gives smooth hard edges;
 /// rothko's edges are feathered already, so 2 will do (its shading is the costly part).
