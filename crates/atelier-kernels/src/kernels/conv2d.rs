@@ -351,16 +351,21 @@ impl ConvVariant {
 
     /// The faster variant for this shape, by the shape of its GEMM ([`gemm_shape`]).
     ///
-    /// The implicit GEMM wins by reuse: each element it stages in workgroup memory feeds BM or
-    /// BN = 64 multiply-adds, where the direct kernel reloads its operands for every one. That
-    /// pays off once the tiles are mostly full: both output dimensions at least a quarter of a
-    /// tile (16) and a reduction of at least one BK step (16). Below that (a 1-channel output,
-    /// a 1x1 conv of 3 channels, a handful of output pixels) most of every tile would be
-    /// zero padding, and the direct kernel, which does no wasted work, is as fast or faster.
+    /// The implicit GEMM wins by reuse: each element it stages in workgroup memory feeds 64
+    /// multiply-adds, where the direct kernel reloads its operands for every one. It loses
+    /// when its tiles are mostly padding: a 64x64 tile always costs a full tile of work, so
+    /// when the output (M x N) fills less than a quarter of the tiles that cover it (M or N
+    /// under 16, as a 3-channel image's backward-data or an 8-channel conv, or both under 64
+    /// and small, as a backward-weight of 16 x 27), or when the reduction is shorter than one
+    /// BK = 16 step, the direct kernel, which wastes nothing, is as fast or faster. Measured on
+    /// lavapipe (a DCGAN discriminator layer, RGB input layers, 1x1 and 3x3 convs of 8 to 64
+    /// channels, all three directions), the rule picked the faster variant everywhere except
+    /// at its boundary (N exactly 16), where the two are within a few tenths of a millisecond;
+    /// the benchmarks on a real GPU are where to revisit the threshold.
     pub fn auto(spec: &Conv2dSpec, direction: ConvDirection) -> ConvVariant {
         let (m, n, k) = gemm_shape(spec, direction);
-        let min_side = TILES.bn / 4;
-        if m >= min_side && n >= min_side && k >= TILES.bk {
+        let covered = m.next_multiple_of(TILES.bm) * n.next_multiple_of(TILES.bn);
+        if 4 * m * n >= covered && k >= TILES.bk {
             ConvVariant::ImplicitGemm
         } else {
             ConvVariant::Direct
@@ -369,18 +374,19 @@ impl ConvVariant {
 }
 
 /// The (M, N, reduction) sizes of the matrix product the implicit-GEMM variant computes for
-/// `direction`: forward (N*P*Q, K, C*R*S), backward-data (N*H*W, C, K*R*S), backward-weight
-/// (K, C*R*S, N*P*Q).
+/// `direction`: forward (N*P*Q, K, C*R*S), backward-weight (K, C*R*S, N*P*Q), and
+/// backward-data, one product per stride phase, (N*⌈H/stride_h⌉*⌈W/stride_w⌉, C,
+/// K*⌈R/stride_h⌉*⌈S/stride_w⌉) for the largest phase (exact for dilation 1).
 pub fn gemm_shape(spec: &Conv2dSpec, direction: ConvDirection) -> (usize, usize, usize) {
-    let (pq, hw, crs, krs) = (
-        spec.p() * spec.q(),
-        spec.h * spec.w,
-        spec.c * spec.r * spec.s,
-        spec.k * spec.r * spec.s,
-    );
+    let (pq, crs) = (spec.p() * spec.q(), spec.c * spec.r * spec.s);
+    let (sh, sw) = spec.stride;
     match direction {
         ConvDirection::Forward => (spec.n * pq, spec.k, crs),
-        ConvDirection::BackwardData => (spec.n * hw, spec.c, krs),
+        ConvDirection::BackwardData => (
+            spec.n * spec.h.div_ceil(sh) * spec.w.div_ceil(sw),
+            spec.c,
+            spec.k * spec.r.div_ceil(sh) * spec.s.div_ceil(sw),
+        ),
         ConvDirection::BackwardWeight => (spec.k, crs, spec.n * pq),
     }
 }
@@ -572,12 +578,14 @@ fn backward_data(
             launch_direct(&BACKWARD_DATA_DIRECT, &params, &buffers, spec.x_len())
         }
         ConvVariant::ImplicitGemm => {
+            // one set of tiles per stride phase, each sized for the largest phase
             let (m, n, _) = gemm_shape(spec, ConvDirection::BackwardData);
+            let phases = spec.stride.0 * spec.stride.1;
             launch_gemm(
                 &BACKWARD_DATA_IMPLICIT_GEMM,
                 &params,
                 &buffers,
-                gemm_tiles(m, n),
+                phases * gemm_tiles(m, n),
             );
         }
     }
