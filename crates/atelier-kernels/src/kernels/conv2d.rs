@@ -331,9 +331,14 @@ impl ConvVariant {
     /// Reads `ATELIER_CONV=direct|implicit_gemm|auto`: `Some(variant)` forces it, `None` (unset,
     /// empty or `auto`) leaves the choice to [`ConvVariant::auto`].
     pub fn from_env() -> Result<Option<ConvVariant>, Error> {
-        let Ok(value) = std::env::var("ATELIER_CONV") else {
-            return Ok(None);
-        };
+        match std::env::var("ATELIER_CONV") {
+            Ok(value) => ConvVariant::from_setting(&value),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// One value of `ATELIER_CONV`, as [`ConvVariant::from_env`] reads it.
+    fn from_setting(value: &str) -> Result<Option<ConvVariant>, Error> {
         match value.to_ascii_lowercase().as_str() {
             "" | "auto" => Ok(None),
             name => ConvVariant::from_name(name).map(Some).ok_or_else(|| {
@@ -362,10 +367,15 @@ impl ConvVariant {
     /// channels, all three directions), the rule picked the faster variant everywhere except
     /// at its boundary (N exactly 16), where the two are within a few tenths of a millisecond;
     /// the benchmarks on a real GPU are where to revisit the threshold.
+    ///
+    /// Backward-weight takes the implicit GEMM whatever the tiles when the reduction (N*P*Q)
+    /// is longer than [`MAX_SPLIT_LEN`]: a direct invocation would sum it alone, serially (and
+    /// on lavapipe, past its loop cutoff, wrongly), where the GEMM splits it.
     pub fn auto(spec: &Conv2dSpec, direction: ConvDirection) -> ConvVariant {
         let (m, n, k) = gemm_shape(spec, direction);
         let covered = m.next_multiple_of(TILES.bm) * n.next_multiple_of(TILES.bn);
-        if 4 * m * n >= covered && k >= TILES.bk {
+        let long_weight_sum = direction == ConvDirection::BackwardWeight && k > MAX_SPLIT_LEN;
+        if (4 * m * n >= covered && k >= TILES.bk) || long_weight_sum {
             ConvVariant::ImplicitGemm
         } else {
             ConvVariant::Direct
@@ -438,8 +448,12 @@ const _: () = assert!(TILES.fits());
 /// backward-weight splits its reduction (N*P*Q, often long next to a small K x C*R*S output)
 /// until about this many workgroups run...
 const SPLIT_TARGET_WORKGROUPS: usize = 256;
-/// ...while each split keeps at least this many reduction elements.
+/// ...while each split keeps at least this many reduction elements...
 const MIN_SPLIT_LEN: usize = 256;
+/// ...and at most this many: bounded serial work per workgroup, and well inside lavapipe's
+/// loop cutoff (llvmpipe silently ends a shader's loops after about 65,535 iterations in all,
+/// inner loops included: 1,024 steps of BK here are about 25,000).
+const MAX_SPLIT_LEN: usize = 16_384;
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
@@ -661,7 +675,8 @@ fn backward_weight(
 fn split_reduction(tiles: usize, k: usize) -> (usize, usize) {
     let wanted = SPLIT_TARGET_WORKGROUPS.div_ceil(tiles);
     let most = (k / MIN_SPLIT_LEN).max(1);
-    let splits = wanted.clamp(1, most);
+    let fewest = k.div_ceil(MAX_SPLIT_LEN);
+    let splits = wanted.clamp(1, most).max(fewest);
     let split_len = k.div_ceil(splits).div_ceil(TILES.bk) * TILES.bk;
     (k.div_ceil(split_len), split_len)
 }
@@ -855,12 +870,32 @@ mod tests {
     }
 
     #[test]
+    fn env_values() {
+        assert_eq!(ConvVariant::from_setting("").unwrap(), None);
+        assert_eq!(ConvVariant::from_setting("auto").unwrap(), None);
+        let forced = ConvVariant::from_setting("Implicit_GEMM").unwrap();
+        assert_eq!(forced, Some(ConvVariant::ImplicitGemm));
+        let err = ConvVariant::from_setting("fast").unwrap_err().to_string();
+        assert!(
+            err.contains("ATELIER_CONV") && err.contains("fast"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn splits_cover_the_reduction() {
-        for (tiles, k) in [(1, 1), (1, 100_000), (4, 1152), (300, 5000), (32, 65_536)] {
+        let cases = [
+            (1, 1),
+            (1, 100_000),
+            (4, 1152),
+            (300, 5000),
+            (32, 65_536),
+            (5000, 1 << 22),
+        ];
+        for (tiles, k) in cases {
             let (splits, len) = split_reduction(tiles, k);
-            assert!(
-                splits >= 1 && len % TILES.bk == 0 && splits * len >= k && (splits - 1) * len < k
-            );
+            assert!(len % TILES.bk == 0 && len <= MAX_SPLIT_LEN.max(TILES.bk));
+            assert!(splits >= 1 && splits * len >= k && (splits - 1) * len < k);
         }
     }
 }
