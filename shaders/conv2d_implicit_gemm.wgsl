@@ -24,7 +24,8 @@
 // One workgroup computes a BM x BN tile of `out`. Per step of BK along the reduction, every
 // invocation stages a few elements of the A and B tiles in workgroup memory (zero outside
 // the matrices, so any size works), then accumulates a TM x TN = 4 x 4 register block
-// (one vec4 per row) from vec4 reads of the staged tiles. Workgroup memory:
+// (one vec4 per row) from vec4 reads of the staged tiles. Global loads stay scalar: the
+// im2col gathers and rows of arbitrary length are not 16-byte aligned. Workgroup memory:
 // BK * (BM + BN) * 4 bytes = 8 KiB at the defaults; WG = (BM/4) * (BN/4) = 256 invocations.
 // The launcher keeps WG a multiple of BM and of BK (each invocation then stages a fixed row of
 // A, or a fixed reduction index, and decodes its coordinates once).
@@ -44,7 +45,8 @@ struct Params {
     k: u32, r: u32, s: u32, p: u32,
     q: u32, stride_h: u32, stride_w: u32, pad_h: u32,
     pad_w: u32, dil_h: u32, dil_w: u32, has_bias: u32,
-    // backward_weight: reduction elements per split; sum_splits: number of splits, length
+    // split_len: reduction elements per split (backward_weight); splits: how many splits;
+    // len: elements of gw (sum_splits)
     split_len: u32, splits: u32, len: u32, _pad: u32,
 }
 
@@ -61,7 +63,7 @@ struct Params {
 // backward_weight_implicit_gemm (x@1 as above)
 @group(0) @binding(2) var<storage, read> gy_w: array<f32>;
 @group(0) @binding(3) var<storage, read_write> gw_partial: array<f32>;
-// sum_splits (gw_partial is read here, through its own binding declaration)
+// sum_splits: reads the slices backward_weight wrote to gw_partial, writes the gradient
 @group(0) @binding(1) var<storage, read> partials: array<f32>;
 @group(0) @binding(2) var<storage, read_write> gw: array<f32>;
 
@@ -181,9 +183,9 @@ fn forward_implicit_gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wor
 }
 
 // Stride phases of backward-data. Along one axis, input row ih is reached only by the taps r
-// with (ih + pad - r*dil) divisible by the stride, that is r*dil = (ih + pad) mod stride: the
-// input rows of one phase (ih + pad = phase mod stride) share the same taps, an arithmetic
-// progression r = first + t*step. Splitting the rows by phase turns the sparse reduction over
+// with (ih + pad - r*dil) divisible by the stride, that is r*dil ≡ ih + pad (mod stride): the
+// input rows of one phase (ih + pad ≡ phase) share the same taps, an arithmetic progression
+// r = first_tap + t*tap_step. Splitting the rows by phase turns the sparse reduction over
 // all (k, r, s) (most of it skipped when stride > 1) into a dense one per phase, as short as
 // the taps that really land: a 4x4 kernel at stride 2 reduces over K*2*2, not K*4*4.
 struct Phase {
