@@ -60,7 +60,7 @@ fn matmul_naive(@builtin(global_invocation_id) gid: vec3<u32>) {
 const BM: u32 = 64u;
 const BN: u32 = 64u;
 const THREADS: u32 = 256u;
-override TK: u32 = 16u;
+override TK: u32 = 16u; // a multiple of 4, so BM·TK and BN·TK divide by THREADS
 
 // a_tile[kk * BM + row], b_tile[kk * BN + col]
 var<workgroup> a_tile: array<f32, BM * TK>;
@@ -79,8 +79,10 @@ fn matmul_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
         }
     }
     for (var k0 = 0u; k0 < p.k; k0 += TK) {
-        // stage A[row0.., k0..] and B[k0.., col0..], zero outside the matrices
-        for (var e = tid; e < BM * TK; e += THREADS) {
+        // stage A[row0.., k0..] and B[k0.., col0..], zero outside the matrices; each thread
+        // loads BM·TK / THREADS elements of each (a fixed count, so the loops unroll)
+        for (var r = 0u; r < BM * TK / THREADS; r++) {
+            let e = tid + r * THREADS;
             let row = e / TK;
             let kk = e % TK;
             var v = 0.0;
@@ -89,7 +91,8 @@ fn matmul_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
             }
             a_tile[kk * BM + row] = v;
         }
-        for (var e = tid; e < BN * TK; e += THREADS) {
+        for (var r = 0u; r < BN * TK / THREADS; r++) {
+            let e = tid + r * THREADS;
             let kk = e / BN;
             let col = e % BN;
             var v = 0.0;
