@@ -118,6 +118,13 @@ pub fn run(v: &mut Validator) {
         offset: true,
         ..Case::sized(3, 65, 7, 64)
     });
+    // reductions longer than K_CHUNK run as accumulating dispatches: a Gram matrix of a
+    // 128×128 feature map (K = 16,384), and K past lavapipe's loop cutoff (65,535)
+    cases.push(Case {
+        tb: true,
+        ..Case::sized(1, 64, 64, 16_384)
+    });
+    cases.push(Case::sized(1, 3, 5, 70_001));
     for case in cases {
         let (s, a_len, b_len) = case.spec();
         let (a, b) = (v.rand(a_len), v.rand(b_len));
