@@ -20,4 +20,5 @@ mod tensor;
 
 pub use autograd::{is_grad_enabled, no_grad};
 pub use device::{DType, Device};
+pub use ops::conv::{Conv2dParams, ConvTranspose2dParams};
 pub use tensor::Tensor;

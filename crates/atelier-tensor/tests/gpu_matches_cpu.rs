@@ -208,3 +208,69 @@ fn reductions_layout_matmul_losses() {
     same_on_both("mse", |t| t[0].mse(&t[1]), &[x.clone(), r(s, 11)], &[s, s]);
     same_on_both("l1", |t| t[0].l1(&t[1]), &[x, r(s, 12)], &[s, s]);
 }
+
+#[test]
+fn image_ops() {
+    use atelier_tensor::{Conv2dParams, ConvTranspose2dParams};
+    if !gpu_for_tests() {
+        return;
+    }
+    let xs: &[usize] = &[2, 8, 9, 11];
+    let x = r(xs, 20);
+    let ws: &[usize] = &[16, 8, 3, 3];
+    let bs: &[usize] = &[16];
+    same_on_both(
+        "conv2d",
+        |t| t[0].conv2d(&t[1], Some(&t[2]), Conv2dParams::new(2, 1)),
+        &[x.clone(), r(ws, 21), r(bs, 22)],
+        &[xs, ws, bs],
+    );
+    let wt: &[usize] = &[8, 4, 4, 4];
+    same_on_both(
+        "conv_transpose2d",
+        |t| t[0].conv_transpose2d(&t[1], None, ConvTranspose2dParams::new(2, 1)),
+        &[x.clone(), r(wt, 23)],
+        &[xs, wt],
+    );
+    let cs: &[usize] = &[8];
+    same_on_both(
+        "batch_norm2d",
+        |t| {
+            let dev = t[0].device();
+            let (rm, rv) = (Tensor::zeros(&[8], dev), Tensor::ones(&[8], dev));
+            t[0].batch_norm2d(&t[1], &t[2], &rm, &rv, true, 0.1, 1e-5)
+        },
+        &[x.clone(), p(cs, 24), r(cs, 25)],
+        &[xs, cs, cs],
+    );
+    same_on_both(
+        "instance_norm2d",
+        |t| t[0].instance_norm2d(&t[1], &t[2], 1e-5),
+        &[x.clone(), p(cs, 26), r(cs, 27)],
+        &[xs, cs, cs],
+    );
+    same_on_both(
+        "max_pool2d",
+        |t| t[0].max_pool2d(2, 2, 0),
+        std::slice::from_ref(&x),
+        &[xs],
+    );
+    same_on_both(
+        "avg_pool2d",
+        |t| t[0].avg_pool2d(3, 1, 1),
+        std::slice::from_ref(&x),
+        &[xs],
+    );
+    same_on_both(
+        "upsample_nearest2d",
+        |t| t[0].upsample_nearest2d(2),
+        std::slice::from_ref(&x),
+        &[xs],
+    );
+    same_on_both(
+        "reflection_pad2d",
+        |t| t[0].reflection_pad2d([4, 4, 1, 2]),
+        std::slice::from_ref(&x),
+        &[xs],
+    );
+}

@@ -213,3 +213,117 @@ fn gradcheck_catches_a_wrong_gradient() {
         r.max_relative_error
     );
 }
+
+mod image_ops {
+    use super::*;
+    use atelier_tensor::{Conv2dParams, ConvTranspose2dParams};
+
+    #[test]
+    fn conv2d_with_bias_stride_padding_dilation() {
+        let x = rand(&[2, 3, 7, 6], 30);
+        let w = rand(&[4, 3, 3, 2], 31);
+        let b = rand(&[4], 32);
+        let p = Conv2dParams {
+            stride: (2, 1),
+            padding: (1, 2),
+            dilation: (1, 2),
+        };
+        assert_grad(
+            "conv2d",
+            |t| t[0].conv2d(&t[1], Some(&t[2]), p),
+            &[x.clone(), w.clone(), b],
+        );
+        assert_grad(
+            "conv2d no bias",
+            |t| t[0].conv2d(&t[1], None, Conv2dParams::new(1, 1)),
+            &[x, w],
+        );
+    }
+
+    #[test]
+    fn conv_transpose2d_with_output_padding() {
+        let x = rand(&[2, 3, 4, 5], 33);
+        let w = rand(&[3, 2, 4, 3], 34);
+        let b = rand(&[2], 35);
+        let p = ConvTranspose2dParams {
+            stride: (2, 2),
+            padding: (1, 0),
+            output_padding: (1, 1),
+            dilation: (1, 1),
+        };
+        assert_grad(
+            "conv_transpose2d",
+            |t| t[0].conv_transpose2d(&t[1], Some(&t[2]), p),
+            &[x, w, b],
+        );
+    }
+
+    #[test]
+    fn batch_norm_training_and_evaluation() {
+        let x = rand(&[3, 2, 3, 4], 36);
+        let gamma = rand(&[2], 37);
+        let beta = rand(&[2], 38);
+        // running statistics are module state, not inputs: fresh ones per call keep every
+        // finite-difference evaluation identical
+        let train = |t: &[Tensor]| {
+            let (rm, rv) = (
+                Tensor::zeros(&[2], Device::Cpu),
+                Tensor::ones(&[2], Device::Cpu),
+            );
+            t[0].batch_norm2d(&t[1], &t[2], &rm, &rv, true, 0.1, 1e-5)
+        };
+        assert_grad(
+            "batch_norm2d train",
+            train,
+            &[x.clone(), gamma.clone(), beta.clone()],
+        );
+        let eval = |t: &[Tensor]| {
+            let rm = Tensor::from_vec(vec![0.1, -0.2], &[2], Device::Cpu);
+            let rv = Tensor::from_vec(vec![0.5, 2.0], &[2], Device::Cpu);
+            t[0].batch_norm2d(&t[1], &t[2], &rm, &rv, false, 0.1, 1e-5)
+        };
+        assert_grad("batch_norm2d eval", eval, &[x, gamma, beta]);
+    }
+
+    #[test]
+    fn instance_norm() {
+        let x = rand(&[2, 3, 4, 5], 39);
+        let gamma = rand(&[3], 40);
+        let beta = rand(&[3], 41);
+        assert_grad(
+            "instance_norm2d",
+            |t| t[0].instance_norm2d(&t[1], &t[2], 1e-5),
+            &[x, gamma, beta],
+        );
+    }
+
+    #[test]
+    fn pooling_upsampling_padding() {
+        let x = rand(&[2, 2, 6, 5], 42);
+        assert_grad(
+            "max_pool2d",
+            |t| t[0].max_pool2d(2, 2, 0),
+            std::slice::from_ref(&x),
+        );
+        assert_grad(
+            "max_pool2d overlapping padded",
+            |t| t[0].max_pool2d(3, 2, 1),
+            std::slice::from_ref(&x),
+        );
+        assert_grad(
+            "avg_pool2d",
+            |t| t[0].avg_pool2d(3, 2, 1),
+            std::slice::from_ref(&x),
+        );
+        assert_grad(
+            "upsample_nearest2d",
+            |t| t[0].upsample_nearest2d(2),
+            std::slice::from_ref(&x),
+        );
+        assert_grad(
+            "reflection_pad2d",
+            |t| t[0].reflection_pad2d([2, 1, 3, 0]),
+            std::slice::from_ref(&x),
+        );
+    }
+}

@@ -2,11 +2,16 @@
 //! the GPU, the reference on the CPU) and, when gradients are wanted, records how to
 //! backpropagate through it.
 
+pub mod conv;
 pub mod elementwise;
 pub mod layout;
 pub mod loss;
 pub mod matmul;
+pub mod norm;
+pub mod pool;
 pub mod reduce;
+pub mod resample;
+pub(crate) mod run;
 
 use crate::tensor::Tensor;
 

@@ -1,0 +1,279 @@
+//! Batch normalisation and instance normalisation of NCHW tensors (PyTorch's BatchNorm2d and
+//! affine InstanceNorm2d). Forward is statistics then apply; backward is a per-channel (or
+//! per-instance) reduction then apply: each a fused kernel (`shaders/batchnorm.wgsl`,
+//! `shaders/instance_norm.wgsl`).
+
+use atelier_kernels::GpuBuffer;
+use atelier_kernels::kernels::batchnorm::{self as bn, BatchNormConfig, BatchNormMode};
+use atelier_kernels::kernels::instance_norm::{self as inorm, InstanceNormConfig};
+use atelier_kernels::reference::batchnorm as rbn;
+use atelier_kernels::reference::instance_norm as rin;
+
+use super::run::{Element, cpu_data, kernel_op};
+use crate::tensor::Tensor;
+use crate::{DType, Device};
+
+fn nchw(op: &str, t: &Tensor) -> [usize; 4] {
+    match t.shape() {
+        &[n, c, h, w] => [n, c, h, w],
+        s => panic!("{op}: input must be [N, C, H, W], got {s:?}"),
+    }
+}
+
+fn check_channels(op: &str, c: usize, named: &[(&str, &Tensor)]) {
+    for (name, t) in named {
+        assert_eq!(
+            t.shape(),
+            [c],
+            "{op}: {name} must be [{c}], got {:?}",
+            t.shape()
+        );
+    }
+}
+
+/// Batch statistics on the CPU in the input's precision; the running averages (f32 module
+/// buffers) are updated in place.
+fn batch_stats_cpu<T: Element>(
+    cfg: &BatchNormConfig,
+    x: &Tensor,
+    rm: &Tensor,
+    rv: &Tensor,
+) -> (Tensor, Tensor) {
+    let mut rmv: Vec<T> = rm.to_vec_f64().into_iter().map(T::from_f64).collect();
+    let mut rvv: Vec<T> = rv.to_vec_f64().into_iter().map(T::from_f64).collect();
+    let mut mean = vec![T::zero(); cfg.c];
+    let mut invstd = vec![T::zero(); cfg.c];
+    {
+        let xd = cpu_data(x);
+        let xs = T::slice(&xd).expect("batch_norm2d: dtype");
+        rbn::batchnorm_stats(cfg, xs, &mut mean, &mut invstd, &mut rmv, &mut rvv);
+    }
+    rm.write(&rmv.iter().map(|v| v.to_f64() as f32).collect::<Vec<_>>());
+    rv.write(&rvv.iter().map(|v| v.to_f64() as f32).collect::<Vec<_>>());
+    let c = [cfg.c];
+    (
+        Tensor::from_cpu(T::wrap(mean), &c),
+        Tensor::from_cpu(T::wrap(invstd), &c),
+    )
+}
+
+impl Tensor {
+    /// Batch normalisation over N, H, W per channel. In training mode it normalises with the
+    /// batch statistics and updates `running_mean` / `running_var` in place
+    /// (`running = (1 − momentum)·running + momentum·batch`, unbiased variance); in evaluation
+    /// mode it uses the running statistics.
+    #[allow(clippy::too_many_arguments)]
+    pub fn batch_norm2d(
+        &self,
+        gamma: &Tensor,
+        beta: &Tensor,
+        running_mean: &Tensor,
+        running_var: &Tensor,
+        training: bool,
+        momentum: f32,
+        eps: f32,
+    ) -> Tensor {
+        let op = "batch_norm2d";
+        let [n, c, h, w] = nchw(op, self);
+        check_channels(
+            op,
+            c,
+            &[
+                ("gamma", gamma),
+                ("beta", beta),
+                ("running_mean", running_mean),
+                ("running_var", running_var),
+            ],
+        );
+        let cfg = BatchNormConfig {
+            n,
+            c,
+            hw: h * w,
+            eps,
+            momentum,
+        };
+        let mode = if training {
+            BatchNormMode::Training
+        } else {
+            BatchNormMode::Evaluation
+        };
+        if training {
+            assert!(
+                n * h * w > 1,
+                "{op}: training needs more than one value per channel, got input {:?}",
+                self.shape()
+            );
+        }
+        let (mean, invstd) = match (training, self.device()) {
+            (true, Device::Gpu) => {
+                let (m, s) = (GpuBuffer::uninit(c), GpuBuffer::uninit(c));
+                bn::batchnorm_stats(
+                    &cfg,
+                    self.gpu_buffer(),
+                    &m,
+                    &s,
+                    running_mean.gpu_buffer(),
+                    running_var.gpu_buffer(),
+                );
+                (Tensor::from_gpu(m, &[c]), Tensor::from_gpu(s, &[c]))
+            }
+            (true, Device::Cpu) => match self.dtype() {
+                DType::F32 => batch_stats_cpu::<f32>(&cfg, self, running_mean, running_var),
+                DType::F64 => batch_stats_cpu::<f64>(&cfg, self, running_mean, running_var),
+            },
+            (false, _) => {
+                // a snapshot: later training steps must not change what this backward uses
+                let rm = running_mean.deep_clone();
+                let rv = if self.dtype() == DType::F64 {
+                    running_var.to_f64()
+                } else {
+                    running_var.clone()
+                };
+                let rm = if self.dtype() == DType::F64 {
+                    rm.to_f64()
+                } else {
+                    rm
+                };
+                let invstd = kernel_op!(
+                    "batchnorm_invstd",
+                    [&rv],
+                    [&[c]],
+                    gpu | i,
+                    o | bn::batchnorm_invstd(&cfg, i[0], o[0]),
+                    cpu | i,
+                    o | rbn::batchnorm_invstd(&cfg, i[0], &mut o[0])
+                )
+                .remove(0);
+                (rm, invstd)
+            }
+        };
+        let y = kernel_op!(
+            op,
+            [self, &mean, &invstd, gamma, beta],
+            [self.shape()],
+            gpu | i,
+            o | bn::batchnorm_apply(&cfg, i[0], i[1], i[2], i[3], i[4], o[0]),
+            cpu | i,
+            o | rbn::batchnorm_apply(&cfg, i[0], i[1], i[2], i[3], i[4], &mut o[0])
+        )
+        .remove(0);
+        let (x, g_) = (self.detach(), gamma.detach());
+        let shape = self.shape().to_vec();
+        y.with_node(op, &[self, gamma, beta], move |gy| {
+            let mut sums = kernel_op!(
+                "batchnorm_backward_reduce",
+                [&x, gy, &mean, &invstd],
+                [&[c], &[c]],
+                gpu | i,
+                o | bn::batchnorm_backward_reduce(&cfg, i[0], i[1], i[2], i[3], o[0], o[1]),
+                cpu | i,
+                o | {
+                    let (a, b) = o.split_at_mut(1);
+                    rbn::batchnorm_backward_reduce(
+                        &cfg, i[0], i[1], i[2], i[3], &mut a[0], &mut b[0],
+                    )
+                }
+            );
+            let (ggamma, gbeta) = (sums.remove(0), sums.remove(0));
+            let gx = kernel_op!(
+                "batchnorm_backward_apply",
+                [&x, gy, &mean, &invstd, &g_, &ggamma, &gbeta],
+                [&shape],
+                gpu | i,
+                o | bn::batchnorm_backward_apply(
+                    &cfg, mode, i[0], i[1], i[2], i[3], i[4], i[5], i[6], o[0]
+                ),
+                cpu | i,
+                o | rbn::batchnorm_backward_apply(
+                    &cfg, mode, i[0], i[1], i[2], i[3], i[4], i[5], i[6], &mut o[0]
+                )
+            )
+            .remove(0);
+            vec![Some(gx), Some(ggamma), Some(gbeta)]
+        })
+    }
+
+    /// Affine instance normalisation: statistics per (image, channel) over H, W.
+    pub fn instance_norm2d(&self, gamma: &Tensor, beta: &Tensor, eps: f32) -> Tensor {
+        let op = "instance_norm2d";
+        let [n, c, h, w] = nchw(op, self);
+        check_channels(op, c, &[("gamma", gamma), ("beta", beta)]);
+        let cfg = InstanceNormConfig {
+            n,
+            c,
+            hw: h * w,
+            eps,
+        };
+        let nc = [n * c];
+        let mut stats = kernel_op!(
+            "instance_norm_stats",
+            [self],
+            [&nc, &nc],
+            gpu | i,
+            o | inorm::instance_norm_stats(&cfg, i[0], o[0], o[1]),
+            cpu | i,
+            o | {
+                let (a, b) = o.split_at_mut(1);
+                rin::instance_norm_stats(&cfg, i[0], &mut a[0], &mut b[0])
+            }
+        );
+        let (mean, invstd) = (stats.remove(0), stats.remove(0));
+        let y = kernel_op!(
+            op,
+            [self, &mean, &invstd, gamma, beta],
+            [self.shape()],
+            gpu | i,
+            o | inorm::instance_norm_apply(&cfg, i[0], i[1], i[2], i[3], i[4], o[0]),
+            cpu | i,
+            o | rin::instance_norm_apply(&cfg, i[0], i[1], i[2], i[3], i[4], &mut o[0])
+        )
+        .remove(0);
+        let (x, g_) = (self.detach(), gamma.detach());
+        let shape = self.shape().to_vec();
+        y.with_node(op, &[self, gamma, beta], move |gy| {
+            let mut sums = kernel_op!(
+                "instance_norm_backward_reduce",
+                [&x, gy, &mean, &invstd],
+                [&nc, &nc],
+                gpu | i,
+                o | inorm::instance_norm_backward_reduce(&cfg, i[0], i[1], i[2], i[3], o[0], o[1]),
+                cpu | i,
+                o | {
+                    let (a, b) = o.split_at_mut(1);
+                    rin::instance_norm_backward_reduce(
+                        &cfg, i[0], i[1], i[2], i[3], &mut a[0], &mut b[0],
+                    )
+                }
+            );
+            let (sum_gy_xhat, sum_gy) = (sums.remove(0), sums.remove(0));
+            let gx = kernel_op!(
+                "instance_norm_backward_apply",
+                [&x, gy, &mean, &invstd, &g_, &sum_gy_xhat, &sum_gy],
+                [&shape],
+                gpu | i,
+                o | inorm::instance_norm_backward_apply(
+                    &cfg, i[0], i[1], i[2], i[3], i[4], i[5], i[6], o[0]
+                ),
+                cpu | i,
+                o | rin::instance_norm_backward_apply(
+                    &cfg, i[0], i[1], i[2], i[3], i[4], i[5], i[6], &mut o[0]
+                )
+            )
+            .remove(0);
+            let mut pg = kernel_op!(
+                "instance_norm_param_grads",
+                [&sum_gy_xhat, &sum_gy],
+                [&[c], &[c]],
+                gpu | i,
+                o | inorm::instance_norm_param_grads(&cfg, i[0], i[1], o[0], o[1]),
+                cpu | i,
+                o | {
+                    let (a, b) = o.split_at_mut(1);
+                    rin::instance_norm_param_grads(&cfg, i[0], i[1], &mut a[0], &mut b[0])
+                }
+            );
+            let (ggamma, gbeta) = (pg.remove(0), pg.remove(0));
+            vec![Some(gx), Some(ggamma), Some(gbeta)]
+        })
+    }
+}

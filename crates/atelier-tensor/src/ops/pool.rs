@@ -1,0 +1,135 @@
+//! Max and average pooling of NCHW tensors (PyTorch's max_pool2d / avg_pool2d with
+//! count_include_pad), with square windows.
+
+use std::rc::Rc;
+
+use atelier_kernels::GpuBuffer;
+use atelier_kernels::kernels::pool::{self as k, Pool2dConfig};
+use atelier_kernels::reference::pool as r;
+
+use super::run::{Element, cpu_data, kernel_op};
+use crate::tensor::Tensor;
+use crate::{DType, Device};
+
+fn config(op: &str, x: &Tensor, kernel: usize, stride: usize, padding: usize) -> Pool2dConfig {
+    let &[n, c, h, w] = x.shape() else {
+        panic!("{op}: input must be [N, C, H, W], got {:?}", x.shape());
+    };
+    let cfg = Pool2dConfig {
+        n,
+        c,
+        h,
+        w,
+        kernel: [kernel; 2],
+        stride: [stride; 2],
+        padding: [padding; 2],
+    };
+    cfg.validate(op);
+    cfg
+}
+
+/// Where each max came from: an input-plane index per output element.
+enum Argmax {
+    Gpu(GpuBuffer),
+    Cpu(Vec<u32>),
+}
+
+fn max_pool_cpu<T: Element>(cfg: &Pool2dConfig, x: &Tensor, out: &[usize]) -> (Tensor, Vec<u32>) {
+    let mut y = vec![T::zero(); cfg.out_len()];
+    let mut arg = vec![0u32; cfg.out_len()];
+    r::max_pool2d(
+        cfg,
+        T::slice(&cpu_data(x)).expect("max_pool2d: dtype"),
+        &mut y,
+        &mut arg,
+    );
+    (Tensor::from_cpu(T::wrap(y), out), arg)
+}
+
+fn max_pool_backward_cpu<T: Element>(
+    cfg: &Pool2dConfig,
+    gy: &Tensor,
+    arg: &[u32],
+    shape: &[usize],
+) -> Tensor {
+    let mut gx = vec![T::zero(); cfg.n * cfg.c * cfg.h * cfg.w];
+    r::max_pool2d_backward(
+        cfg,
+        T::slice(&cpu_data(gy)).expect("max_pool2d: dtype"),
+        arg,
+        &mut gx,
+    );
+    Tensor::from_cpu(T::wrap(gx), shape)
+}
+
+impl Tensor {
+    /// Max over `kernel`×`kernel` windows; the gradient goes to the (first) maximum.
+    pub fn max_pool2d(&self, kernel: usize, stride: usize, padding: usize) -> Tensor {
+        let cfg = config("max_pool2d", self, kernel, stride, padding);
+        let out = [cfg.n, cfg.c, cfg.out_h(), cfg.out_w()];
+        let (y, argmax) = match (self.device(), self.dtype()) {
+            (Device::Gpu, _) => {
+                let (y, arg) = (
+                    GpuBuffer::uninit(cfg.out_len()),
+                    GpuBuffer::uninit(cfg.out_len()),
+                );
+                k::max_pool2d(&cfg, self.gpu_buffer(), &y, &arg);
+                (Tensor::from_gpu(y, &out), Argmax::Gpu(arg))
+            }
+            (Device::Cpu, DType::F32) => {
+                let (y, a) = max_pool_cpu::<f32>(&cfg, self, &out);
+                (y, Argmax::Cpu(a))
+            }
+            (Device::Cpu, DType::F64) => {
+                let (y, a) = max_pool_cpu::<f64>(&cfg, self, &out);
+                (y, Argmax::Cpu(a))
+            }
+        };
+        let argmax = Rc::new(argmax);
+        let shape = self.shape().to_vec();
+        y.with_node("max_pool2d", &[self], move |gy| {
+            let gx = match &*argmax {
+                Argmax::Gpu(arg) => {
+                    let gx = GpuBuffer::uninit(cfg.n * cfg.c * cfg.h * cfg.w);
+                    k::max_pool2d_backward(&cfg, gy.gpu_buffer(), arg, &gx);
+                    Tensor::from_gpu(gx, &shape)
+                }
+                Argmax::Cpu(arg) => match gy.dtype() {
+                    DType::F32 => max_pool_backward_cpu::<f32>(&cfg, gy, arg, &shape),
+                    DType::F64 => max_pool_backward_cpu::<f64>(&cfg, gy, arg, &shape),
+                },
+            };
+            vec![Some(gx)]
+        })
+    }
+
+    /// Mean over `kernel`×`kernel` windows, padding counted (PyTorch's default).
+    pub fn avg_pool2d(&self, kernel: usize, stride: usize, padding: usize) -> Tensor {
+        let cfg = config("avg_pool2d", self, kernel, stride, padding);
+        let out = [cfg.n, cfg.c, cfg.out_h(), cfg.out_w()];
+        let y = kernel_op!(
+            "avg_pool2d",
+            [self],
+            [&out],
+            gpu | i,
+            o | k::avg_pool2d(&cfg, i[0], o[0]),
+            cpu | i,
+            o | r::avg_pool2d(&cfg, i[0], &mut o[0])
+        )
+        .remove(0);
+        let shape = self.shape().to_vec();
+        y.with_node("avg_pool2d", &[self], move |gy| {
+            let gx = kernel_op!(
+                "avg_pool2d backward",
+                [gy],
+                [&shape],
+                gpu | i,
+                o | k::avg_pool2d_backward(&cfg, i[0], o[0]),
+                cpu | i,
+                o | r::avg_pool2d_backward(&cfg, i[0], &mut o[0])
+            )
+            .remove(0);
+            vec![Some(gx)]
+        })
+    }
+}

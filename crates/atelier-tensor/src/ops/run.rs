@@ -1,0 +1,124 @@
+//! Running one kernel on either device: GPU buffers through the launcher, CPU slices through
+//! the reference. The `kernel_op!` macro writes the CPU body once and compiles it for f32 and
+//! f64 storage.
+
+use std::cell::Ref;
+
+use atelier_kernels::GpuBuffer;
+
+use crate::storage::{CpuData, Storage};
+use crate::tensor::{Tensor, numel};
+
+/// Borrows the CPU data of `t`.
+pub(crate) fn cpu_data(t: &Tensor) -> Ref<'_, CpuData> {
+    match t.storage() {
+        Storage::Cpu(c) => c.borrow(),
+        Storage::Gpu(_) => panic!("cpu_data: tensor {:?} is on the GPU", t.shape()),
+    }
+}
+
+pub(crate) trait Element: atelier_kernels::reference::Real {
+    fn slice(d: &CpuData) -> Option<&[Self]>;
+    fn wrap(v: Vec<Self>) -> CpuData;
+}
+
+impl Element for f32 {
+    fn slice(d: &CpuData) -> Option<&[f32]> {
+        match d {
+            CpuData::F32(v) => Some(v),
+            CpuData::F64(_) => None,
+        }
+    }
+    fn wrap(v: Vec<f32>) -> CpuData {
+        CpuData::F32(v)
+    }
+}
+
+impl Element for f64 {
+    fn slice(d: &CpuData) -> Option<&[f64]> {
+        match d {
+            CpuData::F64(v) => Some(v),
+            CpuData::F32(_) => None,
+        }
+    }
+    fn wrap(v: Vec<f64>) -> CpuData {
+        CpuData::F64(v)
+    }
+}
+
+fn run_cpu<T: Element>(
+    name: &str,
+    inputs: &[&Tensor],
+    out_shapes: &[&[usize]],
+    cpu: impl FnOnce(&[&[T]], &mut [Vec<T>]),
+) -> Vec<Tensor> {
+    let guards: Vec<Ref<'_, CpuData>> = inputs.iter().map(|t| cpu_data(t)).collect();
+    let slices: Vec<&[T]> = guards
+        .iter()
+        .map(|g| T::slice(g).unwrap_or_else(|| panic!("{name}: inputs have different dtypes")))
+        .collect();
+    let mut outs: Vec<Vec<T>> = out_shapes
+        .iter()
+        .map(|s| vec![T::zero(); numel(s)])
+        .collect();
+    cpu(&slices, &mut outs);
+    drop(guards);
+    outs.into_iter()
+        .zip(out_shapes)
+        .map(|(v, s)| Tensor::from_cpu(T::wrap(v), s))
+        .collect()
+}
+
+/// Runs `gpu` (input buffers, fresh output buffers) or `cpu32`/`cpu64` (input slices, zeroed
+/// output vectors) depending on where the inputs live, and returns the outputs. No graph.
+pub(crate) fn run_kernel(
+    name: &str,
+    inputs: &[&Tensor],
+    out_shapes: &[&[usize]],
+    gpu: impl FnOnce(&[&GpuBuffer], &[&GpuBuffer]),
+    cpu32: impl FnOnce(&[&[f32]], &mut [Vec<f32>]),
+    cpu64: impl FnOnce(&[&[f64]], &mut [Vec<f64>]),
+) -> Vec<Tensor> {
+    let device = inputs[0].device();
+    for t in inputs {
+        assert_eq!(t.device(), device, "{name}: inputs on different devices");
+    }
+    match device {
+        crate::Device::Gpu => {
+            let bufs: Vec<&GpuBuffer> = inputs.iter().map(|t| t.gpu_buffer()).collect();
+            let outs: Vec<GpuBuffer> = out_shapes
+                .iter()
+                .map(|s| GpuBuffer::uninit(numel(s)))
+                .collect();
+            let out_refs: Vec<&GpuBuffer> = outs.iter().collect();
+            gpu(&bufs, &out_refs);
+            outs.into_iter()
+                .zip(out_shapes)
+                .map(|(b, s)| Tensor::from_gpu(b, s))
+                .collect()
+        }
+        crate::Device::Cpu => match cpu_data(inputs[0]).dtype() {
+            crate::DType::F32 => run_cpu(name, inputs, out_shapes, cpu32),
+            crate::DType::F64 => run_cpu(name, inputs, out_shapes, cpu64),
+        },
+    }
+}
+
+/// `kernel_op!(name, [inputs], [output shapes], gpu |bufs, outs| ..., cpu |slices, outs| ...)`
+/// → `Vec<Tensor>`; the cpu body is compiled for f32 and f64.
+macro_rules! kernel_op {
+    ($name:expr, [$($input:expr),+ $(,)?], [$($shape:expr),+ $(,)?],
+     gpu |$gb:ident, $go:ident| $gbody:expr,
+     cpu |$cs:ident, $co:ident| $cbody:expr $(,)?) => {
+        $crate::ops::run::run_kernel(
+            $name,
+            &[$($input),+],
+            &[$($shape),+],
+            |$gb: &[&atelier_kernels::GpuBuffer], $go: &[&atelier_kernels::GpuBuffer]| $gbody,
+            |$cs: &[&[f32]], $co: &mut [Vec<f32>]| $cbody,
+            |$cs: &[&[f64]], $co: &mut [Vec<f64>]| $cbody,
+        )
+    };
+}
+
+pub(crate) use kernel_op;
