@@ -55,7 +55,7 @@ pub fn time_each(clock: Clock, runs: usize, mut op: impl FnMut(usize)) -> Vec<f6
             }
             let times = g.take_dispatch_times();
             assert!(
-                runs > 0 && !times.is_empty() && times.len() % runs == 0,
+                runs > 0 && !times.is_empty() && times.len().is_multiple_of(runs),
                 "timing: {} dispatches over {runs} runs: each run must launch the same kernels",
                 times.len()
             );
