@@ -209,7 +209,8 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
     suite.ceilings = Some(ceilings);
     suite.print_new_rows();
 
-    let families: [(&str, fn(&mut Suite)); 6] = [
+    type Family = (&'static str, fn(&mut Suite));
+    let families: [Family; 6] = [
         ("conv2d", conv2d::run),
         ("conv_transpose2d", conv_transpose2d::run),
         ("batchnorm", batchnorm::run),
