@@ -11,7 +11,8 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
 fn reduce(c: &mut Criterion) {
     let mut inputs = Inputs::default();
-    let cases: [(&str, Vec<usize>, Vec<usize>, &[ReduceVariant]); 3] = [
+    type Case<'a> = (&'a str, Vec<usize>, Vec<usize>, &'a [ReduceVariant]);
+    let cases: [Case; 3] = [
         ("rows", vec![4096, 4096], vec![1], &ReduceVariant::ALL),
         ("columns", vec![4096, 4096], vec![0], &ReduceVariant::ALL),
         (
