@@ -55,7 +55,7 @@ pub fn time_each(clock: Clock, runs: usize, mut op: impl FnMut(usize)) -> Vec<f6
             }
             let times = g.take_dispatch_times();
             assert!(
-                runs > 0 && !times.is_empty() && times.len() % runs == 0,
+                runs > 0 && !times.is_empty() && times.len().is_multiple_of(runs),
                 "timing: {} dispatches over {runs} runs: each run must launch the same kernels",
                 times.len()
             );
@@ -99,8 +99,9 @@ pub fn time_total(clock: Clock, runs: u64, mut op: impl FnMut(usize)) -> Duratio
     }
 }
 
-/// The median of `times` (which it sorts).
-pub fn median(times: &mut [f64]) -> f64 {
+/// The median of `times`.
+pub fn median(times: &[f64]) -> f64 {
+    let mut times = times.to_vec();
     times.sort_by(f64::total_cmp);
     let n = times.len();
     if n == 0 {

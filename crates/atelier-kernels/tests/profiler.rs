@@ -28,7 +28,11 @@ fn dispatches_are_attributed_to_their_kernels() {
     elementwise::unary(UnaryOp::Relu, 0.0, &x, &y);
     let times = g.take_dispatch_times();
     assert_eq!(times.len(), fills + 1);
-    assert!(times[..fills].iter().all(|t| t.kernel == ("elementwise.wgsl", "fill")));
+    assert!(
+        times[..fills]
+            .iter()
+            .all(|t| t.kernel == ("elementwise.wgsl", "fill"))
+    );
     assert_eq!(times[fills].kernel, ("elementwise.wgsl", "unary"));
     assert!(times.iter().all(|t| t.ns.is_finite() && t.ns >= 0.0));
     assert!(g.take_dispatch_times().is_empty());

@@ -69,7 +69,7 @@ pub fn measure(suite: &mut Suite) -> Ceilings {
         flops: 0.0,
         bytes: 2.0 * 4.0 * len as f64,
     };
-    let shape = format!("{} MiB", len * 4 >> 20);
+    let shape = format!("{} MiB", (len * 4) >> 20);
     let bandwidth = suite
         .measure("peak", "peak.copy", "vec4", &shape, work, 1, |_| {
             peak::copy_vec4(&src, &dst)
