@@ -15,8 +15,8 @@
 //              in bounds)
 //
 // Grids above the per-dimension limit are folded into y and z (see `linear_id`). `iters`
-// stays small enough for software Vulkan's loop limiter (lavapipe stops a loop after about
-// 21,845 iterations); the launcher caps it.
+// stays small enough for software Vulkan's loop cutoff (llvmpipe ends a shader's loops after
+// about 65,535 iterations in all); the launcher caps it.
 
 override WG: u32 = 256;
 const UNROLL: u32 = 4u;

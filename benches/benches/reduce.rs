@@ -11,15 +11,15 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
 fn reduce(c: &mut Criterion) {
     let mut inputs = Inputs::default();
-    type Case<'a> = (&'a str, Vec<usize>, Vec<usize>, &'a [ReduceVariant]);
-    let cases: [Case; 3] = [
-        ("rows", vec![4096, 4096], vec![1], &ReduceVariant::ALL),
-        ("columns", vec![4096, 4096], vec![0], &ReduceVariant::ALL),
+    let both = &ReduceVariant::ALL[..];
+    let cases = [
+        ("rows", vec![4096, 4096], vec![1], both),
+        ("columns", vec![4096, 4096], vec![0], both),
         (
             "channels",
             vec![128, 64, 32, 32],
             vec![0, 2, 3],
-            &[ReduceVariant::Workgroup],
+            &[ReduceVariant::Workgroup][..],
         ),
     ];
     let mut g = common::group(c, "reduce");

@@ -99,8 +99,9 @@ pub fn time_total(clock: Clock, runs: u64, mut op: impl FnMut(usize)) -> Duratio
     }
 }
 
-/// The median of `times` (which it sorts).
-pub fn median(times: &mut [f64]) -> f64 {
+/// The median of `times`.
+pub fn median(times: &[f64]) -> f64 {
+    let mut times = times.to_vec();
     times.sort_by(f64::total_cmp);
     let n = times.len();
     if n == 0 {

@@ -88,7 +88,7 @@ pub struct Row {
 
 impl Row {
     pub fn median_s(&self) -> f64 {
-        timing::median(&mut self.times.clone())
+        timing::median(&self.times)
     }
 
     pub fn gflops(&self) -> f64 {
@@ -209,16 +209,15 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
     suite.ceilings = Some(ceilings);
     suite.print_new_rows();
 
-    type Family = (&'static str, fn(&mut Suite));
-    let families: [Family; 6] = [
-        ("conv2d", conv2d::run),
-        ("conv_transpose2d", conv_transpose2d::run),
-        ("batchnorm", batchnorm::run),
-        ("matmul", matmul::run),
-        ("elementwise", elementwise::run),
-        ("reduce", reduce::run),
+    let families: [fn(&mut Suite); 6] = [
+        conv2d::run,
+        conv_transpose2d::run,
+        batchnorm::run,
+        matmul::run,
+        elementwise::run,
+        reduce::run,
     ];
-    for (_, family) in families {
+    for family in families {
         family(&mut suite);
         gpu().release_free_buffers();
     }

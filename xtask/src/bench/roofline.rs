@@ -49,6 +49,12 @@ impl Axes {
         LEFT + (x.log10() - a as f64) / (b - a) as f64 * (RIGHT - LEFT)
     }
 
+    /// The intensity at pixel column `px`.
+    fn intensity_at(&self, px: f64) -> f64 {
+        let (a, b) = self.x_decades;
+        10f64.powf(a as f64 + (px - LEFT) / (RIGHT - LEFT) * (b - a) as f64)
+    }
+
     fn py(&self, y: f64) -> f64 {
         let (a, b) = self.y_decades;
         BOTTOM - (y.log10() - a as f64) / (b - a) as f64 * (BOTTOM - TOP)
@@ -200,10 +206,11 @@ pub fn draw(suite: &Suite, path: &Path) -> anyhow::Result<()> {
     let px = (axes.px(x_hi) as i64 - font::width(&peak_label) as i64 - 6).max(LEFT as i64);
     font::draw(&mut img, px, roof_y as i64 - 22, &peak_label, ROOF);
     let bw_label = format!("COPY {:.1} GB/S", c.bandwidth_gbs);
-    // below the slope, half a decade in from the left edge
-    let at = x_lo * 10f64.powf(0.5);
-    let (bx, by) = (axes.px(at) + 12.0, axes.py(c.bandwidth_gbs * at) + 6.0);
-    font::draw(&mut img, bx as i64, by as i64, &bw_label, SLOPE);
+    // above the slope (where no row can be), near the left edge
+    let bx = LEFT + 20.0;
+    let end = axes.intensity_at(bx + font::width(&bw_label) as f64);
+    let by = axes.py(c.bandwidth_gbs * end) - font::HEIGHT as f64 - 8.0;
+    font::draw(&mut img, bx as i64, by.max(TOP) as i64, &bw_label, SLOPE);
 
     for r in &points {
         let (x, y) = (axes.px(r.work.intensity()), axes.py(r.gflops()));

@@ -21,6 +21,15 @@ pub fn run(v: &mut Validator) {
             let case = format!("n={n} iters={iters}");
             v.check("peak::fma_peak", "vec4x8", &case, &got, &want, TOL_FORWARD);
         }
+        // the longest loop the launcher allows, on a recurrence that shows a loop cut short
+        let cfg = FmaPeak::counting(k::MAX_FMA_ITERS);
+        let out = v.poisoned(7);
+        k::fma_peak(&cfg, &out);
+        let mut want = vec![0.0f32; 7];
+        r::fma_peak(&cfg, &mut want);
+        let got = v.read(&out);
+        let case = format!("counting, iters={}", k::MAX_FMA_ITERS);
+        v.check("peak::fma_peak", "vec4x8", &case, &got, &want, TOL_FORWARD);
     }
     if v.wants("peak::copy_vec4") {
         for n in [1, 7, 257, 4099, 65_537] {

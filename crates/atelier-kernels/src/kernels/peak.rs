@@ -16,9 +16,10 @@ pub const COPY_VEC4: Kernel = Kernel::new(&PEAK, "copy_vec4");
 /// shader's constants).
 pub const FMA_CHAINS: usize = 8;
 pub const FMA_UNROLL: usize = 4;
-/// Most loop iterations `fma_peak` runs: below software Vulkan's loop limiter (lavapipe stops
-/// a loop after about 21,845 iterations).
-pub const MAX_FMA_ITERS: u32 = 16_384;
+/// Most loop iterations `fma_peak` runs: well inside software Vulkan's loop cutoff (llvmpipe
+/// silently ends a shader's loops after about 65,535 iterations, as few as 21,845 seen for
+/// some loops). `cargo xtask validate` runs this count on a recurrence that shows a cut.
+pub const MAX_FMA_ITERS: u32 = 10_000;
 
 /// The recurrence `fma_peak` runs: every chain steps `c = c * a + b`, `UNROLL * iters` times.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -35,6 +36,16 @@ impl FmaPeak {
             iters,
             a: 0.999,
             b: 0.001,
+        }
+    }
+
+    /// A recurrence that does not converge (`c += 1/1024` each step, exact in f32), so a loop
+    /// cut short shows in the result: for validation.
+    pub fn counting(iters: u32) -> FmaPeak {
+        FmaPeak {
+            iters,
+            a: 1.0,
+            b: 1.0 / 1024.0,
         }
     }
 
