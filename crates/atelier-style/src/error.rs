@@ -6,15 +6,16 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StyleError {
-    #[error("{}: {source}", path.display())]
+    // the underlying errors are shown in the message, not chained (so they print once)
+    #[error("{}: {error}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("{}: not a readable image: {source}", path.display())]
+    #[error("{}: not a readable image: {error}", path.display())]
     Image {
         path: PathBuf,
-        source: image::ImageError,
+        error: image::ImageError,
     },
     /// A weights file that does not match the network (missing key, wrong shape or dtype).
     #[error("{}: {message}", path.display())]
@@ -27,10 +28,10 @@ pub enum StyleError {
 pub type Result<T> = std::result::Result<T, StyleError>;
 
 impl StyleError {
-    pub(crate) fn io(path: &Path, source: std::io::Error) -> StyleError {
+    pub(crate) fn io(path: &Path, error: std::io::Error) -> StyleError {
         StyleError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         }
     }
 

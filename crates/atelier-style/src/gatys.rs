@@ -155,8 +155,22 @@ pub fn scale_sizes(size: u32, scales: usize) -> Vec<u32> {
         .collect()
 }
 
+/// An error unless a `w`×`h` image is large enough for VGG-19 down to relu5_1.
+pub fn check_side(what: &str, w: u32, h: u32, hint: &str) -> Result<()> {
+    if w.min(h) < MIN_SIDE {
+        return Err(StyleError::Invalid(format!(
+            "the {what} would be {w}×{h} pixels; VGG-19 needs at least {MIN_SIDE} a side: {hint}"
+        )));
+    }
+    Ok(())
+}
+
 /// Checks the settings against the images before any work is done.
-pub fn check_config(config: &TransferConfig, content: &Rgb32FImage) -> Result<()> {
+pub fn check_config(
+    config: &TransferConfig,
+    content: &Rgb32FImage,
+    style: &Rgb32FImage,
+) -> Result<()> {
     if config.scales == 0 || config.steps == 0 || config.log_every == 0 {
         return Err(StyleError::Invalid(
             "steps, scales and log interval must be at least 1".into(),
@@ -168,13 +182,10 @@ pub fn check_config(config: &TransferConfig, content: &Rgb32FImage) -> Result<()
         ));
     }
     let coarsest = scale_sizes(config.size, config.scales)[0];
-    let (w, h) = fit_long_side(content.width(), content.height(), coarsest);
-    if w.min(h) < MIN_SIDE {
-        return Err(StyleError::Invalid(format!(
-            "at the coarsest of {} scales the image would be {w}×{h}; VGG-19 needs at least \
-             {MIN_SIDE} pixels a side: use a larger size or fewer scales",
-            config.scales
-        )));
+    let hint = "use a larger size or fewer scales";
+    for (what, img) in [("content image", content), ("style image", style)] {
+        let (w, h) = fit_long_side(img.width(), img.height(), coarsest);
+        check_side(&format!("{what} at the coarsest scale"), w, h, hint)?;
     }
     Ok(())
 }
@@ -187,7 +198,7 @@ pub fn transfer(
     config: &TransferConfig,
     on_progress: &mut dyn FnMut(&Progress),
 ) -> Result<Transfer> {
-    check_config(config, content)?;
+    check_config(config, content, style)?;
     let device = vgg.device();
     let sizes = scale_sizes(config.size, config.scales);
     let mut current: Option<Rgb32FImage> = None;

@@ -15,9 +15,9 @@ pub fn load_image(path: &Path) -> Result<Rgb32FImage> {
     match image::open(path) {
         Ok(img) => Ok(img.to_rgb32f()),
         Err(ImageError::IoError(e)) => Err(StyleError::io(path, e)),
-        Err(source) => Err(StyleError::Image {
+        Err(error) => Err(StyleError::Image {
             path: path.to_path_buf(),
-            source,
+            error,
         }),
     }
 }

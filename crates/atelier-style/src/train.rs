@@ -12,6 +12,7 @@ use rand::seq::SliceRandom;
 
 use crate::content_folder::ContentFolder;
 use crate::error::{Result, StyleError};
+use crate::gatys::check_side;
 use crate::image_io::{image_to_tensor, images_to_tensor, resize_long_side};
 use crate::loss::{LossValues, LossWeights, PerceptualLoss};
 use crate::transformer_net::TransformerNet;
@@ -82,14 +83,12 @@ pub fn train(
             "epochs, batch and log interval must be at least 1".into(),
         ));
     }
-    if config.size < 16 || config.style_size < 16 {
-        return Err(StyleError::Invalid(format!(
-            "training size {} and style size {} must be at least 16 pixels (VGG-19 pools 4 times)",
-            config.size, config.style_size
-        )));
-    }
+    let hint = "use a larger size";
+    check_side("training crop", config.size, config.size, hint)?;
+    let style = resize_long_side(style, config.style_size);
+    check_side("style image", style.width(), style.height(), hint)?;
     let device = vgg.device();
-    let style_t = image_to_tensor(&resize_long_side(style, config.style_size), device);
+    let style_t = image_to_tensor(&style, device);
     let loss = PerceptualLoss::new(vgg, &style_t, config.weights);
     net.set_requires_grad(true);
     let mut adam = Adam::new(
