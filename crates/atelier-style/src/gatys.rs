@@ -108,7 +108,7 @@ impl Default for TransferConfig {
             steps: 300,
             weights: LossWeights {
                 content: 1.0,
-                style: 1e4,
+                style: 1e5,
                 tv: 1.0,
             },
             init: Init::Content,
