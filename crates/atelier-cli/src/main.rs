@@ -28,6 +28,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // ATELIER_PROFILE=1: per-kernel GPU times on stderr at exit
+    let _profile = atelier_kernels::profiler::ReportAtExit;
     let result = match Cli::parse().command {
         Command::Info(args) => info::run(args),
         Command::Style(args) => style::run(args),
