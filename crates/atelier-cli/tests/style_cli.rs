@@ -68,7 +68,12 @@ fn train_then_apply_lowers_the_style_loss() {
     let dir = fresh_dir("style_train_apply");
     let photos = dir.join("photos");
     std::fs::create_dir(&photos).unwrap();
-    let names = ["tubingen.jpg", "golden_gate.jpg", "chelsea.png"];
+    let names = [
+        "tubingen.jpg",
+        "golden_gate.jpg",
+        "chelsea.png",
+        "coffee.png",
+    ];
     for name in names {
         std::fs::copy(data.join("content").join(name), photos.join(name)).unwrap();
     }

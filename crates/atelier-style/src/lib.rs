@@ -9,7 +9,6 @@
 //!   pytorch/examples' TransformerNet, its state_dict names kept.
 
 pub mod color;
-pub mod content_folder;
 pub mod error;
 pub mod gatys;
 pub mod image_io;

@@ -1,27 +1,26 @@
 //! Training the feed-forward network (Johnson et al. 2016) as pytorch/examples'
-//! fast_neural_style does: batches of square content crops go through the TransformerNet; its
-//! outputs are scored with the same perceptual losses as the optimisation method (content
+//! fast_neural_style does: batches of square content photos go through the TransformerNet;
+//! its outputs are scored with the same perceptual losses as the optimisation method (content
 //! against the input batch, style against the style image's Gram matrices); Adam updates the
-//! network.
+//! network. The photos come from any atelier-data [`ImageSet`] (an `ImageFolder` of photos,
+//! typically), shuffled per epoch by its [`Batcher`], the incomplete last batch dropped.
 
+use std::sync::Arc;
+
+use atelier_data::{Batcher, ImageSet};
 use atelier_nn::{Adam, AdamConfig, Optimizer};
+use atelier_tensor::Tensor;
 use image::Rgb32FImage;
-use rand::SeedableRng;
-use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 
-use crate::content_folder::ContentFolder;
 use crate::error::{Result, StyleError};
 use crate::gatys::check_side;
-use crate::image_io::{image_to_tensor, images_to_tensor, resize_long_side};
+use crate::image_io::{image_to_tensor, resize_long_side};
 use crate::loss::{LossValues, LossWeights, PerceptualLoss};
 use crate::transformer_net::TransformerNet;
 use crate::vgg::Vgg19;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrainConfig {
-    /// Training crops are `size`×`size`.
-    pub size: u32,
     /// The style image's longer side during training.
     pub style_size: u32,
     pub epochs: usize,
@@ -37,7 +36,6 @@ pub struct TrainConfig {
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
-            size: 256,
             style_size: 256,
             epochs: 2,
             batch: 4,
@@ -64,32 +62,36 @@ pub struct TrainProgress {
     pub losses: Option<LossValues>,
 }
 
-/// Optimisation steps for `images` images: one per batch, the last batch possibly smaller.
-pub fn steps_per_epoch(images: usize, batch: usize) -> usize {
-    images.div_ceil(batch)
-}
-
-/// Trains `net` in place; returns the losses last read.
+/// Trains `net` in place on `photos` (RGB, square, at the training size); returns the losses
+/// last read.
 pub fn train(
     net: &TransformerNet,
     vgg: &Vgg19,
     style: &Rgb32FImage,
-    folder: &ContentFolder,
+    photos: Arc<dyn ImageSet>,
     config: &TrainConfig,
     on_progress: &mut dyn FnMut(&TrainProgress),
 ) -> Result<LossValues> {
-    if config.epochs == 0 || config.batch == 0 || config.log_every == 0 {
+    if config.epochs == 0 || config.log_every == 0 {
         return Err(StyleError::Invalid(
-            "epochs, batch and log interval must be at least 1".into(),
+            "epochs and log interval must be at least 1".into(),
         ));
     }
+    if photos.channels() != 3 {
+        return Err(StyleError::Invalid(format!(
+            "training needs RGB photos; {} is grey",
+            photos.describe()
+        )));
+    }
     let hint = "use a larger size";
-    check_side("training crop", config.size, config.size, hint)?;
+    let size = photos.size() as u32;
+    check_side("training crop", size, size, hint)?;
     let style = resize_long_side(style, config.style_size);
     check_side("style image", style.width(), style.height(), hint)?;
     let device = vgg.device();
-    let style_t = image_to_tensor(&style, device);
-    let loss = PerceptualLoss::new(vgg, &style_t, config.weights);
+    let loss = PerceptualLoss::new(vgg, &image_to_tensor(&style, device), config.weights);
+    let mut batches = Batcher::new(photos, config.batch, config.seed)?;
+    let steps = batches.batches_per_epoch() * config.epochs;
     net.set_requires_grad(true);
     let mut adam = Adam::new(
         net.parameters(),
@@ -98,40 +100,30 @@ pub fn train(
             ..AdamConfig::default()
         },
     );
-    let per_epoch = steps_per_epoch(folder.len(), config.batch);
-    let steps = per_epoch * config.epochs;
-    let mut rng = StdRng::seed_from_u64(config.seed);
-    let mut order: Vec<usize> = (0..folder.len()).collect();
     let mut last = LossValues::default();
-    let mut step = 0;
-    for epoch in 1..=config.epochs {
-        order.shuffle(&mut rng);
-        for batch in order.chunks(config.batch) {
-            step += 1;
-            let images = batch
-                .iter()
-                .map(|&i| folder.square(i, config.size))
-                .collect::<Result<Vec<_>>>()?;
-            let x = images_to_tensor(&images, device);
-            let target = loss.content_target(&x);
-            adam.zero_grad();
-            let y = net.forward(&x.mul_scalar(255.0)).div_scalar(255.0);
-            let losses = loss.losses(&y, &target);
-            losses.total().backward();
-            adam.step();
-            let read = step % config.log_every == 0 || step == steps;
-            let values = read.then(|| losses.values());
-            if let Some(v) = values {
-                last = v;
-            }
-            on_progress(&TrainProgress {
-                epoch,
-                epochs: config.epochs,
-                step,
-                steps,
-                losses: values,
-            });
+    for step in 1..=steps {
+        let batch = batches.next_batch();
+        // atelier-data hands out [-1, 1]; the losses and the network want [0, 1]
+        let x = Tensor::from_vec(batch.data, &batch.shape, device)
+            .add_scalar(1.0)
+            .mul_scalar(0.5);
+        let target = loss.content_target(&x);
+        adam.zero_grad();
+        let y = net.forward(&x.mul_scalar(255.0)).div_scalar(255.0);
+        let losses = loss.losses(&y, &target);
+        losses.total().backward();
+        adam.step();
+        let values = (step % config.log_every == 0 || step == steps).then(|| losses.values());
+        if let Some(v) = values {
+            last = v;
         }
+        on_progress(&TrainProgress {
+            epoch: batch.epoch + 1,
+            epochs: config.epochs,
+            step,
+            steps,
+            losses: values,
+        });
     }
     net.set_requires_grad(false);
     Ok(last)

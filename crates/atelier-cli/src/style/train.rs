@@ -3,14 +3,15 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
+use atelier_data::{ImageFolder, ImageSet};
 use atelier_style::TransformerNet;
-use atelier_style::content_folder::ContentFolder;
 use atelier_style::image_io::load_image;
 use atelier_style::loss::LossWeights;
-use atelier_style::train::{TrainConfig, TrainProgress, steps_per_epoch, train};
+use atelier_style::train::{TrainConfig, TrainProgress, train};
 
 use super::common;
 
@@ -65,9 +66,16 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     }
     common::check_output(&a.out, "--out", "safetensors")?;
     let style = load_image(&a.style).context("--style")?;
-    let folder = ContentFolder::open(&a.content_dir).context("--content-dir")?;
+    let folder =
+        ImageFolder::open(&a.content_dir, a.size as usize, Some(3)).context("--content-dir")?;
+    let photos = folder.len();
+    if photos < a.batch as usize {
+        bail!(
+            "--batch {} is larger than the {photos} photos in --content-dir",
+            a.batch
+        );
+    }
     let config = TrainConfig {
-        size: a.size,
         style_size: a.style_size.unwrap_or(a.size),
         epochs: a.epochs as usize,
         batch: a.batch as usize,
@@ -83,14 +91,14 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let device = common::device(&a.device)?;
     let vgg = common::vgg(&a.features, device)?;
     let net = TransformerNet::new(a.seed, device);
-    let steps = steps_per_epoch(folder.len(), config.batch) * config.epochs;
+    let steps = photos / config.batch * config.epochs;
     eprintln!(
-        "train: {} photos, {} epochs of batches of {} ({steps} steps) at {}x{}",
-        folder.len(),
+        "train: {photos} photos, {} epochs of {} batches of {} ({steps} steps) at {}x{}",
         config.epochs,
+        photos / config.batch,
         config.batch,
-        config.size,
-        config.size
+        a.size,
+        a.size
     );
     let bar = common::progress_bar(steps, "train".into());
     let start = Instant::now();
@@ -98,7 +106,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         &net,
         &vgg,
         &style,
-        &folder,
+        Arc::new(folder),
         &config,
         &mut |p: &TrainProgress| {
             bar.set_position(p.step as u64);
@@ -120,11 +128,11 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             "atelier.training".to_string(),
             format!(
                 "size {} style-size {} epochs {} batch {} photos {} weights content {} style {} tv {} lr {}",
-                config.size,
+                a.size,
                 config.style_size,
                 config.epochs,
                 config.batch,
-                folder.len(),
+                photos,
                 a.content_weight,
                 a.style_weight,
                 a.tv_weight,
