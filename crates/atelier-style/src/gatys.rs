@@ -236,7 +236,7 @@ pub fn transfer(
         let mut report = |step: usize, values: Option<LossValues>, x: &Tensor| {
             let frame = config
                 .frames_every
-                .filter(|k| step % k == 0)
+                .filter(|&k| step.is_multiple_of(k))
                 .map(|_| picture(x));
             on_progress(&Progress {
                 scale,
@@ -286,7 +286,7 @@ fn run_adam(
         losses.total().backward();
         adam.step();
         no_grad(|| x.assign(&x.clamp01()));
-        let read = step % config.log_every == 0 || step == config.steps;
+        let read = step.is_multiple_of(config.log_every) || step == config.steps;
         let values = read.then(|| losses.values());
         if let Some(v) = values {
             last = v;

@@ -113,7 +113,8 @@ pub fn train(
         let losses = loss.losses(&y, &target);
         losses.total().backward();
         adam.step();
-        let values = (step % config.log_every == 0 || step == steps).then(|| losses.values());
+        let values =
+            (step.is_multiple_of(config.log_every) || step == steps).then(|| losses.values());
         if let Some(v) = values {
             last = v;
         }

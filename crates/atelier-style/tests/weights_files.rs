@@ -2,7 +2,7 @@
 //! TransformerNet checkpoints: PyTorch's state_dict keys and shapes, round trips.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use atelier_style::TransformerNet;
 use atelier_style::vgg::Vgg19;
@@ -13,7 +13,7 @@ fn temp(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name)
 }
 
-fn write(path: &PathBuf, tensors: &[(&str, Tensor)]) {
+fn write(path: &Path, tensors: &[(&str, Tensor)]) {
     let named: Vec<(String, Tensor)> = tensors
         .iter()
         .map(|(k, t)| (k.to_string(), t.clone()))
