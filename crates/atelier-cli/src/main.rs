@@ -2,6 +2,7 @@
 //! (clap) and a `run(args)` that returns an error a user can act on.
 
 mod info;
+mod style;
 
 use std::process::ExitCode;
 
@@ -22,6 +23,8 @@ struct Cli {
 enum Command {
     /// Show the GPU adapter atelier picks, its features and limits, and every adapter wgpu sees.
     Info(info::Args),
+    /// Neural style transfer: optimise a photo (transfer), or train and apply a network.
+    Style(style::Args),
 }
 
 fn main() -> ExitCode {
@@ -29,6 +32,7 @@ fn main() -> ExitCode {
     let _profile = atelier_kernels::profiler::ReportAtExit;
     let result = match Cli::parse().command {
         Command::Info(args) => info::run(args),
+        Command::Style(args) => style::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
