@@ -1,6 +1,7 @@
 //! `atelier`: the command-line tool. One module per subcommand; each has an `Args` struct
 //! (clap) and a `run(args)` that returns an error a user can act on.
 
+mod gan;
 mod info;
 mod style;
 
@@ -25,6 +26,8 @@ enum Command {
     Info(info::Args),
     /// Neural style transfer: optimise a photo (transfer), or train and apply a network.
     Style(style::Args),
+    /// Train a DCGAN on artworks, sample it, walk its latent space, measure it (SWD).
+    Gan(gan::Args),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +36,7 @@ fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Info(args) => info::run(args),
         Command::Style(args) => style::run(args),
+        Command::Gan(args) => gan::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
