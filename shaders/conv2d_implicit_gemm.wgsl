@@ -8,9 +8,12 @@
 //   forward_implicit_gemm            N*P*Q      K          C*R*S         im2col(x)    weight^T
 //     x@1, weight@2, bias@3, y@4     (output pixel, output channel)
 //   backward_data_implicit_gemm      N*H*W      C          K*R*S         gy gathered  weight
-//     gy@1, weight@2, bias@3, gx@4   (input pixel, input channel); A is zero where the tap
-//                                    (r, s) of no output pixel lands on the input pixel
-//                                    (strides skip it, or it is out of range)
+//     gy@1, weight@2, bias@3, gx@4   (input pixel, input channel), one GEMM per stride phase:
+//                                    the input pixels with the same (h + pad_h) mod stride_h
+//                                    and (w + pad_w) mod stride_w, which share the taps
+//                                    (r, s) that land on them; each phase's reduction runs
+//                                    over K and those taps only (K*R*S / (stride_h*stride_w)
+//                                    when the strides divide the kernel). See `Phase`.
 //   backward_weight_implicit_gemm    K          C*R*S      N*P*Q         gy           im2col(x)
 //     x@1, gy@2, gw@3                (output channel, weight element); split-K: the grid's
 //                                    workgroups are tiles x `splits` and each sums one slice
@@ -21,7 +24,8 @@
 // One workgroup computes a BM x BN tile of `out`. Per step of BK along the reduction, every
 // invocation stages a few elements of the A and B tiles in workgroup memory (zero outside
 // the matrices, so any size works), then accumulates a TM x TN = 4 x 4 register block
-// (one vec4 per row) from vec4 reads of the staged tiles. Workgroup memory:
+// (one vec4 per row) from vec4 reads of the staged tiles. Global loads stay scalar: the
+// im2col gathers and rows of arbitrary length are not 16-byte aligned. Workgroup memory:
 // BK * (BM + BN) * 4 bytes = 8 KiB at the defaults; WG = (BM/4) * (BN/4) = 256 invocations.
 // The launcher keeps WG a multiple of BM and of BK (each invocation then stages a fixed row of
 // A, or a fixed reduction index, and decodes its coordinates once).
@@ -41,7 +45,8 @@ struct Params {
     k: u32, r: u32, s: u32, p: u32,
     q: u32, stride_h: u32, stride_w: u32, pad_h: u32,
     pad_w: u32, dil_h: u32, dil_w: u32, has_bias: u32,
-    // backward_weight: reduction elements per split; sum_splits: number of splits, length
+    // split_len: reduction elements per split (backward_weight); splits: how many splits;
+    // len: elements of gw (sum_splits)
     split_len: u32, splits: u32, len: u32, _pad: u32,
 }
 
@@ -58,7 +63,7 @@ struct Params {
 // backward_weight_implicit_gemm (x@1 as above)
 @group(0) @binding(2) var<storage, read> gy_w: array<f32>;
 @group(0) @binding(3) var<storage, read_write> gw_partial: array<f32>;
-// sum_splits (gw_partial is read here, through its own binding declaration)
+// sum_splits: reads the slices backward_weight wrote to gw_partial, writes the gradient
 @group(0) @binding(1) var<storage, read> partials: array<f32>;
 @group(0) @binding(2) var<storage, read_write> gw: array<f32>;
 
@@ -102,16 +107,6 @@ fn multiply_tiles(lid: u32, acc: ptr<function, array<vec4<f32>, TM>>) {
 
 fn in_image(ih: i32, iw: i32) -> bool {
     return ih >= 0 && ih < i32(prm.h) && iw >= 0 && iw < i32(prm.w);
-}
-
-// The output position whose tap `t` lands on input coordinate `i`, or -1 when none does.
-fn tapped_by(i: u32, t: u32, stride: u32, pad: u32, dil: u32, out_len: u32) -> i32 {
-    let scaled = i32(i + pad) - i32(t * dil);
-    if scaled < 0 || scaled % i32(stride) != 0 {
-        return -1;
-    }
-    let o = scaled / i32(stride);
-    return select(-1, o, o < i32(out_len));
 }
 
 @compute @workgroup_size(WG)
@@ -187,24 +182,89 @@ fn forward_implicit_gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wor
     }
 }
 
+// Stride phases of backward-data. Along one axis, input row ih is reached only by the taps r
+// with (ih + pad - r*dil) divisible by the stride, that is r*dil ≡ ih + pad (mod stride): the
+// input rows of one phase (ih + pad ≡ phase) share the same taps, an arithmetic progression
+// r = first_tap + t*tap_step. Splitting the rows by phase turns the sparse reduction over
+// all (k, r, s) (most of it skipped when stride > 1) into a dense one per phase, as short as
+// the taps that really land: a 4x4 kernel at stride 2 reduces over K*2*2, not K*4*4.
+struct Phase {
+    first_row: u32, // first input row of this phase
+    rows: u32,      // input rows in it
+    first_tap: u32, // first tap r that lands on them
+    taps: u32,      // how many do
+    tap_step: u32,  // the distance between two of them
+}
+
+fn phase_of(phase: u32, len: u32, taps: u32, stride: u32, pad: u32, dil: u32) -> Phase {
+    var ph: Phase;
+    ph.first_row = (phase + stride - pad % stride) % stride;
+    ph.rows = select(0u, (len - ph.first_row + stride - 1u) / stride, ph.first_row < len);
+    // the taps solve r*dil = phase (mod stride); they repeat every stride / gcd(dil, stride)
+    ph.tap_step = stride;
+    for (var d = 1u; d < stride; d++) {
+        if (d * dil) % stride == 0u {
+            ph.tap_step = d;
+            break;
+        }
+    }
+    ph.first_tap = taps;
+    for (var r = 0u; r < min(taps, ph.tap_step); r++) {
+        if (r * dil) % stride == phase {
+            ph.first_tap = r;
+            break;
+        }
+    }
+    ph.taps = select(0u, (taps - 1u - ph.first_tap) / ph.tap_step + 1u, ph.first_tap < taps);
+    return ph;
+}
+
+// The output row that tap `first_tap` reads input row `i` from, when the tap has one (the
+// tap t of the phase reads row o - t * tap_step * dil / stride); may be negative.
+fn first_output(i: u32, ph: Phase, stride: u32, pad: u32, dil: u32) -> i32 {
+    let scaled = i32(i + pad) - i32(ph.first_tap * dil);
+    // exact: scaled is a multiple of the stride; a negative one reaches no output at all
+    return select(-1 - i32(1u << 30u), scaled / i32(stride), scaled >= 0);
+}
+
 @compute @workgroup_size(WG)
 fn backward_data_implicit_gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                                @builtin(local_invocation_id) lid3: vec3<u32>) {
     let lid = lid3.x;
-    let gemm_m = prm.n * prm.h * prm.w;
+    // workgroups are numbered tile-fastest, then phase (phase_h * stride_w + phase_w)
+    let rows_h = (prm.h + prm.stride_h - 1u) / prm.stride_h;
+    let rows_w = (prm.w + prm.stride_w - 1u) / prm.stride_w;
+    let gemm_m_max = prm.n * rows_h * rows_w; // rows of the largest phase
     let gemm_n = prm.c;
-    let gemm_k = prm.k * prm.r * prm.s;
-    let rs = prm.r * prm.s;
-    let origin = tile_origin(workgroup_index(wid, nwg), gemm_m);
+    let tiles = ((gemm_m_max + BM - 1u) / BM) * ((gemm_n + BN - 1u) / BN);
+    let t = workgroup_index(wid, nwg);
+    let phase = t / tiles;
+    if phase >= prm.stride_h * prm.stride_w {
+        return; // a spare workgroup of a folded grid
+    }
+    let origin = tile_origin(t % tiles, gemm_m_max);
+    let ph = phase_of(phase / prm.stride_w, prm.h, prm.r, prm.stride_h, prm.pad_h, prm.dil_h);
+    let pw = phase_of(phase % prm.stride_w, prm.w, prm.s, prm.stride_w, prm.pad_w, prm.dil_w);
+    let gemm_m = prm.n * ph.rows * pw.rows;
+    if gemm_m == 0u {
+        return; // a phase with no input rows (stride > H or W)
+    }
+    let gemm_k = prm.k * ph.taps * pw.taps;
+    let taps = ph.taps * pw.taps;
+    // output rows between two taps of the phase
+    let p_step = i32(ph.tap_step * prm.dil_h / prm.stride_h);
+    let q_step = i32(pw.tap_step * prm.dil_w / prm.stride_w);
 
-    // A[m][j] = gy[n, k, p, q] for the input pixel m = (n, ih, iw) and j = (k, r, s), where
-    // (p, q) is the output pixel whose tap (r, s) lands on (ih, iw); this invocation stages
-    // row a_mm at every step
+    // A[m][j] = gy[n, k, p, q] for the input pixel m = (n, ih, iw) of this phase and
+    // j = (k, tr, ts), the taps r = first_tap + tr*tap_step (and s alike), where (p, q) is the
+    // output pixel that tap reads (ih, iw) from; this invocation stages row a_mm at every step
     let a_mm = lid % BM;
     let a_m = origin.x + a_mm;
-    let a_iw = a_m % prm.w;
-    let a_ih = (a_m / prm.w) % prm.h;
-    let a_n = a_m / (prm.w * prm.h);
+    let a_iw = pw.first_row + (a_m % pw.rows) * prm.stride_w;
+    let a_ih = ph.first_row + ((a_m / pw.rows) % ph.rows) * prm.stride_h;
+    let a_n = a_m / (pw.rows * ph.rows);
+    let p0 = first_output(a_ih, ph, prm.stride_h, prm.pad_h, prm.dil_h);
+    let q0 = first_output(a_iw, pw, prm.stride_w, prm.pad_w, prm.dil_w);
     // B[j][col] = weight[k, col, r, s]; this invocation stages reduction index b_kk
     let b_kk = lid % BK;
 
@@ -214,25 +274,26 @@ fn backward_data_implicit_gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(n
             let j = k0 + kk;
             var v = 0.0;
             if a_m < gemm_m && j < gemm_k {
-                let k = j / rs;
-                let r = (j % rs) / prm.s;
-                let s = j % prm.s;
-                let p = tapped_by(a_ih, r, prm.stride_h, prm.pad_h, prm.dil_h, prm.p);
-                let q = tapped_by(a_iw, s, prm.stride_w, prm.pad_w, prm.dil_w, prm.q);
-                if p >= 0 && q >= 0 {
+                let k = j / taps;
+                let tr = (j % taps) / pw.taps;
+                let ts = j % pw.taps;
+                let p = p0 - i32(tr) * p_step;
+                let q = q0 - i32(ts) * q_step;
+                if p >= 0 && p < i32(prm.p) && q >= 0 && q < i32(prm.q) {
                     v = gy[((a_n * prm.k + k) * prm.p + u32(p)) * prm.q + u32(q)];
                 }
             }
             set_a(kk, a_mm, v);
         }
         let jb = k0 + b_kk;
-        let b_k = jb / rs;
-        let b_rs = jb % rs;
+        let b_k = jb / taps;
+        let b_r = ph.first_tap + ((jb % taps) / pw.taps) * ph.tap_step;
+        let b_s = pw.first_tap + (jb % pw.taps) * pw.tap_step;
         for (var nn = lid / BK; nn < BN; nn += WG / BK) {
             let col = origin.y + nn;
             var v = 0.0;
             if col < gemm_n && jb < gemm_k {
-                v = weight[(b_k * prm.c + col) * rs + b_rs];
+                v = weight[((b_k * prm.c + col) * prm.r + b_r) * prm.s + b_s];
             }
             set_b(b_kk, nn, v);
         }
@@ -241,13 +302,14 @@ fn backward_data_implicit_gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(n
         workgroupBarrier();
     }
 
-    let hw = prm.h * prm.w;
     for (var i = 0u; i < TM; i++) {
         let m = origin.x + (lid % (BM / TM)) * TM + i;
         if m >= gemm_m {
             continue;
         }
-        let n = m / hw;
+        let iw = pw.first_row + (m % pw.rows) * prm.stride_w;
+        let ih = ph.first_row + ((m / pw.rows) % ph.rows) * prm.stride_h;
+        let n = m / (pw.rows * ph.rows);
         for (var jj = 0u; jj < TN; jj++) {
             let col = origin.y + (lid / (BM / TM)) * TN + jj;
             if col < gemm_n {
@@ -255,7 +317,7 @@ fn backward_data_implicit_gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(n
                 if prm.has_bias != 0u {
                     v += bias[col];
                 }
-                gx[(n * prm.c + col) * hw + m % hw] = v;
+                gx[((n * prm.c + col) * prm.h + ih) * prm.w + iw] = v;
             }
         }
     }

@@ -13,6 +13,11 @@
 //                  coalesced). A and B pass through workgroup memory in K-slices of TK
 //                  (8 KiB at TK = 16). Out-of-range rows, columns and k are zero-filled, so
 //                  any M, N, K works. Grid (⌈N/64⌉, ⌈M/64⌉, batch).
+//
+// Both sum over k in [k_begin, k) only and, when `accumulate` is set, add to C instead of
+// overwriting it: the launcher splits reductions longer than 4096 into accumulating
+// dispatches, because software Vulkan (lavapipe) silently stops a shader invocation after
+// 65,535 loop iterations.
 
 struct Params {
     batch: u32,
@@ -27,6 +32,10 @@ struct Params {
     b_batch_stride: u32,
     b_row_stride: u32,
     b_col_stride: u32,
+    k_begin: u32,
+    accumulate: u32,
+    _pad0: u32,
+    _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -51,16 +60,20 @@ fn matmul_naive(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     var acc = 0.0;
-    for (var k = 0u; k < p.k; k++) {
+    for (var k = p.k_begin; k < p.k; k++) {
         acc += a_at(batch, i, k) * b_at(batch, k, j);
     }
-    c[(batch * p.m + i) * p.n + j] = acc;
+    let idx = (batch * p.m + i) * p.n + j;
+    if p.accumulate != 0u {
+        acc += c[idx];
+    }
+    c[idx] = acc;
 }
 
 const BM: u32 = 64u;
 const BN: u32 = 64u;
 const THREADS: u32 = 256u;
-override TK: u32 = 16u;
+override TK: u32 = 16u; // a multiple of 4, so BM·TK and BN·TK divide by THREADS
 
 // a_tile[kk * BM + row], b_tile[kk * BN + col]
 var<workgroup> a_tile: array<f32, BM * TK>;
@@ -78,9 +91,11 @@ fn matmul_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
             acc[i][j] = 0.0;
         }
     }
-    for (var k0 = 0u; k0 < p.k; k0 += TK) {
-        // stage A[row0.., k0..] and B[k0.., col0..], zero outside the matrices
-        for (var e = tid; e < BM * TK; e += THREADS) {
+    for (var k0 = p.k_begin; k0 < p.k; k0 += TK) {
+        // stage A[row0.., k0..] and B[k0.., col0..], zero outside the matrices; each thread
+        // loads BM·TK / THREADS elements of each (a fixed count, so the loops unroll)
+        for (var r = 0u; r < BM * TK / THREADS; r++) {
+            let e = tid + r * THREADS;
             let row = e / TK;
             let kk = e % TK;
             var v = 0.0;
@@ -89,7 +104,8 @@ fn matmul_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
             }
             a_tile[kk * BM + row] = v;
         }
-        for (var e = tid; e < BN * TK; e += THREADS) {
+        for (var r = 0u; r < BN * TK / THREADS; r++) {
+            let e = tid + r * THREADS;
             let kk = e / BN;
             let col = e % BN;
             var v = 0.0;
@@ -119,7 +135,12 @@ fn matmul_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
         for (var j = 0u; j < 4u; j++) {
             let col = col0 + lid.x + 16u * j;
             if row < p.m && col < p.n {
-                c[(batch * p.m + row) * p.n + col] = acc[i][j];
+                let idx = (batch * p.m + row) * p.n + col;
+                if p.accumulate != 0u {
+                    c[idx] += acc[i][j];
+                } else {
+                    c[idx] = acc[i][j];
+                }
             }
         }
     }

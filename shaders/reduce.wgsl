@@ -94,8 +94,12 @@ fn reduce_serial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
 @compute @workgroup_size(WG)
 fn reduce_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                     @builtin(local_invocation_id) lid: vec3<u32>) {
-    // the whole workgroup works on output i (uniform), so every thread reaches the barriers
+    // the whole workgroup works on output i, so this return (for the padding workgroups of a
+    // folded grid) is uniform and every remaining thread reaches the barriers
     let i = group_id(wid, nwg);
+    if i >= p.out_n {
+        return;
+    }
     let base = base_offset(i);
     var acc = identity();
     for (var j = lid.x; j < p.red_n; j += WG) {
@@ -109,7 +113,7 @@ fn reduce_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
         }
         workgroupBarrier();
     }
-    if lid.x == 0u && i < p.out_n {
+    if lid.x == 0u {
         out[i] = partial[0] * p.scale;
     }
 }

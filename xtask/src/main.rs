@@ -1,7 +1,10 @@
 //! `cargo xtask validate` checks every GPU kernel against its CPU reference;
 //! `cargo xtask bench` runs the benchmark suite.
 
+mod bench;
 mod validate;
+
+use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
@@ -23,10 +26,44 @@ enum Task {
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
+    /// Measure the machine's FMA and bandwidth ceilings, then time every kernel family and
+    /// variant at the DCGAN, VGG-19, matmul and pointwise shapes.
+    Bench {
+        /// Only rows whose "kernel variant shape" contains this string.
+        #[arg(long)]
+        filter: Option<String>,
+        /// A small subset of shapes and few repeats (CI-sized on a software adapter).
+        #[arg(long)]
+        quick: bool,
+        /// DCGAN batch sizes, comma-separated (default 64,128; 1 with --quick).
+        #[arg(long, value_delimiter = ',')]
+        batch: Option<Vec<usize>>,
+        /// Where to write the JSON report.
+        #[arg(long, default_value = "target/bench/bench.json")]
+        json: PathBuf,
+        /// Where to draw the roofline PNG.
+        #[arg(long, default_value = "target/bench/roofline.png")]
+        roofline: PathBuf,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
+    // ATELIER_PROFILE=1: per-kernel GPU times on stderr at exit
+    let _profile = atelier_kernels::profiler::ReportAtExit;
     match Cli::parse().task {
         Task::Validate { filter, seed } => validate::run(filter, seed),
+        Task::Bench {
+            filter,
+            quick,
+            batch,
+            json,
+            roofline,
+        } => bench::run(bench::Options {
+            filter,
+            quick,
+            batches: batch,
+            json,
+            roofline,
+        }),
     }
 }

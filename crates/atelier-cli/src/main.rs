@@ -3,6 +3,7 @@
 
 mod gan;
 mod info;
+mod style;
 
 use std::process::ExitCode;
 
@@ -23,13 +24,18 @@ struct Cli {
 enum Command {
     /// Show the GPU adapter atelier picks, its features and limits, and every adapter wgpu sees.
     Info(info::Args),
+    /// Neural style transfer: optimise a photo (transfer), or train and apply a network.
+    Style(style::Args),
     /// Train a DCGAN on artworks, sample it, walk its latent space, measure it (SWD).
     Gan(Box<gan::Args>),
 }
 
 fn main() -> ExitCode {
+    // ATELIER_PROFILE=1: per-kernel GPU times on stderr at exit
+    let _profile = atelier_kernels::profiler::ReportAtExit;
     let result = match Cli::parse().command {
         Command::Info(args) => info::run(args),
+        Command::Style(args) => style::run(args),
         Command::Gan(args) => gan::run(*args),
     };
     match result {

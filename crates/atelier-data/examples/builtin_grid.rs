@@ -24,7 +24,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let grid = grid_image(&images, 64, 3, size, size, 8, 2);
                 let (w, h) = (grid.width() * 3, grid.height() * 3);
                 let zoom = image::imageops::resize(&grid, w, h, FilterType::Nearest);
-                save_png(out.join(format!("atelier-builtin-{}-32-zoom.png", style.name())), &zoom)?;
+                save_png(
+                    out.join(format!("atelier-builtin-{}-32-zoom.png", style.name())),
+                    &zoom,
+                )?;
             }
             println!(
                 "{} ({:.2} ms per image)",

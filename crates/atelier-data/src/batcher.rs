@@ -42,15 +42,24 @@ pub struct Batch {
 
 impl Batch {
     pub fn position(&self) -> Position {
-        Position { epoch: self.epoch, index: self.index }
+        Position {
+            epoch: self.epoch,
+            index: self.index,
+        }
     }
 
     /// Where a run that has used this batch resumes.
     pub fn next_position(&self) -> Position {
         if self.index + 1 == self.batches_per_epoch {
-            Position { epoch: self.epoch + 1, index: 0 }
+            Position {
+                epoch: self.epoch + 1,
+                index: 0,
+            }
         } else {
-            Position { epoch: self.epoch, index: self.index + 1 }
+            Position {
+                epoch: self.epoch,
+                index: self.index + 1,
+            }
         }
     }
 }
@@ -66,7 +75,10 @@ impl Position {
     /// The position after `step` batches from the start.
     pub fn from_step(step: u64, batches_per_epoch: usize) -> Position {
         let bpe = batches_per_epoch as u64;
-        Position { epoch: (step / bpe) as usize, index: (step % bpe) as usize }
+        Position {
+            epoch: (step / bpe) as usize,
+            index: (step % bpe) as usize,
+        }
     }
 }
 
@@ -116,7 +128,13 @@ impl Batcher {
             .name("atelier-batcher".into())
             .spawn(move || produce(set, shape, seed, start, sender))
             .map_err(|e| Error::Invalid(format!("cannot start the batcher thread: {e}")))?;
-        Ok(Batcher { receiver: Some(receiver), worker: Some(worker), batch, batches_per_epoch, shape })
+        Ok(Batcher {
+            receiver: Some(receiver),
+            worker: Some(worker),
+            batch,
+            batches_per_epoch,
+            shape,
+        })
     }
 
     /// The order in which epoch `epoch` visits the `len` images.
@@ -182,19 +200,80 @@ fn produce(
     let [b, c, h, w] = shape;
     let image_len = c * h * w;
     let batches_per_epoch = set.len() / b;
+    let helpers = fill_threads();
     let mut position = start;
     loop {
         let order = Batcher::epoch_order(set.len(), seed, position.epoch);
         for index in position.index..batches_per_epoch {
             let mut data = vec![0.0f32; b * image_len];
-            for (k, out) in data.chunks_exact_mut(image_len).enumerate() {
-                set.get_into(order[index * b + k], out);
-            }
-            let batch = Batch { data, shape, epoch: position.epoch, index, batches_per_epoch };
+            fill(
+                &*set,
+                &order[index * b..(index + 1) * b],
+                &mut data,
+                image_len,
+                helpers,
+            );
+            let batch = Batch {
+                data,
+                shape,
+                epoch: position.epoch,
+                index,
+                batches_per_epoch,
+            };
             if sender.send(batch).is_err() {
                 return;
             }
         }
-        position = Position { epoch: position.epoch + 1, index: 0 };
+        position = Position {
+            epoch: position.epoch + 1,
+            index: 0,
+        };
+    }
+}
+
+/// Threads that fill one batch: half the cores, at most 4, so that rendering builtin art
+/// (the first epoch) or converting big batches keeps up on a fast GPU while the rest of the
+/// cores stay with the trainer. On a 2-core machine: just the batcher thread.
+fn fill_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (cores / 2).clamp(1, 4)
+}
+
+/// Writes images `ids` of `set` one after another into `data`, on `threads` threads.
+fn fill(set: &dyn ImageSet, ids: &[usize], data: &mut [f32], image_len: usize, threads: usize) {
+    let fill_part = |ids: &[usize], data: &mut [f32]| {
+        for (&id, out) in ids.iter().zip(data.chunks_exact_mut(image_len)) {
+            set.get_into(id, out);
+        }
+    };
+    if threads <= 1 {
+        return fill_part(ids, data);
+    }
+    let per_thread = ids.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        for (ids, data) in ids
+            .chunks(per_thread)
+            .zip(data.chunks_mut(per_thread * image_len))
+        {
+            scope.spawn(move || fill_part(ids, data));
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builtin::Builtin;
+
+    #[test]
+    fn filling_on_several_threads_matches_one_thread() {
+        let set = Builtin::new("kandinsky", 16, 13, 4).unwrap();
+        let ids: Vec<usize> = (0..13).rev().collect();
+        let image_len = set.image_len();
+        let mut one = vec![0.0; 13 * image_len];
+        let mut three = vec![f32::NAN; 13 * image_len];
+        fill(&set, &ids, &mut one, image_len, 1);
+        fill(&set, &ids, &mut three, image_len, 3);
+        assert_eq!(one, three);
     }
 }

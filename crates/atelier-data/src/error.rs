@@ -13,13 +13,22 @@ pub enum Error {
     #[error("data folder {path} holds no decodable image ({skipped} file(s) failed to decode)")]
     NoImages { path: PathBuf, skipped: usize },
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("IDX file {path}: {problem}")]
     Idx { path: PathBuf, problem: String },
     #[error("writing image {path}: {source}")]
-    Encode { path: PathBuf, source: image::ImageError },
+    Encode {
+        path: PathBuf,
+        source: image::ImageError,
+    },
     #[error("unknown builtin style {name:?}; the styles are: {}", known.join(", "))]
-    UnknownBuiltin { name: String, known: Vec<&'static str> },
+    UnknownBuiltin {
+        name: String,
+        known: Vec<&'static str>,
+    },
     #[error("bad --data value {spec:?}: {problem}")]
     BadSpec { spec: String, problem: String },
     #[error("{0}")]
@@ -28,6 +37,9 @@ pub enum Error {
 
 impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
 }

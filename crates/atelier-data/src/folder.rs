@@ -74,7 +74,10 @@ impl ImageFolder {
             }
         }
         if images.is_empty() {
-            return Err(Error::NoImages { path: root, skipped: skipped.len() });
+            return Err(Error::NoImages {
+                path: root,
+                skipped: skipped.len(),
+            });
         }
 
         let all_grey = images.iter().all(|(_, image)| image.grey);
@@ -89,7 +92,14 @@ impl ImageFolder {
             }
             paths.push(path);
         }
-        Ok(ImageFolder { root, size, channels, pixels, paths, skipped })
+        Ok(ImageFolder {
+            root,
+            size,
+            channels,
+            pixels,
+            paths,
+            skipped,
+        })
     }
 
     /// The files that failed to decode (their count is `skipped().len()`).
@@ -142,9 +152,11 @@ impl ImageSet for ImageFolder {
 }
 
 fn has_image_extension(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| IMAGE_EXTENSIONS.iter().any(|known| e.eq_ignore_ascii_case(known)))
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        IMAGE_EXTENSIONS
+            .iter()
+            .any(|known| e.eq_ignore_ascii_case(known))
+    })
 }
 
 /// Image files below `dir`. Symlinked folders are not followed (they could loop).
@@ -182,7 +194,10 @@ fn try_decode(path: &Path, size: usize) -> Result<Decoded, String> {
         .map_err(|e| e.to_string())?
         .decode()
         .map_err(|e| e.to_string())?;
-    Ok(Decoded { rgb: pixels::to_planes(&image, size, 3), grey: pixels::is_grey(&image) })
+    Ok(Decoded {
+        rgb: pixels::to_planes(&image, size, 3),
+        grey: pixels::is_grey(&image),
+    })
 }
 
 /// Decodes `files` on all cores; results in the order of `files`.
@@ -192,7 +207,9 @@ fn decode_all(files: &[PathBuf], size: usize) -> Vec<Result<Decoded, String>> {
             .expect("static progress template"),
     );
     let next = AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len());
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len());
     let mut results: Vec<(usize, Result<Decoded, String>)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
@@ -209,7 +226,10 @@ fn decode_all(files: &[PathBuf], size: usize) -> Vec<Result<Decoded, String>> {
                 })
             })
             .collect();
-        workers.into_iter().flat_map(|w| w.join().expect("image decode thread panicked")).collect()
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("image decode thread panicked"))
+            .collect()
     });
     bar.finish_and_clear();
     results.sort_by_key(|(i, _)| *i);

@@ -1,12 +1,14 @@
 //! A 5×7 bitmap font for the labels of plots (printable ASCII), drawn at an integer scale.
 //!
 //! Each glyph is 5 columns, left to right; bit k of a column is row k from the top (the
-//! classic "glcdfont" layout).
+//! classic "glcdfont" layout). Rows 0-6 are the body; row 7 holds the descenders of g j p q y.
 
 use image::{Rgb, RgbImage};
 
-/// Glyph height in font pixels, and the advance (5 columns of glyph, one of spacing).
+/// Cap height in font pixels (rows below it are descenders), and the advance (5 columns of
+/// glyph, one of spacing).
 pub const GLYPH_H: usize = 7;
+const ROWS: usize = 8;
 pub const ADVANCE: usize = 6;
 
 #[rustfmt::skip]
@@ -82,17 +84,17 @@ const GLYPHS: [[u8; 5]; 95] = [
     [0x38, 0x44, 0x44, 0x48, 0x7F], // d
     [0x38, 0x54, 0x54, 0x54, 0x18], // e
     [0x08, 0x7E, 0x09, 0x01, 0x02], // f
-    [0x0C, 0x52, 0x52, 0x52, 0x3E], // g
+    [0x18, 0xA4, 0xA4, 0xA4, 0x7C], // g
     [0x7F, 0x08, 0x04, 0x04, 0x78], // h
     [0x00, 0x44, 0x7D, 0x40, 0x00], // i
-    [0x20, 0x40, 0x44, 0x3D, 0x00], // j
+    [0x40, 0x80, 0x84, 0x7D, 0x00], // j
     [0x7F, 0x10, 0x28, 0x44, 0x00], // k
     [0x00, 0x41, 0x7F, 0x40, 0x00], // l
     [0x7C, 0x04, 0x18, 0x04, 0x78], // m
     [0x7C, 0x08, 0x04, 0x04, 0x78], // n
     [0x38, 0x44, 0x44, 0x44, 0x38], // o
-    [0x7C, 0x14, 0x14, 0x14, 0x08], // p
-    [0x08, 0x14, 0x14, 0x18, 0x7C], // q
+    [0xFC, 0x24, 0x24, 0x24, 0x18], // p
+    [0x18, 0x24, 0x24, 0x18, 0xFC], // q
     [0x7C, 0x08, 0x04, 0x04, 0x08], // r
     [0x48, 0x54, 0x54, 0x54, 0x20], // s
     [0x04, 0x3F, 0x44, 0x40, 0x20], // t
@@ -100,7 +102,7 @@ const GLYPHS: [[u8; 5]; 95] = [
     [0x1C, 0x20, 0x40, 0x20, 0x1C], // v
     [0x3C, 0x40, 0x30, 0x40, 0x3C], // w
     [0x44, 0x28, 0x10, 0x28, 0x44], // x
-    [0x0C, 0x50, 0x50, 0x50, 0x3C], // y
+    [0x1C, 0xA0, 0xA0, 0xA0, 0x7C], // y
     [0x44, 0x64, 0x54, 0x4C, 0x44], // z
     [0x00, 0x08, 0x36, 0x41, 0x00], // {
     [0x00, 0x00, 0x7F, 0x00, 0x00], // |
@@ -119,14 +121,23 @@ pub fn draw_text(image: &mut RgbImage, x: i64, y: i64, text: &str, scale: usize,
     let scale = scale as i64;
     for (k, ch) in text.chars().enumerate() {
         let code = ch as usize;
-        let glyph = GLYPHS[if (0x20..0x7F).contains(&code) { code - 0x20 } else { '?' as usize - 0x20 }];
+        let glyph = GLYPHS[if (0x20..0x7F).contains(&code) {
+            code - 0x20
+        } else {
+            '?' as usize - 0x20
+        }];
         let gx = x + (k * ADVANCE) as i64 * scale;
         for (col, bits) in glyph.iter().enumerate() {
-            for row in 0..GLYPH_H {
+            for row in 0..ROWS {
                 if bits >> row & 1 == 1 {
                     for dy in 0..scale {
                         for dx in 0..scale {
-                            put(image, gx + col as i64 * scale + dx, y + row as i64 * scale + dy, color);
+                            put(
+                                image,
+                                gx + col as i64 * scale + dx,
+                                y + row as i64 * scale + dy,
+                                color,
+                            );
                         }
                     }
                 }

@@ -24,8 +24,14 @@ pub fn grid_image(
     cols: usize,
     padding: usize,
 ) -> RgbImage {
-    assert!(c == 1 || c == 3, "grid_image: channels must be 1 or 3, got {c}");
-    assert!(n > 0 && cols > 0 && h > 0 && w > 0, "grid_image: n {n}, cols {cols}, h {h}, w {w}");
+    assert!(
+        c == 1 || c == 3,
+        "grid_image: channels must be 1 or 3, got {c}"
+    );
+    assert!(
+        n > 0 && cols > 0 && h > 0 && w > 0,
+        "grid_image: n {n}, cols {cols}, h {h}, w {w}"
+    );
     assert!(
         images.len() >= n * c * h * w,
         "grid_image: {} floats for {n} images of {c}×{h}×{w}",
@@ -39,11 +45,18 @@ pub fn grid_image(
     let plane = h * w;
     for k in 0..n {
         let image = &images[k * c * plane..(k + 1) * c * plane];
-        let (x0, y0) = (padding + (k % cols) * (w + padding), padding + (k / cols) * (h + padding));
+        let (x0, y0) = (
+            padding + (k % cols) * (w + padding),
+            padding + (k / cols) * (h + padding),
+        );
         for y in 0..h {
             for x in 0..w {
                 let at = |ch: usize| unit_to_u8(image[ch * plane + y * w + x]);
-                let pixel = if c == 1 { [at(0); 3] } else { [at(0), at(1), at(2)] };
+                let pixel = if c == 1 {
+                    [at(0); 3]
+                } else {
+                    [at(0), at(1), at(2)]
+                };
                 grid.put_pixel((x0 + x) as u32, (y0 + y) as u32, Rgb(pixel));
             }
         }

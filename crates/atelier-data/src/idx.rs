@@ -36,9 +36,15 @@ impl Idx {
             return Err(Error::Invalid("image size must be at least 1".into()));
         }
         let bytes = read_maybe_gzip(&path)?;
-        let bad = |problem: String| Error::Idx { path: path.clone(), problem };
+        let bad = |problem: String| Error::Idx {
+            path: path.clone(),
+            problem,
+        };
         if bytes.len() < 16 {
-            return Err(bad(format!("truncated: {} bytes, shorter than the 16-byte header", bytes.len())));
+            return Err(bad(format!(
+                "truncated: {} bytes, shorter than the 16-byte header",
+                bytes.len()
+            )));
         }
         let word = |k: usize| u32::from_be_bytes(bytes[4 * k..4 * k + 4].try_into().unwrap());
         let magic = word(0);
@@ -75,7 +81,12 @@ impl Idx {
             }
             pixels
         };
-        Ok(Idx { path, size, len: count, pixels })
+        Ok(Idx {
+            path,
+            size,
+            len: count,
+            pixels,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -90,10 +101,12 @@ fn read_maybe_gzip(path: &Path) -> Result<Vec<u8>> {
         return Ok(raw);
     }
     let mut bytes = Vec::new();
-    flate2::read::GzDecoder::new(raw.as_slice()).read_to_end(&mut bytes).map_err(|e| Error::Idx {
-        path: path.to_path_buf(),
-        problem: format!("gzip stream is corrupt or truncated: {e}"),
-    })?;
+    flate2::read::GzDecoder::new(raw.as_slice())
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::Idx {
+            path: path.to_path_buf(),
+            problem: format!("gzip stream is corrupt or truncated: {e}"),
+        })?;
     Ok(bytes)
 }
 
@@ -116,6 +129,12 @@ impl ImageSet for Idx {
     }
 
     fn describe(&self) -> String {
-        format!("idx {} ({} images, grey {}×{})", self.path.display(), self.len, self.size, self.size)
+        format!(
+            "idx {} ({} images, grey {}×{})",
+            self.path.display(),
+            self.len,
+            self.size,
+            self.size
+        )
     }
 }

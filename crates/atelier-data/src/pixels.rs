@@ -15,7 +15,11 @@ pub fn square_resize(image: &DynamicImage, size: usize) -> DynamicImage {
     if side as usize == size {
         return cropped;
     }
-    let filter = if (side as usize) > size { FilterType::Triangle } else { FilterType::CatmullRom };
+    let filter = if (side as usize) > size {
+        FilterType::Triangle
+    } else {
+        FilterType::CatmullRom
+    };
     cropped.resize_exact(size as u32, size as u32, filter)
 }
 
@@ -46,15 +50,27 @@ pub fn rgb_planes_to_grey(planes: &[u8]) -> Vec<u8> {
     let n = planes.len() / 3;
     (0..n)
         .map(|i| {
-            let (r, g, b) = (planes[i] as f32, planes[n + i] as f32, planes[2 * n + i] as f32);
-            (0.299 * r + 0.587 * g + 0.114 * b).round().clamp(0.0, 255.0) as u8
+            let (r, g, b) = (
+                planes[i] as f32,
+                planes[n + i] as f32,
+                planes[2 * n + i] as f32,
+            );
+            (0.299 * r + 0.587 * g + 0.114 * b)
+                .round()
+                .clamp(0.0, 255.0) as u8
         })
         .collect()
 }
 
 /// u8 [0, 255] → f32 [-1, 1].
 pub fn u8_to_unit(src: &[u8], out: &mut [f32]) {
-    assert_eq!(src.len(), out.len(), "u8_to_unit: {} bytes into {} floats", src.len(), out.len());
+    assert_eq!(
+        src.len(),
+        out.len(),
+        "u8_to_unit: {} bytes into {} floats",
+        src.len(),
+        out.len()
+    );
     for (o, &s) in out.iter_mut().zip(src) {
         *o = s as f32 * (2.0 / 255.0) - 1.0;
     }
@@ -74,4 +90,3 @@ pub fn to_planes(image: &DynamicImage, size: usize, channels: usize) -> Vec<u8> 
         c => panic!("to_planes: channels must be 1 or 3, got {c}"),
     }
 }
-

@@ -52,24 +52,45 @@ pub fn plot_image(series: &[(&str, &[f32])], title: &str, x_label: &str, x_step:
     let (lo, hi) = finite_range(series);
     let y_axis = Axis::new(lo, hi, 6);
     let to_px = |x: f32, y: f32| {
-        (x_px0 + (x - x_axis.lo) / (x_axis.hi - x_axis.lo) * (x_px1 - x_px0),
-         y_px0 + (y - y_axis.lo) / (y_axis.hi - y_axis.lo) * (y_px1 - y_px0))
+        (
+            x_px0 + (x - x_axis.lo) / (x_axis.hi - x_axis.lo) * (x_px1 - x_px0),
+            y_px0 + (y - y_axis.lo) / (y_axis.hi - y_axis.lo) * (y_px1 - y_px0),
+        )
     };
 
     // Grid lines and tick labels.
     for x in x_axis.ticks() {
         let (px, _) = to_px(x, y_axis.lo);
-        vline(&mut image, px.round() as i64, y_px1 as i64, y_px0 as i64, GRID);
+        vline(
+            &mut image,
+            px.round() as i64,
+            y_px1 as i64,
+            y_px0 as i64,
+            GRID,
+        );
         let label = x_axis.label(x);
         let lx = px as i64 - font::text_width(&label, 1) as i64 / 2;
         font::draw_text(&mut image, lx, y_px0 as i64 + 8, &label, 1, AXIS);
     }
     for y in y_axis.ticks() {
         let (_, py) = to_px(x_axis.lo, y);
-        hline(&mut image, x_px0 as i64, x_px1 as i64, py.round() as i64, GRID);
+        hline(
+            &mut image,
+            x_px0 as i64,
+            x_px1 as i64,
+            py.round() as i64,
+            GRID,
+        );
         let label = y_axis.label(y);
         let lx = x_px0 as i64 - 8 - font::text_width(&label, 1) as i64;
-        font::draw_text(&mut image, lx, py as i64 - GLYPH_H as i64 / 2, &label, 1, AXIS);
+        font::draw_text(
+            &mut image,
+            lx,
+            py as i64 - GLYPH_H as i64 / 2,
+            &label,
+            1,
+            AXIS,
+        );
     }
     // The axes: a frame around the plot area.
     hline(&mut image, x_px0 as i64, x_px1 as i64, y_px0 as i64, AXIS);
@@ -78,6 +99,7 @@ pub fn plot_image(series: &[(&str, &[f32])], title: &str, x_label: &str, x_step:
     vline(&mut image, x_px1 as i64, y_px1 as i64, y_px0 as i64, AXIS);
 
     // The curves.
+    let mut drawn = Vec::new();
     for (k, (_, values)) in series.iter().enumerate() {
         let color = COLORS[k % COLORS.len()];
         let mut last: Option<(f32, f32)> = None;
@@ -87,6 +109,7 @@ pub fn plot_image(series: &[(&str, &[f32])], title: &str, x_label: &str, x_step:
                 continue;
             }
             let p = to_px(i as f32 * x_step, v);
+            drawn.push(p);
             match last {
                 Some(q) => segment(&mut image, q, p, 1.6, color),
                 None => segment(&mut image, p, p, 1.6, color),
@@ -100,19 +123,43 @@ pub fn plot_image(series: &[(&str, &[f32])], title: &str, x_label: &str, x_step:
     font::draw_text(&mut image, title_x.max(0), 14, title, 2, AXIS);
     let label_x = (x_px0 + x_px1) as i64 / 2 - font::text_width(x_label, 1) as i64 / 2;
     font::draw_text(&mut image, label_x, HEIGHT as i64 - 20, x_label, 1, AXIS);
-    legend(&mut image, series, x_px1 as i64 - 10, y_px1 as i64 + 10);
+    legend(&mut image, series, [x_px0, y_px1, x_px1, y_px0], &drawn);
     image
 }
 
-/// A boxed legend whose top-right corner is at (right, top): a swatch and the name per series.
-fn legend(image: &mut RgbImage, series: &[(&str, &[f32])], right: i64, top: i64) {
+/// A boxed legend (a swatch and the name per series) in the corner of the plot area where
+/// it hides the fewest points.
+fn legend(image: &mut RgbImage, series: &[(&str, &[f32])], area: [f32; 4], points: &[(f32, f32)]) {
     if series.is_empty() {
         return;
     }
     let line_h = 16;
-    let widest = series.iter().map(|(n, _)| font::text_width(n, 1)).max().unwrap_or(0) as i64;
+    let widest = series
+        .iter()
+        .map(|(n, _)| font::text_width(n, 1))
+        .max()
+        .unwrap_or(0) as i64;
     let (w, h) = (widest + 44, series.len() as i64 * line_h + 8);
-    let left = right - w;
+    let [x0, y_top, x1, y_bottom] = area.map(|v| v as i64);
+    let corners = [
+        (x1 - 10 - w, y_top + 10),
+        (x0 + 10, y_top + 10),
+        (x1 - 10 - w, y_bottom - 10 - h),
+        (x0 + 10, y_bottom - 10 - h),
+    ];
+    let hidden = |&(left, top): &(i64, i64)| {
+        points
+            .iter()
+            .filter(|(x, y)| {
+                (left..=left + w).contains(&(*x as i64)) && (top..=top + h).contains(&(*y as i64))
+            })
+            .count()
+    };
+    let (left, top) = corners
+        .into_iter()
+        .min_by_key(hidden)
+        .expect("four corners");
+    let right = left + w;
     for y in top..top + h {
         hline(image, left, right, y, WHITE);
     }
@@ -131,7 +178,10 @@ fn legend(image: &mut RgbImage, series: &[(&str, &[f32])], right: i64, top: i64)
 
 /// Smallest and largest finite value over all series, widened when flat or empty.
 fn finite_range(series: &[(&str, &[f32])]) -> (f32, f32) {
-    let finite = series.iter().flat_map(|(_, v)| v.iter().copied()).filter(|v| v.is_finite());
+    let finite = series
+        .iter()
+        .flat_map(|(_, v)| v.iter().copied())
+        .filter(|v| v.is_finite());
     let (lo, hi) = finite.fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
     if lo > hi {
         (0.0, 1.0)
@@ -158,7 +208,11 @@ impl Axis {
             .map(|m| m * magnitude)
             .find(|s| *s >= raw)
             .unwrap_or(10.0 * magnitude);
-        Axis { lo: (min / step).floor() * step, hi: (max / step).ceil() * step, step }
+        Axis {
+            lo: (min / step).floor() * step,
+            hi: (max / step).ceil() * step,
+            step,
+        }
     }
 
     fn ticks(&self) -> impl Iterator<Item = f32> + '_ {
@@ -189,14 +243,24 @@ fn vline(image: &mut RgbImage, x: i64, y0: i64, y1: i64, color: Rgb<u8>) {
 /// over the last pixel of distance from the segment.
 fn segment(image: &mut RgbImage, p: (f32, f32), q: (f32, f32), width: f32, color: [u8; 3]) {
     let reach = width / 2.0 + 1.0;
-    let (x0, x1) = ((p.0.min(q.0) - reach).floor() as i64, (p.0.max(q.0) + reach).ceil() as i64);
-    let (y0, y1) = ((p.1.min(q.1) - reach).floor() as i64, (p.1.max(q.1) + reach).ceil() as i64);
+    let (x0, x1) = (
+        (p.0.min(q.0) - reach).floor() as i64,
+        (p.0.max(q.0) + reach).ceil() as i64,
+    );
+    let (y0, y1) = (
+        (p.1.min(q.1) - reach).floor() as i64,
+        (p.1.max(q.1) + reach).ceil() as i64,
+    );
     let (dx, dy) = (q.0 - p.0, q.1 - p.1);
     let len2 = dx * dx + dy * dy;
     for y in y0..=y1 {
         for x in x0..=x1 {
             let (cx, cy) = (x as f32, y as f32);
-            let t = if len2 > 0.0 { (((cx - p.0) * dx + (cy - p.1) * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
+            let t = if len2 > 0.0 {
+                (((cx - p.0) * dx + (cy - p.1) * dy) / len2).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
             let dist = (cx - p.0 - t * dx).hypot(cy - p.1 - t * dy);
             let alpha = (width / 2.0 + 0.5 - dist).clamp(0.0, 1.0);
             if alpha > 0.0 {

@@ -17,7 +17,10 @@ where
     let tmp = temp_path(path);
     let result = image
         .save_with_format(&tmp, ImageFormat::Png)
-        .map_err(|source| Error::Encode { path: path.to_path_buf(), source })
+        .map_err(|source| Error::Encode {
+            path: path.to_path_buf(),
+            source,
+        })
         .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e)));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -28,6 +31,8 @@ where
 /// `dir/.name.tmp-PID`: same folder (so the rename stays on one file system), hidden, and
 /// distinct per process.
 fn temp_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map_or_else(|| "image".into(), |n| n.to_string_lossy());
+    let name = path
+        .file_name()
+        .map_or_else(|| "image".into(), |n| n.to_string_lossy());
     path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }

@@ -28,7 +28,10 @@ pub fn open_dataset(spec: &str, size: usize, seed: u64) -> Result<Box<dyn ImageS
     }
     if let Some(path) = spec.strip_prefix("idx:") {
         if path.is_empty() {
-            return Err(Error::BadSpec { spec: spec.into(), problem: "no path after idx:".into() });
+            return Err(Error::BadSpec {
+                spec: spec.into(),
+                problem: "no path after idx:".into(),
+            });
         }
         return Ok(Box::new(Idx::open(path, size)?));
     }

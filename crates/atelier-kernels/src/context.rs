@@ -81,6 +81,11 @@ pub fn try_gpu() -> Result<&'static Gpu, String> {
     .map_err(|e| e.clone())
 }
 
+/// The shared GPU context if something already created it (never creates one).
+pub(crate) fn gpu_if_created() -> Option<&'static Gpu> {
+    GPU.get().and_then(|g| g.as_ref().ok())
+}
+
 /// The shared GPU context. Panics with the reason when there is none; check `gpu_available`
 /// first, or use `try_gpu`.
 pub fn gpu() -> &'static Gpu {

@@ -4,6 +4,7 @@
 //! - [`pool`]: pooled GPU buffers ([`GpuBuffer`]).
 //! - [`pipeline`]: WGSL shaders, entry points ([`Kernel`]) and the pipeline cache.
 //! - [`recorder`]: the open command encoder, launches, uploads and read-backs.
+//! - [`profiler`]: GPU time per kernel from timestamp queries (`ATELIER_PROFILE=1`).
 //! - [`kernels`]: one module per WGSL file, one launcher per entry point.
 //! - [`reference`]: a plain-Rust CPU version of every kernel, the ground truth.
 
@@ -12,6 +13,7 @@ pub mod error;
 pub mod kernels;
 pub mod pipeline;
 pub mod pool;
+pub mod profiler;
 pub mod recorder;
 pub mod reference;
 pub mod shaders;

@@ -10,6 +10,9 @@
 //! pooled buffer that a pending command still uses would therefore reorder work; every buffer
 //! remembers the epoch (submit number) in which it was last bound, and an upload into a buffer
 //! bound in the open epoch flushes first.
+//!
+//! With profiling on (see [`crate::profiler`]) each compute pass also carries timestamp writes,
+//! and a flush resolves them and waits for the GPU to attribute each pass's time to its kernel.
 
 use std::sync::Mutex;
 use std::sync::atomic::Ordering::Relaxed;
@@ -19,6 +22,7 @@ use bytemuck::Pod;
 use crate::context::Gpu;
 use crate::pipeline::Kernel;
 use crate::pool::{GpuBuffer, padded_bytes};
+use crate::profiler::{self, Profiler};
 use crate::stats::Stats;
 
 /// Commands recorded before the recorder submits on its own.
@@ -44,6 +48,8 @@ pub(crate) struct Recorder {
     align: usize,
     /// Incremented at each submit.
     epoch: u64,
+    /// Present while profiling: times every compute pass.
+    pub(crate) profiler: Option<Profiler>,
 }
 
 impl Recorder {
@@ -54,6 +60,12 @@ impl Recorder {
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
+        let profiler = profiler::requested_by_env()
+            .then(|| Profiler::new(device))
+            .flatten();
+        if profiler::requested_by_env() && profiler.is_none() {
+            eprintln!("atelier: ATELIER_PROFILE is set but this device has no TIMESTAMP_QUERY");
+        }
         Recorder {
             encoder: None,
             pending: 0,
@@ -61,6 +73,7 @@ impl Recorder {
             arena_buffer,
             align: limits.min_uniform_buffer_offset_alignment.max(16) as usize,
             epoch: 1,
+            profiler,
         }
     }
 
@@ -70,18 +83,24 @@ impl Recorder {
         })
     }
 
-    fn flush(&mut self, gpu: &Gpu) {
-        let Some(encoder) = self.encoder.take() else {
+    pub(crate) fn flush(&mut self, gpu: &Gpu) {
+        let Some(mut encoder) = self.encoder.take() else {
             return;
         };
         if !self.arena.is_empty() {
             gpu.queue.write_buffer(&self.arena_buffer, 0, &self.arena);
+        }
+        if let Some(p) = &self.profiler {
+            p.resolve(&mut encoder);
         }
         gpu.queue.submit([encoder.finish()]);
         Stats::bump(&gpu.stats.submits, 1);
         self.arena.clear();
         self.pending = 0;
         self.epoch += 1;
+        if let Some(p) = &mut self.profiler {
+            p.collect(gpu);
+        }
     }
 }
 
@@ -147,7 +166,11 @@ impl Gpu {
         let bytes = bytemuck::bytes_of(params);
         let mut rec = self.recorder.lock().unwrap();
         let slot = bytes.len().div_ceil(rec.align) * rec.align;
-        if rec.pending >= MAX_PENDING || rec.arena.len() + slot > ARENA_BYTES as usize {
+        let profiler_full = rec.profiler.as_ref().is_some_and(Profiler::is_full);
+        if rec.pending >= MAX_PENDING
+            || rec.arena.len() + slot > ARENA_BYTES as usize
+            || profiler_full
+        {
             rec.flush(self);
         }
         let offset = rec.arena.len();
@@ -174,11 +197,17 @@ impl Gpu {
             layout: &pipeline.get_bind_group_layout(0),
             entries: &entries,
         });
-        let encoder = rec.encoder(&self.device);
+        let Recorder {
+            encoder, profiler, ..
+        } = &mut *rec;
+        let encoder = encoder.get_or_insert_with(|| {
+            self.device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None })
+        });
         {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: None,
-                timestamp_writes: None,
+                timestamp_writes: profiler.as_mut().map(|p| p.pass_writes(kernel)),
             });
             pass.set_pipeline(&pipeline);
             pass.set_bind_group(0, &bind_group, &[]);

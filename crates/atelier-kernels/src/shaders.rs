@@ -26,3 +26,4 @@ shader!(POOL, "pool.wgsl");
 shader!(RESAMPLE, "resample.wgsl");
 shader!(CONV2D, "conv2d.wgsl");
 shader!(CONV2D_IMPLICIT_GEMM, "conv2d_implicit_gemm.wgsl");
+shader!(PEAK, "peak.wgsl");

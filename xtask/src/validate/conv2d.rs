@@ -90,6 +90,20 @@ fn conv_cases(v: &mut Validator) -> Vec<(String, Conv2dSpec)> {
             },
         ),
         (
+            "dilation 2 stride 2 (taps skip odd phases)",
+            Conv2dSpec {
+                dilation: (2, 2),
+                ..conv(2, 3, 11, 10, 4, 3, 3, 2, 1)
+            },
+        ),
+        (
+            "stride (4, 3) > input 3x7",
+            Conv2dSpec {
+                stride: (4, 3),
+                ..conv(1, 2, 3, 7, 3, 1, 2, 1, 0)
+            },
+        ),
+        (
             "batch 1, 3x2 pad (1, 0)",
             Conv2dSpec {
                 pad: (1, 0),
@@ -112,7 +126,7 @@ fn conv_cases(v: &mut Validator) -> Vec<(String, Conv2dSpec)> {
     .map(|(name, spec)| (name.to_string(), spec))
     .collect::<Vec<_>>();
     // and a few random shapes from the seed
-    for _ in 0..3 {
+    for _ in 0..6 {
         let (r, s) = (v.int(1, 5), v.int(1, 5));
         let dilation = (v.int(1, 2), v.int(1, 2));
         let pad = (v.int(0, r), v.int(0, s));

@@ -27,7 +27,7 @@ fn permute(shape: &[usize], perm: &[usize]) -> StridedCopy {
 }
 
 pub fn run(v: &mut Validator) {
-    if !v.wants("copy_strided") {
+    if !v.wants("layout::copy_strided") {
         return;
     }
     let g = gpu();

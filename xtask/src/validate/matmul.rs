@@ -6,42 +6,80 @@ use atelier_kernels::reference::matmul as r;
 
 use super::{TOL_FORWARD, Validator};
 
-/// A spec with A transposed in memory ([k, m] per batch) and/or B ([n, k]), and optionally
-/// B broadcast over the batch.
-fn spec(
+/// One product to check: sizes, and how the operands lie in memory.
+#[derive(Clone, Copy, Default)]
+struct Case {
     batch: usize,
     m: usize,
     n: usize,
     k: usize,
+    /// A stored transposed ([k, m] per batch).
     ta: bool,
+    /// B stored transposed ([n, k] per batch).
     tb: bool,
+    /// One B for every batch (batch stride 0).
     b_broadcast: bool,
-) -> (MatmulSpec, usize, usize) {
-    let mut s = MatmulSpec::contiguous(batch, m, n, k);
-    if ta {
-        s.a_row_stride = 1;
-        s.a_col_stride = m;
+    /// Operands start part-way into their buffers (a slice of a larger tensor).
+    offset: bool,
+}
+
+impl Case {
+    fn sized(batch: usize, m: usize, n: usize, k: usize) -> Case {
+        Case {
+            batch,
+            m,
+            n,
+            k,
+            ..Case::default()
+        }
     }
-    if tb {
-        s.b_row_stride = 1;
-        s.b_col_stride = k;
+
+    /// The spec, and the lengths of the A and B buffers.
+    fn spec(&self) -> (MatmulSpec, usize, usize) {
+        let (batch, m, n, k) = (self.batch, self.m, self.n, self.k);
+        let mut s = MatmulSpec::contiguous(batch, m, n, k);
+        if self.ta {
+            s.a_row_stride = 1;
+            s.a_col_stride = m;
+        }
+        if self.tb {
+            s.b_row_stride = 1;
+            s.b_col_stride = k;
+        }
+        let mut b_len = batch * k * n;
+        if self.b_broadcast {
+            s.b_batch_stride = 0;
+            b_len = k * n;
+        }
+        if self.offset {
+            (s.a_offset, s.b_offset) = (5, 3);
+        }
+        (s, s.a_offset + batch * m * k, s.b_offset + b_len)
     }
-    let b_len = if b_broadcast {
-        s.b_batch_stride = 0;
-        k * n
-    } else {
-        batch * k * n
-    };
-    (s, batch * m * k, b_len)
+
+    fn name(&self) -> String {
+        let mut name = format!("b={} m={} n={} k={}", self.batch, self.m, self.n, self.k);
+        for (flag, what) in [
+            (self.ta, "A transposed"),
+            (self.tb, "B transposed"),
+            (self.b_broadcast, "B broadcast"),
+            (self.offset, "offsets"),
+        ] {
+            if flag {
+                name += ", ";
+                name += what;
+            }
+        }
+        name
+    }
 }
 
 pub fn run(v: &mut Validator) {
-    if !v.wants("matmul") {
+    if !v.wants("matmul::matmul") {
         return;
     }
     let g = gpu();
-    let mut cases = vec![];
-    for &(m, n, kk) in &[
+    let mut cases: Vec<Case> = [
         (1, 1, 1),
         (7, 5, 3),
         (64, 64, 64),
@@ -49,29 +87,59 @@ pub fn run(v: &mut Validator) {
         (1, 257, 300),
         (257, 1, 17),
         (3, 200, 1),
-    ] {
-        cases.push((1, m, n, kk, false, false, false));
-    }
-    cases.push((3, 33, 65, 19, false, false, false));
-    cases.push((3, 33, 65, 19, true, false, false));
-    cases.push((3, 33, 65, 19, false, true, false));
-    cases.push((2, 70, 45, 129, true, true, false));
-    cases.push((4, 17, 66, 23, false, false, true));
-    for (batch, m, n, kk, ta, tb, bb) in cases {
-        let (s, a_len, b_len) = spec(batch, m, n, kk, ta, tb, bb);
+        (257, 263, 7),
+    ]
+    .into_iter()
+    .map(|(m, n, k)| Case::sized(1, m, n, k))
+    .collect();
+    let batched = Case::sized(3, 33, 65, 19);
+    cases.push(batched);
+    cases.push(Case {
+        ta: true,
+        ..batched
+    });
+    cases.push(Case {
+        tb: true,
+        ..batched
+    });
+    cases.push(Case {
+        ta: true,
+        tb: true,
+        offset: true,
+        ..Case::sized(2, 70, 45, 129)
+    });
+    cases.push(Case {
+        b_broadcast: true,
+        ..Case::sized(4, 17, 66, 23)
+    });
+    cases.push(Case {
+        b_broadcast: true,
+        tb: true,
+        offset: true,
+        ..Case::sized(3, 65, 7, 64)
+    });
+    // reductions longer than K_CHUNK run as accumulating dispatches: a Gram matrix of a
+    // 128×128 feature map (K = 16,384), and K past lavapipe's loop cutoff (65,535)
+    cases.push(Case {
+        tb: true,
+        ..Case::sized(1, 64, 64, 16_384)
+    });
+    cases.push(Case::sized(1, 3, 5, 70_001));
+    for case in cases {
+        let (s, a_len, b_len) = case.spec();
         let (a, b) = (v.rand(a_len), v.rand(b_len));
-        let (ab, bbuf) = (g.upload(&a), g.upload(&b));
-        let mut want = vec![0.0; batch * m * n];
+        let (ab, bb) = (g.upload(&a), g.upload(&b));
+        let c_len = case.batch * case.m * case.n;
+        let mut want = vec![0.0; c_len];
         r::matmul(&s, &a, &b, &mut want);
         for variant in MatmulVariant::ALL {
-            let c = v.poisoned(batch * m * n);
-            k::matmul(variant, &s, &ab, &bbuf, &c);
+            let c = v.poisoned(c_len);
+            k::matmul(variant, &s, &ab, &bb, &c);
             let got = v.read(&c);
-            let case = format!("b={batch} m={m} n={n} k={kk} ta={ta} tb={tb} b_bcast={bb}");
             v.check(
                 "matmul::matmul",
                 variant.name(),
-                &case,
+                &case.name(),
                 &got,
                 &want,
                 TOL_FORWARD,

@@ -12,6 +12,7 @@ mod layout;
 mod matmul;
 mod numeric;
 mod optim;
+mod peak;
 mod pool;
 mod reduce;
 mod resample;
@@ -152,6 +153,7 @@ pub fn run(filter: Option<String>, seed: u64) -> anyhow::Result<()> {
     pool::run(&mut v);
     resample::run(&mut v);
     conv2d::run(&mut v);
+    peak::run(&mut v);
 
     if v.rows.is_empty() {
         anyhow::bail!("no kernel matches the filter");

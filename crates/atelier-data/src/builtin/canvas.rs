@@ -17,7 +17,12 @@ pub struct Canvas {
 impl Canvas {
     pub fn new(size: usize, factor: usize, ground: Rgb) -> Self {
         let side = size * factor;
-        Canvas { size, factor, side, samples: vec![ground; side * side] }
+        Canvas {
+            size,
+            factor,
+            side,
+            samples: vec![ground; side * side],
+        }
     }
 
     /// Paints `color` over the samples in the unit-space box `[x0, x1] × [y0, y1]` with
@@ -61,7 +66,11 @@ impl Canvas {
 
     pub fn disc(&mut self, cx: f32, cy: f32, r: f32, color: Rgb, alpha: f32) {
         self.paint([cx - r, cy - r, cx + r, cy + r], color, |x, y| {
-            if (x - cx).hypot(y - cy) <= r { alpha } else { 0.0 }
+            if (x - cx).hypot(y - cy) <= r {
+                alpha
+            } else {
+                0.0
+            }
         });
     }
 
@@ -74,14 +83,18 @@ impl Canvas {
     #[allow(clippy::too_many_arguments)]
     pub fn arc(&mut self, cx: f32, cy: f32, r: f32, width: f32, a0: f32, span: f32, color: Rgb) {
         let reach = r + width;
-        self.paint([cx - reach, cy - reach, cx + reach, cy + reach], color, |x, y| {
-            let (dx, dy) = (x - cx, y - cy);
-            if (dx.hypot(dy) - r).abs() > width / 2.0 {
-                return 0.0;
-            }
-            let angle = (dy.atan2(dx) - a0).rem_euclid(std::f32::consts::TAU);
-            f32::from(angle <= span)
-        });
+        self.paint(
+            [cx - reach, cy - reach, cx + reach, cy + reach],
+            color,
+            |x, y| {
+                let (dx, dy) = (x - cx, y - cy);
+                if (dx.hypot(dy) - r).abs() > width / 2.0 {
+                    return 0.0;
+                }
+                let angle = (dy.atan2(dx) - a0).rem_euclid(std::f32::consts::TAU);
+                f32::from(angle <= span)
+            },
+        );
     }
 
     /// A straight stroke of `width` with square-cut ends.
@@ -89,7 +102,12 @@ impl Canvas {
         let (dx, dy) = (x1 - x0, y1 - y0);
         let len2 = (dx * dx + dy * dy).max(1e-12);
         let h = width / 2.0;
-        let bounds = [x0.min(x1) - h, y0.min(y1) - h, x0.max(x1) + h, y0.max(y1) + h];
+        let bounds = [
+            x0.min(x1) - h,
+            y0.min(y1) - h,
+            x0.max(x1) + h,
+            y0.max(y1) + h,
+        ];
         self.paint(bounds, color, |x, y| {
             let t = ((x - x0) * dx + (y - y0) * dy) / len2;
             let dist = ((x - x0) * dy - (y - y0) * dx).abs() / len2.sqrt();
@@ -110,7 +128,11 @@ impl Canvas {
             (b[0] - a[0]) * (y - a[1]) - (b[1] - a[1]) * (x - a[0])
         };
         self.paint(bounds, color, |x, y| {
-            let e = [edge(p[0], p[1], x, y), edge(p[1], p[2], x, y), edge(p[2], p[0], x, y)];
+            let e = [
+                edge(p[0], p[1], x, y),
+                edge(p[1], p[2], x, y),
+                edge(p[2], p[0], x, y),
+            ];
             f32::from(e.iter().all(|v| *v >= 0.0) || e.iter().all(|v| *v <= 0.0))
         });
     }

@@ -29,7 +29,11 @@ const STRONG: [Rgb; 8] = [
 const INK: Rgb = [0.07, 0.07, 0.09];
 
 fn strong(rng: &mut impl Rng) -> Rgb {
-    jitter(*STRONG.choose(rng).expect("palette is not empty"), 0.04, rng)
+    jitter(
+        *STRONG.choose(rng).expect("palette is not empty"),
+        0.04,
+        rng,
+    )
 }
 
 pub fn paint(canvas: &mut Canvas, rng: &mut impl Rng) {
@@ -41,13 +45,20 @@ pub fn paint(canvas: &mut Canvas, rng: &mut impl Rng) {
     // The large circle: a dark halo, a strong disc, often a smaller disc inside.
     let (cx, cy) = (rng.random_range(0.25..0.6), rng.random_range(0.25..0.6));
     let r = rng.random_range(0.14..0.22);
-    let halo = if rng.random_bool(0.7) { INK } else { strong(rng) };
+    let halo = if rng.random_bool(0.7) {
+        INK
+    } else {
+        strong(rng)
+    };
     canvas.disc(cx, cy, r + rng.random_range(0.025..0.05), halo, 1.0);
     canvas.disc(cx, cy, r, strong(rng), 1.0);
     if rng.random_bool(0.7) {
         let inner = r * rng.random_range(0.35..0.6);
         let off = r - inner;
-        let (ox, oy) = (rng.random_range(-off..off) * 0.6, rng.random_range(-off..off) * 0.6);
+        let (ox, oy) = (
+            rng.random_range(-off..off) * 0.6,
+            rng.random_range(-off..off) * 0.6,
+        );
         canvas.disc(cx + ox, cy + oy, inner, strong(rng), 1.0);
     }
 
@@ -56,8 +67,12 @@ pub fn paint(canvas: &mut Canvas, rng: &mut impl Rng) {
         let (tx, ty) = (rng.random_range(0.2..0.8), rng.random_range(0.2..0.8));
         let s = rng.random_range(0.12..0.25);
         let a = rng.random_range(0.0..TAU);
-        let p = [0.0, TAU / 3.0, 2.0 * TAU / 3.0]
-            .map(|k| [tx + s * (a + k).cos(), ty + s * (a + k).sin() * rng.random_range(0.6..1.0)]);
+        let p = [0.0, TAU / 3.0, 2.0 * TAU / 3.0].map(|k| {
+            [
+                tx + s * (a + k).cos(),
+                ty + s * (a + k).sin() * rng.random_range(0.6..1.0),
+            ]
+        });
         canvas.triangle(p, strong(rng));
     }
 
@@ -86,7 +101,11 @@ pub fn paint(canvas: &mut Canvas, rng: &mut impl Rng) {
     for _ in 0..rng.random_range(1..=2) {
         let (x, y) = (rng.random_range(0.2..0.8), rng.random_range(0.2..0.8));
         let r = rng.random_range(0.15..0.35);
-        let color = if rng.random_bool(0.7) { INK } else { strong(rng) };
+        let color = if rng.random_bool(0.7) {
+            INK
+        } else {
+            strong(rng)
+        };
         let a0 = rng.random_range(0.0..TAU);
         let span = rng.random_range(0.35 * PI..0.8 * PI);
         canvas.arc(x, y, r, rng.random_range(0.02..0.035), a0, span, color);

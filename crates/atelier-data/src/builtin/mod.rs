@@ -20,7 +20,7 @@ use crate::image_set::ImageSet;
 use crate::pixels;
 use crate::seed::derive_seed;
 
-pub use canvas::{Canvas, Rgb};
+use canvas::Canvas;
 
 /// Samples per output pixel along each axis: 4 (16 per pixel) gives smooth hard edges;
 /// rothko's edges are feathered already, so 2 will do (its shading is the costly part).
@@ -54,10 +54,13 @@ impl Style {
     }
 
     pub fn from_name(name: &str) -> Result<Style> {
-        Style::ALL.into_iter().find(|s| s.name() == name).ok_or_else(|| Error::UnknownBuiltin {
-            name: name.to_string(),
-            known: Style::ALL.map(Style::name).to_vec(),
-        })
+        Style::ALL
+            .into_iter()
+            .find(|s| s.name() == name)
+            .ok_or_else(|| Error::UnknownBuiltin {
+                name: name.to_string(),
+                known: Style::ALL.map(Style::name).to_vec(),
+            })
     }
 
     /// One `size × size` image of this style from `seed`, as RGB u8 planes (C×H×W).
@@ -94,7 +97,12 @@ impl Builtin {
             )));
         }
         let rendered = (0..count).map(|_| OnceLock::new()).collect();
-        Ok(Builtin { style, size, seed, rendered })
+        Ok(Builtin {
+            style,
+            size,
+            seed,
+            rendered,
+        })
     }
 
     pub fn style(&self) -> Style {
@@ -117,7 +125,9 @@ impl ImageSet for Builtin {
 
     fn get_into(&self, i: usize, out: &mut [f32]) {
         let planes = self.rendered[i].get_or_init(|| {
-            self.style.render(self.size, derive_seed(self.seed, i as u64)).into_boxed_slice()
+            self.style
+                .render(self.size, derive_seed(self.seed, i as u64))
+                .into_boxed_slice()
         });
         pixels::u8_to_unit(planes, out);
     }

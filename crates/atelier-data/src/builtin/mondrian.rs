@@ -94,8 +94,11 @@ fn split(
         [x0 - h2, at - h2, x1 + h2, at + h2]
     };
     lines.push(Split { band });
-    let (first, second) =
-        if vertical { ([x0, y0, at, y1], [at, y0, x1, y1]) } else { ([x0, y0, x1, at], [x0, at, x1, y1]) };
+    let (first, second) = if vertical {
+        ([x0, y0, at, y1], [at, y0, x1, y1])
+    } else {
+        ([x0, y0, x1, at], [x0, at, x1, y1])
+    };
     split(first, depth + 1, width, rng, lines, leaves);
     split(second, depth + 1, width, rng, lines, leaves);
 }

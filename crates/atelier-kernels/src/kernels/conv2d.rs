@@ -331,9 +331,14 @@ impl ConvVariant {
     /// Reads `ATELIER_CONV=direct|implicit_gemm|auto`: `Some(variant)` forces it, `None` (unset,
     /// empty or `auto`) leaves the choice to [`ConvVariant::auto`].
     pub fn from_env() -> Result<Option<ConvVariant>, Error> {
-        let Ok(value) = std::env::var("ATELIER_CONV") else {
-            return Ok(None);
-        };
+        match std::env::var("ATELIER_CONV") {
+            Ok(value) => ConvVariant::from_setting(&value),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// One value of `ATELIER_CONV`, as [`ConvVariant::from_env`] reads it.
+    fn from_setting(value: &str) -> Result<Option<ConvVariant>, Error> {
         match value.to_ascii_lowercase().as_str() {
             "" | "auto" => Ok(None),
             name => ConvVariant::from_name(name).map(Some).ok_or_else(|| {
@@ -351,16 +356,26 @@ impl ConvVariant {
 
     /// The faster variant for this shape, by the shape of its GEMM ([`gemm_shape`]).
     ///
-    /// The implicit GEMM wins by reuse: each element it stages in workgroup memory feeds BM or
-    /// BN = 64 multiply-adds, where the direct kernel reloads its operands for every one. That
-    /// pays off once the tiles are mostly full: both output dimensions at least a quarter of a
-    /// tile (16) and a reduction of at least one BK step (16). Below that (a 1-channel output,
-    /// a 1x1 conv of 3 channels, a handful of output pixels) most of every tile would be
-    /// zero padding, and the direct kernel, which does no wasted work, is as fast or faster.
+    /// The implicit GEMM wins by reuse: each element it stages in workgroup memory feeds 64
+    /// multiply-adds, where the direct kernel reloads its operands for every one. It loses
+    /// when its tiles are mostly padding: a 64x64 tile always costs a full tile of work, so
+    /// when the output (M x N) fills less than a quarter of the tiles that cover it (M or N
+    /// under 16, as a 3-channel image's backward-data or an 8-channel conv, or both under 64
+    /// and small, as a backward-weight of 16 x 27), or when the reduction is shorter than one
+    /// BK = 16 step, the direct kernel, which wastes nothing, is as fast or faster. Measured on
+    /// lavapipe (a DCGAN discriminator layer, RGB input layers, 1x1 and 3x3 convs of 8 to 64
+    /// channels, all three directions), the rule picked the faster variant everywhere except
+    /// at its boundary (N exactly 16), where the two are within a few tenths of a millisecond;
+    /// the benchmarks on a real GPU are where to revisit the threshold.
+    ///
+    /// Backward-weight takes the implicit GEMM whatever the tiles when the reduction (N*P*Q)
+    /// is longer than [`MAX_SPLIT_LEN`]: a direct invocation would sum it alone, serially (and
+    /// on lavapipe, past its loop cutoff, wrongly), where the GEMM splits it.
     pub fn auto(spec: &Conv2dSpec, direction: ConvDirection) -> ConvVariant {
         let (m, n, k) = gemm_shape(spec, direction);
-        let min_side = TILES.bn / 4;
-        if m >= min_side && n >= min_side && k >= TILES.bk {
+        let covered = m.next_multiple_of(TILES.bm) * n.next_multiple_of(TILES.bn);
+        let long_weight_sum = direction == ConvDirection::BackwardWeight && k > MAX_SPLIT_LEN;
+        if (4 * m * n >= covered && k >= TILES.bk) || long_weight_sum {
             ConvVariant::ImplicitGemm
         } else {
             ConvVariant::Direct
@@ -369,18 +384,19 @@ impl ConvVariant {
 }
 
 /// The (M, N, reduction) sizes of the matrix product the implicit-GEMM variant computes for
-/// `direction`: forward (N*P*Q, K, C*R*S), backward-data (N*H*W, C, K*R*S), backward-weight
-/// (K, C*R*S, N*P*Q).
+/// `direction`: forward (N*P*Q, K, C*R*S), backward-weight (K, C*R*S, N*P*Q), and
+/// backward-data, one product per stride phase, (N*⌈H/stride_h⌉*⌈W/stride_w⌉, C,
+/// K*⌈R/stride_h⌉*⌈S/stride_w⌉) for the largest phase (exact for dilation 1).
 pub fn gemm_shape(spec: &Conv2dSpec, direction: ConvDirection) -> (usize, usize, usize) {
-    let (pq, hw, crs, krs) = (
-        spec.p() * spec.q(),
-        spec.h * spec.w,
-        spec.c * spec.r * spec.s,
-        spec.k * spec.r * spec.s,
-    );
+    let (pq, crs) = (spec.p() * spec.q(), spec.c * spec.r * spec.s);
+    let (sh, sw) = spec.stride;
     match direction {
         ConvDirection::Forward => (spec.n * pq, spec.k, crs),
-        ConvDirection::BackwardData => (spec.n * hw, spec.c, krs),
+        ConvDirection::BackwardData => (
+            spec.n * spec.h.div_ceil(sh) * spec.w.div_ceil(sw),
+            spec.c,
+            spec.k * spec.r.div_ceil(sh) * spec.s.div_ceil(sw),
+        ),
         ConvDirection::BackwardWeight => (spec.k, crs, spec.n * pq),
     }
 }
@@ -432,8 +448,12 @@ const _: () = assert!(TILES.fits());
 /// backward-weight splits its reduction (N*P*Q, often long next to a small K x C*R*S output)
 /// until about this many workgroups run...
 const SPLIT_TARGET_WORKGROUPS: usize = 256;
-/// ...while each split keeps at least this many reduction elements.
+/// ...while each split keeps at least this many reduction elements...
 const MIN_SPLIT_LEN: usize = 256;
+/// ...and at most this many: bounded serial work per workgroup, and well inside lavapipe's
+/// loop cutoff (llvmpipe silently ends a shader's loops after about 65,535 iterations in all,
+/// inner loops included: 1,024 steps of BK here are about 25,000).
+const MAX_SPLIT_LEN: usize = 16_384;
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
@@ -572,12 +592,14 @@ fn backward_data(
             launch_direct(&BACKWARD_DATA_DIRECT, &params, &buffers, spec.x_len())
         }
         ConvVariant::ImplicitGemm => {
+            // one set of tiles per stride phase, each sized for the largest phase
             let (m, n, _) = gemm_shape(spec, ConvDirection::BackwardData);
+            let phases = spec.stride.0 * spec.stride.1;
             launch_gemm(
                 &BACKWARD_DATA_IMPLICIT_GEMM,
                 &params,
                 &buffers,
-                gemm_tiles(m, n),
+                phases * gemm_tiles(m, n),
             );
         }
     }
@@ -653,7 +675,8 @@ fn backward_weight(
 fn split_reduction(tiles: usize, k: usize) -> (usize, usize) {
     let wanted = SPLIT_TARGET_WORKGROUPS.div_ceil(tiles);
     let most = (k / MIN_SPLIT_LEN).max(1);
-    let splits = wanted.clamp(1, most);
+    let fewest = k.div_ceil(MAX_SPLIT_LEN);
+    let splits = wanted.clamp(1, most).max(fewest);
     let split_len = k.div_ceil(splits).div_ceil(TILES.bk) * TILES.bk;
     (k.div_ceil(split_len), split_len)
 }
@@ -847,12 +870,32 @@ mod tests {
     }
 
     #[test]
+    fn env_values() {
+        assert_eq!(ConvVariant::from_setting("").unwrap(), None);
+        assert_eq!(ConvVariant::from_setting("auto").unwrap(), None);
+        let forced = ConvVariant::from_setting("Implicit_GEMM").unwrap();
+        assert_eq!(forced, Some(ConvVariant::ImplicitGemm));
+        let err = ConvVariant::from_setting("fast").unwrap_err().to_string();
+        assert!(
+            err.contains("ATELIER_CONV") && err.contains("fast"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn splits_cover_the_reduction() {
-        for (tiles, k) in [(1, 1), (1, 100_000), (4, 1152), (300, 5000), (32, 65_536)] {
+        let cases = [
+            (1, 1),
+            (1, 100_000),
+            (4, 1152),
+            (300, 5000),
+            (32, 65_536),
+            (5000, 1 << 22),
+        ];
+        for (tiles, k) in cases {
             let (splits, len) = split_reduction(tiles, k);
-            assert!(
-                splits >= 1 && len % TILES.bk == 0 && splits * len >= k && (splits - 1) * len < k
-            );
+            assert!(len % TILES.bk == 0 && len <= MAX_SPLIT_LEN.max(TILES.bk));
+            assert!(splits >= 1 && splits * len >= k && (splits - 1) * len < k);
         }
     }
 }

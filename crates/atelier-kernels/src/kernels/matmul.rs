@@ -10,6 +10,9 @@ use crate::shaders::MATMUL;
 pub const MATMUL_NAIVE: Kernel = Kernel::new(&MATMUL, "matmul_naive");
 pub const MATMUL_TILED: Kernel = Kernel::new(&MATMUL, "matmul_tiled");
 
+/// Longest reduction one dispatch computes (see [`matmul`]).
+pub const K_CHUNK: usize = 4096;
+
 /// K-slice staged per iteration by the tiled kernel.
 pub const TILED_TK: u32 = 16;
 
@@ -123,15 +126,16 @@ impl MatmulSpec {
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
-struct Params([u32; 12]);
+struct Params([u32; 16]);
 
 impl Params {
-    fn of(s: &MatmulSpec) -> Params {
+    /// The reduction over k in `k_begin..k_end`, added to C when `accumulate`.
+    fn of(s: &MatmulSpec, k_begin: usize, k_end: usize, accumulate: bool) -> Params {
         let f = [
             s.batch,
             s.m,
             s.n,
-            s.k,
+            k_end,
             s.a_offset,
             s.a_batch_stride,
             s.a_row_stride,
@@ -140,12 +144,21 @@ impl Params {
             s.b_batch_stride,
             s.b_row_stride,
             s.b_col_stride,
+            k_begin,
+            accumulate as usize,
+            0,
+            0,
         ];
         Params(f.map(|v| u32::try_from(v).expect("matmul: sizes must fit in u32")))
     }
 }
 
 /// c = a · b as described by `spec`.
+///
+/// On lavapipe (software Vulkan) an invocation stops after 65,535 loop iterations in total,
+/// silently (the naive kernel was wrong past K ≈ 65,000, the tiled one past K ≈ 58,000), so
+/// reductions longer than [`K_CHUNK`] run as several dispatches, each adding its slice of k
+/// into C. Real GPUs have no such limit; the extra dispatches cost one read of C per 4096 k.
 pub fn matmul(
     variant: MatmulVariant,
     spec: &MatmulSpec,
@@ -154,8 +167,20 @@ pub fn matmul(
     c: &GpuBuffer,
 ) {
     spec.check(a.len(), b.len(), c.len());
-    let p = Params::of(spec);
     let batch = spec.batch as u32;
+    for k_begin in (0..spec.k).step_by(K_CHUNK) {
+        let p = Params::of(spec, k_begin, (k_begin + K_CHUNK).min(spec.k), k_begin > 0);
+        launch(variant, &p, batch, spec, [a, b, c]);
+    }
+}
+
+fn launch(
+    variant: MatmulVariant,
+    p: &Params,
+    batch: u32,
+    spec: &MatmulSpec,
+    [a, b, c]: [&GpuBuffer; 3],
+) {
     match variant {
         MatmulVariant::Naive => {
             let grid = [
@@ -163,7 +188,7 @@ pub fn matmul(
                 spec.m.div_ceil(16) as u32,
                 batch,
             ];
-            gpu().launch_grid(&MATMUL_NAIVE, &[], &p, &[a, b, c], grid);
+            gpu().launch_grid(&MATMUL_NAIVE, &[], p, &[a, b, c], grid);
         }
         MatmulVariant::Tiled => {
             let grid = [
@@ -174,7 +199,7 @@ pub fn matmul(
             gpu().launch_grid(
                 &MATMUL_TILED,
                 &[("TK", TILED_TK as f64)],
-                &p,
+                p,
                 &[a, b, c],
                 grid,
             );

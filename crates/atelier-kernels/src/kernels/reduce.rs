@@ -50,12 +50,14 @@ impl ReduceVariant {
         Self::ALL.into_iter().find(|v| v.name() == name)
     }
 
-    /// (Software Vulkan — lavapipe — also stops any loop after about 21,845 iterations, so a
-    /// thread per output must not reduce more elements than that there.)
+    /// A workgroup per output when each output reduces at least a workgroup's worth of
+    /// elements (its threads then all have work, and the loop per thread stays short), or when
+    /// there are too few outputs (under 4096) to fill the GPU with one thread each; otherwise a
+    /// thread per output, which keeps every lane busy without a barrier.
     ///
-    /// A workgroup per output when each output sums at least a workgroup's worth of elements,
-    /// or when there are too few outputs to fill the GPU with one thread each (under 4096);
-    /// otherwise a thread per output, which keeps every lane busy.
+    /// (lavapipe, the software Vulkan device, also stops any invocation after 65,535 loop
+    /// iterations in total, silently: the serial kernel is wrong there past about 21,800
+    /// reduced elements, another reason never to pick it for long reductions.)
     pub fn auto(reduced_count: usize, out_count: usize) -> ReduceVariant {
         if reduced_count >= WG as usize || (out_count < 4096 && reduced_count > 16) {
             ReduceVariant::Workgroup

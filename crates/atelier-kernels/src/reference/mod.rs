@@ -11,6 +11,7 @@ pub mod instance_norm;
 pub mod layout;
 pub mod matmul;
 pub mod optim;
+pub mod peak;
 pub mod pool;
 pub mod reduce;
 pub mod resample;

@@ -1,0 +1,122 @@
+//! batchnorm (training mode) at the DCGAN layers that have one (after G1–G4 and D2–D4, batch
+//! 64 and 128): the statistics, the normalisation, and the two backward kernels.
+//!
+//! FLOPs per element: stats 4, apply 4, backward_reduce 5, backward_apply 8. Bytes: each
+//! full-size tensor once (stats reads x; apply x and y; backward_reduce x and gy;
+//! backward_apply x, gy and gx) plus the per-channel vectors (`atelier_benches::work`).
+
+use atelier_benches::inputs::Inputs;
+use atelier_benches::shapes::{self, NormLayer};
+use atelier_benches::work::{self, BatchNormKernel};
+use atelier_kernels::GpuBuffer;
+use atelier_kernels::kernels::batchnorm::{self as k, BatchNormConfig, BatchNormMode};
+
+use super::Suite;
+
+const KERNELS: [(BatchNormKernel, &str); 4] = [
+    (BatchNormKernel::Stats, "batchnorm.stats"),
+    (BatchNormKernel::Apply, "batchnorm.apply"),
+    (BatchNormKernel::BackwardReduce, "batchnorm.backward_reduce"),
+    (BatchNormKernel::BackwardApply, "batchnorm.backward_apply"),
+];
+/// The kernels have one variant each: a workgroup per channel for the reductions, an
+/// invocation per element for the rest.
+const VARIANT: &str = "default";
+
+fn layers(suite: &Suite) -> Vec<NormLayer> {
+    suite
+        .dcgan_batches()
+        .iter()
+        .flat_map(|&b| shapes::dcgan_batchnorms(b))
+        .collect()
+}
+
+struct Buffers {
+    x: GpuBuffer,
+    gy: GpuBuffer,
+    y: GpuBuffer,
+    gx: GpuBuffer,
+    mean: GpuBuffer,
+    invstd: GpuBuffer,
+    running_mean: GpuBuffer,
+    running_var: GpuBuffer,
+    gamma: GpuBuffer,
+    beta: GpuBuffer,
+    ggamma: GpuBuffer,
+    gbeta: GpuBuffer,
+}
+
+impl Buffers {
+    fn new(inputs: &mut Inputs, cfg: &BatchNormConfig) -> Buffers {
+        let c = cfg.c;
+        Buffers {
+            x: inputs.random(cfg.len()),
+            gy: inputs.random(cfg.len()),
+            y: inputs.output(cfg.len()),
+            gx: inputs.output(cfg.len()),
+            mean: inputs.random(c),
+            invstd: inputs.random_in(c, 0.5, 2.0),
+            running_mean: inputs.random(c),
+            running_var: inputs.random_in(c, 0.5, 2.0),
+            gamma: inputs.random(c),
+            beta: inputs.random(c),
+            ggamma: inputs.random(c),
+            gbeta: inputs.random(c),
+        }
+    }
+}
+
+fn launch(kernel: BatchNormKernel, cfg: &BatchNormConfig, b: &Buffers) {
+    match kernel {
+        BatchNormKernel::Stats => k::batchnorm_stats(
+            cfg,
+            &b.x,
+            &b.mean,
+            &b.invstd,
+            &b.running_mean,
+            &b.running_var,
+        ),
+        BatchNormKernel::Apply => {
+            k::batchnorm_apply(cfg, &b.x, &b.mean, &b.invstd, &b.gamma, &b.beta, &b.y)
+        }
+        BatchNormKernel::BackwardReduce => {
+            k::batchnorm_backward_reduce(cfg, &b.x, &b.gy, &b.mean, &b.invstd, &b.ggamma, &b.gbeta)
+        }
+        BatchNormKernel::BackwardApply => k::batchnorm_backward_apply(
+            cfg,
+            BatchNormMode::Training,
+            &b.x,
+            &b.gy,
+            &b.mean,
+            &b.invstd,
+            &b.gamma,
+            &b.ggamma,
+            &b.gbeta,
+            &b.gx,
+        ),
+    }
+}
+
+pub fn run(suite: &mut Suite) {
+    for layer in layers(suite) {
+        let cfg = layer.cfg;
+        let shape = layer.label();
+        let kernels: Vec<_> = KERNELS
+            .into_iter()
+            .filter(|(_, name)| suite.wants(name, VARIANT, &shape))
+            .collect();
+        if kernels.is_empty() {
+            continue;
+        }
+        let copies = suite.copies_for(16.0 * cfg.len() as f64);
+        let sets: Vec<Buffers> = (0..copies)
+            .map(|_| Buffers::new(&mut suite.inputs, &cfg))
+            .collect();
+        for (kernel, name) in kernels {
+            let work = work::batchnorm(kernel, cfg.len(), cfg.c);
+            suite.measure("batchnorm", name, VARIANT, &shape, work, copies, |i| {
+                launch(kernel, &cfg, &sets[i])
+            });
+        }
+    }
+}

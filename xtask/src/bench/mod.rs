@@ -1,0 +1,237 @@
+//! `cargo xtask bench`: the benchmark suite.
+//!
+//! It first measures the machine's own ceilings (FMA throughput with a register-bound kernel,
+//! copy bandwidth with a plain vec4 copy; `ceilings.rs`), then runs every kernel family and
+//! variant at the shapes that matter (one file per family). Each row is timed the same way
+//! (`Suite::measure`): one warm-up run (pipeline compilation, first touch; its time sizes the
+//! repeat count), then the median of many runs recorded back to back, each on the
+//! next of several copies of its buffers (`atelier_benches::inputs::rotation`) so a run never
+//! finds its inputs in a cache the previous run warmed. Times are GPU timestamps where the
+//! adapter has them (the sum of the run's compute passes), else wall clock around a
+//! synchronised submit of each run.
+//!
+//! FLOPs and bytes come from `atelier_benches::work` (the formula per family is there, and
+//! repeated at the top of each family file); GFLOP/s, GB/s and the percentages of the
+//! measured ceilings follow from them. Output: a table on the terminal as rows finish, a JSON
+//! file and a roofline PNG.
+
+mod batchnorm;
+mod ceilings;
+mod conv2d;
+mod conv_transpose2d;
+mod elementwise;
+mod font;
+mod matmul;
+mod reduce;
+mod report;
+mod roofline;
+
+use std::path::PathBuf;
+
+use atelier_benches::inputs::{self, Inputs};
+use atelier_benches::shapes::DCGAN_BATCHES;
+use atelier_benches::timing::{self, Clock};
+use atelier_benches::work::Work;
+use atelier_kernels::gpu;
+
+/// What `cargo xtask bench` was asked for.
+pub struct Options {
+    pub filter: Option<String>,
+    pub quick: bool,
+    /// DCGAN batch sizes instead of the default (64 and 128; 1 with --quick).
+    pub batches: Option<Vec<usize>>,
+    pub json: PathBuf,
+    pub roofline: PathBuf,
+}
+
+/// How long a row's timed runs should take together, and the bounds on their count.
+struct Repeats {
+    budget_s: f64,
+    min: usize,
+    max: usize,
+}
+
+const QUICK_REPEATS: Repeats = Repeats {
+    budget_s: 0.05,
+    min: 3,
+    max: 10,
+};
+const FULL_REPEATS: Repeats = Repeats {
+    budget_s: 0.5,
+    min: 5,
+    max: 50,
+};
+
+/// `--quick` runs the DCGAN layers at this batch.
+const QUICK_DCGAN_BATCH: usize = 1;
+
+/// The measured ceilings.
+#[derive(Clone, Copy, Debug)]
+pub struct Ceilings {
+    pub fma_gflops: f64,
+    pub bandwidth_gbs: f64,
+}
+
+/// One measured kernel, variant and shape.
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub family: &'static str,
+    pub kernel: String,
+    pub variant: String,
+    pub shape: String,
+    pub work: Work,
+    /// Per-run times, seconds, sorted.
+    pub times: Vec<f64>,
+    /// Copies of the buffers the runs rotated through.
+    pub copies: usize,
+}
+
+impl Row {
+    pub fn median_s(&self) -> f64 {
+        timing::median(&self.times)
+    }
+
+    pub fn gflops(&self) -> f64 {
+        self.work.flops / self.median_s() / 1e9
+    }
+
+    pub fn gbs(&self) -> f64 {
+        self.work.bytes / self.median_s() / 1e9
+    }
+}
+
+pub struct Suite {
+    pub quick: bool,
+    filter: Option<String>,
+    batches: Option<Vec<usize>>,
+    pub clock: Clock,
+    pub inputs: Inputs,
+    pub rows: Vec<Row>,
+    pub ceilings: Option<Ceilings>,
+    printed: usize,
+}
+
+impl Suite {
+    /// Whether the row passes `--filter` (a substring of "kernel variant shape").
+    pub fn wants(&self, kernel: &str, variant: &str, shape: &str) -> bool {
+        self.filter
+            .as_ref()
+            .is_none_or(|f| format!("{kernel} {variant} {shape}").contains(f.as_str()))
+    }
+
+    /// The DCGAN batch sizes to run: `--batch`, else 64 and 128 (1 with --quick).
+    pub fn dcgan_batches(&self) -> Vec<usize> {
+        match &self.batches {
+            Some(b) => b.clone(),
+            None if self.quick => vec![QUICK_DCGAN_BATCH],
+            None => DCGAN_BATCHES.to_vec(),
+        }
+    }
+
+    /// How many copies of buffers totalling `bytes` a row rotates through.
+    pub fn copies_for(&self, bytes: f64) -> usize {
+        inputs::rotation(bytes)
+    }
+
+    /// Times `run(copy)` (copy = which set of buffers to use, below `copies`) and adds a row.
+    #[allow(clippy::too_many_arguments)] // the row's identity, its work and how to run it
+    pub fn measure(
+        &mut self,
+        family: &'static str,
+        kernel: &str,
+        variant: &str,
+        shape: &str,
+        work: Work,
+        copies: usize,
+        mut run: impl FnMut(usize),
+    ) -> &Row {
+        assert!(copies >= 1, "bench {kernel}: no buffers to run on");
+        let repeats = if self.quick {
+            QUICK_REPEATS
+        } else {
+            FULL_REPEATS
+        };
+        // the warm-up run (pipeline compilation, first touch) also sizes the repeat count
+        let warm_up = timing::time_each(self.clock, 1, |_| run(0))[0];
+        let runs =
+            ((repeats.budget_s / warm_up.max(1e-9)) as usize).clamp(repeats.min, repeats.max);
+        let mut times = timing::time_each(self.clock, runs, |i| run((i + 1) % copies));
+        times.sort_by(f64::total_cmp);
+        self.rows.push(Row {
+            family,
+            kernel: kernel.to_string(),
+            variant: variant.to_string(),
+            shape: shape.to_string(),
+            work,
+            times,
+            copies,
+        });
+        self.print_new_rows();
+        self.rows.last().unwrap()
+    }
+
+    /// Prints the rows not printed yet, once the ceilings are known.
+    pub fn print_new_rows(&mut self) {
+        let Some(ceilings) = self.ceilings else {
+            return;
+        };
+        for row in &self.rows[self.printed..] {
+            println!("{}", report::table_line(row, &ceilings));
+        }
+        self.printed = self.rows.len();
+    }
+}
+
+pub fn run(opts: Options) -> anyhow::Result<()> {
+    let g = atelier_kernels::try_gpu().map_err(|e| anyhow::anyhow!("cannot benchmark: {e}"))?;
+    let clock = Clock::choose();
+    println!(
+        "atelier bench{}: {} ({:?}, {}), clock: {}",
+        if opts.quick { " --quick" } else { "" },
+        g.info.name,
+        g.info.backend,
+        g.info.driver_info,
+        clock.name()
+    );
+    let started = std::time::Instant::now();
+    let mut suite = Suite {
+        quick: opts.quick,
+        filter: opts.filter.clone(),
+        batches: opts.batches.clone(),
+        clock,
+        inputs: Inputs::default(),
+        rows: Vec::new(),
+        ceilings: None,
+        printed: 0,
+    };
+    println!("{}", report::table_header());
+    let ceilings = ceilings::measure(&mut suite);
+    suite.ceilings = Some(ceilings);
+    suite.print_new_rows();
+
+    let families: [fn(&mut Suite); 6] = [
+        conv2d::run,
+        conv_transpose2d::run,
+        batchnorm::run,
+        matmul::run,
+        elementwise::run,
+        reduce::run,
+    ];
+    for family in families {
+        family(&mut suite);
+        gpu().release_free_buffers();
+    }
+
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "\n{} rows in {elapsed:.1} s; FMA peak {:.1} GFLOP/s, copy bandwidth {:.1} GB/s",
+        suite.rows.len(),
+        ceilings.fma_gflops,
+        ceilings.bandwidth_gbs
+    );
+    report::write_json(&opts, &suite, elapsed)?;
+    println!("JSON: {}", opts.json.display());
+    roofline::draw(&suite, &opts.roofline)?;
+    println!("roofline: {}", opts.roofline.display());
+    Ok(())
+}

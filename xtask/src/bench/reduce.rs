@@ -1,0 +1,70 @@
+//! Sum reductions, `serial` (a thread per output) and `workgroup` (a workgroup per output):
+//! the rows of a matrix, its columns, a whole vector, and the per-channel sums of an NCHW
+//! tensor (batchnorm's reduction pattern).
+//!
+//! FLOPs: one add per input element. Bytes: the input and the output once
+//! (`atelier_benches::work::reduce`). Bandwidth-bound: read the GB/s column.
+
+use atelier_benches::work;
+use atelier_kernels::GpuBuffer;
+use atelier_kernels::kernels::reduce::{self as k, ReduceOp, ReduceSpec, ReduceVariant};
+
+use super::Suite;
+
+/// lavapipe stops a shader loop after about 21,845 iterations, silently: a thread-per-output
+/// reduction over more elements than this would be timed doing less than its work there, and
+/// is a poor choice on any GPU (`ReduceVariant::auto` never makes it). The serial variant is
+/// skipped beyond this on every adapter, so tables from different machines have the same rows.
+const SERIAL_MAX_REDUCED: usize = 20_000;
+
+/// (name, shape, reduced axes), full size and --quick.
+fn cases(quick: bool) -> Vec<(&'static str, Vec<usize>, Vec<usize>)> {
+    let (side, vector, batch) = if quick {
+        (1024, 1 << 20, 8)
+    } else {
+        (4096, 1 << 24, 128)
+    };
+    vec![
+        ("rows", vec![side, side], vec![1]),
+        ("columns", vec![side, side], vec![0]),
+        ("all", vec![vector], vec![0]),
+        ("channels", vec![batch, 64, 32, 32], vec![0, 2, 3]),
+    ]
+}
+
+pub fn run(suite: &mut Suite) {
+    for (name, shape, axes) in cases(suite.quick) {
+        let spec = ReduceSpec::over_axes(&shape, &axes);
+        let label = format!("{name} {shape:?} over {axes:?}");
+        let variants: Vec<ReduceVariant> = ReduceVariant::ALL
+            .into_iter()
+            .filter(|&v| v != ReduceVariant::Serial || spec.reduced_count() <= SERIAL_MAX_REDUCED)
+            .filter(|v| suite.wants("reduce.sum", v.name(), &label))
+            .collect();
+        if variants.is_empty() {
+            continue;
+        }
+        let len: usize = shape.iter().product();
+        let work = work::reduce(len, spec.out_count());
+        let copies = suite.copies_for(work.bytes);
+        let sets: Vec<(GpuBuffer, GpuBuffer)> = (0..copies)
+            .map(|_| {
+                (
+                    suite.inputs.random(len),
+                    suite.inputs.output(spec.out_count()),
+                )
+            })
+            .collect();
+        for variant in variants {
+            suite.measure(
+                "reduce",
+                "reduce.sum",
+                variant.name(),
+                &label,
+                work,
+                copies,
+                |i| k::reduce(ReduceOp::Sum, variant, &spec, 1.0, &sets[i].0, &sets[i].1),
+            );
+        }
+    }
+}
