@@ -153,3 +153,33 @@ fn a_nan_stops_the_run_and_keeps_the_last_good_checkpoint() {
         "the good checkpoint is kept"
     );
 }
+
+#[test]
+fn on_the_gpu_steps_between_logs_read_nothing_and_create_nothing() {
+    if !atelier_tests::devices().contains(&atelier_tensor::Device::Gpu) {
+        return;
+    }
+    let g = atelier_kernels::gpu();
+    let mut config = tiny(8);
+    config.device = "gpu".into();
+    config.log_every = 4;
+    let mut t = Trainer::create(config, run_dir("gpu")).unwrap();
+    let mut before = None;
+    let mut between = None;
+    t.run(&NEVER, &mut |e| {
+        if let Event::Step { step, .. } = e {
+            match step {
+                5 => before = Some(g.stats()),
+                7 => between = Some(g.stats() - before.unwrap()),
+                _ => {}
+            }
+        }
+    })
+    .unwrap();
+    // steps 6 and 7: recorded, not read; the pool and the pipeline cache already hold all
+    let d = between.unwrap();
+    assert_eq!(d.readbacks, 0, "{d}");
+    assert_eq!(d.buffers_allocated, 0, "{d}");
+    assert_eq!(d.pipelines_compiled, 0, "{d}");
+    assert_eq!(t.metrics().len(), 2, "logged at 4 and 8");
+}
