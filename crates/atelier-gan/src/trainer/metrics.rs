@@ -98,19 +98,21 @@ impl Metrics {
         Ok(())
     }
 
-    /// Loss_D and Loss_G against the step, as RUN_DIR/losses.png.
-    pub fn plot(&self, dir: &Path) -> Result<()> {
+    /// Loss_D and Loss_G against the step, as RUN_DIR/losses.png. Rows land at
+    /// `step / log_every` on a grid of `log_every` steps (points between are left out).
+    pub fn plot(&self, dir: &Path, log_every: u64) -> Result<()> {
         if self.rows.is_empty() {
             return Ok(());
         }
-        let loss_d: Vec<f32> = self.rows.iter().map(|r| r.values.loss_d).collect();
-        let loss_g: Vec<f32> = self.rows.iter().map(|r| r.values.loss_g).collect();
-        // rows are evenly spaced except the last (at the end of a run or a checkpoint)
-        let x_step = match self.rows.as_slice() {
-            [a, b, ..] => (b.step - a.step) as f32,
-            [a] => a.step as f32,
-            [] => 1.0,
-        };
+        let every = log_every.max(1);
+        let slot = |step: u64| (step as f64 / every as f64).round() as usize;
+        let len = slot(self.rows.iter().map(|r| r.step).max().unwrap_or(0)) + 1;
+        let (mut loss_d, mut loss_g) = (vec![f32::NAN; len], vec![f32::NAN; len]);
+        for r in &self.rows {
+            loss_d[slot(r.step)] = r.values.loss_d;
+            loss_g[slot(r.step)] = r.values.loss_g;
+        }
+        let x_step = every as f32;
         let image = atelier_data::plot_image(
             &[("Loss_D", &loss_d), ("Loss_G", &loss_g)],
             "DCGAN losses",
