@@ -27,7 +27,7 @@ enum Command {
     /// Neural style transfer: optimise a photo (transfer), or train and apply a network.
     Style(style::Args),
     /// Train a DCGAN on artworks, sample it, walk its latent space, measure it (SWD).
-    Gan(gan::Args),
+    Gan(Box<gan::Args>),
 }
 
 fn main() -> ExitCode {
@@ -36,7 +36,7 @@ fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Info(args) => info::run(args),
         Command::Style(args) => style::run(args),
-        Command::Gan(args) => gan::run(args),
+        Command::Gan(args) => gan::run(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -88,18 +88,18 @@ impl Generator {
         let s = config.stages();
         let mut width = config.ngf << (s - 1);
         let mut main = Sequential::new()
-            .add(ConvTranspose2d::new(init, config.nz, width, 4, 1, 0, false))
-            .add(BatchNorm2d::new(init, width))
-            .add(ReLU);
+            .with(ConvTranspose2d::new(init, config.nz, width, 4, 1, 0, false))
+            .with(BatchNorm2d::new(init, width))
+            .with(ReLU);
         for _ in 1..s {
             main = main
-                .add(ConvTranspose2d::new(init, width, width / 2, 4, 2, 1, false))
-                .add(BatchNorm2d::new(init, width / 2))
-                .add(ReLU);
+                .with(ConvTranspose2d::new(init, width, width / 2, 4, 2, 1, false))
+                .with(BatchNorm2d::new(init, width / 2))
+                .with(ReLU);
             width /= 2;
         }
         main = main
-            .add(ConvTranspose2d::new(
+            .with(ConvTranspose2d::new(
                 init,
                 width,
                 config.channels,
@@ -108,7 +108,7 @@ impl Generator {
                 1,
                 false,
             ))
-            .add(Tanh);
+            .with(Tanh);
         Generator { main, config }
     }
 }
@@ -148,16 +148,16 @@ impl Discriminator {
         let s = config.stages();
         let mut width = config.ndf;
         let mut main = Sequential::new()
-            .add(Conv2d::new(init, config.channels, width, 4, 2, 1, false))
-            .add(LeakyReLU(0.2));
+            .with(Conv2d::new(init, config.channels, width, 4, 2, 1, false))
+            .with(LeakyReLU(0.2));
         for _ in 1..s {
             main = main
-                .add(Conv2d::new(init, width, width * 2, 4, 2, 1, false))
-                .add(BatchNorm2d::new(init, width * 2))
-                .add(LeakyReLU(0.2));
+                .with(Conv2d::new(init, width, width * 2, 4, 2, 1, false))
+                .with(BatchNorm2d::new(init, width * 2))
+                .with(LeakyReLU(0.2));
             width *= 2;
         }
-        main = main.add(Conv2d::new(init, width, 1, 4, 1, 0, false));
+        main = main.with(Conv2d::new(init, width, 1, 4, 1, 0, false));
         Discriminator { main, config }
     }
 }

@@ -102,7 +102,7 @@ pub fn average(levels: &[LevelDistance]) -> f64 {
 pub fn pyramid_levels(size: usize, min_resolution: usize) -> usize {
     let mut levels = 1;
     let mut s = size;
-    while s / 2 >= min_resolution && s % 2 == 0 {
+    while s / 2 >= min_resolution && s.is_multiple_of(2) {
         s /= 2;
         levels += 1;
     }
@@ -381,12 +381,14 @@ mod tests {
             }
             v
         };
-        let img = |d: &[f32]| Images {
-            data: d,
-            n: 24,
-            channels: 3,
-            size: 32,
-        };
+        fn img(d: &[f32]) -> Images<'_> {
+            Images {
+                data: d,
+                n: 24,
+                channels: 3,
+                size: 32,
+            }
+        }
         let same = average(&sliced_wasserstein(img(&a), img(&b), &cfg, 7));
         let other = average(&sliced_wasserstein(img(&a), img(&smooth), &cfg, 7));
         assert!(same < other, "same {same} vs other {other}");

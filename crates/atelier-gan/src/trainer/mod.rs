@@ -82,6 +82,8 @@ pub struct Trainer {
     pending: Option<StepOutputs>,
     /// Step of the last checkpoint on disk.
     saved_step: Option<u64>,
+    /// Step of the last sample grid.
+    sampled_step: Option<u64>,
     /// Start of the current images/s interval: (time, step).
     interval: (Instant, u64),
 }
@@ -211,6 +213,7 @@ impl Trainer {
             metrics,
             pending: None,
             saved_step,
+            sampled_step: None,
         })
     }
 
@@ -264,11 +267,11 @@ impl Trainer {
             self.one_step();
             let step = self.state.step;
             on(Event::Step { step, total });
-            let checkpoint_now = step % t.checkpoint_every == 0;
-            if step % t.log_every == 0 || checkpoint_now {
+            let checkpoint_now = step.is_multiple_of(t.checkpoint_every);
+            if step.is_multiple_of(t.log_every) || checkpoint_now {
                 self.log(on)?;
             }
-            if step % t.sample_every == 0 {
+            if step.is_multiple_of(t.sample_every) {
                 self.sample(on)?;
             }
             if checkpoint_now {
@@ -279,7 +282,7 @@ impl Trainer {
         if self.pending.is_some() {
             self.log(on)?;
         }
-        if finished && self.state.step % t.sample_every != 0 {
+        if finished && self.sampled_step != Some(self.state.step) {
             self.sample(on)?;
         }
         if self.saved_step != Some(self.state.step) {
@@ -354,6 +357,7 @@ impl Trainer {
             .join(format!("step_{:06}.png", self.state.step));
         let (c, s) = (self.run.model.channels, self.run.model.image_size);
         atelier_data::save_grid(&path, &images, GRID, c, s, s, 8, 2)?;
+        self.sampled_step = Some(self.state.step);
         on(Event::Sample(&path));
         Ok(())
     }

@@ -16,7 +16,7 @@ impl Sequential {
     }
 
     /// Appends a layer (builder style).
-    pub fn add(mut self, layer: impl Module) -> Sequential {
+    pub fn with(mut self, layer: impl Module) -> Sequential {
         self.layers.push(Box::new(layer));
         self
     }
