@@ -1,7 +1,9 @@
 //! `atelier`: the command-line tool. One module per subcommand; each has an `Args` struct
 //! (clap) and a `run(args)` that returns an error a user can act on.
 
+mod gan;
 mod info;
+mod style;
 
 use std::process::ExitCode;
 
@@ -22,6 +24,10 @@ struct Cli {
 enum Command {
     /// Show the GPU adapter atelier picks, its features and limits, and every adapter wgpu sees.
     Info(info::Args),
+    /// Neural style transfer: optimise a photo (transfer), or train and apply a network.
+    Style(style::Args),
+    /// Train a DCGAN on artworks, sample it, walk its latent space, measure it (SWD).
+    Gan(gan::Args),
 }
 
 fn main() -> ExitCode {
@@ -29,6 +35,8 @@ fn main() -> ExitCode {
     let _profile = atelier_kernels::profiler::ReportAtExit;
     let result = match Cli::parse().command {
         Command::Info(args) => info::run(args),
+        Command::Style(args) => style::run(args),
+        Command::Gan(args) => gan::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,21 @@
-//! atelier-nn: what models are built from. For now the optimizers; modules, initialisation
-//! and checkpoints join as the models need them.
+//! atelier-nn: what models are built from.
+//!
+//! - [`module`]: the [`Module`] trait (forward, parameters, PyTorch state_dict names,
+//!   train/eval) and [`Init`], which places new parameters on a device with seeded values.
+//! - [`layers`]: Conv2d, ConvTranspose2d, BatchNorm2d, Linear, activations, [`Sequential`].
+//! - [`init`]: DCGAN's initialisation.
+//! - [`checkpoint`]: safetensors files with PyTorch's key names, optimizer and trainer state.
+//! - [`optim`]: Adam and SGD, updating parameters in place.
 
+pub mod checkpoint;
+pub mod init;
+pub mod layers;
+pub mod module;
 pub mod optim;
 
+pub use checkpoint::{Checkpoint, CheckpointError};
+pub use layers::{
+    BatchNorm2d, Conv2d, ConvTranspose2d, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Tanh,
+};
+pub use module::{Init, Module};
 pub use optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};

@@ -1,0 +1,123 @@
+//! RUN_DIR/metrics.csv (one row per logged step) and RUN_DIR/losses.png (its loss curves).
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use super::error::{Result, io};
+use crate::step::StepValues;
+
+pub const HEADER: &str = "step,epoch,loss_d,loss_g,d_x,d_g_z1,d_g_z2,images_per_s";
+
+/// One logged step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LogLine {
+    pub step: u64,
+    pub epoch: u64,
+    pub values: StepValues,
+    /// Images per second since the previous log line.
+    pub images_per_s: f64,
+}
+
+impl LogLine {
+    fn csv(&self) -> String {
+        let v = &self.values;
+        format!(
+            "{},{},{},{},{},{},{},{:.1}",
+            self.step, self.epoch, v.loss_d, v.loss_g, v.d_x, v.d_g_z1, v.d_g_z2, self.images_per_s
+        )
+    }
+
+    fn parse(line: &str) -> Option<LogLine> {
+        let f: Vec<&str> = line.split(',').collect();
+        if f.len() != 8 {
+            return None;
+        }
+        let num = |i: usize| f[i].parse::<f32>().ok();
+        Some(LogLine {
+            step: f[0].parse().ok()?,
+            epoch: f[1].parse().ok()?,
+            values: StepValues {
+                loss_d: num(2)?,
+                loss_g: num(3)?,
+                d_x: num(4)?,
+                d_g_z1: num(5)?,
+                d_g_z2: num(6)?,
+            },
+            images_per_s: f[7].parse().ok()?,
+        })
+    }
+}
+
+/// The rows so far, kept in memory for the plot, and the CSV file they are appended to.
+pub struct Metrics {
+    path: PathBuf,
+    pub rows: Vec<LogLine>,
+}
+
+impl Metrics {
+    /// A new metrics.csv with just the header.
+    pub fn create(dir: &Path) -> Result<Metrics> {
+        let path = dir.join("metrics.csv");
+        std::fs::write(&path, format!("{HEADER}\n")).map_err(io(&path))?;
+        Ok(Metrics {
+            path,
+            rows: Vec::new(),
+        })
+    }
+
+    /// The existing metrics.csv, keeping only rows up to `step` (rows logged after the
+    /// checkpoint a run resumes from will be logged again).
+    pub fn resume(dir: &Path, step: u64) -> Result<Metrics> {
+        let path = dir.join("metrics.csv");
+        let rows: Vec<LogLine> = match File::open(&path) {
+            Ok(f) => BufReader::new(f)
+                .lines()
+                .map_while(|l| l.ok())
+                .filter_map(|l| LogLine::parse(&l))
+                .filter(|r| r.step <= step)
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        let mut text = format!("{HEADER}\n");
+        for r in &rows {
+            text.push_str(&r.csv());
+            text.push('\n');
+        }
+        std::fs::write(&path, text).map_err(io(&path))?;
+        Ok(Metrics { path, rows })
+    }
+
+    pub fn push(&mut self, line: LogLine) -> Result<()> {
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&self.path)
+            .map_err(io(&self.path))?;
+        writeln!(f, "{}", line.csv()).map_err(io(&self.path))?;
+        self.rows.push(line);
+        Ok(())
+    }
+
+    /// Loss_D and Loss_G against the step, as RUN_DIR/losses.png.
+    pub fn plot(&self, dir: &Path) -> Result<()> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let loss_d: Vec<f32> = self.rows.iter().map(|r| r.values.loss_d).collect();
+        let loss_g: Vec<f32> = self.rows.iter().map(|r| r.values.loss_g).collect();
+        // rows are evenly spaced except the last (at the end of a run or a checkpoint)
+        let x_step = match self.rows.as_slice() {
+            [a, b, ..] => (b.step - a.step) as f32,
+            [a] => a.step as f32,
+            [] => 1.0,
+        };
+        let image = atelier_data::plot_image(
+            &[("Loss_D", &loss_d), ("Loss_G", &loss_g)],
+            "DCGAN losses",
+            "step",
+            x_step.max(1.0),
+        );
+        atelier_data::save_png(dir.join("losses.png"), &image)?;
+        Ok(())
+    }
+}

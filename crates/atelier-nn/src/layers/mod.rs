@@ -1,0 +1,13 @@
+//! The layers: convolutions, normalisation, linear, activations, and the sequential container.
+
+mod activation;
+mod conv;
+mod linear;
+mod norm;
+mod sequential;
+
+pub use activation::{LeakyReLU, ReLU, Sigmoid, Tanh};
+pub use conv::{Conv2d, ConvTranspose2d};
+pub use linear::Linear;
+pub use norm::BatchNorm2d;
+pub use sequential::Sequential;

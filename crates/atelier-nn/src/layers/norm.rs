@@ -1,0 +1,90 @@
+//! BatchNorm2d, as PyTorch's: affine, running statistics updated by the op itself in
+//! training mode (momentum 0.1, unbiased variance), used in evaluation mode.
+
+use std::cell::Cell;
+
+use atelier_tensor::{Device, Tensor};
+
+use crate::module::{Init, Module};
+
+pub struct BatchNorm2d {
+    /// γ, `[C]`.
+    pub weight: Tensor,
+    /// β, `[C]`.
+    pub bias: Tensor,
+    pub running_mean: Tensor,
+    pub running_var: Tensor,
+    /// Training-mode forward passes so far: a CPU scalar counted on the host (no GPU work),
+    /// an int64 in PyTorch and in checkpoints.
+    pub num_batches_tracked: Tensor,
+    pub momentum: f32,
+    pub eps: f32,
+    training: Cell<bool>,
+}
+
+impl BatchNorm2d {
+    /// γ = 1, β = 0, running mean 0 and variance 1, momentum 0.1, eps 1e-5.
+    pub fn new(init: &mut Init, channels: usize) -> BatchNorm2d {
+        let device = init.device();
+        let c = [channels];
+        BatchNorm2d {
+            weight: Tensor::ones(&c, device).requires_grad_(true),
+            bias: Tensor::zeros(&c, device).requires_grad_(true),
+            running_mean: Tensor::zeros(&c, device),
+            running_var: Tensor::ones(&c, device),
+            num_batches_tracked: Tensor::scalar(0.0, Device::Cpu),
+            momentum: 0.1,
+            eps: 1e-5,
+            training: Cell::new(true),
+        }
+    }
+
+    pub fn is_training(&self) -> bool {
+        self.training.get()
+    }
+
+    /// The value of `num_batches_tracked`.
+    pub fn batches_tracked(&self) -> u64 {
+        self.num_batches_tracked.cpu_f32()[0] as u64
+    }
+}
+
+impl Module for BatchNorm2d {
+    fn forward(&self, x: &Tensor) -> Tensor {
+        let training = self.training.get();
+        if training {
+            self.num_batches_tracked.cpu_f32_mut()[0] += 1.0;
+        }
+        x.batch_norm2d(
+            &self.weight,
+            &self.bias,
+            &self.running_mean,
+            &self.running_var,
+            training,
+            self.momentum,
+            self.eps,
+        )
+    }
+
+    fn named_parameters(&self) -> Vec<(String, Tensor)> {
+        vec![
+            ("weight".into(), self.weight.clone()),
+            ("bias".into(), self.bias.clone()),
+        ]
+    }
+
+    fn named_buffers(&self) -> Vec<(String, Tensor)> {
+        vec![
+            ("running_mean".into(), self.running_mean.clone()),
+            ("running_var".into(), self.running_var.clone()),
+            (
+                "num_batches_tracked".into(),
+                self.num_batches_tracked.clone(),
+            ),
+        ]
+    }
+
+    fn set_training(&self, training: bool) {
+        self.training.set(training);
+    }
+}

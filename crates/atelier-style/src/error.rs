@@ -1,0 +1,47 @@
+//! What can go wrong: files that cannot be read, images that cannot be decoded, weight files
+//! that do not fit the network, settings that make no sense. Every message names the file or
+//! the setting.
+
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StyleError {
+    // the underlying errors are shown in the message, not chained (so they print once)
+    #[error("{}: {error}", path.display())]
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("{}: not a readable image: {error}", path.display())]
+    Image {
+        path: PathBuf,
+        error: image::ImageError,
+    },
+    /// A weights file that does not match the network (missing key, wrong shape or dtype).
+    #[error("{}: {message}", path.display())]
+    Weights { path: PathBuf, message: String },
+    /// A dataset that cannot be opened or batched (atelier-data's message).
+    #[error(transparent)]
+    Data(#[from] atelier_data::Error),
+    /// A setting out of range (image too small for the network, zero steps, ...).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T> = std::result::Result<T, StyleError>;
+
+impl StyleError {
+    pub(crate) fn io(path: &Path, error: std::io::Error) -> StyleError {
+        StyleError::Io {
+            path: path.to_path_buf(),
+            error,
+        }
+    }
+
+    pub(crate) fn weights(path: &Path, message: impl Into<String>) -> StyleError {
+        StyleError::Weights {
+            path: path.to_path_buf(),
+            message: message.into(),
+        }
+    }
+}
