@@ -34,7 +34,8 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     anyhow::ensure!(args.n >= 2, "--n must be at least 2");
     let device = super::device(&args.device)?;
-    let (g, run) = load_generator(&args.checkpoint, device)?;
+    let loaded = load_generator(&args.checkpoint, device)?;
+    let (g, run) = (&loaded.g, &loaded.run);
     let m = run.model;
     let set = atelier_data::open_dataset(&args.data, m.image_size, args.seed)?;
     anyhow::ensure!(
@@ -66,7 +67,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let b = chunk.min(args.n - start).max(2);
         let seed = latent::derive_seed(args.seed, k as u64);
         let z = latent::noise(b, m.nz, seed, device);
-        let images = generate(&g, &z, args.batch_stats).to_vec();
+        let images = generate(g, &z, args.batch_stats).to_vec();
         let need = (args.n - start).min(b) * set.image_len();
         fake.extend_from_slice(&images[..need]);
     }
@@ -86,8 +87,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let vs_real = swd::sliced_wasserstein(as_images(&real_a), as_images(&real_b), &cfg, args.seed);
 
     println!(
-        "SWD ×1e3 (Karras et al. 2018), {} images per set, step {} of {}",
-        args.n, run.total_steps, run.dataset
+        "SWD ×1e3 (Karras et al. 2018), {} images per set; generator after {} steps on {}",
+        args.n, loaded.step, run.dataset
     );
     if !disjoint {
         println!(

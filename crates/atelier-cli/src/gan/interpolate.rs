@@ -30,14 +30,15 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     anyhow::ensure!(args.frames >= 2, "--frames must be at least 2");
     let device = super::device(&args.device)?;
-    let (g, run) = load_generator(&args.checkpoint, device)?;
+    let loaded = load_generator(&args.checkpoint, device)?;
+    let (g, run) = (&loaded.g, &loaded.run);
     let m = run.model;
     let (a, b) = (latent::point(m.nz, args.from), latent::point(m.nz, args.to));
     let z: Vec<f32> = (0..args.frames)
         .flat_map(|i| latent::slerp(&a, &b, i as f32 / (args.frames - 1) as f32))
         .collect();
     let z = Tensor::from_vec(z, &[args.frames, m.nz, 1, 1], device);
-    let images = generate(&g, &z, args.batch_stats).to_vec();
+    let images = generate(g, &z, args.batch_stats).to_vec();
     atelier_data::save_grid(
         &args.out,
         &images,

@@ -31,10 +31,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "--batch-stats needs at least 2 images"
     );
     let device = super::device(&args.device)?;
-    let (g, run) = load_generator(&args.checkpoint, device)?;
+    let loaded = load_generator(&args.checkpoint, device)?;
+    let (g, run) = (&loaded.g, &loaded.run);
     let m = run.model;
     let z = latent::noise(args.n, m.nz, args.seed, device);
-    let images = generate(&g, &z, args.batch_stats).to_vec();
+    let images = generate(g, &z, args.batch_stats).to_vec();
     let cols = super::grid_columns(args.n);
     atelier_data::save_grid(
         &args.out,

@@ -86,11 +86,20 @@ pub fn load_into(ck: &Checkpoint, model: &mut Dcgan) -> Result<TrainerState> {
     })
 }
 
-/// The generator of a checkpoint, on `device`, and the run's config.
-pub fn load_generator(path: &Path, device: Device) -> Result<(Generator, RunConfig)> {
+/// A generator restored from a checkpoint, with the run it came from.
+pub struct LoadedGenerator {
+    pub g: Generator,
+    pub run: RunConfig,
+    /// Training steps it had when saved.
+    pub step: u64,
+}
+
+/// The generator of a checkpoint, on `device`, with the run's config and step.
+pub fn load_generator(path: &Path, device: Device) -> Result<LoadedGenerator> {
     let ck = Checkpoint::load(path)?;
-    let config = config_of(&ck, path)?;
-    let g = Generator::new(&mut Init::new(device, 0), config.model);
+    let run = config_of(&ck, path)?;
+    let g = Generator::new(&mut Init::new(device, 0), run.model);
     ck.load_module(NET_G, &g)?;
-    Ok((g, config))
+    let step = ck.int("trainer.step")?.max(0) as u64;
+    Ok(LoadedGenerator { g, run, step })
 }
