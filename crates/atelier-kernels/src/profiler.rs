@@ -67,16 +67,23 @@ impl fmt::Display for Profile {
             return write!(f, "no kernel ran");
         }
         let total = self.total_ns();
+        let w = self
+            .kernels
+            .iter()
+            .map(|(k, _)| k.len())
+            .max()
+            .unwrap_or(0)
+            .max(12);
         writeln!(
             f,
-            "{:<52} {:>8} {:>11} {:>11} {:>7}",
+            "{:<w$} {:>8} {:>11} {:>11} {:>7}",
             "kernel", "calls", "total ms", "mean µs", "% GPU"
         )?;
-        writeln!(f, "{}", "-".repeat(93))?;
+        writeln!(f, "{}", "-".repeat(w + 41))?;
         for (name, t) in &self.kernels {
             writeln!(
                 f,
-                "{:<52} {:>8} {:>11.3} {:>11.2} {:>6.1}%",
+                "{:<w$} {:>8} {:>11.3} {:>11.2} {:>6.1}%",
                 name,
                 t.calls,
                 t.ns / 1e6,
@@ -84,7 +91,7 @@ impl fmt::Display for Profile {
                 100.0 * t.ns / total.max(f64::MIN_POSITIVE)
             )?;
         }
-        write!(f, "{:<52} {:>8} {:>11.3}", "all kernels", "", total / 1e6)
+        write!(f, "{:<w$} {:>8} {:>11.3}", "all kernels", "", total / 1e6)
     }
 }
 

@@ -14,6 +14,11 @@
 //! repeated at the top of each family file); GFLOP/s, GB/s and the percentages of the
 //! measured ceilings follow from them. Output: a table on the terminal as rows finish, a JSON
 //! file and a roofline PNG.
+//!
+//! On the GPU machine (no toolchain there; see ../shared/tools/README.md): build here with
+//! `cargo build --release -p xtask`, run `../shared/tools/device-prep.sh target/release/xtask`,
+//! then with carry [".device"]: `source .device/env.sh; .device/bin/xtask bench
+//! --json $OUT/bench.json --roofline $OUT/roofline.png > $OUT/bench.txt`.
 
 mod batchnorm;
 mod ceilings;
