@@ -183,3 +183,46 @@ impl Module for Discriminator {
         vec![&self.main]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use atelier_tensor::Device;
+
+    #[test]
+    fn every_image_size_maps_noise_to_images_to_one_logit() {
+        for (size, g_layers, d_layers) in [(32, 11, 9), (64, 14, 12), (128, 17, 15)] {
+            let config = DcganConfig {
+                nz: 4,
+                ngf: 2,
+                ndf: 2,
+                channels: 1,
+                image_size: size,
+            };
+            let mut init = Init::new(Device::Cpu, 0);
+            let g = Generator::new(&mut init, config);
+            let d = Discriminator::new(&mut init, config);
+            assert_eq!((g.main.len(), d.main.len()), (g_layers, d_layers), "{size}");
+            let x = g.forward(&crate::latent::noise(2, 4, 1, Device::Cpu));
+            assert_eq!(x.shape(), [2, 1, size, size]);
+            assert!(x.to_vec().iter().all(|v| v.abs() <= 1.0), "tanh range");
+            assert_eq!(d.forward(&x).shape(), [2]);
+            // pytorch/examples' names: the first layer and the last of G, D's last conv
+            let names: Vec<String> = g.named_tensors().into_iter().map(|(n, _)| n).collect();
+            assert_eq!(names[0], "main.0.weight");
+            assert_eq!(
+                *names.last().unwrap(),
+                format!("main.{}.weight", g_layers - 2)
+            );
+        }
+    }
+
+    #[test]
+    fn unsupported_sizes_are_refused_with_a_reason() {
+        let config = DcganConfig {
+            image_size: 48,
+            ..DcganConfig::default()
+        };
+        assert!(config.validate().unwrap_err().contains("48"));
+    }
+}
