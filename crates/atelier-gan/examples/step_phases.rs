@@ -1,6 +1,7 @@
-//! Times the phases of a DCGAN step on the GPU (synchronising between them), to see where a
-//! step's time goes: `cargo run --release -p atelier-gan --example step_phases -- 32 32 64`
-//! (image size, width, batch).
+//! Times the phases of a DCGAN step and each layer's forward and backward (synchronising
+//! between them), to see where a step's time goes:
+//! `cargo run --release -p atelier-gan --example step_phases -- 32 16 8` (image size, width,
+//! batch); `ATELIER_DEVICE=cpu` times the CPU reference instead of the GPU.
 
 use std::time::Instant;
 
