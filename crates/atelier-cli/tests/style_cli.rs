@@ -25,25 +25,10 @@ fn atelier(args: &[&str]) -> Output {
     out
 }
 
-/// The shared test images (`../shared/data`, looked for upwards from the repository root), or
-/// `ATELIER_SHARED_DATA`; None, with a note, when they are not there.
-fn shared_data() -> Option<PathBuf> {
-    if let Ok(dir) = std::env::var("ATELIER_SHARED_DATA") {
-        return Some(PathBuf::from(dir));
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .ok()?;
-    let found = root
-        .ancestors()
-        .skip(1)
-        .map(|dir| dir.join("shared/data"))
-        .find(|dir| dir.join("content").is_dir() && dir.join("styles").is_dir());
-    if found.is_none() {
-        eprintln!("skipping: ../shared/data (content photos and paintings) not found");
-    }
-    found
+/// The test images: copies of a few photos and paintings from the project's shared data,
+/// their long side reduced to 256 pixels (`tests/data/images`, see its README).
+fn test_images() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/images")
 }
 
 fn fresh_dir(name: &str) -> PathBuf {
@@ -59,9 +44,7 @@ fn s(p: &Path) -> &str {
 
 #[test]
 fn train_then_apply_lowers_the_style_loss() {
-    let Some(data) = shared_data() else {
-        return;
-    };
+    let data = test_images();
     if !atelier_kernels::context::gpu_for_tests() {
         return;
     }

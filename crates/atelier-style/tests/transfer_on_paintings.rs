@@ -1,4 +1,4 @@
-//! Optimisation-based transfer on a real photo and painting (../shared/data), on the GPU with
+//! Optimisation-based transfer on a real photo and painting (copies in tests/data/images), on the GPU with
 //! random VGG-19 features, at a size lavapipe runs in well under a minute.
 
 mod common;
@@ -15,9 +15,7 @@ use atelier_tensor::Device;
 /// under the painting's.
 #[test]
 fn transfer_takes_on_the_style_and_keeps_the_content() {
-    let Some(data) = common::shared_data() else {
-        return;
-    };
+    let data = common::test_images();
     if !common::gpu() {
         return;
     }
@@ -53,9 +51,7 @@ fn transfer_takes_on_the_style_and_keeps_the_content() {
 /// come when asked, the result has the photo's size and its chroma.
 #[test]
 fn coarse_to_fine_lbfgs_keeps_the_photos_colours() {
-    let Some(data) = common::shared_data() else {
-        return;
-    };
+    let data = common::test_images();
     if !common::gpu() {
         return;
     }
