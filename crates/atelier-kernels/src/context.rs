@@ -4,6 +4,9 @@
 //! `ATELIER_DEVICE=cpu|gpu|auto` chooses between the GPU and the CPU reference (default `auto`:
 //! the GPU when an adapter exists). `ATELIER_ADAPTER=<substring>` picks an adapter by name;
 //! otherwise a hardware adapter is preferred over a software one (lavapipe).
+//! `ATELIER_DISABLE_FEATURES=<name>,...` leaves optional features (names as in
+//! [`OPTIONAL_FEATURES`]) off although the adapter has them, to run what a device without them
+//! would run (the variants that need them are then skipped, never chosen).
 
 use std::sync::{Mutex, OnceLock};
 
@@ -100,6 +103,20 @@ pub fn gpu_available() -> bool {
     try_gpu().is_ok()
 }
 
+/// Why the current device cannot run subgroup kernels (it lacks wgpu's SUBGROUP feature, or
+/// there is no device), or `None` when it can. Subgroup variants consult this: they are
+/// chosen automatically only where it is `None`, and their launchers panic with the reason.
+pub fn subgroups_missing() -> Option<String> {
+    match try_gpu() {
+        Ok(g) if g.has_subgroups() => None,
+        Ok(_) if disabled_features().is_ok_and(|d| d.contains(wgpu::Features::SUBGROUP)) => {
+            Some("SUBGROUP turned off by ATELIER_DISABLE_FEATURES".into())
+        }
+        Ok(g) => Some(format!("{} has no SUBGROUP feature", g.info.name)),
+        Err(e) => Some(format!("no GPU device ({e})")),
+    }
+}
+
 /// The Debian package that provides a software Vulkan device, for error messages.
 pub const SOFTWARE_VULKAN_HINT: &str = "install a Vulkan driver (on Debian/Ubuntu: `apt-get install mesa-vulkan-drivers` for lavapipe)";
 
@@ -125,6 +142,28 @@ pub fn list_adapters() -> Vec<wgpu::Adapter> {
     adapters
 }
 
+/// The features `ATELIER_DISABLE_FEATURES` names; an unknown name is an error that lists them.
+fn disabled_features() -> Result<wgpu::Features, crate::Error> {
+    let mut disabled = wgpu::Features::empty();
+    let Ok(list) = std::env::var("ATELIER_DISABLE_FEATURES") else {
+        return Ok(disabled);
+    };
+    for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let (f, _) = OPTIONAL_FEATURES
+            .iter()
+            .find(|(_, n)| n.eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
+                let known: Vec<&str> = OPTIONAL_FEATURES.iter().map(|(_, n)| *n).collect();
+                crate::Error::Config(format!(
+                    "ATELIER_DISABLE_FEATURES: {name:?} is not one of {}",
+                    known.join(", ")
+                ))
+            })?;
+        disabled |= *f;
+    }
+    Ok(disabled)
+}
+
 impl Gpu {
     fn new() -> Result<Self, crate::Error> {
         let adapters = list_adapters();
@@ -146,9 +185,10 @@ impl Gpu {
             })?,
         };
         let info = adapter.get_info();
+        let disabled = disabled_features()?;
         let mut features = wgpu::Features::empty();
         for (f, _) in OPTIONAL_FEATURES {
-            if adapter.features().contains(f) {
+            if adapter.features().contains(f) && !disabled.contains(f) {
                 features |= f;
             }
         }
@@ -199,6 +239,11 @@ impl Gpu {
 
     pub fn has_feature(&self, f: wgpu::Features) -> bool {
         self.features.contains(f)
+    }
+
+    /// Whether kernels may use subgroup operations (wgpu's SUBGROUP feature).
+    pub fn has_subgroups(&self) -> bool {
+        self.has_feature(wgpu::Features::SUBGROUP)
     }
 
     /// Whether this is a software rasteriser (lavapipe, SwiftShader, llvmpipe).

@@ -13,14 +13,38 @@ macro_rules! shader {
             )),
         };
     };
+    // A file that extends another (its entry points use the base file's bindings and helpers):
+    // compiled as the two concatenated, the base first.
+    ($ident:ident, $base:literal + $file:literal) => {
+        pub static $ident: Shader = Shader {
+            name: $file,
+            source: concat!(
+                include_str!(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../../shaders/",
+                    $base
+                )),
+                include_str!(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../../shaders/",
+                    $file
+                ))
+            ),
+        };
+    };
 }
 
 shader!(ELEMENTWISE, "elementwise.wgsl");
 shader!(LAYOUT, "layout.wgsl");
 shader!(MATMUL, "matmul.wgsl");
 shader!(REDUCE, "reduce.wgsl");
+shader!(REDUCE_SUBGROUP, "reduce.wgsl" + "reduce_subgroup.wgsl");
 shader!(OPTIM, "optim.wgsl");
 shader!(BATCHNORM, "batchnorm.wgsl");
+shader!(
+    BATCHNORM_SUBGROUP,
+    "batchnorm.wgsl" + "batchnorm_subgroup.wgsl"
+);
 shader!(INSTANCE_NORM, "instance_norm.wgsl");
 shader!(POOL, "pool.wgsl");
 shader!(RESAMPLE, "resample.wgsl");

@@ -2,23 +2,28 @@
 //!
 //! Every kernel is fed the same inputs as the f64 reference (statistics and sums taken from the
 //! reference, rounded to f32), so each row checks one kernel on its own. The reference's
-//! backward is itself checked against finite differences of its forward.
+//! backward is itself checked against finite differences of its forward. The two per-channel
+//! reductions run in every `BatchNormReduction` variant (rows `workgroup`, `subgroup`; the
+//! subgroup one is skipped, with the reason, on a device without subgroups).
 
 use atelier_kernels::gpu;
-use atelier_kernels::kernels::batchnorm::{self as k, BatchNormConfig, BatchNormMode};
+use atelier_kernels::kernels::batchnorm::{
+    self as k, BatchNormConfig, BatchNormMode, BatchNormReduction,
+};
 use atelier_kernels::reference::batchnorm as r;
 
 use super::numeric::{TOL_FINITE_DIFF, dot, numeric_gradient, round_f32, to_f32, to_f64};
 use super::{TOL_FORWARD, TOL_GRAD, Validator};
 
 /// [n, c, h, w]: batch 1 with one channel and odd sizes; 1x1 images with n > 1; more channels
-/// than a workgroup has invocations; many elements per channel.
-const SHAPES: [[usize; 4]; 5] = [
+/// than a workgroup has invocations; many elements per channel; more than 65,535 per channel.
+const SHAPES: [[usize; 4]; 6] = [
     [1, 1, 5, 3],
     [4, 3, 1, 1],
     [2, 300, 3, 5],
     [3, 5, 7, 9],
     [2, 3, 67, 61],
+    [3, 2, 151, 149],
 ];
 
 struct Case {
@@ -83,25 +88,31 @@ fn check_training(v: &mut Validator, t: &Case) {
     let (mut mean, mut invstd) = (vec![0.0; c], vec![0.0; c]);
     let (mut rmean, mut rvar) = (t.running_mean.clone(), t.running_var.clone());
     r::batchnorm_stats(cfg, &t.x, &mut mean, &mut invstd, &mut rmean, &mut rvar);
-    let (mean_b, invstd_b) = (v.poisoned(c), v.poisoned(c));
-    let (rmean_b, rvar_b) = (up(&t.running_mean), up(&t.running_var));
-    k::batchnorm_stats(cfg, &xb, &mean_b, &invstd_b, &rmean_b, &rvar_b);
     let kernel = "batchnorm::batchnorm_stats";
-    for (what, b, want) in [
-        ("mean", &mean_b, &mean),
-        ("invstd", &invstd_b, &invstd),
-        ("running_mean", &rmean_b, &rmean),
-        ("running_var", &rvar_b, &rvar),
-    ] {
-        let got = v.read(b);
-        v.check(
-            kernel,
-            "direct",
-            &format!("{} {what}", t.name),
-            &got,
-            &to_f32(want),
-            TOL_FORWARD,
-        );
+    for variant in BatchNormReduction::ALL {
+        if let Some(why) = variant.unavailable_reason() {
+            v.skip(kernel, variant.name(), &why);
+            continue;
+        }
+        let (mean_b, invstd_b) = (v.poisoned(c), v.poisoned(c));
+        let (rmean_b, rvar_b) = (up(&t.running_mean), up(&t.running_var));
+        k::batchnorm_stats_with(variant, cfg, &xb, &mean_b, &invstd_b, &rmean_b, &rvar_b);
+        for (what, b, want) in [
+            ("mean", &mean_b, &mean),
+            ("invstd", &invstd_b, &invstd),
+            ("running_mean", &rmean_b, &rmean),
+            ("running_var", &rvar_b, &rvar),
+        ] {
+            let got = v.read(b);
+            v.check(
+                kernel,
+                variant.name(),
+                &format!("{} {what}", t.name),
+                &got,
+                &to_f32(want),
+                TOL_FORWARD,
+            );
+        }
     }
 
     let (mean, invstd) = (round_f32(&mean), round_f32(&invstd));
@@ -184,19 +195,27 @@ fn check_backward(
 
     let (mut ggamma, mut gbeta) = (vec![0.0; c], vec![0.0; c]);
     r::batchnorm_backward_reduce(cfg, &t.x, &t.gy, mean, invstd, &mut ggamma, &mut gbeta);
-    let (ggamma_b, gbeta_b) = (v.poisoned(c), v.poisoned(c));
-    k::batchnorm_backward_reduce(cfg, xb, &gyb, &mean_b, &invstd_b, &ggamma_b, &gbeta_b);
     let kernel = "batchnorm::batchnorm_backward_reduce";
-    for (what, b, want) in [("ggamma", &ggamma_b, &ggamma), ("gbeta", &gbeta_b, &gbeta)] {
-        let got = v.read(b);
-        v.check(
-            kernel,
-            "direct",
-            &format!("{case} {what}"),
-            &got,
-            &to_f32(want),
-            TOL_GRAD,
+    for variant in BatchNormReduction::ALL {
+        if let Some(why) = variant.unavailable_reason() {
+            v.skip(kernel, variant.name(), &why);
+            continue;
+        }
+        let (ggamma_b, gbeta_b) = (v.poisoned(c), v.poisoned(c));
+        k::batchnorm_backward_reduce_with(
+            variant, cfg, xb, &gyb, &mean_b, &invstd_b, &ggamma_b, &gbeta_b,
         );
+        for (what, b, want) in [("ggamma", &ggamma_b, &ggamma), ("gbeta", &gbeta_b, &gbeta)] {
+            let got = v.read(b);
+            v.check(
+                kernel,
+                variant.name(),
+                &format!("{case} {what}"),
+                &got,
+                &to_f32(want),
+                TOL_GRAD,
+            );
+        }
     }
 
     let (ggamma, gbeta) = (round_f32(&ggamma), round_f32(&gbeta));

@@ -2,7 +2,8 @@
 //! random inputs of awkward sizes and compares each output with the CPU reference:
 //! ‖gpu − ref‖ / ‖ref‖ must stay under the tolerance (1e-5 forward, 1e-4 gradients by default).
 //! Output buffers are poisoned (NaN) before every run, so an element a kernel forgets to write
-//! fails the check.
+//! fails the check. A variant the device cannot run (one that needs an optional feature it
+//! lacks) is listed as skipped, with the reason, and is not a failure.
 
 mod batchnorm;
 mod conv2d;
@@ -34,6 +35,8 @@ struct Row {
     failed: usize,
     max_err: f64,
     first_failure: Option<String>,
+    /// Why the variant did not run on this device.
+    skipped: Option<String>,
 }
 
 pub struct Validator {
@@ -75,6 +78,15 @@ impl Validator {
     /// Reads a GPU buffer back.
     pub fn read(&self, b: &GpuBuffer) -> Vec<f32> {
         gpu().read(b, 0, b.len())
+    }
+
+    /// Records that `variant` of `kernel` cannot run on this device, and why.
+    pub fn skip(&mut self, kernel: &str, variant: &str, reason: &str) {
+        self.rows
+            .entry((kernel.to_string(), variant.to_string()))
+            .or_default()
+            .skipped
+            .get_or_insert_with(|| reason.to_string());
     }
 
     /// Compares a GPU result with the reference and records one case.
@@ -165,14 +177,21 @@ pub fn run(filter: Option<String>, seed: u64) -> anyhow::Result<()> {
     println!("{}", "-".repeat(78));
     let mut failures = 0;
     for ((kernel, variant), row) in &v.rows {
-        let verdict = if row.failed == 0 {
+        let verdict = if let (0, Some(why)) = (row.cases, &row.skipped) {
+            format!("skipped ({why})")
+        } else if row.failed == 0 {
             "pass".to_string()
         } else {
             format!("FAIL ({} cases)", row.failed)
         };
+        let max_err = if row.cases == 0 {
+            "-".to_string()
+        } else {
+            format!("{:.3e}", row.max_err)
+        };
         println!(
-            "{kernel:<34} {variant:<14} {:>6} {:>12.3e}  {verdict}",
-            row.cases, row.max_err
+            "{kernel:<34} {variant:<14} {:>6} {max_err:>12}  {verdict}",
+            row.cases
         );
         if let Some(f) = &row.first_failure {
             println!("    first failure: {f}");

@@ -13,9 +13,9 @@ use super::{TOL_FORWARD, Validator};
 /// switches at 256), and on lavapipe validation runs it only below this count.
 const LAVAPIPE_SERIAL_LIMIT: usize = 20_000;
 
-/// Above this many outputs only the serial variant runs: a workgroup per output would be
-/// millions of workgroups, minutes on a software device. [70_001, 3] covers the workgroup
-/// variant's folded grid.
+/// Above this many outputs only the serial variant runs: a workgroup per output (the workgroup
+/// and subgroup variants) would be millions of workgroups, minutes on a software device.
+/// [70_001, 3] covers their folded grid.
 const WORKGROUP_MAX_OUTPUTS: usize = 1 << 20;
 
 /// The validation row (kernel name) of `op`.
@@ -35,6 +35,8 @@ pub fn run(v: &mut Validator) {
     let cases: Vec<(&[usize], &[usize])> = vec![
         (&[1], &[0]),
         (&[100_003], &[0]),
+        // two long reductions (a prime > 65,535 each)
+        (&[2, 131_071], &[1]),
         (&[7, 131, 5], &[1]),
         (&[3, 4, 5, 6], &[0, 2]),
         (&[2, 3, 4, 5, 2], &[0, 2, 4]),
@@ -56,11 +58,17 @@ pub fn run(v: &mut Validator) {
             let mut want = vec![0.0; spec.out_count()];
             r::reduce(op, &spec, scale, &x, &mut want);
             for variant in ReduceVariant::ALL {
+                if let Some(why) = variant.unavailable_reason() {
+                    v.skip(&row(op), variant.name(), &why);
+                    continue;
+                }
                 let skip = match variant {
                     ReduceVariant::Serial => {
                         lavapipe && spec.reduced_count() > LAVAPIPE_SERIAL_LIMIT
                     }
-                    ReduceVariant::Workgroup => spec.out_count() > WORKGROUP_MAX_OUTPUTS,
+                    ReduceVariant::Workgroup | ReduceVariant::Subgroup => {
+                        spec.out_count() > WORKGROUP_MAX_OUTPUTS
+                    }
                 };
                 if skip {
                     continue;

@@ -5,20 +5,29 @@
 //! mean. Backward: [`batchnorm_backward_reduce`] then [`batchnorm_backward_apply`], fed the
 //! statistics the forward used. Per-channel buffers (`mean`, `invstd`, `gamma`, ...) hold `c`
 //! values; x, y, gy and gx hold `n * c * hw`.
+//!
+//! The two per-channel reductions come in two variants ([`BatchNormReduction`]): the baseline
+//! tree in workgroup memory, and subgroup operations (`shaders/batchnorm_subgroup.wgsl`) where
+//! the device has them. [`batchnorm_stats`] and [`batchnorm_backward_reduce`] choose
+//! ([`BatchNormReduction::auto`]); the `_with` launchers take the variant.
 
 use bytemuck::{Pod, Zeroable};
 
 use super::{WG, groups_for};
-use crate::context::gpu;
+use crate::context::{gpu, subgroups_missing};
 use crate::pipeline::Kernel;
 use crate::pool::GpuBuffer;
-use crate::shaders::BATCHNORM;
+use crate::shaders::{BATCHNORM, BATCHNORM_SUBGROUP};
 
 pub const BATCHNORM_STATS: Kernel = Kernel::new(&BATCHNORM, "batchnorm_stats");
 pub const BATCHNORM_INVSTD: Kernel = Kernel::new(&BATCHNORM, "batchnorm_invstd");
 pub const BATCHNORM_APPLY: Kernel = Kernel::new(&BATCHNORM, "batchnorm_apply");
 pub const BATCHNORM_BACKWARD_REDUCE: Kernel = Kernel::new(&BATCHNORM, "batchnorm_backward_reduce");
 pub const BATCHNORM_BACKWARD_APPLY: Kernel = Kernel::new(&BATCHNORM, "batchnorm_backward_apply");
+pub const BATCHNORM_STATS_SUBGROUP: Kernel =
+    Kernel::new(&BATCHNORM_SUBGROUP, "batchnorm_stats_subgroup");
+pub const BATCHNORM_BACKWARD_REDUCE_SUBGROUP: Kernel =
+    Kernel::new(&BATCHNORM_SUBGROUP, "batchnorm_backward_reduce_subgroup");
 
 /// PyTorch's defaults.
 pub const DEFAULT_EPS: f32 = 1e-5;
@@ -71,6 +80,71 @@ pub enum BatchNormMode {
     Evaluation,
 }
 
+/// How the per-channel reductions ([`batchnorm_stats_with`],
+/// [`batchnorm_backward_reduce_with`]) sum a channel: both use one workgroup per channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchNormReduction {
+    /// A tree reduction in workgroup memory (log2(WG) barriers).
+    Workgroup,
+    /// Each subgroup sums in registers (`subgroupAdd`), one value per subgroup goes through
+    /// workgroup memory (one barrier). Needs the device's SUBGROUP feature.
+    Subgroup,
+}
+
+impl BatchNormReduction {
+    pub const ALL: [BatchNormReduction; 2] =
+        [BatchNormReduction::Workgroup, BatchNormReduction::Subgroup];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            BatchNormReduction::Workgroup => "workgroup",
+            BatchNormReduction::Subgroup => "subgroup",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<BatchNormReduction> {
+        Self::ALL.into_iter().find(|v| v.name() == name)
+    }
+
+    /// Why this variant cannot run on the current device, or `None` when it can.
+    pub fn unavailable_reason(self) -> Option<String> {
+        match self {
+            BatchNormReduction::Workgroup => None,
+            BatchNormReduction::Subgroup => subgroups_missing(),
+        }
+    }
+
+    pub fn is_available(self) -> bool {
+        self.unavailable_reason().is_none()
+    }
+
+    /// The variants the current device can run.
+    pub fn available() -> Vec<BatchNormReduction> {
+        Self::ALL.into_iter().filter(|v| v.is_available()).collect()
+    }
+
+    /// Subgroups where the device has them, else the workgroup tree.
+    pub fn auto() -> BatchNormReduction {
+        if BatchNormReduction::Subgroup.is_available() {
+            BatchNormReduction::Subgroup
+        } else {
+            BatchNormReduction::Workgroup
+        }
+    }
+
+    /// This variant's entry point (`baseline` or `subgroup`); panics, naming the launcher,
+    /// where the device cannot run it.
+    fn kernel(self, launcher: &str, baseline: Kernel, subgroup: Kernel) -> Kernel {
+        if let Some(why) = self.unavailable_reason() {
+            panic!("{launcher}: variant {} cannot run: {why}", self.name());
+        }
+        match self {
+            BatchNormReduction::Workgroup => baseline,
+            BatchNormReduction::Subgroup => subgroup,
+        }
+    }
+}
+
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
 struct Params {
@@ -113,7 +187,22 @@ fn check_len(kernel: &str, what: &str, b: &GpuBuffer, want: usize, cfg: &BatchNo
 /// Training statistics: `mean[c]`, `invstd[c] = 1/sqrt(var + eps)` with the biased batch
 /// variance, and `running_mean`, `running_var` updated in place with momentum (the running
 /// variance takes the unbiased batch variance). Needs more than one element per channel.
+/// The reduction variant is [`BatchNormReduction::auto`].
 pub fn batchnorm_stats(
+    cfg: &BatchNormConfig,
+    x: &GpuBuffer,
+    mean: &GpuBuffer,
+    invstd: &GpuBuffer,
+    running_mean: &GpuBuffer,
+    running_var: &GpuBuffer,
+) {
+    let variant = BatchNormReduction::auto();
+    batchnorm_stats_with(variant, cfg, x, mean, invstd, running_mean, running_var);
+}
+
+/// [`batchnorm_stats`] with the reduction variant chosen by the caller.
+pub fn batchnorm_stats_with(
+    variant: BatchNormReduction,
     cfg: &BatchNormConfig,
     x: &GpuBuffer,
     mean: &GpuBuffer,
@@ -137,10 +226,11 @@ pub fn batchnorm_stats(
     ] {
         check_len(k, what, b, cfg.c, cfg);
     }
+    let kernel = variant.kernel(k, BATCHNORM_STATS, BATCHNORM_STATS_SUBGROUP);
     let p = params(cfg, true);
     let buffers = [x, mean, invstd, running_mean, running_var];
     gpu().launch(
-        &BATCHNORM_STATS,
+        &kernel,
         &[("WG", WG as f64)],
         &p,
         &buffers,
@@ -196,7 +286,24 @@ pub fn batchnorm_apply(
 
 /// The per-channel sums of the backward, which are also the parameter gradients:
 /// `gbeta[c] = sum(gy)`, `ggamma[c] = sum(gy * xhat)` (overwritten, not accumulated).
+/// The reduction variant is [`BatchNormReduction::auto`].
 pub fn batchnorm_backward_reduce(
+    cfg: &BatchNormConfig,
+    x: &GpuBuffer,
+    gy: &GpuBuffer,
+    mean: &GpuBuffer,
+    invstd: &GpuBuffer,
+    ggamma: &GpuBuffer,
+    gbeta: &GpuBuffer,
+) {
+    let variant = BatchNormReduction::auto();
+    batchnorm_backward_reduce_with(variant, cfg, x, gy, mean, invstd, ggamma, gbeta);
+}
+
+/// [`batchnorm_backward_reduce`] with the reduction variant chosen by the caller.
+#[allow(clippy::too_many_arguments)] // the variant, then one argument per binding
+pub fn batchnorm_backward_reduce_with(
+    variant: BatchNormReduction,
     cfg: &BatchNormConfig,
     x: &GpuBuffer,
     gy: &GpuBuffer,
@@ -216,10 +323,15 @@ pub fn batchnorm_backward_reduce(
     ] {
         check_len(k, what, b, cfg.c, cfg);
     }
+    let kernel = variant.kernel(
+        k,
+        BATCHNORM_BACKWARD_REDUCE,
+        BATCHNORM_BACKWARD_REDUCE_SUBGROUP,
+    );
     let p = params(cfg, false);
     let buffers = [x, gy, mean, invstd, ggamma, gbeta];
     gpu().launch(
-        &BATCHNORM_BACKWARD_REDUCE,
+        &kernel,
         &[("WG", WG as f64)],
         &p,
         &buffers,

@@ -1,16 +1,17 @@
-//! Launchers for `shaders/reduce.wgsl`.
+//! Launchers for `shaders/reduce.wgsl` and its subgroup variant `shaders/reduce_subgroup.wgsl`.
 
 use bytemuck::{Pod, Zeroable};
 
 use super::{WG, groups_for};
-use crate::context::gpu;
+use crate::context::{gpu, subgroups_missing};
 use crate::kernels::elementwise::MAX_RANK;
 use crate::pipeline::Kernel;
 use crate::pool::GpuBuffer;
-use crate::shaders::REDUCE;
+use crate::shaders::{REDUCE, REDUCE_SUBGROUP as REDUCE_SUBGROUP_SHADER};
 
 pub const REDUCE_SERIAL: Kernel = Kernel::new(&REDUCE, "reduce_serial");
 pub const REDUCE_WORKGROUP: Kernel = Kernel::new(&REDUCE, "reduce_workgroup");
+pub const REDUCE_SUBGROUP: Kernel = Kernel::new(&REDUCE_SUBGROUP_SHADER, "reduce_subgroup");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReduceOp {
@@ -34,15 +35,23 @@ pub enum ReduceVariant {
     Serial,
     /// One workgroup per output element, with a tree reduction in workgroup memory.
     Workgroup,
+    /// As `Workgroup`, but each subgroup reduces in registers (`subgroupAdd`) and only one
+    /// value per subgroup goes through workgroup memory. Needs the device's SUBGROUP feature.
+    Subgroup,
 }
 
 impl ReduceVariant {
-    pub const ALL: [ReduceVariant; 2] = [ReduceVariant::Serial, ReduceVariant::Workgroup];
+    pub const ALL: [ReduceVariant; 3] = [
+        ReduceVariant::Serial,
+        ReduceVariant::Workgroup,
+        ReduceVariant::Subgroup,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             ReduceVariant::Serial => "serial",
             ReduceVariant::Workgroup => "workgroup",
+            ReduceVariant::Subgroup => "subgroup",
         }
     }
 
@@ -50,17 +59,40 @@ impl ReduceVariant {
         Self::ALL.into_iter().find(|v| v.name() == name)
     }
 
+    /// Why this variant cannot run on the current device, or `None` when it can.
+    pub fn unavailable_reason(self) -> Option<String> {
+        match self {
+            ReduceVariant::Serial | ReduceVariant::Workgroup => None,
+            ReduceVariant::Subgroup => subgroups_missing(),
+        }
+    }
+
+    pub fn is_available(self) -> bool {
+        self.unavailable_reason().is_none()
+    }
+
+    /// The variants the current device can run.
+    pub fn available() -> Vec<ReduceVariant> {
+        Self::ALL.into_iter().filter(|v| v.is_available()).collect()
+    }
+
     /// A workgroup per output when each output reduces at least a workgroup's worth of
     /// elements (its threads then all have work, and the loop per thread stays short), or when
     /// there are too few outputs (under 4096) to fill the GPU with one thread each; otherwise a
     /// thread per output, which keeps every lane busy without a barrier.
+    ///
+    /// A workgroup per output is the subgroup variant where the device has subgroups.
     ///
     /// (lavapipe, the software Vulkan device, also stops any invocation after 65,535 loop
     /// iterations in total, silently: the serial kernel is wrong there past about 21,800
     /// reduced elements, another reason never to pick it for long reductions.)
     pub fn auto(reduced_count: usize, out_count: usize) -> ReduceVariant {
         if reduced_count >= WG as usize || (out_count < 4096 && reduced_count > 16) {
-            ReduceVariant::Workgroup
+            if ReduceVariant::Subgroup.is_available() {
+                ReduceVariant::Subgroup
+            } else {
+                ReduceVariant::Workgroup
+            }
         } else {
             ReduceVariant::Serial
         }
@@ -211,5 +243,17 @@ pub fn reduce(
             &[x, out],
             u32_of(spec.out_count()),
         ),
+        ReduceVariant::Subgroup => {
+            if let Some(why) = subgroups_missing() {
+                panic!("reduce {}: variant subgroup cannot run: {why}", op.name());
+            }
+            gpu().launch(
+                &REDUCE_SUBGROUP,
+                &constants,
+                &p,
+                &[x, out],
+                u32_of(spec.out_count()),
+            )
+        }
     }
 }
