@@ -1,13 +1,14 @@
 //! batchnorm (training mode) at the DCGAN layers that have one (batch 64): statistics,
-//! normalisation, and the two backward kernels. Throughput: FLOPs as elements (4, 4, 5 and 8
-//! an element), compulsory bytes.
+//! normalisation, and the two backward kernels; the two per-channel reductions (stats,
+//! backward_reduce) in each `BatchNormReduction` variant the device has. Throughput: FLOPs as
+//! elements (4, 4, 5 and 8 an element), compulsory bytes.
 
 mod common;
 
 use atelier_benches::inputs::Inputs;
 use atelier_benches::shapes;
 use atelier_benches::work::{self, BatchNormKernel};
-use atelier_kernels::kernels::batchnorm::{self as k, BatchNormMode};
+use atelier_kernels::kernels::batchnorm::{self as k, BatchNormMode, BatchNormReduction};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
 fn batchnorm(c: &mut Criterion) {
@@ -25,19 +26,23 @@ fn batchnorm(c: &mut Criterion) {
         let invstd = inputs.random_in(ch, 0.5, 2.0);
         let running_var = inputs.random_in(ch, 0.5, 2.0);
         let id = || BenchmarkId::from_parameter(layer.label());
+        let variant_id = |v: BatchNormReduction| BenchmarkId::new(v.name(), layer.label());
 
         let mut g = common::group(c, "batchnorm/stats");
         let w = work::batchnorm(BatchNormKernel::Stats, len, ch);
-        common::bench(&mut g, id(), w, copies, |i| {
-            k::batchnorm_stats(
-                &cfg,
-                &sets[i].0,
-                &mean,
-                &invstd,
-                &running_mean,
-                &running_var,
-            )
-        });
+        for v in BatchNormReduction::available() {
+            common::bench(&mut g, variant_id(v), w, copies, |i| {
+                k::batchnorm_stats_with(
+                    v,
+                    &cfg,
+                    &sets[i].0,
+                    &mean,
+                    &invstd,
+                    &running_mean,
+                    &running_var,
+                )
+            });
+        }
         g.finish();
         let mut g = common::group(c, "batchnorm/apply");
         let w = work::batchnorm(BatchNormKernel::Apply, len, ch);
@@ -47,10 +52,12 @@ fn batchnorm(c: &mut Criterion) {
         g.finish();
         let mut g = common::group(c, "batchnorm/backward_reduce");
         let w = work::batchnorm(BatchNormKernel::BackwardReduce, len, ch);
-        common::bench(&mut g, id(), w, copies, |i| {
-            let (x, gy) = &sets[i];
-            k::batchnorm_backward_reduce(&cfg, x, gy, &mean, &invstd, &ggamma, &gbeta)
-        });
+        for v in BatchNormReduction::available() {
+            common::bench(&mut g, variant_id(v), w, copies, |i| {
+                let (x, gy) = &sets[i];
+                k::batchnorm_backward_reduce_with(v, &cfg, x, gy, &mean, &invstd, &ggamma, &gbeta)
+            });
+        }
         g.finish();
         let mut g = common::group(c, "batchnorm/backward_apply");
         let w = work::batchnorm(BatchNormKernel::BackwardApply, len, ch);

@@ -1,5 +1,7 @@
 //! batchnorm (training mode) at the DCGAN layers that have one (after G1–G4 and D2–D4, batch
-//! 64 and 128): the statistics, the normalisation, and the two backward kernels.
+//! 64 and 128): the statistics, the normalisation, and the two backward kernels. The two
+//! per-channel reductions (stats, backward_reduce) run in each `BatchNormReduction` variant
+//! the device has (`workgroup`; `subgroup` where it has subgroups).
 //!
 //! FLOPs per element: stats 4, apply 4, backward_reduce 5, backward_apply 8. Bytes: each
 //! full-size tensor once (stats reads x; apply x and y; backward_reduce x and gy;
@@ -9,7 +11,9 @@ use atelier_benches::inputs::Inputs;
 use atelier_benches::shapes::{self, NormLayer};
 use atelier_benches::work::{self, BatchNormKernel};
 use atelier_kernels::GpuBuffer;
-use atelier_kernels::kernels::batchnorm::{self as k, BatchNormConfig, BatchNormMode};
+use atelier_kernels::kernels::batchnorm::{
+    self as k, BatchNormConfig, BatchNormMode, BatchNormReduction,
+};
 
 use super::Suite;
 
@@ -19,9 +23,24 @@ const KERNELS: [(BatchNormKernel, &str); 4] = [
     (BatchNormKernel::BackwardReduce, "batchnorm.backward_reduce"),
     (BatchNormKernel::BackwardApply, "batchnorm.backward_apply"),
 ];
-/// The kernels have one variant each: a workgroup per channel for the reductions, an
-/// invocation per element for the rest.
-const VARIANT: &str = "default";
+/// The variant name of the kernels that have one variant (an invocation per element).
+const ONLY_VARIANT: &str = "default";
+
+/// The variants of `kernel`: the reductions' `BatchNormReduction`s this device has, or the
+/// one variant of the others (`None`).
+fn variants(kernel: BatchNormKernel) -> Vec<Option<BatchNormReduction>> {
+    match kernel {
+        BatchNormKernel::Stats | BatchNormKernel::BackwardReduce => BatchNormReduction::available()
+            .into_iter()
+            .map(Some)
+            .collect(),
+        BatchNormKernel::Apply | BatchNormKernel::BackwardApply => vec![None],
+    }
+}
+
+fn variant_name(variant: Option<BatchNormReduction>) -> &'static str {
+    variant.map_or(ONLY_VARIANT, BatchNormReduction::name)
+}
 
 fn layers(suite: &Suite) -> Vec<NormLayer> {
     suite
@@ -66,9 +85,16 @@ impl Buffers {
     }
 }
 
-fn launch(kernel: BatchNormKernel, cfg: &BatchNormConfig, b: &Buffers) {
+fn launch(
+    kernel: BatchNormKernel,
+    variant: Option<BatchNormReduction>,
+    cfg: &BatchNormConfig,
+    b: &Buffers,
+) {
+    let reduction = variant.unwrap_or(BatchNormReduction::Workgroup);
     match kernel {
-        BatchNormKernel::Stats => k::batchnorm_stats(
+        BatchNormKernel::Stats => k::batchnorm_stats_with(
+            reduction,
             cfg,
             &b.x,
             &b.mean,
@@ -79,9 +105,9 @@ fn launch(kernel: BatchNormKernel, cfg: &BatchNormConfig, b: &Buffers) {
         BatchNormKernel::Apply => {
             k::batchnorm_apply(cfg, &b.x, &b.mean, &b.invstd, &b.gamma, &b.beta, &b.y)
         }
-        BatchNormKernel::BackwardReduce => {
-            k::batchnorm_backward_reduce(cfg, &b.x, &b.gy, &b.mean, &b.invstd, &b.ggamma, &b.gbeta)
-        }
+        BatchNormKernel::BackwardReduce => k::batchnorm_backward_reduce_with(
+            reduction, cfg, &b.x, &b.gy, &b.mean, &b.invstd, &b.ggamma, &b.gbeta,
+        ),
         BatchNormKernel::BackwardApply => k::batchnorm_backward_apply(
             cfg,
             BatchNormMode::Training,
@@ -101,21 +127,23 @@ pub fn run(suite: &mut Suite) {
     for layer in layers(suite) {
         let cfg = layer.cfg;
         let shape = layer.label();
-        let kernels: Vec<_> = KERNELS
+        let runs: Vec<_> = KERNELS
             .into_iter()
-            .filter(|(_, name)| suite.wants(name, VARIANT, &shape))
+            .flat_map(|(kernel, name)| variants(kernel).into_iter().map(move |v| (kernel, name, v)))
+            .filter(|&(_, name, v)| suite.wants(name, variant_name(v), &shape))
             .collect();
-        if kernels.is_empty() {
+        if runs.is_empty() {
             continue;
         }
         let copies = suite.copies_for(16.0 * cfg.len() as f64);
         let sets: Vec<Buffers> = (0..copies)
             .map(|_| Buffers::new(&mut suite.inputs, &cfg))
             .collect();
-        for (kernel, name) in kernels {
+        for (kernel, name, variant) in runs {
             let work = work::batchnorm(kernel, cfg.len(), cfg.c);
-            suite.measure("batchnorm", name, VARIANT, &shape, work, copies, |i| {
-                launch(kernel, &cfg, &sets[i])
+            let vname = variant_name(variant);
+            suite.measure("batchnorm", name, vname, &shape, work, copies, |i| {
+                launch(kernel, variant, &cfg, &sets[i])
             });
         }
     }

@@ -1,6 +1,7 @@
-//! Sum reductions, `serial` (a thread per output) and `workgroup` (a workgroup per output):
-//! the rows of a matrix, its columns, a whole vector, and the per-channel sums of an NCHW
-//! tensor (batchnorm's reduction pattern).
+//! Sum reductions, `serial` (a thread per output), `workgroup` (a workgroup per output, a tree
+//! in workgroup memory) and `subgroup` (a workgroup per output, subgroup adds; only where the
+//! device has subgroups): the rows of a matrix, its columns, a whole vector, and the
+//! per-channel sums of an NCHW tensor (batchnorm's reduction pattern).
 //!
 //! FLOPs: one add per input element. Bytes: the input and the output once
 //! (`atelier_benches::work::reduce`). Bandwidth-bound: read the GB/s column.
@@ -33,11 +34,21 @@ fn cases(quick: bool) -> Vec<(&'static str, Vec<usize>, Vec<usize>)> {
 }
 
 pub fn run(suite: &mut Suite) {
+    let available = ReduceVariant::available();
+    for v in ReduceVariant::ALL
+        .into_iter()
+        .filter(|v| !available.contains(v))
+    {
+        if let Some(why) = v.unavailable_reason() {
+            println!("reduce.sum {}: skipped ({why})", v.name());
+        }
+    }
     for (name, shape, axes) in cases(suite.quick) {
         let spec = ReduceSpec::over_axes(&shape, &axes);
         let label = format!("{name} {shape:?} over {axes:?}");
-        let variants: Vec<ReduceVariant> = ReduceVariant::ALL
-            .into_iter()
+        let variants: Vec<ReduceVariant> = available
+            .iter()
+            .copied()
             .filter(|&v| v != ReduceVariant::Serial || spec.reduced_count() <= SERIAL_MAX_REDUCED)
             .filter(|v| suite.wants("reduce.sum", v.name(), &label))
             .collect();
