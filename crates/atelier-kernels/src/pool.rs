@@ -21,8 +21,15 @@ pub(crate) fn padded_bytes(len: usize) -> u64 {
     ((len.max(1) * 4) as u64).div_ceil(16) * 16
 }
 
+/// A pooled wgpu buffer with its id: unique for the life of the process (never reused, unlike
+/// an address), so the bind-group cache can key on it.
+pub(crate) struct PooledBuffer {
+    pub buffer: wgpu::Buffer,
+    pub id: u64,
+}
+
 struct Free {
-    buffer: wgpu::Buffer,
+    buffer: PooledBuffer,
     /// The recorder epoch in which the buffer was last bound to a kernel (see `recorder`).
     used_epoch: u64,
 }
@@ -34,7 +41,7 @@ pub(crate) struct BufferPool {
 
 impl BufferPool {
     /// A buffer of `bytes`, from the free list when one is there.
-    pub(crate) fn take(&self, bytes: u64, staging: bool) -> (wgpu::Buffer, u64) {
+    pub(crate) fn take(&self, bytes: u64, staging: bool) -> (PooledBuffer, u64) {
         let g = gpu();
         if let Some(f) = self
             .free
@@ -67,11 +74,13 @@ impl BufferPool {
         }
         Stats::bump(&g.stats.buffers_allocated, 1);
         Stats::bump(&g.stats.bytes_allocated, bytes);
-        (buffer, 0)
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let id = NEXT_ID.fetch_add(1, Relaxed);
+        (PooledBuffer { buffer, id }, 0)
     }
 
-    pub(crate) fn give_back(&self, buffer: wgpu::Buffer, staging: bool, used_epoch: u64) {
-        let bytes = buffer.size();
+    pub(crate) fn give_back(&self, buffer: PooledBuffer, staging: bool, used_epoch: u64) {
+        let bytes = buffer.buffer.size();
         self.free
             .lock()
             .unwrap()
@@ -80,7 +89,8 @@ impl BufferPool {
             .push(Free { buffer, used_epoch });
     }
 
-    /// Drops every free buffer (for memory pressure, or between unrelated workloads).
+    /// Drops every free buffer (for memory pressure, or between unrelated workloads). Cached
+    /// bind groups keep their buffers alive: `Gpu::release_free_buffers` drops those too.
     pub fn clear(&self) {
         self.free.lock().unwrap().clear();
     }
@@ -88,7 +98,7 @@ impl BufferPool {
 
 /// f32 storage on the GPU. Dropping it returns the buffer to the pool.
 pub struct GpuBuffer {
-    buffer: Option<wgpu::Buffer>,
+    buffer: Option<PooledBuffer>,
     len: usize,
     pub(crate) used_epoch: AtomicU64,
 }
@@ -115,7 +125,16 @@ impl GpuBuffer {
     }
 
     pub fn raw(&self) -> &wgpu::Buffer {
-        self.buffer.as_ref().expect("buffer present until drop")
+        &self
+            .buffer
+            .as_ref()
+            .expect("buffer present until drop")
+            .buffer
+    }
+
+    /// The pooled buffer's unique id (see [`PooledBuffer`]).
+    pub(crate) fn id(&self) -> u64 {
+        self.buffer.as_ref().expect("buffer present until drop").id
     }
 
     pub(crate) fn mark_used(&self, epoch: u64) {
