@@ -1,6 +1,8 @@
 //! The CPU cost of recording one DCGAN training step: the time `Dcgan::step` takes to return
-//! (ops record into the open encoder; nothing is read back), then the time until the GPU has
-//! finished it, and what the engine did per step (dispatches, bind groups, compute passes):
+//! (ops record into the open encoder; nothing is read back), the time until its commands are
+//! submitted (`flush`: wgpu finishes encoding the open compute pass there, so this is the whole
+//! CPU cost), then the time until the GPU has finished, and what the engine did per step
+//! (dispatches, compute passes, bind groups):
 //! `cargo run --release -p atelier-gan --example step_record -- 32 16 8 [steps]` (image size,
 //! width, batch, timed steps). Medians over the timed steps, after two warm-up steps.
 
@@ -36,7 +38,7 @@ fn main() {
     for _ in 0..2 {
         gan.step(&real, &z).read();
     }
-    let (mut record_ms, mut total_ms) = (Vec::new(), Vec::new());
+    let (mut record_ms, mut submit_ms, mut total_ms) = (Vec::new(), Vec::new(), Vec::new());
     let mut per_step = None;
     for _ in 0..steps {
         g.synchronize();
@@ -44,16 +46,19 @@ fn main() {
         let t = Instant::now();
         let out = gan.step(&real, &z);
         record_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        g.flush();
+        submit_ms.push(t.elapsed().as_secs_f64() * 1e3);
         per_step = Some(g.stats() - before);
         g.synchronize();
         total_ms.push(t.elapsed().as_secs_f64() * 1e3);
         drop(out);
     }
     println!(
-        "DCGAN {size}x{size}, width {width}, batch {batch} on {}: record {:.2} ms, record + GPU \
-         {:.2} ms (medians of {steps} steps)",
+        "DCGAN {size}x{size}, width {width}, batch {batch} on {}: record {:.3} ms, record + submit \
+         {:.3} ms, record + submit + GPU {:.1} ms (medians of {steps} steps)",
         g.info.name,
         median(record_ms),
+        median(submit_ms),
         median(total_ms)
     );
     println!("per step: {}", per_step.expect("at least one step"));

@@ -1,8 +1,14 @@
 //! The buffer pool. A tensor's GPU storage is a `GpuBuffer`; dropping it returns the wgpu
 //! buffer to the pool, keyed by its byte size, and the next request of that size reuses it.
 //! A training loop that repeats the same shapes therefore allocates only in its first step.
+//!
+//! Of the free buffers of a size, a request gets the one created first (the lowest id), not
+//! the one returned last. Which buffers are free at each request is then the same in every
+//! step of a loop, whatever order its tensors were dropped in, so every step binds the same
+//! buffers to the same kernels and the recorder's bind-group cache hits (with last-in-first-out
+//! the buffers rotate from step to step, and the cache would need many steps to see them all).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -36,7 +42,8 @@ struct Free {
 
 #[derive(Default)]
 pub(crate) struct BufferPool {
-    free: Mutex<HashMap<(u64, bool), Vec<Free>>>,
+    /// Free buffers per (byte size, staging), by id.
+    free: Mutex<HashMap<(u64, bool), BTreeMap<u64, Free>>>,
 }
 
 impl BufferPool {
@@ -48,7 +55,8 @@ impl BufferPool {
             .lock()
             .unwrap()
             .get_mut(&(bytes, staging))
-            .and_then(|v| v.pop())
+            .and_then(|free| free.pop_first())
+            .map(|(_, f)| f)
         {
             Stats::bump(&g.stats.buffers_reused, 1);
             return (f.buffer, f.used_epoch);
@@ -86,7 +94,7 @@ impl BufferPool {
             .unwrap()
             .entry((bytes, staging))
             .or_default()
-            .push(Free { buffer, used_epoch });
+            .insert(buffer.id, Free { buffer, used_epoch });
     }
 
     /// Drops every free buffer (for memory pressure, or between unrelated workloads). Cached
