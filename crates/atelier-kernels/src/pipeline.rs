@@ -48,13 +48,17 @@ pub(crate) struct BindLayout {
 
 /// Override constants as (name, value bits): compared without formatting a string key.
 type Constants = Vec<(String, u64)>;
+/// A shader file and one of its entry points.
+type EntryKey = (&'static str, &'static str);
+/// The pipelines of one entry point, one per set of override constants.
+type Variants = Vec<(Constants, Arc<Pipeline>)>;
 
 #[derive(Default)]
 pub(crate) struct PipelineCache {
     modules: Mutex<HashMap<&'static str, Arc<wgpu::ShaderModule>>>,
     /// Per (shader, entry point): one pipeline per set of constants.
-    pipelines: Mutex<HashMap<(&'static str, &'static str), Vec<(Constants, Arc<Pipeline>)>>>,
-    layouts: Mutex<HashMap<(&'static str, &'static str), Arc<BindLayout>>>,
+    pipelines: Mutex<HashMap<EntryKey, Variants>>,
+    layouts: Mutex<HashMap<EntryKey, Arc<BindLayout>>>,
 }
 
 fn same_constants(cached: &Constants, wanted: &[(&str, f64)]) -> bool {
