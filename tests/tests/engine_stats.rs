@@ -54,8 +54,8 @@ fn one_submit_per_read_and_no_allocation_in_a_repeated_loop() {
     assert_eq!(d.submits, 1, "100 ops and one read must submit once: {d}");
     assert_eq!(d.readbacks, 1, "{d}");
 
-    // a forward / backward / Adam loop, run twice: the second run allocates nothing and
-    // compiles nothing
+    // a forward / backward / Adam loop, run twice: the second run allocates nothing, compiles
+    // nothing and creates no bind group
     let xs = Tensor::randn(&[16, 8], 0.0, 1.0, 1, Device::Gpu);
     let target = Tensor::rand_uniform(&[16, 1], 0.0, 1.0, 2, Device::Gpu);
     let w1 = Tensor::randn(&[8, 32], 0.0, 0.3, 3, Device::Gpu).requires_grad_(true);
@@ -78,6 +78,12 @@ fn one_submit_per_read_and_no_allocation_in_a_repeated_loop() {
     assert_eq!(d.buffers_allocated, 0, "second loop allocated: {d}");
     assert_eq!(d.pipelines_compiled, 0, "second loop compiled: {d}");
     assert_eq!(d.uploads, 0, "second loop uploaded: {d}");
+    // the same pooled buffers bound to the same kernels: every bind group comes from the cache
+    assert_eq!(
+        d.bind_groups_created, 0,
+        "second loop created bind groups: {d}"
+    );
+    assert_eq!(d.bind_groups_reused, d.dispatches, "{d}");
     assert_eq!(
         d.submits, 1,
         "second loop submitted more than its one read: {d}"

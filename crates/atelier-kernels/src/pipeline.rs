@@ -1,7 +1,9 @@
 //! The pipeline cache: a compute pipeline per (shader, entry point, override constants),
-//! compiled once and kept for the life of the process.
+//! compiled once and kept for the life of the process, with an explicit bind-group layout per
+//! entry point (see `bind_layout`).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 
 use crate::context::Gpu;
@@ -30,10 +32,41 @@ impl Kernel {
     }
 }
 
+/// A compiled pipeline and the bind-group layout it was created with.
+pub(crate) struct Pipeline {
+    pub compute: wgpu::ComputePipeline,
+    pub bind_layout: Arc<BindLayout>,
+}
+
+/// An entry point's explicit bind-group layout (see `bind_layout`), shared by the pipelines
+/// of that entry point (one per set of override constants), so they share bind groups too.
+pub(crate) struct BindLayout {
+    pub layout: wgpu::BindGroupLayout,
+    /// Unique for the life of the process: the bind-group cache keys on it.
+    pub id: u64,
+}
+
+/// Override constants as (name, value bits): compared without formatting a string key.
+type Constants = Vec<(String, u64)>;
+/// A shader file and one of its entry points.
+type EntryKey = (&'static str, &'static str);
+/// The pipelines of one entry point, one per set of override constants.
+type Variants = Vec<(Constants, Arc<Pipeline>)>;
+
 #[derive(Default)]
 pub(crate) struct PipelineCache {
     modules: Mutex<HashMap<&'static str, Arc<wgpu::ShaderModule>>>,
-    pipelines: Mutex<HashMap<String, Arc<wgpu::ComputePipeline>>>,
+    /// Per (shader, entry point): one pipeline per set of constants.
+    pipelines: Mutex<HashMap<EntryKey, Variants>>,
+    layouts: Mutex<HashMap<EntryKey, Arc<BindLayout>>>,
+}
+
+fn same_constants(cached: &Constants, wanted: &[(&str, f64)]) -> bool {
+    cached.len() == wanted.len()
+        && cached
+            .iter()
+            .zip(wanted)
+            .all(|((n, v), (wn, wv))| n == wn && *v == wv.to_bits())
 }
 
 impl PipelineCache {
@@ -42,21 +75,41 @@ impl PipelineCache {
         gpu: &Gpu,
         kernel: &Kernel,
         constants: &[(&str, f64)],
-    ) -> Arc<wgpu::ComputePipeline> {
+    ) -> Arc<Pipeline> {
+        let entry_key = (kernel.shader.name, kernel.entry);
+        let cached = self
+            .pipelines
+            .lock()
+            .unwrap()
+            .get(&entry_key)
+            .and_then(|variants| {
+                variants
+                    .iter()
+                    .find(|(c, _)| same_constants(c, constants))
+                    .map(|(_, p)| p.clone())
+            });
+        if let Some(p) = cached {
+            return p;
+        }
         let mut key = format!("{}::{}", kernel.shader.name, kernel.entry);
         for (k, v) in constants {
             key.push_str(&format!(";{k}={v}"));
         }
-        if let Some(p) = self.pipelines.lock().unwrap().get(&key) {
-            return p.clone();
-        }
         let module = self.module(gpu, kernel.shader);
+        let bind_layout = self.bind_layout(gpu, kernel);
         let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let layout = gpu
+            .device
+            .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some(&key),
+                bind_group_layouts: &[Some(&bind_layout.layout)],
+                immediate_size: 0,
+            });
         let pipeline = gpu
             .device
             .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                 label: Some(&key),
-                layout: None,
+                layout: Some(&layout),
                 module: &module,
                 entry_point: Some(kernel.entry),
                 compilation_options: wgpu::PipelineCompilationOptions {
@@ -69,9 +122,41 @@ impl PipelineCache {
             panic!("atelier: kernel {key} failed to compile: {e}");
         }
         Stats::bump(&gpu.stats.pipelines_compiled, 1);
-        let p = Arc::new(pipeline);
-        self.pipelines.lock().unwrap().insert(key, p.clone());
+        let p = Arc::new(Pipeline {
+            compute: pipeline,
+            bind_layout,
+        });
+        let constants = constants
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_bits()))
+            .collect();
+        self.pipelines
+            .lock()
+            .unwrap()
+            .entry(entry_key)
+            .or_default()
+            .push((constants, p.clone()));
         p
+    }
+
+    fn bind_layout(&self, gpu: &Gpu, kernel: &Kernel) -> Arc<BindLayout> {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let key = (kernel.shader.name, kernel.entry);
+        if let Some(l) = self.layouts.lock().unwrap().get(&key) {
+            return l.clone();
+        }
+        let layout = gpu
+            .device
+            .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                label: Some(kernel.entry),
+                entries: &crate::bind_layout::entries(kernel),
+            });
+        let l = Arc::new(BindLayout {
+            layout,
+            id: NEXT_ID.fetch_add(1, Relaxed),
+        });
+        self.layouts.lock().unwrap().insert(key, l.clone());
+        l
     }
 
     fn module(&self, gpu: &Gpu, shader: &'static Shader) -> Arc<wgpu::ShaderModule> {

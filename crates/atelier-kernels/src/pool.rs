@@ -1,8 +1,14 @@
 //! The buffer pool. A tensor's GPU storage is a `GpuBuffer`; dropping it returns the wgpu
 //! buffer to the pool, keyed by its byte size, and the next request of that size reuses it.
 //! A training loop that repeats the same shapes therefore allocates only in its first step.
+//!
+//! Of the free buffers of a size, a request gets the one created first (the lowest id), not
+//! the one returned last. Which buffers are free at each request is then the same in every
+//! step of a loop, whatever order its tensors were dropped in, so every step binds the same
+//! buffers to the same kernels and the recorder's bind-group cache hits (with last-in-first-out
+//! the buffers rotate from step to step, and the cache would need many steps to see them all).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -21,27 +27,36 @@ pub(crate) fn padded_bytes(len: usize) -> u64 {
     ((len.max(1) * 4) as u64).div_ceil(16) * 16
 }
 
+/// A pooled wgpu buffer with its id: unique for the life of the process (never reused, unlike
+/// an address), so the bind-group cache can key on it.
+pub(crate) struct PooledBuffer {
+    pub buffer: wgpu::Buffer,
+    pub id: u64,
+}
+
 struct Free {
-    buffer: wgpu::Buffer,
+    buffer: PooledBuffer,
     /// The recorder epoch in which the buffer was last bound to a kernel (see `recorder`).
     used_epoch: u64,
 }
 
 #[derive(Default)]
 pub(crate) struct BufferPool {
-    free: Mutex<HashMap<(u64, bool), Vec<Free>>>,
+    /// Free buffers per (byte size, staging), by id.
+    free: Mutex<HashMap<(u64, bool), BTreeMap<u64, Free>>>,
 }
 
 impl BufferPool {
     /// A buffer of `bytes`, from the free list when one is there.
-    pub(crate) fn take(&self, bytes: u64, staging: bool) -> (wgpu::Buffer, u64) {
+    pub(crate) fn take(&self, bytes: u64, staging: bool) -> (PooledBuffer, u64) {
         let g = gpu();
         if let Some(f) = self
             .free
             .lock()
             .unwrap()
             .get_mut(&(bytes, staging))
-            .and_then(|v| v.pop())
+            .and_then(|free| free.pop_first())
+            .map(|(_, f)| f)
         {
             Stats::bump(&g.stats.buffers_reused, 1);
             return (f.buffer, f.used_epoch);
@@ -67,20 +82,23 @@ impl BufferPool {
         }
         Stats::bump(&g.stats.buffers_allocated, 1);
         Stats::bump(&g.stats.bytes_allocated, bytes);
-        (buffer, 0)
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let id = NEXT_ID.fetch_add(1, Relaxed);
+        (PooledBuffer { buffer, id }, 0)
     }
 
-    pub(crate) fn give_back(&self, buffer: wgpu::Buffer, staging: bool, used_epoch: u64) {
-        let bytes = buffer.size();
+    pub(crate) fn give_back(&self, buffer: PooledBuffer, staging: bool, used_epoch: u64) {
+        let bytes = buffer.buffer.size();
         self.free
             .lock()
             .unwrap()
             .entry((bytes, staging))
             .or_default()
-            .push(Free { buffer, used_epoch });
+            .insert(buffer.id, Free { buffer, used_epoch });
     }
 
-    /// Drops every free buffer (for memory pressure, or between unrelated workloads).
+    /// Drops every free buffer (for memory pressure, or between unrelated workloads). Cached
+    /// bind groups keep their buffers alive: `Gpu::release_free_buffers` drops those too.
     pub fn clear(&self) {
         self.free.lock().unwrap().clear();
     }
@@ -88,7 +106,7 @@ impl BufferPool {
 
 /// f32 storage on the GPU. Dropping it returns the buffer to the pool.
 pub struct GpuBuffer {
-    buffer: Option<wgpu::Buffer>,
+    buffer: Option<PooledBuffer>,
     len: usize,
     pub(crate) used_epoch: AtomicU64,
 }
@@ -115,7 +133,16 @@ impl GpuBuffer {
     }
 
     pub fn raw(&self) -> &wgpu::Buffer {
-        self.buffer.as_ref().expect("buffer present until drop")
+        &self
+            .buffer
+            .as_ref()
+            .expect("buffer present until drop")
+            .buffer
+    }
+
+    /// The pooled buffer's unique id (see [`PooledBuffer`]).
+    pub(crate) fn id(&self) -> u64 {
+        self.buffer.as_ref().expect("buffer present until drop").id
     }
 
     pub(crate) fn mark_used(&self, epoch: u64) {

@@ -1,10 +1,17 @@
 //! The recorder: one open command encoder that every launch records into.
 //!
-//! A launch appends its uniform parameters to a host-side arena, creates a bind group (arena
-//! slice at binding 0, storage buffers at 1..), and records one compute pass with one dispatch.
-//! Nothing is submitted until the host reads a value, the arena is full, or
-//! `MAX_PENDING` commands are waiting. At a flush the arena is written to its GPU buffer with
-//! `queue.write_buffer`, which wgpu orders before the submitted commands.
+//! A launch appends its uniform parameters to a host-side arena, takes a bind group from the
+//! cache (arena at binding 0 with the launch's offset as a dynamic offset, storage buffers at
+//! 1..; see `bind_groups`), and records one dispatch into the open compute pass. Nothing is
+//! submitted until the host reads a value, the arena is full, or `MAX_PENDING` commands are
+//! waiting. At a flush the arena is written to its GPU buffer with `queue.write_buffer`, which
+//! wgpu orders before the submitted commands.
+//!
+//! Consecutive launches share one compute pass: beginning and ending a pass per dispatch costs
+//! CPU time in wgpu and the driver, and one pass orders its dispatches just as well (wgpu puts
+//! a barrier between two dispatches of a pass when the second uses a buffer the first wrote).
+//! The pass stays open until something else needs the encoder (a copy, a read-back, a flush);
+//! while profiling, every dispatch gets its own pass, which carries its timestamps.
 //!
 //! Uploads use `queue.write_buffer` too, which runs *before* the pending commands. Writing into a
 //! pooled buffer that a pending command still uses would therefore reorder work; every buffer
@@ -13,12 +20,17 @@
 //!
 //! With profiling on (see [`crate::profiler`]) each compute pass also carries timestamp writes,
 //! and a flush resolves them and waits for the GPU to attribute each pass's time to its kernel.
+//!
+//! One cost of the shared pass: wgpu validates a pass's commands when the pass ends, so a
+//! validation error may surface a few launches after the one that caused it (the error names
+//! the pipeline by its label, `shader::entry;constants`).
 
 use std::sync::Mutex;
 use std::sync::atomic::Ordering::Relaxed;
 
 use bytemuck::Pod;
 
+use crate::bind_groups::BindGroupCache;
 use crate::context::Gpu;
 use crate::pipeline::Kernel;
 use crate::pool::{GpuBuffer, padded_bytes};
@@ -42,6 +54,10 @@ pub(crate) fn last_kernel() -> String {
 
 pub(crate) struct Recorder {
     encoder: Option<wgpu::CommandEncoder>,
+    /// The compute pass launches record into, open on `encoder` (which it locks) until
+    /// something else needs the encoder: see [`Recorder::encoder`].
+    pass: Option<wgpu::ComputePass<'static>>,
+    bind_groups: BindGroupCache,
     pending: u32,
     arena: Vec<u8>,
     arena_buffer: wgpu::Buffer,
@@ -68,6 +84,8 @@ impl Recorder {
         }
         Recorder {
             encoder: None,
+            pass: None,
+            bind_groups: BindGroupCache::default(),
             pending: 0,
             arena: Vec::with_capacity(ARENA_BYTES as usize),
             arena_buffer,
@@ -77,13 +95,16 @@ impl Recorder {
         }
     }
 
+    /// The open encoder, for a command other than a dispatch: ends the open compute pass first.
     fn encoder(&mut self, device: &wgpu::Device) -> &mut wgpu::CommandEncoder {
+        self.pass = None;
         self.encoder.get_or_insert_with(|| {
             device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None })
         })
     }
 
     pub(crate) fn flush(&mut self, gpu: &Gpu) {
+        self.pass = None;
         let Some(mut encoder) = self.encoder.take() else {
             return;
         };
@@ -177,41 +198,44 @@ impl Gpu {
         rec.arena.extend_from_slice(bytes);
         rec.arena.resize(offset + slot, 0);
         let epoch = rec.epoch;
-        let mut entries = vec![wgpu::BindGroupEntry {
-            binding: 0,
-            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                buffer: &rec.arena_buffer,
-                offset: offset as u64,
-                size: std::num::NonZeroU64::new(bytes.len() as u64),
-            }),
-        }];
-        for (i, b) in buffers.iter().enumerate() {
+        for b in buffers {
             b.mark_used(epoch);
-            entries.push(wgpu::BindGroupEntry {
-                binding: i as u32 + 1,
-                resource: b.raw().as_entire_binding(),
-            });
         }
-        let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: None,
-            layout: &pipeline.get_bind_group_layout(0),
-            entries: &entries,
-        });
         let Recorder {
-            encoder, profiler, ..
+            encoder,
+            pass,
+            bind_groups,
+            arena_buffer,
+            profiler,
+            ..
         } = &mut *rec;
-        let encoder = encoder.get_or_insert_with(|| {
-            self.device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None })
-        });
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+        let bind_group = bind_groups.get(
+            self,
+            &pipeline.bind_layout,
+            arena_buffer,
+            bytes.len() as u64,
+            buffers,
+        );
+        // profiling times passes, so it needs one pass per dispatch
+        if pass.is_none() || profiler.is_some() {
+            *pass = None;
+            let encoder = encoder.get_or_insert_with(|| {
+                self.device
+                    .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None })
+            });
+            let begun = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: None,
                 timestamp_writes: profiler.as_mut().map(|p| p.pass_writes(kernel)),
             });
-            pass.set_pipeline(&pipeline);
-            pass.set_bind_group(0, &bind_group, &[]);
-            pass.dispatch_workgroups(grid[0], grid[1], grid[2]);
+            *pass = Some(begun.forget_lifetime());
+            Stats::bump(&self.stats.compute_passes, 1);
+        }
+        let open = pass.as_mut().expect("a compute pass is open");
+        open.set_pipeline(&pipeline.compute);
+        open.set_bind_group(0, &bind_group, &[offset as u32]);
+        open.dispatch_workgroups(grid[0], grid[1], grid[2]);
+        if profiler.is_some() {
+            *pass = None;
         }
         rec.pending += 1;
         Stats::bump(&self.stats.dispatches, 1);
@@ -307,13 +331,13 @@ impl Gpu {
             rec.encoder(&self.device).copy_buffer_to_buffer(
                 src.raw(),
                 (offset * 4) as u64,
-                &staging,
+                &staging.buffer,
                 0,
                 (len * 4) as u64,
             );
             rec.flush(self);
         }
-        let slice = staging.slice(0..(len * 4) as u64);
+        let slice = staging.buffer.slice(0..(len * 4) as u64);
         let (tx, rx) = std::sync::mpsc::channel();
         slice.map_async(wgpu::MapMode::Read, move |r| {
             let _ = tx.send(r);
@@ -330,7 +354,7 @@ impl Gpu {
                 .unwrap_or_else(|e| panic!("atelier: read-back mapping failed: {e}"));
             bytemuck::pod_collect_to_vec::<u8, f32>(&view)
         };
-        staging.unmap();
+        staging.buffer.unmap();
         self.pool.give_back(staging, true, 0);
         Stats::bump(&self.stats.readbacks, 1);
         out
@@ -341,8 +365,9 @@ impl Gpu {
         self.stats.snapshot()
     }
 
-    /// Drops the pool's free buffers.
+    /// Drops the pool's free buffers (and the cached bind groups, which hold buffers alive).
     pub fn release_free_buffers(&self) {
+        self.recorder.lock().unwrap().bind_groups.clear();
         self.pool.clear();
     }
 }

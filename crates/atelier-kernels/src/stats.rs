@@ -8,6 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 pub(crate) struct Stats {
     pub submits: AtomicU64,
     pub dispatches: AtomicU64,
+    pub compute_passes: AtomicU64,
+    pub bind_groups_created: AtomicU64,
+    pub bind_groups_reused: AtomicU64,
     pub copies: AtomicU64,
     pub buffers_allocated: AtomicU64,
     pub buffers_reused: AtomicU64,
@@ -26,6 +29,9 @@ impl Stats {
         DeviceStats {
             submits: self.submits.load(Relaxed),
             dispatches: self.dispatches.load(Relaxed),
+            compute_passes: self.compute_passes.load(Relaxed),
+            bind_groups_created: self.bind_groups_created.load(Relaxed),
+            bind_groups_reused: self.bind_groups_reused.load(Relaxed),
             copies: self.copies.load(Relaxed),
             buffers_allocated: self.buffers_allocated.load(Relaxed),
             buffers_reused: self.buffers_reused.load(Relaxed),
@@ -43,6 +49,11 @@ impl Stats {
 pub struct DeviceStats {
     pub submits: u64,
     pub dispatches: u64,
+    /// Compute passes begun: consecutive dispatches share one (one per dispatch when profiling).
+    pub compute_passes: u64,
+    /// Bind groups created (bind-group cache misses) and taken from the cache (hits).
+    pub bind_groups_created: u64,
+    pub bind_groups_reused: u64,
     pub copies: u64,
     pub buffers_allocated: u64,
     pub buffers_reused: u64,
@@ -58,6 +69,9 @@ impl std::ops::Sub for DeviceStats {
         DeviceStats {
             submits: self.submits - o.submits,
             dispatches: self.dispatches - o.dispatches,
+            compute_passes: self.compute_passes - o.compute_passes,
+            bind_groups_created: self.bind_groups_created - o.bind_groups_created,
+            bind_groups_reused: self.bind_groups_reused - o.bind_groups_reused,
             copies: self.copies - o.copies,
             buffers_allocated: self.buffers_allocated - o.buffers_allocated,
             buffers_reused: self.buffers_reused - o.buffers_reused,
@@ -73,10 +87,14 @@ impl fmt::Display for DeviceStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "submits {}, dispatches {}, copies {}, buffers allocated {} ({:.1} MiB) / reused {}, \
-             pipelines compiled {}, uploads {}, read-backs {}",
+            "submits {}, dispatches {} in {} compute passes, bind groups created {} / reused {}, \
+             copies {}, buffers allocated {} ({:.1} MiB) / reused {}, pipelines compiled {}, \
+             uploads {}, read-backs {}",
             self.submits,
             self.dispatches,
+            self.compute_passes,
+            self.bind_groups_created,
+            self.bind_groups_reused,
             self.copies,
             self.buffers_allocated,
             self.bytes_allocated as f64 / (1 << 20) as f64,
