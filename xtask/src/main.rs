@@ -1,7 +1,9 @@
 //! `cargo xtask validate` checks every GPU kernel against its CPU reference;
-//! `cargo xtask bench` runs the benchmark suite.
+//! `cargo xtask bench` runs the benchmark suite; `cargo xtask compare` writes BENCHMARKS.md
+//! from a bench run and PyTorch's times at the same shapes.
 
 mod bench;
+mod compare;
 mod validate;
 
 use std::path::PathBuf;
@@ -45,6 +47,19 @@ enum Task {
         #[arg(long, default_value = "target/bench/roofline.png")]
         roofline: PathBuf,
     },
+    /// Join a bench JSON with PyTorch's times at the same shapes (scripts/torch_bench.py)
+    /// into a Markdown report: atelier's fastest variant, PyTorch, their ratio, the targets.
+    Compare {
+        /// The JSON `cargo xtask bench --json` wrote.
+        #[arg(long)]
+        atelier: PathBuf,
+        /// The JSON `scripts/torch_bench.py --out` wrote.
+        #[arg(long)]
+        torch: PathBuf,
+        /// Where the Markdown goes.
+        #[arg(long, default_value = "BENCHMARKS.md")]
+        out: PathBuf,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -65,5 +80,10 @@ fn main() -> anyhow::Result<()> {
             json,
             roofline,
         }),
+        Task::Compare {
+            atelier,
+            torch,
+            out,
+        } => compare::run(&atelier, &torch, &out),
     }
 }

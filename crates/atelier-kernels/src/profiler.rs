@@ -243,6 +243,17 @@ impl Gpu {
         true
     }
 
+    /// Turns profiling off: what was recorded is submitted first, and the times gathered so
+    /// far are dropped. For measurements that must not pay for timestamp writes (the
+    /// benchmark's whole training step).
+    pub fn disable_profiling(&self) {
+        let mut rec = self.recorder.lock().unwrap();
+        if rec.profiler.is_some() {
+            rec.flush(self);
+            rec.profiler = None;
+        }
+    }
+
     /// Whether dispatches are being timed.
     pub fn is_profiling(&self) -> bool {
         self.recorder.lock().unwrap().profiler.is_some()

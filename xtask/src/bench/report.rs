@@ -79,6 +79,7 @@ pub fn write_json(opts: &Options, suite: &Suite, elapsed_s: f64) -> anyhow::Resu
                 "max_ms": ms(*r.times.last().unwrap()),
                 "runs": r.times.len(),
                 "buffer_copies": r.copies,
+                "clock": r.clock.name(),
                 "flops": r.work.flops,
                 "bytes": r.work.bytes,
                 "gflops": r.gflops(),

@@ -1,0 +1,187 @@
+//! The whole DCGAN training step (`atelier_gan::Dcgan::step`: D on a real and a fake batch,
+//! D's Adam step, G through D, G's Adam step), the number to put beside PyTorch's
+//! (../shared/tools/torch_baseline.py times the same step the same way).
+//!
+//! Unlike the kernel rows this one is always timed with the wall clock around a synchronised
+//! step, as PyTorch's baseline is: a step's cost includes recording and submitting its
+//! dispatches and any gap between them, which GPU timestamps would leave out. Profiling is
+//! turned off first, so no timestamp is written inside the step.
+//!
+//! The full suite runs pytorch/examples' DCGAN (64×64, ngf = ndf = 64) at each DCGAN batch
+//! (64 and 128, or `--batch`); `--quick` runs the README demo's network (32×32, width 16,
+//! batch 8). FLOPs: the convolutions the step needs (`step_flops`); bytes are not counted, so
+//! the row stays off the roofline. `images/s` is batch / median time.
+
+use atelier_benches::work::{Work, conv2d_macs};
+use atelier_gan::{Dcgan, DcganConfig, latent};
+use atelier_kernels::gpu;
+use atelier_kernels::kernels::conv2d::Conv2dSpec;
+use atelier_tensor::{Device, Tensor};
+
+use super::Suite;
+use atelier_benches::timing::Clock;
+
+pub const KERNEL: &str = "dcgan.step";
+const VARIANT: &str = "default";
+
+/// The `--quick` network: the README demo's.
+const QUICK: (DcganConfig, usize) = (
+    DcganConfig {
+        nz: 100,
+        ngf: 16,
+        ndf: 16,
+        channels: 3,
+        image_size: 32,
+    },
+    8,
+);
+
+/// The row's shape label, which `cargo xtask compare` parses: `64x64 ngf64 ndf64 N128`.
+pub fn label(config: &DcganConfig, batch: usize) -> String {
+    format!(
+        "{s}x{s} ngf{} ndf{} N{batch}",
+        config.ngf,
+        config.ndf,
+        s = config.image_size
+    )
+}
+
+fn conv(n: usize, c: usize, side: usize, k: usize, stride: usize, pad: usize) -> Conv2dSpec {
+    Conv2dSpec {
+        n,
+        c,
+        h: side,
+        w: side,
+        k,
+        r: 4,
+        s: 4,
+        stride: (stride, stride),
+        pad: (pad, pad),
+        dilation: (1, 1),
+    }
+}
+
+/// Multiply-adds of one forward pass of D and of G, and of their first layers, at `batch`.
+/// A transposed convolution does the multiply-adds of the convolution it is the backward of,
+/// so G's layers are counted as D-shaped convolutions from the image back to the latent.
+fn forward_macs(config: &DcganConfig, batch: usize) -> [f64; 4] {
+    let stages = config.stages();
+    let chain = |width: usize| -> Vec<f64> {
+        // image → width → 2·width → ... (stride-2 4×4 convs), then 4×4 → 1×1 (valid 4×4 conv)
+        let mut macs = Vec::new();
+        let (mut c, mut side) = (config.channels, config.image_size);
+        for i in 0..stages {
+            let k = width << i;
+            macs.push(conv2d_macs(&conv(batch, c, side, k, 2, 1)));
+            c = k;
+            side /= 2;
+        }
+        macs.push(conv2d_macs(&conv(batch, c, side, 1, 1, 0)));
+        macs
+    };
+    let d = chain(config.ndf);
+    // G: the latent (nz channels at 1×1) takes the place of D's one output channel
+    let mut g = chain(config.ngf);
+    *g.last_mut().unwrap() *= config.nz as f64;
+    [d.iter().sum(), g.iter().sum(), d[0], *g.last().unwrap()]
+}
+
+/// FLOPs of the convolutions in one `Dcgan::step`: G forward once, D forward three times (real,
+/// fake for D, fake for G); D's backward twice with both gradients (no input gradient at D's
+/// first layer: real and fake.detach() need none), D's backward once more for G with input
+/// gradients only (D's parameters are frozen there), and G's backward with both (no gradient
+/// for the noise). PyTorch's baseline also computes D's weight gradients in G's phase, one
+/// D forward's worth more.
+pub fn step_flops(config: &DcganConfig, batch: usize) -> f64 {
+    let [d, g, d_first, g_first] = forward_macs(config, batch);
+    let d_macs = 3.0 * d + 2.0 * (2.0 * d - d_first) + d;
+    let g_macs = g + (2.0 * g - g_first);
+    2.0 * (d_macs + g_macs)
+}
+
+fn configs(suite: &Suite) -> Vec<(DcganConfig, usize)> {
+    if suite.quick && suite.batches.is_none() {
+        return vec![QUICK];
+    }
+    let full = DcganConfig::default();
+    suite
+        .dcgan_batches()
+        .into_iter()
+        .map(|b| (full, b))
+        .collect()
+}
+
+pub fn run(suite: &mut Suite) {
+    let g = gpu();
+    for (config, batch) in configs(suite) {
+        let shape = label(&config, batch);
+        if !suite.wants(KERNEL, VARIANT, &shape) {
+            continue;
+        }
+        g.disable_profiling();
+        let mut gan = Dcgan::new(config, Device::Gpu, 0, 2e-4);
+        let s = config.image_size;
+        let real = Tensor::rand_uniform(&[batch, config.channels, s, s], -1.0, 1.0, 1, Device::Gpu);
+        let z = latent::noise(batch, config.nz, 2, Device::Gpu);
+        let work = Work {
+            flops: step_flops(&config, batch),
+            bytes: 0.0,
+        };
+        suite.measure_with(
+            Clock::WallClock,
+            "dcgan",
+            KERNEL,
+            VARIANT,
+            &shape,
+            work,
+            1,
+            |_| {
+                gan.step(&real, &z);
+            },
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The 64×64 DCGAN at batch 1 by hand: D's forward is 3→64@32² + 64→128@16² + 128→256@8²
+    /// + 256→512@4² (4×4 taps each) + 512→1@1²; G's is the same chain with ngf and nz.
+    #[test]
+    fn step_flops_of_the_64px_dcgan() {
+        let taps = 16.0;
+        let d = taps
+            * (3.0 * 64.0 * 1024.0
+                + 64.0 * 128.0 * 256.0
+                + 128.0 * 256.0 * 64.0
+                + 256.0 * 512.0 * 16.0
+                + 512.0);
+        let g = taps
+            * (3.0 * 64.0 * 1024.0
+                + 64.0 * 128.0 * 256.0
+                + 128.0 * 256.0 * 64.0
+                + 256.0 * 512.0 * 16.0
+                + 512.0 * 100.0);
+        let (d1, g1) = (taps * 3.0 * 64.0 * 1024.0, taps * 512.0 * 100.0);
+        let expected = 2.0 * (8.0 * d - 2.0 * d1 + 3.0 * g - g1);
+        let got = step_flops(&DcganConfig::default(), 1);
+        assert!(
+            (got - expected).abs() < 1e-6 * expected,
+            "{got} vs {expected}"
+        );
+        // linear in the batch
+        assert!(
+            (step_flops(&DcganConfig::default(), 128) - 128.0 * expected).abs() < 1e-3 * expected
+        );
+    }
+
+    #[test]
+    fn labels_parse_back() {
+        assert_eq!(
+            label(&DcganConfig::default(), 128),
+            "64x64 ngf64 ndf64 N128"
+        );
+        assert_eq!(label(&QUICK.0, QUICK.1), "32x32 ngf16 ndf16 N8");
+    }
+}
