@@ -184,7 +184,7 @@ fn launch_pointwise(kernel: &Kernel, params: Params, buffers: &[&GpuBuffer]) {
     let n = params.n as usize;
     gpu().launch(
         kernel,
-        &[("WG", WG as f64)],
+        &[("WG", WG as f64), ("OP", params.op as f64)],
         &params,
         buffers,
         groups_for(n),
@@ -293,7 +293,11 @@ pub fn binary_broadcast(
     }
     gpu().launch(
         &BINARY_BROADCAST,
-        &[("WG", WG as f64)],
+        &[
+            ("WG", WG as f64),
+            ("OP", p.op as f64),
+            ("RANK", rank as f64),
+        ],
         &p,
         &[a, b, out],
         groups_for(n),
