@@ -16,6 +16,8 @@ cd "$(dirname "$0")/.."
 case "${1:-}" in
 prep)
     cargo build --release -p xtask
+    # device-prep.sh lists .device/ in .git/info/exclude, which a fresh clone may lack
+    mkdir -p "$(git rev-parse --git-dir)/info"
     ../shared/tools/device-prep.sh target/release/xtask
     ;;
 run)
