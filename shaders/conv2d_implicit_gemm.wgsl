@@ -23,12 +23,21 @@
 //
 // One workgroup computes a BM x BN tile of `out`. Per step of BK along the reduction, every
 // invocation stages a few elements of the A and B tiles in workgroup memory (zero outside
-// the matrices, so any size works), then accumulates a TM x TN = 4 x 4 register block
-// (one vec4 per row) from vec4 reads of the staged tiles. Global loads stay scalar: the
-// im2col gathers and rows of arbitrary length are not 16-byte aligned. Workgroup memory:
-// BK * (BM + BN) * 4 bytes = 8 KiB at the defaults; WG = (BM/4) * (BN/4) = 256 invocations.
-// The launcher keeps WG a multiple of BM and of BK (each invocation then stages a fixed row of
-// A, or a fixed reduction index, and decodes its coordinates once).
+// the matrices, so any size works), then accumulates a TM x TN register block (TN/4 vec4s
+// per row) from vec4 reads of the staged tiles. Global loads stay scalar: the im2col gathers
+// and rows of arbitrary length are not 16-byte aligned. WG = (BM/TM) * (BN/TN) invocations;
+// workgroup memory BK * (BM + BN) * 4 bytes. The launcher keeps WG a multiple of BM and of BK
+// (each invocation then stages a fixed row of A, or a fixed reduction index, and decodes its
+// coordinates once).
+//
+// TM and TN are constants (they size the accumulator array), so each register block is its
+// own shader: this file is compiled together with one that declares them,
+//   conv2d_implicit_gemm_4x4.wgsl  TM = TN = 4, launched with BM = BN = 64, BK = 16
+//                                  (variant implicit_gemm: 256 invocations, 8 KiB)
+//   conv2d_implicit_gemm_8x8.wgsl  TM = TN = 8, launched with BM = BN = 128, BK = 8
+//                                  (variant implicit_gemm_8x8: 256 invocations, 8 KiB; four
+//                                  times the multiply-adds per staged element, for GPUs)
+// BM, BN and BK are override constants, set by the launcher (`GemmTiles`).
 //
 // Tiles are numbered M-fastest, so neighbouring workgroups share a B tile; grids above the
 // per-dimension limit are folded into y and z.
@@ -36,9 +45,10 @@
 override BM: u32 = 64;
 override BN: u32 = 64;
 override BK: u32 = 16;
-const TM: u32 = 4u;
-const TN: u32 = 4u;
 override WG: u32 = (BM / TM) * (BN / TN);
+// vec4s of a register block's row, and of the block
+const TN4: u32 = TN / 4u;
+const ACC: u32 = TM * TN / 4u;
 
 struct Params {
     n: u32, c: u32, h: u32, w: u32,
@@ -91,17 +101,35 @@ fn tile_origin(t: u32, gemm_m: u32) -> vec2<u32> {
     return vec2<u32>((t % tiles_m) * BM, (t / tiles_m) * BN);
 }
 
-// acc[i] += A[row 4*tx + i][kk] * B[kk][cols 4*ty .. 4*ty + 3], over the staged slice.
-fn multiply_tiles(lid: u32, acc: ptr<function, array<vec4<f32>, TM>>) {
-    let tx = lid % (BM / TM);
-    let ty = lid / (BM / TM);
+// The register block of invocation `lid`: rows TM*tx .. TM*tx + TM-1 of the tile, columns
+// TN*ty .. TN*ty + TN-1. acc[i * TN4 + v][c] holds (row TM*tx + i, column TN*ty + 4*v + c).
+fn block_row(lid: u32) -> u32 {
+    return (lid % (BM / TM)) * TM;
+}
+
+fn block_col(lid: u32) -> u32 {
+    return (lid / (BM / TM)) * TN;
+}
+
+// acc[(i, j)] += A[row TM*tx + i][kk] * B[kk][column TN*ty + j], over the staged slice.
+fn multiply_tiles(lid: u32, acc: ptr<function, array<vec4<f32>, ACC>>) {
+    let a0 = block_row(lid) / 4u;
+    let b0 = block_col(lid) / 4u;
     for (var kk = 0u; kk < BK; kk++) {
-        let a = a_tile[kk * (BM / 4u) + tx];
-        let b = b_tile[kk * (BN / 4u) + ty];
-        (*acc)[0] += a.x * b;
-        (*acc)[1] += a.y * b;
-        (*acc)[2] += a.z * b;
-        (*acc)[3] += a.w * b;
+        var a: array<vec4<f32>, TM / 4u>;
+        for (var u = 0u; u < TM / 4u; u++) {
+            a[u] = a_tile[kk * (BM / 4u) + a0 + u];
+        }
+        var b: array<vec4<f32>, TN4>;
+        for (var v = 0u; v < TN4; v++) {
+            b[v] = b_tile[kk * (BN / 4u) + b0 + v];
+        }
+        for (var i = 0u; i < TM; i++) {
+            let ai = a[i / 4u][i % 4u];
+            for (var v = 0u; v < TN4; v++) {
+                (*acc)[i * TN4 + v] += ai * b[v];
+            }
+        }
     }
 }
 
@@ -131,7 +159,7 @@ fn forward_implicit_gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wor
     // invocation stages reduction index b_kk, and neighbours read neighbouring j
     let b_kk = lid % BK;
 
-    var acc: array<vec4<f32>, TM>;
+    var acc: array<vec4<f32>, ACC>;
     for (var k0 = 0u; k0 < gemm_k; k0 += BK) {
         for (var kk = lid / BM; kk < BK; kk += WG / BM) {
             let j = k0 + kk;
@@ -164,15 +192,15 @@ fn forward_implicit_gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wor
 
     let pq = prm.p * prm.q;
     for (var i = 0u; i < TM; i++) {
-        let m = origin.x + (lid % (BM / TM)) * TM + i;
+        let m = origin.x + block_row(lid) + i;
         if m >= gemm_m {
             continue;
         }
         let n = m / pq;
         for (var jj = 0u; jj < TN; jj++) {
-            let col = origin.y + (lid / (BM / TM)) * TN + jj;
+            let col = origin.y + block_col(lid) + jj;
             if col < gemm_n {
-                var v = acc[i][jj];
+                var v = acc[i * TN4 + jj / 4u][jj % 4u];
                 if prm.has_bias != 0u {
                     v += bias[col];
                 }
@@ -268,7 +296,7 @@ fn backward_data_implicit_gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(n
     // B[j][col] = weight[k, col, r, s]; this invocation stages reduction index b_kk
     let b_kk = lid % BK;
 
-    var acc: array<vec4<f32>, TM>;
+    var acc: array<vec4<f32>, ACC>;
     for (var k0 = 0u; k0 < gemm_k; k0 += BK) {
         for (var kk = lid / BM; kk < BK; kk += WG / BM) {
             let j = k0 + kk;
@@ -303,7 +331,7 @@ fn backward_data_implicit_gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(n
     }
 
     for (var i = 0u; i < TM; i++) {
-        let m = origin.x + (lid % (BM / TM)) * TM + i;
+        let m = origin.x + block_row(lid) + i;
         if m >= gemm_m {
             continue;
         }
@@ -311,9 +339,9 @@ fn backward_data_implicit_gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(n
         let ih = ph.first_row + ((m / pw.rows) % ph.rows) * prm.stride_h;
         let n = m / (pw.rows * ph.rows);
         for (var jj = 0u; jj < TN; jj++) {
-            let col = origin.y + (lid / (BM / TM)) * TN + jj;
+            let col = origin.y + block_col(lid) + jj;
             if col < gemm_n {
-                var v = acc[i][jj];
+                var v = acc[i * TN4 + jj / 4u][jj % 4u];
                 if prm.has_bias != 0u {
                     v += bias[col];
                 }
@@ -346,7 +374,7 @@ fn backward_weight_implicit_gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin
     // Both operands run along the reduction j = (n, p, q), so each invocation stages the
     // fixed index kk = lid % BK and decodes j once per step; neighbours read neighbouring q.
     let kk = lid % BK;
-    var acc: array<vec4<f32>, TM>;
+    var acc: array<vec4<f32>, ACC>;
     for (var k0 = j_begin; k0 < j_end; k0 += BK) {
         let j = k0 + kk;
         let j_ok = j < j_end;
@@ -387,11 +415,11 @@ fn backward_weight_implicit_gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin
 
     let out = split * gemm_m * gemm_n;
     for (var i = 0u; i < TM; i++) {
-        let row = origin.x + (lid % (BM / TM)) * TM + i;
+        let row = origin.x + block_row(lid) + i;
         for (var jj = 0u; jj < TN; jj++) {
-            let col = origin.y + (lid / (BM / TM)) * TN + jj;
+            let col = origin.y + block_col(lid) + jj;
             if row < gemm_m && col < gemm_n {
-                gw_partial[out + row * gemm_n + col] = acc[i][jj];
+                gw_partial[out + row * gemm_n + col] = acc[i * TN4 + jj / 4u][jj % 4u];
             }
         }
     }

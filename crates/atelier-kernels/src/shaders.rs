@@ -49,5 +49,13 @@ shader!(INSTANCE_NORM, "instance_norm.wgsl");
 shader!(POOL, "pool.wgsl");
 shader!(RESAMPLE, "resample.wgsl");
 shader!(CONV2D, "conv2d.wgsl");
-shader!(CONV2D_IMPLICIT_GEMM, "conv2d_implicit_gemm.wgsl");
+// the implicit GEMM, once per register block (the second file declares TM and TN)
+shader!(
+    CONV2D_IMPLICIT_GEMM,
+    "conv2d_implicit_gemm.wgsl" + "conv2d_implicit_gemm_4x4.wgsl"
+);
+shader!(
+    CONV2D_IMPLICIT_GEMM_8X8,
+    "conv2d_implicit_gemm.wgsl" + "conv2d_implicit_gemm_8x8.wgsl"
+);
 shader!(PEAK, "peak.wgsl");

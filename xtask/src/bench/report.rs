@@ -10,7 +10,7 @@ use super::{Ceilings, Options, Row, Suite};
 
 pub fn table_header() -> String {
     format!(
-        "\n{:<30} {:<13} {:<42} {:>10} {:>9} {:>8} {:>6} {:>6} {:>5}\n{}",
+        "\n{:<30} {:<17} {:<42} {:>10} {:>9} {:>8} {:>6} {:>6} {:>5}\n{}",
         "kernel",
         "variant",
         "shape",
@@ -20,13 +20,13 @@ pub fn table_header() -> String {
         "%FMA",
         "%BW",
         "runs",
-        "-".repeat(137)
+        "-".repeat(141)
     )
 }
 
 pub fn table_line(row: &Row, c: &Ceilings) -> String {
     format!(
-        "{:<30} {:<13} {:<42} {:>10.4} {:>9.1} {:>8.1} {:>6.1} {:>6.1} {:>5}",
+        "{:<30} {:<17} {:<42} {:>10.4} {:>9.1} {:>8.1} {:>6.1} {:>6.1} {:>5}",
         row.kernel,
         row.variant,
         row.shape,

@@ -52,8 +52,9 @@ fn conv(
 }
 
 /// Awkward shapes: odd sizes, stride > kernel, padding >= kernel/2, 1x1 kernels, dilation,
-/// batch 1, more rows, columns and reduction than one 64x64x16 tile, a DCGAN layer, and a
-/// reduction long enough for backward-weight to split it.
+/// batch 1, more rows, columns and reduction than one 64x64x16 tile (and than one 128x128x8
+/// tile, in every direction), a DCGAN layer, and a reduction long enough for backward-weight
+/// to split it.
 fn conv_cases(v: &mut Validator) -> Vec<(String, Conv2dSpec)> {
     let mut cases = vec![
         ("odd 3x3 pad 1", conv(2, 3, 7, 9, 5, 3, 3, 1, 1)),
@@ -111,6 +112,16 @@ fn conv_cases(v: &mut Validator) -> Vec<(String, Conv2dSpec)> {
             },
         ),
         ("larger than a tile", conv(2, 20, 19, 19, 70, 3, 3, 1, 1)),
+        // forward 169 x 131 (x 81), backward-weight 131 x 81 (x 169)
+        (
+            "larger than a 128 tile",
+            conv(1, 9, 13, 13, 131, 3, 3, 1, 1),
+        ),
+        // backward-data 144 x 130 (x 3)
+        (
+            "larger than a 128 tile, 1x1",
+            conv(1, 130, 12, 12, 3, 1, 1, 1, 0),
+        ),
         (
             "DCGAN 4x4 stride 2 pad 1",
             conv(2, 16, 16, 16, 32, 4, 4, 2, 1),

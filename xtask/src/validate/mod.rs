@@ -171,10 +171,10 @@ pub fn run(filter: Option<String>, seed: u64) -> anyhow::Result<()> {
         anyhow::bail!("no kernel matches the filter");
     }
     println!(
-        "\n{:<34} {:<14} {:>6} {:>12}  result",
+        "\n{:<36} {:<18} {:>6} {:>12}  result",
         "kernel", "variant", "cases", "max rel err"
     );
-    println!("{}", "-".repeat(78));
+    println!("{}", "-".repeat(84));
     let mut failures = 0;
     for ((kernel, variant), row) in &v.rows {
         let verdict = if let (0, Some(why)) = (row.cases, &row.skipped) {
@@ -190,7 +190,7 @@ pub fn run(filter: Option<String>, seed: u64) -> anyhow::Result<()> {
             format!("{:.3e}", row.max_err)
         };
         println!(
-            "{kernel:<34} {variant:<14} {:>6} {max_err:>12}  {verdict}",
+            "{kernel:<36} {variant:<18} {:>6} {max_err:>12}  {verdict}",
             row.cases
         );
         if let Some(f) = &row.first_failure {

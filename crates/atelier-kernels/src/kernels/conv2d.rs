@@ -1,5 +1,6 @@
 //! Launchers for `shaders/conv2d.wgsl` (the direct variant, and the bias gradient) and
-//! `shaders/conv2d_implicit_gemm.wgsl` (the implicit-GEMM variant).
+//! `shaders/conv2d_implicit_gemm.wgsl` (the implicit-GEMM variants: 4x4 register blocks in
+//! 64x64 tiles, and 8x8 blocks in 128x128 tiles).
 //!
 //! Layouts are PyTorch's: x `[N, C, H, W]`, weight `[K, C, R, S]`, y `[N, K, P, Q]`, bias `[K]`.
 //! A transposed convolution is computed by the same kernels: its forward is conv2d's
@@ -10,21 +11,41 @@ use bytemuck::{Pod, Zeroable};
 use super::{WG, groups_for};
 use crate::context::gpu;
 use crate::error::Error;
-use crate::pipeline::Kernel;
+use crate::pipeline::{Kernel, Shader};
 use crate::pool::GpuBuffer;
-use crate::shaders::{CONV2D, CONV2D_IMPLICIT_GEMM};
+use crate::shaders::{CONV2D, CONV2D_IMPLICIT_GEMM, CONV2D_IMPLICIT_GEMM_8X8};
 
 pub const FORWARD_DIRECT: Kernel = Kernel::new(&CONV2D, "forward_direct");
 pub const BACKWARD_DATA_DIRECT: Kernel = Kernel::new(&CONV2D, "backward_data_direct");
 pub const BACKWARD_WEIGHT_DIRECT: Kernel = Kernel::new(&CONV2D, "backward_weight_direct");
 pub const CHANNEL_SUM: Kernel = Kernel::new(&CONV2D, "channel_sum");
-pub const FORWARD_IMPLICIT_GEMM: Kernel =
-    Kernel::new(&CONV2D_IMPLICIT_GEMM, "forward_implicit_gemm");
-pub const BACKWARD_DATA_IMPLICIT_GEMM: Kernel =
-    Kernel::new(&CONV2D_IMPLICIT_GEMM, "backward_data_implicit_gemm");
-pub const BACKWARD_WEIGHT_IMPLICIT_GEMM: Kernel =
-    Kernel::new(&CONV2D_IMPLICIT_GEMM, "backward_weight_implicit_gemm");
-pub const SUM_SPLITS: Kernel = Kernel::new(&CONV2D_IMPLICIT_GEMM, "sum_splits");
+
+/// The kernels of one implicit-GEMM variant and the tiles they are launched with.
+pub struct GemmKernels {
+    pub forward: Kernel,
+    pub backward_data: Kernel,
+    pub backward_weight: Kernel,
+    pub sum_splits: Kernel,
+    pub tiles: GemmTiles,
+}
+
+impl GemmKernels {
+    const fn new(shader: &'static Shader, tiles: GemmTiles) -> GemmKernels {
+        assert!(tiles.fits());
+        GemmKernels {
+            forward: Kernel::new(shader, "forward_implicit_gemm"),
+            backward_data: Kernel::new(shader, "backward_data_implicit_gemm"),
+            backward_weight: Kernel::new(shader, "backward_weight_implicit_gemm"),
+            sum_splits: Kernel::new(shader, "sum_splits"),
+            tiles,
+        }
+    }
+}
+
+/// Variant `implicit_gemm`: 4x4 register blocks, 64x64 tiles, BK = 16.
+pub const IMPLICIT_GEMM: GemmKernels = GemmKernels::new(&CONV2D_IMPLICIT_GEMM, TILES);
+/// Variant `implicit_gemm_8x8`: 8x8 register blocks, 128x128 tiles, BK = 8.
+pub const IMPLICIT_GEMM_8X8: GemmKernels = GemmKernels::new(&CONV2D_IMPLICIT_GEMM_8X8, TILES_8X8);
 
 /// The shape of a 2-D convolution (groups = 1): input `[n, c, h, w]`, weight `[k, c, r, s]`,
 /// output `[n, k, p(), q()]`. `stride`, `pad` and `dilation` are (along H, along W).
@@ -310,17 +331,36 @@ pub enum ConvDirection {
 pub enum ConvVariant {
     /// One invocation per output element: the readable baseline.
     Direct,
-    /// A tiled matrix product over the implicit im2col matrix, with register blocking.
+    /// A tiled matrix product over the implicit im2col matrix, with register blocking: 4x4
+    /// outputs per invocation in 64x64 tiles.
     ImplicitGemm,
+    /// The same with 8x8 outputs per invocation in 128x128 tiles: four times the reuse of
+    /// every staged element, for GPUs with large register files. Chosen only by name
+    /// (`ATELIER_CONV=implicit_gemm_8x8`) until benchmarks on such a GPU say where it wins.
+    ImplicitGemm8x8,
 }
 
 impl ConvVariant {
-    pub const ALL: [ConvVariant; 2] = [ConvVariant::Direct, ConvVariant::ImplicitGemm];
+    pub const ALL: [ConvVariant; 3] = [
+        ConvVariant::Direct,
+        ConvVariant::ImplicitGemm,
+        ConvVariant::ImplicitGemm8x8,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             ConvVariant::Direct => "direct",
             ConvVariant::ImplicitGemm => "implicit_gemm",
+            ConvVariant::ImplicitGemm8x8 => "implicit_gemm_8x8",
+        }
+    }
+
+    /// The kernels of an implicit-GEMM variant (`None` for the direct one).
+    fn gemm(self) -> Option<&'static GemmKernels> {
+        match self {
+            ConvVariant::Direct => None,
+            ConvVariant::ImplicitGemm => Some(&IMPLICIT_GEMM),
+            ConvVariant::ImplicitGemm8x8 => Some(&IMPLICIT_GEMM_8X8),
         }
     }
 
@@ -343,7 +383,7 @@ impl ConvVariant {
             "" | "auto" => Ok(None),
             name => ConvVariant::from_name(name).map(Some).ok_or_else(|| {
                 Error::Config(format!(
-                    "ATELIER_CONV={value:?} is not one of direct, implicit_gemm, auto"
+                    "ATELIER_CONV={value:?} is not one of direct, implicit_gemm, implicit_gemm_8x8, auto"
                 ))
             }),
         }
@@ -401,26 +441,31 @@ pub fn gemm_shape(spec: &Conv2dSpec, direction: ConvDirection) -> (usize, usize,
     }
 }
 
-/// Tile sizes of the implicit GEMM (its `override` constants; the register block is 4x4).
+/// Tile sizes of the implicit GEMM: BM, BN and BK are its `override` constants, the register
+/// block TM x TN is fixed by the shader the variant compiles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GemmTiles {
     pub bm: usize,
     pub bn: usize,
     pub bk: usize,
+    pub tm: usize,
+    pub tn: usize,
 }
 
 impl GemmTiles {
-    /// Invocations per workgroup: one per 4x4 register block.
+    /// Invocations per workgroup: one per register block.
     pub const fn invocations(&self) -> usize {
-        (self.bm / 4) * (self.bn / 4)
+        (self.bm / self.tm) * (self.bn / self.tn)
     }
 
     /// The shader's staging loops need WG to be a multiple of BM and BK; WebGPU's defaults
     /// cap WG at 256 and workgroup memory at 16 KiB.
     const fn fits(&self) -> bool {
         let wg = self.invocations();
-        self.bm.is_multiple_of(4)
-            && self.bn.is_multiple_of(4)
+        self.tm.is_multiple_of(4)
+            && self.tn.is_multiple_of(4)
+            && self.bm.is_multiple_of(self.tm)
+            && self.bn.is_multiple_of(self.tn)
             && wg <= 256
             && wg.is_multiple_of(self.bm)
             && wg.is_multiple_of(self.bk)
@@ -436,14 +481,27 @@ impl GemmTiles {
     }
 }
 
-/// The tiles every implicit-GEMM launch uses: 64x64 outputs, 16 along the reduction, 256
+/// The tiles of variant `implicit_gemm`: 64x64 outputs, 16 along the reduction, 256
 /// invocations of 4x4 outputs each, 8 KiB of workgroup memory.
 pub const TILES: GemmTiles = GemmTiles {
     bm: 64,
     bn: 64,
     bk: 16,
+    tm: 4,
+    tn: 4,
 };
 const _: () = assert!(TILES.fits());
+
+/// The tiles of variant `implicit_gemm_8x8`: 128x128 outputs, 8 along the reduction, 256
+/// invocations of 8x8 outputs each, 8 KiB of workgroup memory.
+pub const TILES_8X8: GemmTiles = GemmTiles {
+    bm: 128,
+    bn: 128,
+    bk: 8,
+    tm: 8,
+    tn: 8,
+};
+const _: () = assert!(TILES_8X8.fits());
 
 /// backward-weight splits its reduction (N*P*Q, often long next to a small K x C*R*S output)
 /// until about this many workgroups run...
@@ -528,13 +586,22 @@ fn launch_direct(kernel: &Kernel, params: &Params, buffers: &[&GpuBuffer], outpu
     );
 }
 
-fn gemm_tiles(m: usize, n: usize) -> usize {
-    m.div_ceil(TILES.bm) * n.div_ceil(TILES.bn)
+impl GemmTiles {
+    /// Workgroups that cover an m x n output.
+    fn count(&self, m: usize, n: usize) -> usize {
+        m.div_ceil(self.bm) * n.div_ceil(self.bn)
+    }
 }
 
-fn launch_gemm(kernel: &Kernel, params: &Params, buffers: &[&GpuBuffer], workgroups: usize) {
+fn launch_gemm(
+    kernel: &Kernel,
+    tiles: &GemmTiles,
+    params: &Params,
+    buffers: &[&GpuBuffer],
+    workgroups: usize,
+) {
     let groups = u32::try_from(workgroups).expect("atelier: conv2d needs too many workgroups");
-    gpu().launch(kernel, &TILES.constants(), params, buffers, groups);
+    gpu().launch(kernel, &tiles.constants(), params, buffers, groups);
 }
 
 /// y = conv2d(x, weight) (+ bias\[k\] when given).
@@ -557,11 +624,11 @@ pub fn conv2d_forward(
     let params = Params::new(spec, bias.is_some());
     // without a bias the weight fills its binding; has_bias = 0 keeps it unread
     let buffers = [x, w, bias.unwrap_or(w), y];
-    match variant {
-        ConvVariant::Direct => launch_direct(&FORWARD_DIRECT, &params, &buffers, spec.y_len()),
-        ConvVariant::ImplicitGemm => {
+    match variant.gemm() {
+        None => launch_direct(&FORWARD_DIRECT, &params, &buffers, spec.y_len()),
+        Some(g) => {
             let (m, n, _) = gemm_shape(spec, ConvDirection::Forward);
-            launch_gemm(&FORWARD_IMPLICIT_GEMM, &params, &buffers, gemm_tiles(m, n));
+            launch_gemm(&g.forward, &g.tiles, &params, &buffers, g.tiles.count(m, n));
         }
     }
 }
@@ -587,19 +654,18 @@ fn backward_data(
     }
     let params = Params::new(spec, bias.is_some());
     let buffers = [gy, w, bias.unwrap_or(w), gx];
-    match variant {
-        ConvVariant::Direct => {
-            launch_direct(&BACKWARD_DATA_DIRECT, &params, &buffers, spec.x_len())
-        }
-        ConvVariant::ImplicitGemm => {
+    match variant.gemm() {
+        None => launch_direct(&BACKWARD_DATA_DIRECT, &params, &buffers, spec.x_len()),
+        Some(g) => {
             // one set of tiles per stride phase, each sized for the largest phase
             let (m, n, _) = gemm_shape(spec, ConvDirection::BackwardData);
             let phases = spec.stride.0 * spec.stride.1;
             launch_gemm(
-                &BACKWARD_DATA_IMPLICIT_GEMM,
+                &g.backward_data,
+                &g.tiles,
                 &params,
                 &buffers,
-                phases * gemm_tiles(m, n),
+                phases * g.tiles.count(m, n),
             );
         }
     }
@@ -641,43 +707,41 @@ fn backward_weight(
     check_len(op, "gy", gy, spec.y_len(), &shape);
     check_len(op, "gw", gw, spec.w_len(), &shape);
     let mut params = Params::new(spec, false);
-    match variant {
-        ConvVariant::Direct => {
-            launch_direct(&BACKWARD_WEIGHT_DIRECT, &params, &[x, gy, gw], spec.w_len())
-        }
-        ConvVariant::ImplicitGemm => {
-            let (m, n, k) = gemm_shape(spec, ConvDirection::BackwardWeight);
-            let tiles = gemm_tiles(m, n);
-            let (splits, split_len) = split_reduction(tiles, k);
-            params.splits = splits as u32;
-            params.split_len = split_len as u32;
-            if splits == 1 {
-                launch_gemm(&BACKWARD_WEIGHT_IMPLICIT_GEMM, &params, &[x, gy, gw], tiles);
-                return;
-            }
-            // each split writes its own slice of a scratch buffer; sum_splits adds them up
-            let partials = GpuBuffer::uninit(splits * spec.w_len());
-            launch_gemm(
-                &BACKWARD_WEIGHT_IMPLICIT_GEMM,
-                &params,
-                &[x, gy, &partials],
-                tiles * splits,
-            );
-            params.len = spec.w_len() as u32;
-            let groups = spec.w_len().div_ceil(TILES.invocations());
-            launch_gemm(&SUM_SPLITS, &params, &[&partials, gw], groups);
-        }
+    let Some(g) = variant.gemm() else {
+        launch_direct(&BACKWARD_WEIGHT_DIRECT, &params, &[x, gy, gw], spec.w_len());
+        return;
+    };
+    let (m, n, k) = gemm_shape(spec, ConvDirection::BackwardWeight);
+    let tiles = g.tiles.count(m, n);
+    let (splits, split_len) = split_reduction(tiles, k, g.tiles.bk);
+    params.splits = splits as u32;
+    params.split_len = split_len as u32;
+    if splits == 1 {
+        launch_gemm(&g.backward_weight, &g.tiles, &params, &[x, gy, gw], tiles);
+        return;
     }
+    // each split writes its own slice of a scratch buffer; sum_splits adds them up
+    let partials = GpuBuffer::uninit(splits * spec.w_len());
+    launch_gemm(
+        &g.backward_weight,
+        &g.tiles,
+        &params,
+        &[x, gy, &partials],
+        tiles * splits,
+    );
+    params.len = spec.w_len() as u32;
+    let groups = spec.w_len().div_ceil(g.tiles.invocations());
+    launch_gemm(&g.sum_splits, &g.tiles, &params, &[&partials, gw], groups);
 }
 
-/// How many slices (and how long each, a multiple of BK) backward-weight cuts its reduction
+/// How many slices (and how long each, a multiple of `bk`) backward-weight cuts its reduction
 /// of length `k` into, when only `tiles` output tiles would otherwise keep the GPU busy.
-fn split_reduction(tiles: usize, k: usize) -> (usize, usize) {
+fn split_reduction(tiles: usize, k: usize, bk: usize) -> (usize, usize) {
     let wanted = SPLIT_TARGET_WORKGROUPS.div_ceil(tiles);
     let most = (k / MIN_SPLIT_LEN).max(1);
     let fewest = k.div_ceil(MAX_SPLIT_LEN);
     let splits = wanted.clamp(1, most).max(fewest);
-    let split_len = k.div_ceil(splits).div_ceil(TILES.bk) * TILES.bk;
+    let split_len = k.div_ceil(splits).div_ceil(bk) * bk;
     (k.div_ceil(split_len), split_len)
 }
 
@@ -893,9 +957,11 @@ mod tests {
             (5000, 1 << 22),
         ];
         for (tiles, k) in cases {
-            let (splits, len) = split_reduction(tiles, k);
-            assert!(len % TILES.bk == 0 && len <= MAX_SPLIT_LEN.max(TILES.bk));
-            assert!(splits >= 1 && splits * len >= k && (splits - 1) * len < k);
+            for bk in [TILES.bk, TILES_8X8.bk] {
+                let (splits, len) = split_reduction(tiles, k, bk);
+                assert!(len % bk == 0 && len <= MAX_SPLIT_LEN.max(bk));
+                assert!(splits >= 1 && splits * len >= k && (splits - 1) * len < k);
+            }
         }
     }
 }
