@@ -111,23 +111,24 @@ fn block_col(lid: u32) -> u32 {
     return (lid / (BM / TM)) * TN;
 }
 
-// acc[(i, j)] += A[row TM*tx + i][kk] * B[kk][column TN*ty + j], over the staged slice.
+// acc[(i, j)] += A[row TM*tx + i][kk] * B[kk][column TN*ty + j], over the staged slice: per
+// kk, TN/4 vec4s of B, then each vec4 of A (four rows) times all of them.
 fn multiply_tiles(lid: u32, acc: ptr<function, array<vec4<f32>, ACC>>) {
     let a0 = block_row(lid) / 4u;
     let b0 = block_col(lid) / 4u;
     for (var kk = 0u; kk < BK; kk++) {
-        var a: array<vec4<f32>, TM / 4u>;
-        for (var u = 0u; u < TM / 4u; u++) {
-            a[u] = a_tile[kk * (BM / 4u) + a0 + u];
-        }
         var b: array<vec4<f32>, TN4>;
         for (var v = 0u; v < TN4; v++) {
             b[v] = b_tile[kk * (BN / 4u) + b0 + v];
         }
-        for (var i = 0u; i < TM; i++) {
-            let ai = a[i / 4u][i % 4u];
+        for (var u = 0u; u < TM / 4u; u++) {
+            let a = a_tile[kk * (BM / 4u) + a0 + u];
+            let row = 4u * u * TN4;
             for (var v = 0u; v < TN4; v++) {
-                (*acc)[i * TN4 + v] += ai * b[v];
+                (*acc)[row + v] += a.x * b[v];
+                (*acc)[row + TN4 + v] += a.y * b[v];
+                (*acc)[row + 2u * TN4 + v] += a.z * b[v];
+                (*acc)[row + 3u * TN4 + v] += a.w * b[v];
             }
         }
     }

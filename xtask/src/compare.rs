@@ -237,9 +237,9 @@ pub fn markdown(atelier: &Value, torch: &Value) -> anyhow::Result<String> {
         let _ = writeln!(md, "## The whole DCGAN training step\n");
         let _ = writeln!(
             md,
-            "| network and batch | atelier ms | atelier images/s | PyTorch ms | PyTorch images/s | ÷ |"
+            "| network and batch | atelier variant | atelier ms | atelier images/s | PyTorch ms | PyTorch images/s | ÷ | other variants (ms) |"
         );
-        let _ = writeln!(md, "| --- | ---: | ---: | ---: | ---: | ---: |");
+        let _ = writeln!(md, "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |");
         for j in &steps {
             let batch = step_batch(&j.shape).unwrap_or(f64::NAN);
             let (t_ms, t_ips, ratio) = match &j.torch {
@@ -250,10 +250,17 @@ pub fn markdown(atelier: &Value, torch: &Value) -> anyhow::Result<String> {
                 ),
                 None => ("-".into(), "-".into(), "-".into()),
             };
+            let others = j
+                .others
+                .iter()
+                .map(|(v, ms)| format!("{v} {ms:.2}"))
+                .collect::<Vec<_>>()
+                .join(", ");
             let _ = writeln!(
                 md,
-                "| {} | {:.2} | {:.0} | {t_ms} | {t_ips} | {ratio} |",
+                "| {} | {} | {:.2} | {:.0} | {t_ms} | {t_ips} | {ratio} | {others} |",
                 j.shape,
+                j.best.variant,
                 j.best.ms,
                 batch / (j.best.ms * 1e-3)
             );
@@ -412,7 +419,8 @@ mod tests {
                 row("conv2d", "conv2d.forward", "implicit_gemm", "D2 N128 64x32x32>128x16x16 4x4/s2/p1", 3.0, 6e9),
                 row("elementwise", "elementwise.unary", "relu", "1048576", 0.5, 1e6),
                 row("elementwise", "elementwise.unary", "tanh", "1048576", 0.7, 1e6),
-                row("dcgan", "dcgan.step", "default", "64x64 ngf64 ndf64 N128", 28.0, 1e12),
+                row("dcgan", "dcgan.step", "conv=auto", "64x64 ngf64 ndf64 N128", 28.0, 1e12),
+                row("dcgan", "dcgan.step", "conv=tune", "64x64 ngf64 ndf64 N128", 30.0, 1e12),
             ]
         })
     }
@@ -449,7 +457,9 @@ mod tests {
         );
         // the step: 128 images in 28 ms = 4571 images/s; PyTorch 9143
         assert!(
-            md.contains("| 64x64 ngf64 ndf64 N128 | 28.00 | 4571 | 14.00 | 9143 | 2.00 |"),
+            md.contains(
+                "| 64x64 ngf64 ndf64 N128 | conv=auto | 28.00 | 4571 | 14.00 | 9143 | 2.00 | conv=tune 30.00 |"
+            ),
             "{md}"
         );
         // the peak rows are not kernels to compare
@@ -471,6 +481,7 @@ mod tests {
         );
         let mut slow = atelier();
         slow["rows"][6]["ms"] = json!(35.0);
+        slow["rows"][7]["ms"] = json!(36.0);
         slow["rows"][3]["ms"] = json!(5.0);
         let md = markdown(&slow, &torch()).unwrap();
         assert!(md.contains("not met (2.50×)"), "{md}");

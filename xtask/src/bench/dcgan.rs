@@ -7,6 +7,11 @@
 //! dispatches and any gap between them, which GPU timestamps would leave out. Profiling is
 //! turned off first, so no timestamp is written inside the step.
 //!
+//! Each configuration runs twice, with the convolution variants chosen per shape
+//! (`ATELIER_CONV=auto`, variant `conv=auto`) and tuned on the device (`ATELIER_CONV=tune`,
+//! `conv=tune`: the warm-up step times every candidate); or once, as `conv=<value>`, when
+//! ATELIER_CONV is set.
+//!
 //! The full suite runs pytorch/examples' DCGAN (64×64, ngf = ndf = 64) at each DCGAN batch
 //! (64 and 128, or `--batch`); `--quick` runs the README demo's network (32×32, width 16,
 //! batch 8). FLOPs: the convolutions the step needs (`step_flops`); bytes are not counted, so
@@ -22,7 +27,6 @@ use super::Suite;
 use atelier_benches::timing::Clock;
 
 pub const KERNEL: &str = "dcgan.step";
-const VARIANT: &str = "default";
 
 /// The `--quick` network: the README demo's.
 const QUICK: (DcganConfig, usize) = (
@@ -111,34 +115,57 @@ fn configs(suite: &Suite) -> Vec<(DcganConfig, usize)> {
         .collect()
 }
 
+/// The ATELIER_CONV values to run the step with: the user's, or auto and tune.
+fn conv_modes() -> Vec<String> {
+    match std::env::var("ATELIER_CONV") {
+        Ok(v) if !v.is_empty() => vec![v],
+        _ => vec!["auto".into(), "tune".into()],
+    }
+}
+
 pub fn run(suite: &mut Suite) {
     let g = gpu();
+    let user_setting = std::env::var("ATELIER_CONV").ok();
     for (config, batch) in configs(suite) {
         let shape = label(&config, batch);
-        if !suite.wants(KERNEL, VARIANT, &shape) {
-            continue;
-        }
-        g.disable_profiling();
-        let mut gan = Dcgan::new(config, Device::Gpu, 0, 2e-4);
-        let s = config.image_size;
-        let real = Tensor::rand_uniform(&[batch, config.channels, s, s], -1.0, 1.0, 1, Device::Gpu);
-        let z = latent::noise(batch, config.nz, 2, Device::Gpu);
-        let work = Work {
-            flops: step_flops(&config, batch),
-            bytes: 0.0,
-        };
-        suite.measure_with(
-            Clock::WallClock,
-            "dcgan",
-            KERNEL,
-            VARIANT,
-            &shape,
-            work,
-            1,
-            |_| {
+        for mode in conv_modes() {
+            let variant = format!("conv={mode}");
+            if !suite.wants(KERNEL, &variant, &shape) {
+                continue;
+            }
+            // SAFETY: the suite runs on one thread; nothing reads the environment meanwhile
+            unsafe { std::env::set_var("ATELIER_CONV", &mode) };
+            g.disable_profiling();
+            let mut gan = Dcgan::new(config, Device::Gpu, 0, 2e-4);
+            let s = config.image_size;
+            let real =
+                Tensor::rand_uniform(&[batch, config.channels, s, s], -1.0, 1.0, 1, Device::Gpu);
+            let z = latent::noise(batch, config.nz, 2, Device::Gpu);
+            let work = Work {
+                flops: step_flops(&config, batch),
+                bytes: 0.0,
+            };
+            let step = |_| {
                 gan.step(&real, &z);
-            },
-        );
+            };
+            suite.measure_with(
+                Clock::WallClock,
+                "dcgan",
+                KERNEL,
+                &variant,
+                &shape,
+                work,
+                1,
+                step,
+            );
+        }
+    }
+    // SAFETY: as above
+    unsafe {
+        match &user_setting {
+            Some(v) => std::env::set_var("ATELIER_CONV", v),
+            None => std::env::remove_var("ATELIER_CONV"),
+        }
     }
 }
 

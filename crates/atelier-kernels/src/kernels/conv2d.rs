@@ -326,6 +326,60 @@ pub enum ConvDirection {
     BackwardWeight,
 }
 
+/// How the variant of each convolution is picked: `ATELIER_CONV=auto` (or unset) by
+/// [`ConvVariant::auto`]'s rule, `ATELIER_CONV=<variant name>` always that one,
+/// `ATELIER_CONV=tune` by timing the candidates the first time a shape is met
+/// (`conv_tune.rs`, PyTorch's `cudnn.benchmark`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConvMode {
+    Auto,
+    Fixed(ConvVariant),
+    Tune,
+}
+
+impl ConvMode {
+    /// Reads `ATELIER_CONV`.
+    pub fn from_env() -> Result<ConvMode, Error> {
+        match std::env::var("ATELIER_CONV") {
+            Ok(value) => ConvMode::from_setting(&value),
+            Err(_) => Ok(ConvMode::Auto),
+        }
+    }
+
+    /// One value of `ATELIER_CONV`.
+    pub fn from_setting(value: &str) -> Result<ConvMode, Error> {
+        match value.to_ascii_lowercase().as_str() {
+            "" | "auto" => Ok(ConvMode::Auto),
+            "tune" => Ok(ConvMode::Tune),
+            name => ConvVariant::from_name(name)
+                .map(ConvMode::Fixed)
+                .ok_or_else(|| {
+                    Error::Config(format!(
+                        "ATELIER_CONV={value:?} is not one of direct, implicit_gemm, \
+                         implicit_gemm_8x8, auto, tune"
+                    ))
+                }),
+        }
+    }
+}
+
+/// Launches one convolution direction with the variant `ATELIER_CONV` asks for: `launch(v)`
+/// records the kernels of variant `v`. Under `ATELIER_CONV=tune` the first call for a shape
+/// and direction also runs and times every candidate (see `conv_tune.rs`).
+pub fn run_conv(
+    spec: &Conv2dSpec,
+    direction: ConvDirection,
+    mut launch: impl FnMut(ConvVariant),
+) -> Result<(), Error> {
+    let variant = match ConvMode::from_env()? {
+        ConvMode::Fixed(v) => v,
+        ConvMode::Auto => ConvVariant::auto(spec, direction),
+        ConvMode::Tune => super::conv_tune::tuned(spec, direction, &mut launch),
+    };
+    launch(variant);
+    Ok(())
+}
+
 /// Which kernel computes a convolution direction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ConvVariant {
@@ -368,30 +422,26 @@ impl ConvVariant {
         ConvVariant::ALL.into_iter().find(|v| v.name() == name)
     }
 
-    /// Reads `ATELIER_CONV=direct|implicit_gemm|auto`: `Some(variant)` forces it, `None` (unset,
-    /// empty or `auto`) leaves the choice to [`ConvVariant::auto`].
-    pub fn from_env() -> Result<Option<ConvVariant>, Error> {
-        match std::env::var("ATELIER_CONV") {
-            Ok(value) => ConvVariant::from_setting(&value),
-            Err(_) => Ok(None),
-        }
-    }
-
-    /// One value of `ATELIER_CONV`, as [`ConvVariant::from_env`] reads it.
-    fn from_setting(value: &str) -> Result<Option<ConvVariant>, Error> {
-        match value.to_ascii_lowercase().as_str() {
-            "" | "auto" => Ok(None),
-            name => ConvVariant::from_name(name).map(Some).ok_or_else(|| {
-                Error::Config(format!(
-                    "ATELIER_CONV={value:?} is not one of direct, implicit_gemm, implicit_gemm_8x8, auto"
-                ))
-            }),
-        }
-    }
-
-    /// The variant for this shape and direction: `ATELIER_CONV` when set, else [`ConvVariant::auto`].
+    /// The variant for this shape and direction without tuning: the one `ATELIER_CONV` names,
+    /// else [`ConvVariant::auto`] (also under `ATELIER_CONV=tune`, for callers that cannot run
+    /// the candidates; [`run_conv`] can).
     pub fn choose(spec: &Conv2dSpec, direction: ConvDirection) -> Result<ConvVariant, Error> {
-        Ok(ConvVariant::from_env()?.unwrap_or_else(|| ConvVariant::auto(spec, direction)))
+        Ok(match ConvMode::from_env()? {
+            ConvMode::Fixed(v) => v,
+            ConvMode::Auto | ConvMode::Tune => ConvVariant::auto(spec, direction),
+        })
+    }
+
+    /// The variants that compute this direction correctly on every device: all of them,
+    /// except the direct backward-weight when its per-invocation reduction would be longer
+    /// than [`MAX_SPLIT_LEN`] (see [`ConvVariant::auto`]).
+    pub fn candidates(spec: &Conv2dSpec, direction: ConvDirection) -> Vec<ConvVariant> {
+        let (_, _, k) = gemm_shape(spec, direction);
+        let long_weight_sum = direction == ConvDirection::BackwardWeight && k > MAX_SPLIT_LEN;
+        ConvVariant::ALL
+            .into_iter()
+            .filter(|v| !(long_weight_sum && *v == ConvVariant::Direct))
+            .collect()
     }
 
     /// The faster variant for this shape, by the shape of its GEMM ([`gemm_shape`]).
@@ -935,11 +985,12 @@ mod tests {
 
     #[test]
     fn env_values() {
-        assert_eq!(ConvVariant::from_setting("").unwrap(), None);
-        assert_eq!(ConvVariant::from_setting("auto").unwrap(), None);
-        let forced = ConvVariant::from_setting("Implicit_GEMM").unwrap();
-        assert_eq!(forced, Some(ConvVariant::ImplicitGemm));
-        let err = ConvVariant::from_setting("fast").unwrap_err().to_string();
+        assert_eq!(ConvMode::from_setting("").unwrap(), ConvMode::Auto);
+        assert_eq!(ConvMode::from_setting("auto").unwrap(), ConvMode::Auto);
+        assert_eq!(ConvMode::from_setting("Tune").unwrap(), ConvMode::Tune);
+        let forced = ConvMode::from_setting("Implicit_GEMM").unwrap();
+        assert_eq!(forced, ConvMode::Fixed(ConvVariant::ImplicitGemm));
+        let err = ConvMode::from_setting("fast").unwrap_err().to_string();
         assert!(
             err.contains("ATELIER_CONV") && err.contains("fast"),
             "{err}"

@@ -3,6 +3,7 @@
 
 pub mod batchnorm;
 pub mod conv2d;
+pub mod conv_tune;
 pub mod elementwise;
 pub mod instance_norm;
 pub mod layout;

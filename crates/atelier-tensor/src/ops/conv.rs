@@ -1,7 +1,7 @@
 //! 2-D convolution and transposed convolution (groups = 1), PyTorch's layouts:
 //! conv2d weight `[K, C, R, S]`, conv_transpose2d weight `[C_in, C_out, R, S]`.
-//! The kernel variant (direct or implicit GEMM) is chosen per shape and direction by
-//! `ConvVariant::choose` (`ATELIER_CONV` overrides it).
+//! The kernel variant (direct or an implicit GEMM) is chosen per shape and direction by
+//! `run_conv` (`ATELIER_CONV` names a variant, or `tune` times them on first use).
 
 use atelier_kernels::kernels::conv2d::{
     self as k, Conv2dSpec, ConvDirection, ConvTranspose2dSpec, ConvVariant,
@@ -71,8 +71,10 @@ impl ConvTranspose2dParams {
     }
 }
 
-fn variant(spec: &Conv2dSpec, dir: ConvDirection) -> ConvVariant {
-    ConvVariant::choose(spec, dir).unwrap_or_else(|e| panic!("{e}"))
+/// Launches one direction of `spec` with the variant `ATELIER_CONV` asks for (chosen per
+/// shape, named, or tuned on first use): `launch(v)` records variant `v`.
+fn run(spec: &Conv2dSpec, dir: ConvDirection, launch: impl FnMut(ConvVariant)) {
+    k::run_conv(spec, dir, launch).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn dims4(op: &str, what: &str, t: &Tensor) -> [usize; 4] {
@@ -120,14 +122,20 @@ impl Tensor {
         };
         spec.validate();
         let out = [n, kk, spec.p(), spec.q()];
-        let fwd = variant(&spec, ConvDirection::Forward);
         let y = match bias {
             Some(b) => kernel_op!(
                 "conv2d",
                 [self, weight, b],
                 [&out],
                 gpu | i,
-                o | k::conv2d_forward(fwd, &spec, i[0], i[1], Some(i[2]), o[0]),
+                o | run(&spec, ConvDirection::Forward, |v| k::conv2d_forward(
+                    v,
+                    &spec,
+                    i[0],
+                    i[1],
+                    Some(i[2]),
+                    o[0]
+                )),
                 cpu | i,
                 o | r::conv2d_forward(&spec, i[0], i[1], Some(i[2]), &mut o[0])
             ),
@@ -136,7 +144,9 @@ impl Tensor {
                 [self, weight],
                 [&out],
                 gpu | i,
-                o | k::conv2d_forward(fwd, &spec, i[0], i[1], None, o[0]),
+                o | run(&spec, ConvDirection::Forward, |v| k::conv2d_forward(
+                    v, &spec, i[0], i[1], None, o[0]
+                )),
                 cpu | i,
                 o | r::conv2d_forward(&spec, i[0], i[1], None, &mut o[0])
             ),
@@ -154,26 +164,28 @@ impl Tensor {
         inputs.extend(bias);
         y.with_node("conv2d", &inputs, move |g| {
             let gx = need[0].then(|| {
-                let v = variant(&spec, ConvDirection::BackwardData);
                 kernel_op!(
                     "conv2d backward_data",
                     [g, &wt],
                     [&xs],
                     gpu | i,
-                    o | k::conv2d_backward_data(v, &spec, i[0], i[1], o[0]),
+                    o | run(&spec, ConvDirection::BackwardData, |v| {
+                        k::conv2d_backward_data(v, &spec, i[0], i[1], o[0])
+                    }),
                     cpu | i,
                     o | r::conv2d_backward_data(&spec, i[0], i[1], &mut o[0])
                 )
                 .remove(0)
             });
             let gw = need[1].then(|| {
-                let v = variant(&spec, ConvDirection::BackwardWeight);
                 kernel_op!(
                     "conv2d backward_weight",
                     [&x, g],
                     [&ws],
                     gpu | i,
-                    o | k::conv2d_backward_weight(v, &spec, i[0], i[1], o[0]),
+                    o | run(&spec, ConvDirection::BackwardWeight, |v| {
+                        k::conv2d_backward_weight(v, &spec, i[0], i[1], o[0])
+                    }),
                     cpu | i,
                     o | r::conv2d_backward_weight(&spec, i[0], i[1], &mut o[0])
                 )
@@ -233,14 +245,15 @@ impl Tensor {
         let conv = spec.as_conv();
         let out = [n, c_out, spec.h_out(), spec.w_out()];
         // the transposed conv's forward is conv2d's backward-data, and so on
-        let fwd = variant(&conv, ConvDirection::BackwardData);
         let y = match bias {
             Some(b) => kernel_op!(
                 "conv_transpose2d",
                 [self, weight, b],
                 [&out],
                 gpu | i,
-                o | k::conv_transpose2d_forward(fwd, &spec, i[0], i[1], Some(i[2]), o[0]),
+                o | run(&conv, ConvDirection::BackwardData, |v| {
+                    k::conv_transpose2d_forward(v, &spec, i[0], i[1], Some(i[2]), o[0])
+                }),
                 cpu | i,
                 o | r::conv_transpose2d_forward(&spec, i[0], i[1], Some(i[2]), &mut o[0])
             ),
@@ -249,7 +262,9 @@ impl Tensor {
                 [self, weight],
                 [&out],
                 gpu | i,
-                o | k::conv_transpose2d_forward(fwd, &spec, i[0], i[1], None, o[0]),
+                o | run(&conv, ConvDirection::BackwardData, |v| {
+                    k::conv_transpose2d_forward(v, &spec, i[0], i[1], None, o[0])
+                }),
                 cpu | i,
                 o | r::conv_transpose2d_forward(&spec, i[0], i[1], None, &mut o[0])
             ),
@@ -267,26 +282,28 @@ impl Tensor {
         inputs.extend(bias);
         y.with_node("conv_transpose2d", &inputs, move |g| {
             let gx = need[0].then(|| {
-                let v = variant(&conv, ConvDirection::Forward);
                 kernel_op!(
                     "conv_transpose2d backward_data",
                     [g, &wt],
                     [&xs],
                     gpu | i,
-                    o | k::conv_transpose2d_backward_data(v, &spec, i[0], i[1], o[0]),
+                    o | run(&conv, ConvDirection::Forward, |v| {
+                        k::conv_transpose2d_backward_data(v, &spec, i[0], i[1], o[0])
+                    }),
                     cpu | i,
                     o | r::conv_transpose2d_backward_data(&spec, i[0], i[1], &mut o[0])
                 )
                 .remove(0)
             });
             let gw = need[1].then(|| {
-                let v = variant(&conv, ConvDirection::BackwardWeight);
                 kernel_op!(
                     "conv_transpose2d backward_weight",
                     [&x, g],
                     [&ws],
                     gpu | i,
-                    o | k::conv_transpose2d_backward_weight(v, &spec, i[0], i[1], o[0]),
+                    o | run(&conv, ConvDirection::BackwardWeight, |v| {
+                        k::conv_transpose2d_backward_weight(v, &spec, i[0], i[1], o[0])
+                    }),
                     cpu | i,
                     o | r::conv_transpose2d_backward_weight(&spec, i[0], i[1], &mut o[0])
                 )

@@ -1,0 +1,85 @@
+//! `ATELIER_CONV=tune`: the first convolution of each shape and direction times every
+//! candidate variant and keeps the fastest; the results are the same as on the CPU, later
+//! calls reuse the choice without tuning again. (One test in this binary: it sets
+//! ATELIER_CONV for the whole process.)
+
+use atelier_kernels::context::gpu_for_tests;
+use atelier_kernels::kernels::conv_tune::{tuned_choice, tuned_count};
+use atelier_kernels::kernels::conv2d::{ConvDirection, ConvVariant};
+use atelier_tensor::{Conv2dParams, ConvTranspose2dParams, Device, Tensor};
+
+/// conv2d then conv_transpose2d, summed, and the gradients of the sum wrt both weights and
+/// the input.
+fn forward_backward(device: Device) -> Vec<Vec<f32>> {
+    let x = Tensor::randn(&[2, 3, 9, 11], 0.0, 1.0, 1, device).requires_grad_(true);
+    let w = Tensor::randn(&[5, 3, 3, 3], 0.0, 0.3, 2, device).requires_grad_(true);
+    let wt = Tensor::randn(&[5, 4, 4, 4], 0.0, 0.3, 3, device).requires_grad_(true);
+    let y = x.conv2d(&w, None, Conv2dParams::new(2, 1));
+    let z = y.conv_transpose2d(&wt, None, ConvTranspose2dParams::new(2, 1));
+    let loss = z.mul(&z).sum(&[0, 1, 2, 3], false);
+    loss.backward();
+    vec![
+        z.to_vec(),
+        x.grad().unwrap().to_vec(),
+        w.grad().unwrap().to_vec(),
+        wt.grad().unwrap().to_vec(),
+    ]
+}
+
+fn assert_close(gpu: &[Vec<f32>], cpu: &[Vec<f32>]) {
+    for (i, (g, c)) in gpu.iter().zip(cpu).enumerate() {
+        assert_eq!(g.len(), c.len());
+        let scale = c.iter().fold(1e-6f32, |m, v| m.max(v.abs()));
+        let worst = g
+            .iter()
+            .zip(c)
+            .map(|(a, b)| (a - b).abs() / scale)
+            .fold(0.0f32, f32::max);
+        assert!(
+            worst < 1e-4,
+            "output {i}: GPU and CPU differ by {worst} (relative)"
+        );
+    }
+}
+
+#[test]
+fn tuning_picks_a_candidate_per_shape_once_and_keeps_the_results() {
+    if !gpu_for_tests() {
+        return;
+    }
+    // SAFETY: the only test in this binary; nothing else reads the environment concurrently
+    unsafe { std::env::set_var("ATELIER_CONV", "tune") };
+    let cpu = forward_backward(Device::Cpu);
+    assert_eq!(tuned_count(), 0, "the CPU path tunes nothing");
+
+    let first = forward_backward(Device::Gpu);
+    assert_close(&first, &cpu);
+    // conv2d: forward, backward-data, backward-weight; conv_transpose2d: the same three of
+    // the convolution it is the transpose of
+    assert_eq!(tuned_count(), 6);
+    let conv = atelier_kernels::kernels::conv2d::Conv2dSpec {
+        n: 2,
+        c: 3,
+        h: 9,
+        w: 11,
+        k: 5,
+        r: 3,
+        s: 3,
+        stride: (2, 2),
+        pad: (1, 1),
+        dilation: (1, 1),
+    };
+    for dir in [
+        ConvDirection::Forward,
+        ConvDirection::BackwardData,
+        ConvDirection::BackwardWeight,
+    ] {
+        let chosen = tuned_choice(&conv, dir).expect("conv2d tuned in every direction");
+        assert!(ConvVariant::candidates(&conv, dir).contains(&chosen));
+    }
+
+    // a second pass reuses the choices and computes the same values
+    let second = forward_backward(Device::Gpu);
+    assert_eq!(tuned_count(), 6, "nothing is tuned twice");
+    assert_eq!(second, first);
+}
