@@ -10,6 +10,12 @@
 //                      reduced elements, then a tree reduction in workgroup memory.
 //                      Best when each output reduces many elements (batch statistics, losses).
 // op: 0 sum, 1 max. Grids above the per-dimension limit are folded into y and z.
+//
+// Each dispatch reduces the slice [red_begin, red_n) of the reduced elements and, when
+// `accumulate` is set, combines its result with what `out` already holds: the launcher cuts
+// long reductions into slices, because software Vulkan (lavapipe) silently ends a shader
+// invocation's loops after 65,535 iterations in all (the scale is applied per slice, so max
+// needs scale >= 0).
 
 override WG: u32 = 256;
 
@@ -20,8 +26,8 @@ struct Params {
     red_rank: u32,
     op: u32,
     scale: f32,
-    _pad0: u32,
-    _pad1: u32,
+    red_begin: u32,
+    accumulate: u32,
     out_shape: array<vec4<u32>, 2>,
     out_strides: array<vec4<u32>, 2>,
     red_shape: array<vec4<u32>, 2>,
@@ -76,6 +82,15 @@ fn combine(acc: f32, v: f32) -> f32 {
     return acc + v;
 }
 
+// out[i] = v, or combined with the earlier slices' result
+fn store(i: u32, v: f32) {
+    if p.accumulate != 0u {
+        out[i] = combine(out[i], v);
+    } else {
+        out[i] = v;
+    }
+}
+
 @compute @workgroup_size(WG)
 fn reduce_serial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                  @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -85,10 +100,10 @@ fn reduce_serial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     }
     let base = base_offset(i);
     var acc = identity();
-    for (var j = 0u; j < p.red_n; j++) {
+    for (var j = p.red_begin; j < p.red_n; j++) {
         acc = combine(acc, x[base + reduced_offset(j)]);
     }
-    out[i] = acc * p.scale;
+    store(i, acc * p.scale);
 }
 
 @compute @workgroup_size(WG)
@@ -102,7 +117,7 @@ fn reduce_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
     }
     let base = base_offset(i);
     var acc = identity();
-    for (var j = lid.x; j < p.red_n; j += WG) {
+    for (var j = p.red_begin + lid.x; j < p.red_n; j += WG) {
         acc = combine(acc, x[base + reduced_offset(j)]);
     }
     partial[lid.x] = acc;
@@ -114,6 +129,6 @@ fn reduce_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
         workgroupBarrier();
     }
     if lid.x == 0u {
-        out[i] = partial[0] * p.scale;
+        store(i, partial[0] * p.scale);
     }
 }

@@ -36,7 +36,7 @@ fn reduce_subgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
     }
     let base = base_offset(i);
     var acc = identity();
-    for (var j = lid.x; j < p.red_n; j += WG) {
+    for (var j = p.red_begin + lid.x; j < p.red_n; j += WG) {
         acc = combine(acc, x[base + reduced_offset(j)]);
     }
     // one value per subgroup into workgroup memory
@@ -54,7 +54,7 @@ fn reduce_subgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
         }
         total = subgroup_combine(total);
         if lane == 0u {
-            out[i] = total * p.scale;
+            store(i, total * p.scale);
         }
     }
 }

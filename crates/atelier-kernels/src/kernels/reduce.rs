@@ -71,6 +71,17 @@ impl ReduceVariant {
         self.unavailable_reason().is_none()
     }
 
+    /// Reduced elements per dispatch: each invocation of the serial kernel loops over all of
+    /// them, each of a workgroup's WG over 1/WG of them, and every reduced element costs a
+    /// few loop iterations (the offset decoding loops over the axes); lavapipe's limit of
+    /// 65,535 iterations per invocation then still holds with the full 8 reduced axes.
+    pub fn slice_len(self) -> usize {
+        match self {
+            ReduceVariant::Serial => 2048,
+            ReduceVariant::Workgroup | ReduceVariant::Subgroup => 2048 * WG as usize,
+        }
+    }
+
     /// The variants the current device can run.
     pub fn available() -> Vec<ReduceVariant> {
         Self::ALL.into_iter().filter(|v| v.is_available()).collect()
@@ -163,7 +174,8 @@ struct Params {
     red_rank: u32,
     op: u32,
     scale: f32,
-    _pad: [u32; 2],
+    red_begin: u32,
+    accumulate: u32,
     out_shape: [u32; MAX_RANK],
     out_strides: [u32; MAX_RANK],
     red_shape: [u32; MAX_RANK],
@@ -213,7 +225,8 @@ pub fn reduce(
         red_rank: spec.red_shape.len() as u32,
         op: op as u32,
         scale,
-        _pad: [0; 2],
+        red_begin: 0,
+        accumulate: 0,
         out_shape: [1; MAX_RANK],
         out_strides: [0; MAX_RANK],
         red_shape: [1; MAX_RANK],
@@ -228,32 +241,22 @@ pub fn reduce(
         p.red_strides[d] = u32_of(st);
     }
     let constants = [("WG", WG as f64)];
-    match variant {
-        ReduceVariant::Serial => gpu().launch(
-            &REDUCE_SERIAL,
-            &constants,
-            &p,
-            &[x, out],
-            groups_for(spec.out_count()),
-        ),
-        ReduceVariant::Workgroup => gpu().launch(
-            &REDUCE_WORKGROUP,
-            &constants,
-            &p,
-            &[x, out],
-            u32_of(spec.out_count()),
-        ),
+    let (kernel, groups) = match variant {
+        ReduceVariant::Serial => (&REDUCE_SERIAL, groups_for(spec.out_count())),
+        ReduceVariant::Workgroup => (&REDUCE_WORKGROUP, u32_of(spec.out_count())),
         ReduceVariant::Subgroup => {
             if let Some(why) = subgroups_missing() {
                 panic!("reduce {}: variant subgroup cannot run: {why}", op.name());
             }
-            gpu().launch(
-                &REDUCE_SUBGROUP,
-                &constants,
-                &p,
-                &[x, out],
-                u32_of(spec.out_count()),
-            )
+            (&REDUCE_SUBGROUP, u32_of(spec.out_count()))
         }
+    };
+    // one accumulating dispatch per slice of the reduced elements
+    let red_n = spec.reduced_count();
+    for (i, begin) in (0..red_n).step_by(variant.slice_len()).enumerate() {
+        p.red_begin = u32_of(begin);
+        p.red_n = u32_of((begin + variant.slice_len()).min(red_n));
+        p.accumulate = u32::from(i > 0);
+        gpu().launch(kernel, &constants, &p, &[x, out], groups);
     }
 }
