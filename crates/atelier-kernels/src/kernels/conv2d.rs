@@ -422,16 +422,6 @@ impl ConvVariant {
         ConvVariant::ALL.into_iter().find(|v| v.name() == name)
     }
 
-    /// The variant for this shape and direction without tuning: the one `ATELIER_CONV` names,
-    /// else [`ConvVariant::auto`] (also under `ATELIER_CONV=tune`, for callers that cannot run
-    /// the candidates; [`run_conv`] can).
-    pub fn choose(spec: &Conv2dSpec, direction: ConvDirection) -> Result<ConvVariant, Error> {
-        Ok(match ConvMode::from_env()? {
-            ConvMode::Fixed(v) => v,
-            ConvMode::Auto | ConvMode::Tune => ConvVariant::auto(spec, direction),
-        })
-    }
-
     /// The variants that compute this direction correctly on every device: all of them,
     /// except the direct backward-weight when its per-invocation reduction would be longer
     /// than [`MAX_SPLIT_LEN`] (see [`ConvVariant::auto`]).
