@@ -1,11 +1,12 @@
-//! `ATELIER_CONV=tune`: the first convolution of each shape and direction times every
-//! candidate variant and keeps the fastest; the results are the same as on the CPU, later
-//! calls reuse the choice without tuning again. (One test in this binary: it sets
-//! ATELIER_CONV for the whole process.)
+//! `conv2d=tune`: the first convolution of each shape and direction times every candidate
+//! variant and keeps the fastest; the results are the same as on the CPU, later calls reuse
+//! the choice without tuning again. (One test in this binary: the tuning table is the
+//! process's.)
 
 use atelier_kernels::context::gpu_for_tests;
-use atelier_kernels::kernels::conv_tune::{tuned_choice, tuned_count};
-use atelier_kernels::kernels::conv2d::{ConvDirection, ConvVariant};
+use atelier_kernels::conv2d::{Conv2dSpec, ConvDirection, ConvProblem, ConvVariant};
+use atelier_kernels::tune::{tuned_choice, tuned_count};
+use atelier_kernels::variant::{Variant, with_kernels};
 use atelier_tensor::{Conv2dParams, ConvTranspose2dParams, Device, Tensor};
 
 /// conv2d then conv_transpose2d, summed, and the gradients of the sum wrt both weights and
@@ -47,8 +48,10 @@ fn tuning_picks_a_candidate_per_shape_once_and_keeps_the_results() {
     if !gpu_for_tests() {
         return;
     }
-    // SAFETY: the only test in this binary; nothing else reads the environment concurrently
-    unsafe { std::env::set_var("ATELIER_CONV", "tune") };
+    with_kernels("conv2d=tune", tune_and_check).expect("a valid setting");
+}
+
+fn tune_and_check() {
     let cpu = forward_backward(Device::Cpu);
     assert_eq!(tuned_count(), 0, "the CPU path tunes nothing");
 
@@ -57,7 +60,7 @@ fn tuning_picks_a_candidate_per_shape_once_and_keeps_the_results() {
     // conv2d: forward, backward-data, backward-weight; conv_transpose2d: the same three of
     // the convolution it is the transpose of
     assert_eq!(tuned_count(), 6);
-    let conv = atelier_kernels::kernels::conv2d::Conv2dSpec {
+    let conv = Conv2dSpec {
         n: 2,
         c: 3,
         h: 9,
@@ -69,13 +72,18 @@ fn tuning_picks_a_candidate_per_shape_once_and_keeps_the_results() {
         pad: (1, 1),
         dilation: (1, 1),
     };
-    for dir in [
+    for direction in [
         ConvDirection::Forward,
         ConvDirection::BackwardData,
         ConvDirection::BackwardWeight,
     ] {
-        let chosen = tuned_choice(&conv, dir).expect("conv2d tuned in every direction");
-        assert!(ConvVariant::candidates(&conv, dir).contains(&chosen));
+        let problem = ConvProblem {
+            spec: conv,
+            direction,
+        };
+        let chosen: ConvVariant =
+            tuned_choice(&problem).expect("conv2d tuned in every direction");
+        assert!(ConvVariant::candidates(&problem).contains(&chosen));
     }
 
     // a second pass reuses the choices and computes the same values

@@ -19,7 +19,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Task {
-    /// Run every GPU kernel (every variant) against its CPU reference.
+    /// Run every GPU kernel (every family and variant in the registry) against its CPU reference.
     Validate {
         /// Only kernels whose name contains this string.
         #[arg(long)]
@@ -29,7 +29,8 @@ enum Task {
         seed: u64,
     },
     /// Measure the machine's FMA and bandwidth ceilings, then time every kernel family and
-    /// variant at the DCGAN, VGG-19, matmul and pointwise shapes.
+    /// variant in the registry at its shapes (DCGAN, VGG-19, matmul, pointwise), then the
+    /// whole DCGAN step.
     Bench {
         /// Only rows whose "kernel variant shape" contains this string.
         #[arg(long)]

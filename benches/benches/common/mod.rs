@@ -6,9 +6,8 @@
 
 use std::sync::OnceLock;
 
-use atelier_benches::inputs::rotation;
 use atelier_benches::timing::{self, Clock};
-use atelier_benches::work::Work;
+use atelier_kernels::harness::Work;
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput};
 
@@ -27,7 +26,7 @@ pub fn dcgan_batch() -> usize {
     std::env::var("ATELIER_BENCH_BATCH")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(atelier_benches::shapes::DCGAN_BATCHES[0])
+        .unwrap_or(atelier_kernels::harness::networks::DCGAN_BATCHES[0])
 }
 
 /// GPU timestamps where the adapter has them, else wall clock (chosen once).
@@ -51,11 +50,6 @@ pub fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTim
     g
 }
 
-/// How many copies of buffers totalling `bytes` to rotate through.
-pub fn copies_for(bytes: f64) -> usize {
-    rotation(bytes)
-}
-
 /// Benchmarks `op(copy)` as `id`, reporting FLOP/s as criterion's elements per second and
 /// the compulsory traffic as bytes per second. Each run uses the next of `copies` buffer sets.
 pub fn bench(
@@ -63,7 +57,7 @@ pub fn bench(
     id: BenchmarkId,
     work: Work,
     copies: usize,
-    mut op: impl FnMut(usize),
+    op: &mut dyn FnMut(usize),
 ) {
     let clock = clock();
     g.throughput(Throughput::ElementsAndBytes {

@@ -33,6 +33,7 @@ pub fn run(_args: Args) -> anyhow::Result<()> {
     match try_gpu() {
         Ok(gpu) => {
             print_device(gpu);
+            print_kernels()?;
             print_adapters(&context::list_adapters(), Some(&gpu.info));
             Ok(())
         }
@@ -56,12 +57,47 @@ pub fn run(_args: Args) -> anyhow::Result<()> {
     }
 }
 
+/// The families with more than one variant: how each picks (`ATELIER_KERNELS`), and the
+/// variants this device can and cannot run.
+fn print_kernels() -> anyhow::Result<()> {
+    let settings = atelier_kernels::variant::env_settings()?;
+    println!();
+    println!(
+        "kernels      ATELIER_KERNELS={}",
+        if settings.is_empty() {
+            "(unset: each family's rule)".to_string()
+        } else {
+            settings.to_string()
+        }
+    );
+    for family in atelier_kernels::registry::FAMILIES {
+        let variants = (family.variants)();
+        if variants.is_empty() {
+            continue;
+        }
+        let listed: Vec<String> = variants
+            .iter()
+            .map(|v| match &v.unavailable {
+                Some(why) => format!("{} (not here: {why})", v.name),
+                None => v.name.to_string(),
+            })
+            .collect();
+        println!(
+            "  {:<14} {:<6} {}",
+            family.name,
+            settings.get(family.name).unwrap_or("auto"),
+            listed.join(", ")
+        );
+    }
+    Ok(())
+}
+
 fn print_no_gpu(why: &str, hint: bool) {
     println!();
     println!("No GPU device in use.");
     println!("why          {why}");
     println!(
-        "instead      the CPU reference (atelier_kernels::reference) runs every op: correct, but slow"
+        "instead      the CPU reference (each kernel family's reference.rs) runs every op: correct, but slow"
     );
     if hint {
         println!("to fix       {SOFTWARE_VULKAN_HINT}");

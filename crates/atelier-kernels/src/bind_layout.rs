@@ -17,7 +17,7 @@ use crate::pipeline::Kernel;
 /// dynamic offset, then the storage buffers the entry point uses.
 pub(crate) fn entries(kernel: &Kernel) -> Vec<wgpu::BindGroupLayoutEntry> {
     let name = kernel.name();
-    let module = naga::front::wgsl::parse_str(kernel.shader.source)
+    let module = naga::front::wgsl::parse_str(&kernel.shader.source())
         .unwrap_or_else(|e| panic!("atelier: shader {} does not parse: {e}", kernel.shader.name));
     let info = naga::valid::Validator::new(
         naga::valid::ValidationFlags::all(),

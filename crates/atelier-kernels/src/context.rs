@@ -11,7 +11,7 @@
 use std::sync::{Mutex, OnceLock};
 
 use crate::pipeline::PipelineCache;
-use crate::pool::BufferPool;
+use crate::buffer_pool::BufferPool;
 use crate::recorder::Recorder;
 use crate::stats::Stats;
 

@@ -1,30 +1,55 @@
-//! atelier-kernels: the GPU side of atelier.
+//! atelier-kernels: the GPU side of atelier, one folder per kernel family.
 //!
+//! A **family** ([`families`]) is everything about one kind of kernel in one folder, the way
+//! llm.c's dev/cuda keeps a kernel beside its reference: the shape type and its checks, the
+//! variants, the launchers, the WGSL beside them, the plain-Rust CPU reference (`reference.rs`,
+//! the ground truth), the validation cases (`validate.rs`), and the benchmark shapes with their
+//! FLOP and byte counts (`bench.rs`). [`registry::FAMILIES`] lists them once (in
+//! `families/mod.rs`); `cargo xtask validate`, `cargo xtask bench`, the criterion benches,
+//! the smoke test and the PyTorch side-by-side all walk it. See this crate's README for the
+//! layout and for adding an op.
+//!
+//! The machinery every family shares:
 //! - [`context`]: adapter and device selection, features and limits, the shared [`Gpu`].
-//! - [`pool`]: pooled GPU buffers ([`GpuBuffer`]).
-//! - [`pipeline`]: WGSL shaders, entry points ([`Kernel`]) and the pipeline cache, with
-//!   bind-group layouts read from the WGSL (`bind_layout`).
+//! - [`buffer_pool`]: pooled GPU buffers ([`GpuBuffer`]).
+//! - [`shader`] and [`pipeline`]: WGSL sources (each joined onto `prelude.wgsl`), entry
+//!   points ([`Kernel`]) and the pipeline cache, with bind-group layouts read from the WGSL.
 //! - [`recorder`]: the open command encoder and compute pass, launches (with a bind-group
-//!   cache, `bind_groups`), uploads and read-backs.
+//!   cache), uploads and read-backs.
+//! - [`variant`] and [`tune`]: how every family picks a variant (`ATELIER_KERNELS`), and
+//!   timing the candidates on first use.
 //! - [`profiler`]: GPU time per kernel from timestamp queries (`ATELIER_PROFILE=1`).
-//! - [`kernels`]: one module per WGSL file, one launcher per entry point.
-//! - [`reference`]: a plain-Rust CPU version of every kernel, the ground truth.
+//! - [`harness`]: what validation and benchmarks need (the [`harness::Validator`], random
+//!   inputs, the network shapes, FLOP and byte counts, the [`harness::Bencher`] interface).
 
 mod bind_groups;
 mod bind_layout;
+pub mod buffer_pool;
+pub mod check;
 pub mod context;
 pub mod error;
-pub mod kernels;
+pub mod families;
+pub mod harness;
 pub mod pipeline;
-pub mod pool;
 pub mod profiler;
+mod real;
 pub mod recorder;
-pub mod reference;
-pub mod shaders;
+pub mod registry;
+pub mod shader;
 mod stats;
+pub mod tune;
+pub mod variant;
 
+pub use buffer_pool::GpuBuffer;
 pub use context::{DevicePreference, Gpu, gpu, gpu_available, try_gpu};
 pub use error::Error;
-pub use pipeline::{Kernel, Shader};
-pub use pool::GpuBuffer;
+// every family at the crate's root: `atelier_kernels::conv2d::Conv2dSpec`
+pub use families::*;
+pub use pipeline::Kernel;
+pub use real::Real;
+pub use shader::Shader;
 pub use stats::DeviceStats;
+
+/// Invocations per workgroup of the one-invocation-per-element kernels: `prelude.wgsl`'s
+/// `WG`, which `linear_id` and [`Gpu::launch_elements`] assume.
+pub const WG: u32 = 256;

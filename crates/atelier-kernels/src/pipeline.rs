@@ -7,13 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 
 use crate::context::Gpu;
+use crate::shader::Shader;
 use crate::stats::Stats;
-
-/// A WGSL source file from `shaders/`.
-pub struct Shader {
-    pub name: &'static str,
-    pub source: &'static str,
-}
 
 /// One entry point of a shader: what a launcher dispatches.
 #[derive(Clone, Copy)]
@@ -168,7 +163,7 @@ impl PipelineCache {
             .device
             .create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some(shader.name),
-                source: wgpu::ShaderSource::Wgsl(shader.source.into()),
+                source: wgpu::ShaderSource::Wgsl(shader.source().into()),
             });
         if let Some(e) = pollster::block_on(scope.pop()) {
             panic!("atelier: shader {} does not compile: {e}", shader.name);

@@ -33,7 +33,7 @@ use bytemuck::Pod;
 use crate::bind_groups::BindGroupCache;
 use crate::context::Gpu;
 use crate::pipeline::Kernel;
-use crate::pool::{GpuBuffer, padded_bytes};
+use crate::buffer_pool::{GpuBuffer, padded_bytes};
 use crate::profiler::{self, Profiler};
 use crate::stats::Stats;
 
@@ -157,6 +157,22 @@ impl Gpu {
     ) {
         let grid = fold_grid(workgroups, self.limits.max_compute_workgroups_per_dimension);
         self.launch_grid(kernel, constants, params, buffers, grid);
+    }
+
+    /// Records one dispatch of a one-invocation-per-element kernel over `n` elements: `n / WG`
+    /// workgroups (rounded up) of the prelude's `WG` invocations, folded as `launch` does.
+    pub fn launch_elements<P: Pod>(
+        &self,
+        kernel: &Kernel,
+        constants: &[(&str, f64)],
+        params: &P,
+        buffers: &[&GpuBuffer],
+        n: usize,
+    ) {
+        let groups = u32::try_from(n.div_ceil(crate::WG as usize)).unwrap_or_else(|_| {
+            panic!("atelier: kernel {} over {n} elements needs too many workgroups", kernel.name())
+        });
+        self.launch(kernel, constants, params, buffers, groups);
     }
 
     /// Records one dispatch with an explicit 3-D grid.

@@ -2,7 +2,7 @@
 //! across a flush forced by a full query set. (Its own test binary: profiling is process-wide.)
 
 use atelier_kernels::context::gpu_for_tests;
-use atelier_kernels::kernels::elementwise::{self, UnaryOp};
+use atelier_kernels::elementwise::{self, UnaryOp};
 use atelier_kernels::profiler::QUERIES;
 use atelier_kernels::{GpuBuffer, gpu};
 
@@ -31,9 +31,9 @@ fn dispatches_are_attributed_to_their_kernels() {
     assert!(
         times[..fills]
             .iter()
-            .all(|t| t.kernel == ("elementwise.wgsl", "fill"))
+            .all(|t| t.kernel == ("elementwise/elementwise.wgsl", "fill"))
     );
-    assert_eq!(times[fills].kernel, ("elementwise.wgsl", "unary"));
+    assert_eq!(times[fills].kernel, ("elementwise/elementwise.wgsl", "unary"));
     assert!(times.iter().all(|t| t.ns.is_finite() && t.ns >= 0.0));
     assert!(g.take_dispatch_times().is_empty());
 

@@ -1,11 +1,9 @@
-//! Optimizers with PyTorch's semantics, updating parameters in place: on the GPU one fused
-//! kernel per parameter tensor (`shaders/optim.wgsl`), on the CPU the reference.
+//! Optimizers with PyTorch's semantics, updating parameters in place through the tensor ops
+//! `adam_step_` and `sgd_step_` (on the GPU one fused kernel per parameter tensor).
 //! Their state (Adam's moments, SGD's momentum buffers) is allocated once, at construction,
 //! so a step allocates nothing.
 
-use atelier_kernels::kernels::optim::{self as k, AdamStep, SgdStep};
-use atelier_kernels::reference::optim as r;
-use atelier_tensor::{Device, Tensor};
+use atelier_tensor::{AdamStep, SgdStep, Tensor};
 
 /// What every optimizer does.
 pub trait Optimizer {
@@ -105,22 +103,7 @@ impl Optimizer for Adam {
         };
         for ((p, m), v) in self.params.iter().zip(&self.m).zip(&self.v) {
             let Some(g) = p.grad() else { continue };
-            match p.device() {
-                Device::Gpu => k::adam(
-                    &hp,
-                    p.gpu_buffer(),
-                    g.gpu_buffer(),
-                    m.gpu_buffer(),
-                    v.gpu_buffer(),
-                ),
-                Device::Cpu => r::adam(
-                    &hp,
-                    &mut p.cpu_f32_mut(),
-                    &g.cpu_f32(),
-                    &mut m.cpu_f32_mut(),
-                    &mut v.cpu_f32_mut(),
-                ),
-            }
+            p.adam_step_(&hp, &g, m, v);
         }
     }
 
@@ -193,24 +176,7 @@ impl Optimizer for Sgd {
         };
         for (i, p) in self.params.iter().enumerate() {
             let Some(g) = p.grad() else { continue };
-            let buf = self.momentum.get(i);
-            match p.device() {
-                Device::Gpu => k::sgd(
-                    &hp,
-                    p.gpu_buffer(),
-                    g.gpu_buffer(),
-                    buf.map(|b| b.gpu_buffer()),
-                ),
-                Device::Cpu => {
-                    let mut b = buf.map(|b| b.cpu_f32_mut());
-                    r::sgd(
-                        &hp,
-                        &mut p.cpu_f32_mut(),
-                        &g.cpu_f32(),
-                        b.as_deref_mut().map(|v| v.as_mut_slice()),
-                    );
-                }
-            }
+            p.sgd_step_(&hp, &g, self.momentum.get(i));
         }
     }
 

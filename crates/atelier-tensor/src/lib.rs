@@ -2,7 +2,7 @@
 //!
 //! Model code calls tensor ops; a GPU tensor's op records a kernel launch into the device's
 //! open command encoder (nothing is submitted or read back), a CPU tensor's op runs the
-//! plain-Rust reference from `atelier_kernels::reference`. So any model runs on both devices
+//! plain-Rust reference of the kernel's family (`atelier_kernels::<family>::reference`). So any model runs on both devices
 //! and the two can be compared. CPU tensors may also hold f64 (`to_f64`), which gradient checks
 //! use for exact finite differences.
 //!
@@ -21,4 +21,5 @@ mod tensor;
 pub use autograd::{is_grad_enabled, no_grad};
 pub use device::{DType, Device};
 pub use ops::conv::{Conv2dParams, ConvTranspose2dParams};
+pub use ops::optim::{AdamStep, SgdStep};
 pub use tensor::Tensor;

@@ -7,12 +7,11 @@
 //! copy_vec4 moves 2 · 4 · len bytes (read and write) and does no arithmetic.
 
 use atelier_benches::timing;
-use atelier_benches::work::Work;
-use atelier_kernels::GpuBuffer;
-use atelier_kernels::kernels::elementwise;
-use atelier_kernels::kernels::peak::{self, FmaPeak, MAX_FMA_ITERS};
+use atelier_kernels::harness::Work;
+use atelier_kernels::peak::{self, FmaPeak, MAX_FMA_ITERS};
+use atelier_kernels::{GpuBuffer, elementwise};
 
-use super::{Ceilings, Suite};
+use super::{Ceilings, Suite, own_row};
 
 /// Invocations of fma_peak: enough workgroups (4096 of 256) to fill any GPU several times.
 const FMA_INVOCATIONS: usize = 1 << 20;
@@ -42,10 +41,9 @@ pub fn measure(suite: &mut Suite) -> Ceilings {
         bytes: 4.0 * FMA_INVOCATIONS as f64,
     };
     let shape = format!("{FMA_INVOCATIONS} invocations x {iters} iters");
+    let row = own_row("peak", "peak.fma", "vec4x8", &shape, work);
     let fma = suite
-        .measure("peak", "peak.fma", "vec4x8", &shape, work, 1, |_| {
-            peak::fma_peak(&cfg, &out)
-        })
+        .measure_with(suite.clock, row, 1, &mut |_| peak::fma_peak(&cfg, &out))
         .gflops();
     drop(out);
 
@@ -70,10 +68,9 @@ pub fn measure(suite: &mut Suite) -> Ceilings {
         bytes: 2.0 * 4.0 * len as f64,
     };
     let shape = format!("{} MiB", (len * 4) >> 20);
+    let row = own_row("peak", "peak.copy", "vec4", &shape, work);
     let bandwidth = suite
-        .measure("peak", "peak.copy", "vec4", &shape, work, 1, |_| {
-            peak::copy_vec4(&src, &dst)
-        })
+        .measure_with(suite.clock, row, 1, &mut |_| peak::copy_vec4(&src, &dst))
         .gbs();
     Ceilings {
         fma_gflops: fma,

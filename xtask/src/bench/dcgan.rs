@@ -1,6 +1,6 @@
 //! The whole DCGAN training step (`atelier_gan::Dcgan::step`: D on a real and a fake batch,
 //! D's Adam step, G through D, G's Adam step), the number to put beside PyTorch's
-//! (../shared/tools/torch_baseline.py times the same step the same way).
+//! (`scripts/torch_bench.py` times pytorch/examples' step the same way).
 //!
 //! Unlike the kernel rows this one is always timed with the wall clock around a synchronised
 //! step, as PyTorch's baseline is: a step's cost includes recording and submitting its
@@ -8,23 +8,24 @@
 //! turned off first, so no timestamp is written inside the step.
 //!
 //! Each configuration runs twice, with the convolution variants chosen per shape
-//! (`ATELIER_CONV=auto`, variant `conv=auto`) and tuned on the device (`ATELIER_CONV=tune`,
-//! `conv=tune`: the warm-up step times every candidate); or once, as `conv=<value>`, when
-//! ATELIER_CONV is set.
+//! (`conv2d=auto`, variant `conv=auto`) and tuned on the device (`conv2d=tune`, `conv=tune`:
+//! the warm-up step times every candidate); or once, as `conv=<value>`, when the environment
+//! sets conv2d's selection (`ATELIER_KERNELS=conv2d=...`).
 //!
 //! The full suite runs pytorch/examples' DCGAN (64×64, ngf = ndf = 64) at each DCGAN batch
 //! (64 and 128, or `--batch`); `--quick` runs the README demo's network (32×32, width 16,
 //! batch 8). FLOPs: the convolutions the step needs (`step_flops`); bytes are not counted, so
 //! the row stays off the roofline. `images/s` is batch / median time.
 
-use atelier_benches::work::{Work, conv2d_macs};
+use atelier_benches::timing::Clock;
 use atelier_gan::{Dcgan, DcganConfig, latent};
+use atelier_kernels::conv2d::Conv2dSpec;
 use atelier_kernels::gpu;
-use atelier_kernels::kernels::conv2d::Conv2dSpec;
+use atelier_kernels::harness::work::{Work, conv2d_macs};
+use atelier_kernels::variant::{env_settings, with_kernels};
 use atelier_tensor::{Device, Tensor};
 
-use super::Suite;
-use atelier_benches::timing::Clock;
+use super::{Suite, own_row};
 
 pub const KERNEL: &str = "dcgan.step";
 
@@ -115,17 +116,16 @@ fn configs(suite: &Suite) -> Vec<(DcganConfig, usize)> {
         .collect()
 }
 
-/// The ATELIER_CONV values to run the step with: the user's, or auto and tune.
+/// conv2d's selections to run the step with: the environment's, or auto and tune.
 fn conv_modes() -> Vec<String> {
-    match std::env::var("ATELIER_CONV") {
-        Ok(v) if !v.is_empty() => vec![v],
-        _ => vec!["auto".into(), "tune".into()],
+    match env_settings().ok().and_then(|s| s.get("conv2d")) {
+        Some(v) => vec![v.to_string()],
+        None => vec!["auto".into(), "tune".into()],
     }
 }
 
 pub fn run(suite: &mut Suite) {
     let g = gpu();
-    let user_setting = std::env::var("ATELIER_CONV").ok();
     for (config, batch) in configs(suite) {
         let shape = label(&config, batch);
         for mode in conv_modes() {
@@ -133,38 +133,28 @@ pub fn run(suite: &mut Suite) {
             if !suite.wants(KERNEL, &variant, &shape) {
                 continue;
             }
-            // SAFETY: the suite runs on one thread; nothing reads the environment meanwhile
-            unsafe { std::env::set_var("ATELIER_CONV", &mode) };
             g.disable_profiling();
-            let mut gan = Dcgan::new(config, Device::Gpu, 0, 2e-4);
-            let s = config.image_size;
-            let real =
-                Tensor::rand_uniform(&[batch, config.channels, s, s], -1.0, 1.0, 1, Device::Gpu);
-            let z = latent::noise(batch, config.nz, 2, Device::Gpu);
             let work = Work {
                 flops: step_flops(&config, batch),
                 bytes: 0.0,
             };
-            let step = |_| {
-                gan.step(&real, &z);
-            };
-            suite.measure_with(
-                Clock::WallClock,
-                "dcgan",
-                KERNEL,
-                &variant,
-                &shape,
-                work,
-                1,
-                step,
-            );
-        }
-    }
-    // SAFETY: as above
-    unsafe {
-        match &user_setting {
-            Some(v) => std::env::set_var("ATELIER_CONV", v),
-            None => std::env::remove_var("ATELIER_CONV"),
+            let row = own_row("dcgan", KERNEL, &variant, &shape, work);
+            with_kernels(&format!("conv2d={mode}"), || {
+                let mut gan = Dcgan::new(config, Device::Gpu, 0, 2e-4);
+                let s = config.image_size;
+                let real = Tensor::rand_uniform(
+                    &[batch, config.channels, s, s],
+                    -1.0,
+                    1.0,
+                    1,
+                    Device::Gpu,
+                );
+                let z = latent::noise(batch, config.nz, 2, Device::Gpu);
+                suite.measure_with(Clock::WallClock, row, 1, &mut |_| {
+                    gan.step(&real, &z);
+                });
+            })
+            .expect("conv2d's selections are checked");
         }
     }
 }

@@ -1,44 +1,39 @@
 //! `cargo xtask bench`: the benchmark suite.
 //!
 //! It first measures the machine's own ceilings (FMA throughput with a register-bound kernel,
-//! copy bandwidth with a plain vec4 copy; `ceilings.rs`), then runs every kernel family and
-//! variant at the shapes that matter (one file per family). Each row is timed the same way
+//! copy bandwidth with a plain vec4 copy; `ceilings.rs`), then runs the benchmark cases of
+//! every family in the registry (each family's `bench.rs`, through [`Bencher`]), then the
+//! whole DCGAN training step (`dcgan.rs`). Each row is timed the same way
 //! (`Suite::measure`): one warm-up run (pipeline compilation, first touch; its time sizes the
-//! repeat count), then the median of many runs recorded back to back, each on the
-//! next of several copies of its buffers (`atelier_benches::inputs::rotation`) so a run never
+//! repeat count), then the median of many runs recorded back to back, each on the next of
+//! several copies of its buffers (`atelier_kernels::harness::inputs::rotation`) so a run never
 //! finds its inputs in a cache the previous run warmed. Times are GPU timestamps where the
 //! adapter has them (the sum of the run's compute passes), else wall clock around a
 //! synchronised submit of each run.
 //!
-//! FLOPs and bytes come from `atelier_benches::work` (the formula per family is there, and
-//! repeated at the top of each family file); GFLOP/s, GB/s and the percentages of the
-//! measured ceilings follow from them. Output: a table on the terminal as rows finish, a JSON
-//! file and a roofline PNG.
+//! FLOPs and bytes come from `atelier_kernels::harness::work` (the formula per family is
+//! there, and repeated at the top of each family's `bench.rs`); GFLOP/s, GB/s and the
+//! percentages of the measured ceilings follow from them. Output: a table on the terminal as
+//! rows finish, a JSON file (each row with its PyTorch equivalent, for
+//! `scripts/torch_bench.py`) and a roofline PNG.
 //!
-//! On the GPU machine (no toolchain there; see ../shared/tools/README.md): build here with
-//! `cargo build --release -p xtask`, run `../shared/tools/device-prep.sh target/release/xtask`,
-//! then with carry [".device"]: `source .device/env.sh; .device/bin/xtask bench
-//! --json $OUT/bench.json --roofline $OUT/roofline.png > $OUT/bench.txt`.
+//! On a GPU machine without a Rust toolchain, `scripts/device_bench.sh` builds here and runs
+//! the suite there.
 
-mod batchnorm;
 mod ceilings;
-mod conv2d;
-mod conv_transpose2d;
 mod dcgan;
-mod elementwise;
 mod font;
-mod matmul;
-mod reduce;
 mod report;
 mod roofline;
 
 use std::path::PathBuf;
 
-use atelier_benches::inputs::{self, Inputs};
-use atelier_benches::shapes::DCGAN_BATCHES;
 use atelier_benches::timing::{self, Clock};
-use atelier_benches::work::Work;
 use atelier_kernels::gpu;
+use atelier_kernels::harness::bench::copies_for;
+use atelier_kernels::harness::networks::DCGAN_BATCHES;
+use atelier_kernels::harness::{BenchRow, Bencher, Inputs, TorchOp, Work};
+use atelier_kernels::registry::FAMILIES;
 
 /// What `cargo xtask bench` was asked for.
 pub struct Options {
@@ -81,6 +76,7 @@ pub struct Ceilings {
 /// One measured kernel, variant and shape.
 #[derive(Clone, Debug)]
 pub struct Row {
+    /// The family (or the op within one that reports apart: conv_transpose2d).
     pub family: &'static str,
     pub kernel: String,
     pub variant: String,
@@ -92,6 +88,8 @@ pub struct Row {
     pub copies: usize,
     /// How the runs were timed.
     pub clock: Clock,
+    /// The same work in PyTorch.
+    pub torch: Option<TorchOp>,
 }
 
 impl Row {
@@ -136,42 +134,16 @@ impl Suite {
         }
     }
 
-    /// How many copies of buffers totalling `bytes` a row rotates through.
-    pub fn copies_for(&self, bytes: f64) -> usize {
-        inputs::rotation(bytes)
-    }
-
-    /// Times `run(copy)` (copy = which set of buffers to use, below `copies`) and adds a row.
-    #[allow(clippy::too_many_arguments)] // the row's identity, its work and how to run it
-    pub fn measure(
-        &mut self,
-        family: &'static str,
-        kernel: &str,
-        variant: &str,
-        shape: &str,
-        work: Work,
-        copies: usize,
-        run: impl FnMut(usize),
-    ) -> &Row {
-        self.measure_with(
-            self.clock, family, kernel, variant, shape, work, copies, run,
-        )
-    }
-
-    /// [`Suite::measure`] with a given clock (the whole-step rows always use the wall clock).
-    #[allow(clippy::too_many_arguments)]
+    /// Times `run(copy)` (copy = which set of buffers to use, below `copies`) with `clock`
+    /// and adds the row (the whole-step rows always use the wall clock).
     pub fn measure_with(
         &mut self,
         clock: Clock,
-        family: &'static str,
-        kernel: &str,
-        variant: &str,
-        shape: &str,
-        work: Work,
+        row: BenchRow,
         copies: usize,
-        mut run: impl FnMut(usize),
+        run: &mut dyn FnMut(usize),
     ) -> &Row {
-        assert!(copies >= 1, "bench {kernel}: no buffers to run on");
+        assert!(copies >= 1, "bench {}: no buffers to run on", row.kernel);
         let repeats = if self.quick {
             QUICK_REPEATS
         } else {
@@ -184,14 +156,15 @@ impl Suite {
         let mut times = timing::time_each(clock, runs, |i| run((i + 1) % copies));
         times.sort_by(f64::total_cmp);
         self.rows.push(Row {
-            family,
-            kernel: kernel.to_string(),
-            variant: variant.to_string(),
-            shape: shape.to_string(),
-            work,
+            family: row.family,
+            kernel: row.kernel,
+            variant: row.variant,
+            shape: row.shape,
+            work: row.work,
             times,
             copies,
             clock,
+            torch: row.torch,
         });
         self.print_new_rows();
         self.rows.last().unwrap()
@@ -206,6 +179,40 @@ impl Suite {
             println!("{}", report::table_line(row, &ceilings));
         }
         self.printed = self.rows.len();
+    }
+}
+
+impl Bencher for Suite {
+    fn quick(&self) -> bool {
+        self.quick
+    }
+
+    fn dcgan_batches(&self) -> Vec<usize> {
+        Suite::dcgan_batches(self)
+    }
+
+    fn wants(&self, kernel: &str, variant: &str, shape: &str) -> bool {
+        Suite::wants(self, kernel, variant, shape)
+    }
+
+    fn inputs(&mut self) -> &mut Inputs {
+        &mut self.inputs
+    }
+
+    fn measure(&mut self, row: BenchRow, copies: usize, run: &mut dyn FnMut(usize)) {
+        self.measure_with(self.clock, row, copies, run);
+    }
+}
+
+/// A row of the suite's own (ceilings, the whole step), with no PyTorch equivalent named.
+pub fn own_row(family: &'static str, kernel: &str, variant: &str, shape: &str, work: Work) -> BenchRow {
+    BenchRow {
+        family,
+        kernel: kernel.into(),
+        variant: variant.into(),
+        shape: shape.into(),
+        work,
+        torch: None,
     }
 }
 
@@ -236,20 +243,12 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
     suite.ceilings = Some(ceilings);
     suite.print_new_rows();
 
-    // the whole DCGAN step last: it turns the timestamp profiler off (`dcgan.rs`)
-    let families: [fn(&mut Suite); 7] = [
-        conv2d::run,
-        conv_transpose2d::run,
-        batchnorm::run,
-        matmul::run,
-        elementwise::run,
-        reduce::run,
-        dcgan::run,
-    ];
-    for family in families {
-        family(&mut suite);
+    for family in FAMILIES {
+        (family.bench)(&mut suite);
         gpu().release_free_buffers();
     }
+    // the whole DCGAN step last: it turns the timestamp profiler off (`dcgan.rs`)
+    dcgan::run(&mut suite);
 
     let elapsed = started.elapsed().as_secs_f64();
     println!(

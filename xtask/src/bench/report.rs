@@ -86,6 +86,7 @@ pub fn write_json(opts: &Options, suite: &Suite, elapsed_s: f64) -> anyhow::Resu
                 "gbs": r.gbs(),
                 "pct_fma_peak": 100.0 * r.gflops() / c.fma_gflops,
                 "pct_bandwidth": 100.0 * r.gbs() / c.bandwidth_gbs,
+                "torch": r.torch,
             })
         })
         .collect();

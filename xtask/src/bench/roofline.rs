@@ -24,14 +24,18 @@ const GRID: Rgb<u8> = Rgb([225, 225, 225]);
 const ROOF: Rgb<u8> = Rgb([200, 30, 30]);
 const SLOPE: Rgb<u8> = Rgb([30, 80, 200]);
 
-const FAMILY_COLORS: [(&str, Rgb<u8>); 7] = [
-    ("conv2d", Rgb([230, 120, 0])),
-    ("conv_transpose2d", Rgb([150, 60, 180])),
-    ("matmul", Rgb([0, 150, 70])),
-    ("batchnorm", Rgb([0, 160, 200])),
-    ("elementwise", Rgb([120, 120, 120])),
-    ("reduce", Rgb([190, 160, 0])),
-    ("peak", Rgb([200, 30, 30])),
+/// Colours for the families, given in the order the rows first show them.
+const PALETTE: [Rgb<u8>; 10] = [
+    Rgb([120, 120, 120]),
+    Rgb([190, 160, 0]),
+    Rgb([0, 150, 70]),
+    Rgb([0, 160, 200]),
+    Rgb([230, 120, 0]),
+    Rgb([150, 60, 180]),
+    Rgb([200, 30, 30]),
+    Rgb([90, 60, 20]),
+    Rgb([240, 90, 160]),
+    Rgb([30, 80, 200]),
 ];
 
 /// Variants drawn as rings: the readable baselines.
@@ -128,11 +132,19 @@ fn ring(img: &mut RgbImage, cx: f64, cy: f64, r: f64, color: Rgb<u8>) {
     }
 }
 
-fn family_color(family: &str) -> Rgb<u8> {
-    FAMILY_COLORS
-        .iter()
-        .find(|(f, _)| *f == family)
-        .map_or(BLACK, |(_, c)| *c)
+/// Each family of the suite's rows with its colour, in the order the rows show them.
+fn family_colors(suite: &Suite) -> Vec<(&'static str, Rgb<u8>)> {
+    let mut families: Vec<&'static str> = Vec::new();
+    for r in &suite.rows {
+        if !families.contains(&r.family) {
+            families.push(r.family);
+        }
+    }
+    families
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| (f, PALETTE[i % PALETTE.len()]))
+        .collect()
 }
 
 pub fn draw(suite: &Suite, path: &Path) -> anyhow::Result<()> {
@@ -212,6 +224,13 @@ pub fn draw(suite: &Suite, path: &Path) -> anyhow::Result<()> {
     let by = axes.py(c.bandwidth_gbs * end) - font::HEIGHT as f64 - 8.0;
     font::draw(&mut img, bx as i64, by.max(TOP) as i64, &bw_label, SLOPE);
 
+    let colors = family_colors(suite);
+    let family_color = |family: &str| {
+        colors
+            .iter()
+            .find(|(f, _)| *f == family)
+            .map_or(BLACK, |(_, c)| *c)
+    };
     for r in &points {
         let (x, y) = (axes.px(r.work.intensity()), axes.py(r.gflops()));
         let color = family_color(r.family);
@@ -225,8 +244,8 @@ pub fn draw(suite: &Suite, path: &Path) -> anyhow::Result<()> {
     // legend
     let lx = RIGHT as i64 + 30;
     let mut ly = TOP as i64;
-    for (family, color) in FAMILY_COLORS {
-        if suite.rows.iter().any(|r| r.family == family) {
+    for &(family, color) in &colors {
+        if points.iter().any(|r| r.family == family) {
             disc(&mut img, lx as f64 + 6.0, ly as f64 + 7.0, 5.0, color);
             font::draw(&mut img, lx + 20, ly, family, BLACK);
             ly += 26;

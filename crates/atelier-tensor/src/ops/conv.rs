@@ -1,12 +1,10 @@
 //! 2-D convolution and transposed convolution (groups = 1), PyTorch's layouts:
 //! conv2d weight `[K, C, R, S]`, conv_transpose2d weight `[C_in, C_out, R, S]`.
-//! The kernel variant (direct or an implicit GEMM) is chosen per shape and direction by
-//! `run_conv` (`ATELIER_CONV` names a variant, or `tune` times them on first use).
+//! The kernel variant (direct or an implicit GEMM) is chosen per shape and direction by the
+//! conv2d family (`ATELIER_KERNELS=conv2d=<variant>`, or `tune` to time them on first use).
 
-use atelier_kernels::kernels::conv2d::{
-    self as k, Conv2dSpec, ConvDirection, ConvTranspose2dSpec, ConvVariant,
-};
-use atelier_kernels::reference::conv2d as r;
+use atelier_kernels::conv2d::{self as k, Conv2dSpec, ConvTranspose2dSpec};
+use atelier_kernels::conv2d::reference as r;
 
 use super::run::kernel_op;
 use crate::tensor::Tensor;
@@ -71,12 +69,6 @@ impl ConvTranspose2dParams {
     }
 }
 
-/// Launches one direction of `spec` with the variant `ATELIER_CONV` asks for (chosen per
-/// shape, named, or tuned on first use): `launch(v)` records variant `v`.
-fn run(spec: &Conv2dSpec, dir: ConvDirection, launch: impl FnMut(ConvVariant)) {
-    k::run_conv(spec, dir, launch).unwrap_or_else(|e| panic!("{e}"))
-}
-
 fn dims4(op: &str, what: &str, t: &Tensor) -> [usize; 4] {
     match t.shape() {
         &[a, b, c, d] => [a, b, c, d],
@@ -128,14 +120,7 @@ impl Tensor {
                 [self, weight, b],
                 [&out],
                 gpu | i,
-                o | run(&spec, ConvDirection::Forward, |v| k::conv2d_forward(
-                    v,
-                    &spec,
-                    i[0],
-                    i[1],
-                    Some(i[2]),
-                    o[0]
-                )),
+                o | k::conv2d_forward(&spec, i[0], i[1], Some(i[2]), o[0]),
                 cpu | i,
                 o | r::conv2d_forward(&spec, i[0], i[1], Some(i[2]), &mut o[0])
             ),
@@ -144,9 +129,7 @@ impl Tensor {
                 [self, weight],
                 [&out],
                 gpu | i,
-                o | run(&spec, ConvDirection::Forward, |v| k::conv2d_forward(
-                    v, &spec, i[0], i[1], None, o[0]
-                )),
+                o | k::conv2d_forward(&spec, i[0], i[1], None, o[0]),
                 cpu | i,
                 o | r::conv2d_forward(&spec, i[0], i[1], None, &mut o[0])
             ),
@@ -169,9 +152,7 @@ impl Tensor {
                     [g, &wt],
                     [&xs],
                     gpu | i,
-                    o | run(&spec, ConvDirection::BackwardData, |v| {
-                        k::conv2d_backward_data(v, &spec, i[0], i[1], o[0])
-                    }),
+                    o | k::conv2d_backward_data(&spec, i[0], i[1], o[0]),
                     cpu | i,
                     o | r::conv2d_backward_data(&spec, i[0], i[1], &mut o[0])
                 )
@@ -183,9 +164,7 @@ impl Tensor {
                     [&x, g],
                     [&ws],
                     gpu | i,
-                    o | run(&spec, ConvDirection::BackwardWeight, |v| {
-                        k::conv2d_backward_weight(v, &spec, i[0], i[1], o[0])
-                    }),
+                    o | k::conv2d_backward_weight(&spec, i[0], i[1], o[0]),
                     cpu | i,
                     o | r::conv2d_backward_weight(&spec, i[0], i[1], &mut o[0])
                 )
@@ -242,7 +221,6 @@ impl Tensor {
             dilation: p.dilation,
         };
         spec.validate();
-        let conv = spec.as_conv();
         let out = [n, c_out, spec.h_out(), spec.w_out()];
         // the transposed conv's forward is conv2d's backward-data, and so on
         let y = match bias {
@@ -251,9 +229,7 @@ impl Tensor {
                 [self, weight, b],
                 [&out],
                 gpu | i,
-                o | run(&conv, ConvDirection::BackwardData, |v| {
-                    k::conv_transpose2d_forward(v, &spec, i[0], i[1], Some(i[2]), o[0])
-                }),
+                o | k::conv_transpose2d_forward(&spec, i[0], i[1], Some(i[2]), o[0]),
                 cpu | i,
                 o | r::conv_transpose2d_forward(&spec, i[0], i[1], Some(i[2]), &mut o[0])
             ),
@@ -262,9 +238,7 @@ impl Tensor {
                 [self, weight],
                 [&out],
                 gpu | i,
-                o | run(&conv, ConvDirection::BackwardData, |v| {
-                    k::conv_transpose2d_forward(v, &spec, i[0], i[1], None, o[0])
-                }),
+                o | k::conv_transpose2d_forward(&spec, i[0], i[1], None, o[0]),
                 cpu | i,
                 o | r::conv_transpose2d_forward(&spec, i[0], i[1], None, &mut o[0])
             ),
@@ -287,9 +261,7 @@ impl Tensor {
                     [g, &wt],
                     [&xs],
                     gpu | i,
-                    o | run(&conv, ConvDirection::Forward, |v| {
-                        k::conv_transpose2d_backward_data(v, &spec, i[0], i[1], o[0])
-                    }),
+                    o | k::conv_transpose2d_backward_data(&spec, i[0], i[1], o[0]),
                     cpu | i,
                     o | r::conv_transpose2d_backward_data(&spec, i[0], i[1], &mut o[0])
                 )
@@ -301,9 +273,7 @@ impl Tensor {
                     [&x, g],
                     [&ws],
                     gpu | i,
-                    o | run(&conv, ConvDirection::BackwardWeight, |v| {
-                        k::conv_transpose2d_backward_weight(v, &spec, i[0], i[1], o[0])
-                    }),
+                    o | k::conv_transpose2d_backward_weight(&spec, i[0], i[1], o[0]),
                     cpu | i,
                     o | r::conv_transpose2d_backward_weight(&spec, i[0], i[1], &mut o[0])
                 )

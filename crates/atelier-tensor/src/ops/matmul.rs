@@ -2,8 +2,8 @@
 //! broadcasts). Backward passes transposed operands to the kernel as strides, without copies.
 
 use atelier_kernels::GpuBuffer;
-use atelier_kernels::kernels::matmul::{self as k, MatmulSpec, MatmulVariant};
-use atelier_kernels::reference::matmul as r;
+use atelier_kernels::matmul::{self as k, MatmulSpec};
+use atelier_kernels::matmul::reference as r;
 
 use crate::storage::{Storage, cpu_map2};
 use crate::tensor::Tensor;
@@ -45,7 +45,7 @@ fn matmul_raw(a: &Tensor, ta: bool, b: &Tensor, tb: bool) -> Tensor {
     match (a.storage(), b.storage()) {
         (Storage::Gpu(x), Storage::Gpu(y)) => {
             let out = GpuBuffer::uninit(batch * m * n);
-            k::matmul(MatmulVariant::auto(m, n, ka), &spec, x, y, &out);
+            k::matmul(&spec, x, y, &out);
             Tensor::from_gpu(out, &shape)
         }
         (Storage::Cpu(x), Storage::Cpu(y)) => {

@@ -1,8 +1,8 @@
 //! Reductions over chosen axes: sum, mean, max.
 
 use atelier_kernels::GpuBuffer;
-use atelier_kernels::kernels::reduce::{self as k, ReduceOp, ReduceSpec, ReduceVariant};
-use atelier_kernels::reference::reduce as r;
+use atelier_kernels::reduce::{self as k, ReduceOp, ReduceSpec};
+use atelier_kernels::reduce::reference as r;
 
 use crate::storage::{Storage, cpu_map};
 use crate::tensor::Tensor;
@@ -37,13 +37,11 @@ fn kept_shape(shape: &[usize], axes: &[usize], keepdim: bool) -> Vec<usize> {
 fn reduce_raw(x: &Tensor, op: ReduceOp, axes: &[usize], scale: f32) -> Tensor {
     let shape = kept_shape(x.shape(), axes, true);
     let out_n: usize = shape.iter().product();
-    let reduced: usize = axes.iter().map(|&a| x.shape()[a]).product();
     let spec = ReduceSpec::over_axes(x.shape(), axes);
     match x.storage() {
         Storage::Gpu(b) => {
             let out = GpuBuffer::uninit(out_n);
-            let variant = ReduceVariant::auto(reduced, out_n);
-            k::reduce(op, variant, &spec, scale, b, &out);
+            k::reduce(op, &spec, scale, b, &out);
             Tensor::from_gpu(out, &shape)
         }
         Storage::Cpu(c) => {

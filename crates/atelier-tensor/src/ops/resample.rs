@@ -1,7 +1,7 @@
 //! Nearest-neighbour upsampling and reflection padding of NCHW tensors.
 
-use atelier_kernels::kernels::resample::{self as k, ReflectionPadConfig, UpsampleConfig};
-use atelier_kernels::reference::resample as r;
+use atelier_kernels::resample::{self as k, ReflectionPadConfig, UpsampleConfig};
+use atelier_kernels::resample::reference as r;
 
 use super::run::kernel_op;
 use crate::tensor::Tensor;

@@ -17,7 +17,7 @@ pub(crate) fn cpu_data(t: &Tensor) -> Ref<'_, CpuData> {
     }
 }
 
-pub(crate) trait Element: atelier_kernels::reference::Real {
+pub(crate) trait Element: atelier_kernels::Real {
     fn slice(d: &CpuData) -> Option<&[Self]>;
     fn wrap(v: Vec<Self>) -> CpuData;
 }

@@ -1,0 +1,330 @@
+//! Launchers for `batchnorm.wgsl`: 2-D batch normalisation (PyTorch's BatchNorm2d).
+//!
+//! Training forward: [`batchnorm_stats`] then [`batchnorm_apply`]. Evaluation forward:
+//! [`batchnorm_invstd`] on `running_var`, then [`batchnorm_apply`] with `running_mean` as the
+//! mean. Backward: [`batchnorm_backward_reduce`] then [`batchnorm_backward_apply`], fed the
+//! statistics the forward used. Per-channel buffers (`mean`, `invstd`, `gamma`, ...) hold `c`
+//! values; x, y, gy and gx hold `n * c * hw`.
+//!
+//! The two per-channel reductions come in two variants ([`BatchNormReduction`]): the baseline
+//! tree in workgroup memory, and subgroup operations (`batchnorm_subgroup.wgsl`) where the
+//! device has them. [`batchnorm_stats`] and [`batchnorm_backward_reduce`] choose (by
+//! `ATELIER_KERNELS`, the rule by default); the `_with` launchers take the variant.
+
+use bytemuck::{Pod, Zeroable};
+
+use crate::context::gpu;
+use crate::variant::Variant;
+use crate::pipeline::Kernel;
+use crate::buffer_pool::GpuBuffer;
+use super::{BATCHNORM, BATCHNORM_SUBGROUP, BatchNormReduction};
+
+pub const BATCHNORM_STATS: Kernel = Kernel::new(&BATCHNORM, "batchnorm_stats");
+pub const BATCHNORM_INVSTD: Kernel = Kernel::new(&BATCHNORM, "batchnorm_invstd");
+pub const BATCHNORM_APPLY: Kernel = Kernel::new(&BATCHNORM, "batchnorm_apply");
+pub const BATCHNORM_BACKWARD_REDUCE: Kernel = Kernel::new(&BATCHNORM, "batchnorm_backward_reduce");
+pub const BATCHNORM_BACKWARD_APPLY: Kernel = Kernel::new(&BATCHNORM, "batchnorm_backward_apply");
+pub const BATCHNORM_STATS_SUBGROUP: Kernel =
+    Kernel::new(&BATCHNORM_SUBGROUP, "batchnorm_stats_subgroup");
+pub const BATCHNORM_BACKWARD_REDUCE_SUBGROUP: Kernel =
+    Kernel::new(&BATCHNORM_SUBGROUP, "batchnorm_backward_reduce_subgroup");
+
+/// PyTorch's defaults.
+pub const DEFAULT_EPS: f32 = 1e-5;
+pub const DEFAULT_MOMENTUM: f32 = 0.1;
+
+/// The shape and hyper-parameters of one batch normalisation: input `[n, c, h, w]` with
+/// `hw = h * w`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BatchNormConfig {
+    pub n: usize,
+    pub c: usize,
+    pub hw: usize,
+    pub eps: f32,
+    /// Weight of the batch statistic in the running averages.
+    pub momentum: f32,
+}
+
+impl BatchNormConfig {
+    /// `[n, c, h, w]` with PyTorch's default eps and momentum.
+    pub fn new(n: usize, c: usize, h: usize, w: usize) -> BatchNormConfig {
+        BatchNormConfig {
+            n,
+            c,
+            hw: h * w,
+            eps: DEFAULT_EPS,
+            momentum: DEFAULT_MOMENTUM,
+        }
+    }
+
+    /// Elements of x.
+    pub fn len(&self) -> usize {
+        self.n * self.c * self.hw
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// (n, c, h·w): what the variant choice looks at.
+    pub fn shape(&self) -> (usize, usize, usize) {
+        (self.n, self.c, self.hw)
+    }
+
+    /// Elements per channel, m = n * h * w.
+    pub fn per_channel(&self) -> usize {
+        self.n * self.hw
+    }
+}
+
+/// Whether the statistics came from the batch (training) or are the running averages
+/// (evaluation); only the backward needs to know.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchNormMode {
+    Training,
+    Evaluation,
+}
+
+impl BatchNormReduction {
+    /// This variant's entry point (`baseline` or `subgroup`); panics, naming the launcher,
+    /// where the device cannot run it.
+    fn kernel(self, launcher: &str, baseline: Kernel, subgroup: Kernel) -> Kernel {
+        if let Some(why) = self.unavailable() {
+            panic!("{launcher}: variant {} cannot run: {why}", self.name());
+        }
+        match self {
+            BatchNormReduction::Workgroup => baseline,
+            BatchNormReduction::Subgroup => subgroup,
+        }
+    }
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct Params {
+    n: u32,
+    c: u32,
+    hw: u32,
+    total: u32,
+    eps: f32,
+    momentum: f32,
+    _pad: u32,
+    training: u32,
+}
+
+fn params(cfg: &BatchNormConfig, training: bool) -> Params {
+    let u = |v: usize| u32::try_from(v).expect("batchnorm: sizes must fit in u32");
+    Params {
+        n: u(cfg.n),
+        c: u(cfg.c),
+        hw: u(cfg.hw),
+        total: u(cfg.len()),
+        eps: cfg.eps,
+        momentum: cfg.momentum,
+        _pad: 0,
+        training: training as u32,
+    }
+}
+
+fn check_len(kernel: &str, what: &str, b: &GpuBuffer, want: usize, cfg: &BatchNormConfig) {
+    assert_eq!(
+        b.len(),
+        want,
+        "{kernel}: {what} has {} elements, expected {want} for n={} c={} hw={}",
+        b.len(),
+        cfg.n,
+        cfg.c,
+        cfg.hw
+    );
+}
+
+/// Training statistics: `mean[c]`, `invstd[c] = 1/sqrt(var + eps)` with the biased batch
+/// variance, and `running_mean`, `running_var` updated in place with momentum (the running
+/// variance takes the unbiased batch variance). Needs more than one element per channel.
+/// The reduction variant is the one `ATELIER_KERNELS` asks for (the rule by default).
+pub fn batchnorm_stats(
+    cfg: &BatchNormConfig,
+    x: &GpuBuffer,
+    mean: &GpuBuffer,
+    invstd: &GpuBuffer,
+    running_mean: &GpuBuffer,
+    running_var: &GpuBuffer,
+) {
+    // tuning runs the candidates several times: on copies of the running statistics, which
+    // each run updates in place
+    let variant = crate::variant::choose(&cfg.shape(), &mut |v| {
+        let (rm, rv) = (GpuBuffer::uninit(cfg.c), GpuBuffer::uninit(cfg.c));
+        gpu().copy(running_mean, 0, &rm, 0, cfg.c);
+        gpu().copy(running_var, 0, &rv, 0, cfg.c);
+        batchnorm_stats_with(v, cfg, x, mean, invstd, &rm, &rv);
+    });
+    batchnorm_stats_with(variant, cfg, x, mean, invstd, running_mean, running_var);
+}
+
+/// [`batchnorm_stats`] with the reduction variant chosen by the caller.
+pub fn batchnorm_stats_with(
+    variant: BatchNormReduction,
+    cfg: &BatchNormConfig,
+    x: &GpuBuffer,
+    mean: &GpuBuffer,
+    invstd: &GpuBuffer,
+    running_mean: &GpuBuffer,
+    running_var: &GpuBuffer,
+) {
+    let k = "batchnorm_stats";
+    assert!(
+        cfg.per_channel() > 1,
+        "{k}: training needs more than one value per channel (n={} hw={})",
+        cfg.n,
+        cfg.hw
+    );
+    check_len(k, "x", x, cfg.len(), cfg);
+    for (what, b) in [
+        ("mean", mean),
+        ("invstd", invstd),
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+    ] {
+        check_len(k, what, b, cfg.c, cfg);
+    }
+    let kernel = variant.kernel(k, BATCHNORM_STATS, BATCHNORM_STATS_SUBGROUP);
+    let p = params(cfg, true);
+    let buffers = [x, mean, invstd, running_mean, running_var];
+    gpu().launch(
+        &kernel,
+        &[],
+        &p,
+        &buffers,
+        p.c, // one workgroup per channel
+    );
+}
+
+/// Evaluation statistics: `invstd[c] = 1/sqrt(var[c] + eps)` (pass the running variance).
+pub fn batchnorm_invstd(cfg: &BatchNormConfig, var: &GpuBuffer, invstd: &GpuBuffer) {
+    check_len("batchnorm_invstd", "var", var, cfg.c, cfg);
+    check_len("batchnorm_invstd", "invstd", invstd, cfg.c, cfg);
+    let p = params(cfg, false);
+    gpu().launch_elements(
+        &BATCHNORM_INVSTD,
+        &[],
+        &p,
+        &[var, invstd],
+        cfg.c,
+    );
+}
+
+/// `y = (x - mean[c]) * invstd[c] * gamma[c] + beta[c]`.
+pub fn batchnorm_apply(
+    cfg: &BatchNormConfig,
+    x: &GpuBuffer,
+    mean: &GpuBuffer,
+    invstd: &GpuBuffer,
+    gamma: &GpuBuffer,
+    beta: &GpuBuffer,
+    y: &GpuBuffer,
+) {
+    let k = "batchnorm_apply";
+    check_len(k, "x", x, cfg.len(), cfg);
+    check_len(k, "y", y, cfg.len(), cfg);
+    for (what, b) in [
+        ("mean", mean),
+        ("invstd", invstd),
+        ("gamma", gamma),
+        ("beta", beta),
+    ] {
+        check_len(k, what, b, cfg.c, cfg);
+    }
+    let p = params(cfg, false);
+    let buffers = [x, mean, invstd, gamma, beta, y];
+    gpu().launch_elements(&BATCHNORM_APPLY, &[], &p, &buffers, cfg.len());
+}
+
+/// The per-channel sums of the backward, which are also the parameter gradients:
+/// `gbeta[c] = sum(gy)`, `ggamma[c] = sum(gy * xhat)` (overwritten, not accumulated).
+/// The reduction variant is the one `ATELIER_KERNELS` asks for (the rule by default).
+pub fn batchnorm_backward_reduce(
+    cfg: &BatchNormConfig,
+    x: &GpuBuffer,
+    gy: &GpuBuffer,
+    mean: &GpuBuffer,
+    invstd: &GpuBuffer,
+    ggamma: &GpuBuffer,
+    gbeta: &GpuBuffer,
+) {
+    crate::variant::run(&cfg.shape(), |v| {
+        batchnorm_backward_reduce_with(v, cfg, x, gy, mean, invstd, ggamma, gbeta)
+    });
+}
+
+/// [`batchnorm_backward_reduce`] with the reduction variant chosen by the caller.
+#[allow(clippy::too_many_arguments)] // the variant, then one argument per binding
+pub fn batchnorm_backward_reduce_with(
+    variant: BatchNormReduction,
+    cfg: &BatchNormConfig,
+    x: &GpuBuffer,
+    gy: &GpuBuffer,
+    mean: &GpuBuffer,
+    invstd: &GpuBuffer,
+    ggamma: &GpuBuffer,
+    gbeta: &GpuBuffer,
+) {
+    let k = "batchnorm_backward_reduce";
+    check_len(k, "x", x, cfg.len(), cfg);
+    check_len(k, "gy", gy, cfg.len(), cfg);
+    for (what, b) in [
+        ("mean", mean),
+        ("invstd", invstd),
+        ("ggamma", ggamma),
+        ("gbeta", gbeta),
+    ] {
+        check_len(k, what, b, cfg.c, cfg);
+    }
+    let kernel = variant.kernel(
+        k,
+        BATCHNORM_BACKWARD_REDUCE,
+        BATCHNORM_BACKWARD_REDUCE_SUBGROUP,
+    );
+    let p = params(cfg, false);
+    let buffers = [x, gy, mean, invstd, ggamma, gbeta];
+    gpu().launch(
+        &kernel,
+        &[],
+        &p,
+        &buffers,
+        p.c, // one workgroup per channel
+    );
+}
+
+/// The input gradient, from the sums [`batchnorm_backward_reduce`] left in `ggamma`, `gbeta`.
+/// Training: `gx = gamma*invstd/m * (m*gy - gbeta - xhat*ggamma)`; evaluation:
+/// `gx = gy * gamma * invstd`.
+#[allow(clippy::too_many_arguments)] // one argument per binding
+pub fn batchnorm_backward_apply(
+    cfg: &BatchNormConfig,
+    mode: BatchNormMode,
+    x: &GpuBuffer,
+    gy: &GpuBuffer,
+    mean: &GpuBuffer,
+    invstd: &GpuBuffer,
+    gamma: &GpuBuffer,
+    ggamma: &GpuBuffer,
+    gbeta: &GpuBuffer,
+    gx: &GpuBuffer,
+) {
+    let k = "batchnorm_backward_apply";
+    for (what, b) in [("x", x), ("gy", gy), ("gx", gx)] {
+        check_len(k, what, b, cfg.len(), cfg);
+    }
+    for (what, b) in [
+        ("mean", mean),
+        ("invstd", invstd),
+        ("gamma", gamma),
+        ("ggamma", ggamma),
+        ("gbeta", gbeta),
+    ] {
+        check_len(k, what, b, cfg.c, cfg);
+    }
+    let p = params(cfg, mode == BatchNormMode::Training);
+    let buffers = [x, gy, mean, invstd, gamma, ggamma, gbeta, gx];
+    gpu().launch_elements(&BATCHNORM_BACKWARD_APPLY, &[], &p, &buffers, cfg.len());
+}

@@ -1,0 +1,512 @@
+//! Validation of `conv2d.wgsl` and `conv2d_implicit_gemm.wgsl`: conv2d and
+//! conv_transpose2d, every direction, every variant, against the CPU reference in f64. The
+//! reference's backward is itself checked against finite differences of its forward.
+
+use super::{self as k, Conv2dSpec, ConvTranspose2dSpec, ConvVariant};
+use crate::variant::Variant;
+use super::reference as r;
+use crate::{GpuBuffer, gpu};
+
+use crate::harness::numeric::{TOL_FINITE_DIFF, dot, numeric_gradient, to_f32, to_f64};
+use crate::harness::{TOL_FORWARD, TOL_GRAD, Validator};
+
+/// The rows this file reports; a family runs when the filter matches any of its rows.
+const CONV_ROWS: [&str; 5] = [
+    "conv2d.forward",
+    "conv2d.backward_data",
+    "conv2d.backward_weight",
+    "conv2d.backward_bias",
+    "conv2d.reference_backward",
+];
+const TRANSPOSED_ROWS: [&str; 5] = [
+    "conv_transpose2d.forward",
+    "conv_transpose2d.backward_data",
+    "conv_transpose2d.backward_weight",
+    "conv_transpose2d.backward_bias",
+    "conv_transpose2d.reference_backward",
+];
+
+/// The cases `cargo test` runs (every variant, every direction).
+const SMOKE_CASES: [&str; 3] = ["odd 3x3 pad 1", "stride 3 > kernel 2", "DCGAN 4x4 stride 2 pad 1"];
+
+#[allow(clippy::too_many_arguments)]
+fn conv(
+    n: usize,
+    c: usize,
+    h: usize,
+    w: usize,
+    k: usize,
+    r: usize,
+    s: usize,
+    stride: usize,
+    pad: usize,
+) -> Conv2dSpec {
+    Conv2dSpec {
+        n,
+        c,
+        h,
+        w,
+        k,
+        r,
+        s,
+        stride: (stride, stride),
+        pad: (pad, pad),
+        dilation: (1, 1),
+    }
+}
+
+/// Awkward shapes: odd sizes, stride > kernel, padding >= kernel/2, 1x1 kernels, dilation,
+/// batch 1, more rows, columns and reduction than one 64x64x16 tile (and than one 128x128x8
+/// tile, in every direction), a DCGAN layer, and a reduction long enough for backward-weight
+/// to split it.
+fn conv_cases(v: &mut Validator) -> Vec<(String, Conv2dSpec)> {
+    let mut cases = vec![
+        ("odd 3x3 pad 1", conv(2, 3, 7, 9, 5, 3, 3, 1, 1)),
+        ("stride 3 > kernel 2", conv(2, 4, 11, 10, 3, 2, 2, 3, 0)),
+        (
+            "5x5 pad (3, 2)",
+            Conv2dSpec {
+                pad: (3, 2),
+                ..conv(2, 2, 8, 7, 4, 5, 5, 1, 0)
+            },
+        ),
+        (
+            "3x5 stride (2, 1) pad (1, 2)",
+            Conv2dSpec {
+                stride: (2, 1),
+                pad: (1, 2),
+                ..conv(1, 3, 9, 13, 6, 3, 5, 1, 0)
+            },
+        ),
+        ("1x1", conv(3, 17, 5, 5, 19, 1, 1, 1, 0)),
+        ("1x1 stride 2", conv(2, 8, 9, 9, 5, 1, 1, 2, 0)),
+        (
+            "3x3 dilation 2 pad 2",
+            Conv2dSpec {
+                dilation: (2, 2),
+                ..conv(2, 3, 12, 11, 4, 3, 3, 1, 2)
+            },
+        ),
+        (
+            "dilation (1, 3) stride 2",
+            Conv2dSpec {
+                dilation: (1, 3),
+                ..conv(2, 3, 10, 12, 5, 2, 3, 2, 1)
+            },
+        ),
+        (
+            "dilation 2 stride 2 (taps skip odd phases)",
+            Conv2dSpec {
+                dilation: (2, 2),
+                ..conv(2, 3, 11, 10, 4, 3, 3, 2, 1)
+            },
+        ),
+        (
+            "stride (4, 3) > input 3x7",
+            Conv2dSpec {
+                stride: (4, 3),
+                ..conv(1, 2, 3, 7, 3, 1, 2, 1, 0)
+            },
+        ),
+        (
+            "batch 1, 3x2 pad (1, 0)",
+            Conv2dSpec {
+                pad: (1, 0),
+                ..conv(1, 5, 13, 6, 7, 3, 2, 1, 0)
+            },
+        ),
+        ("larger than a tile", conv(2, 20, 19, 19, 70, 3, 3, 1, 1)),
+        // forward 169 x 131 (x 81), backward-weight 131 x 81 (x 169)
+        (
+            "larger than a 128 tile",
+            conv(1, 9, 13, 13, 131, 3, 3, 1, 1),
+        ),
+        // backward-data 144 x 130 (x 3)
+        (
+            "larger than a 128 tile, 1x1",
+            conv(1, 130, 12, 12, 3, 1, 1, 1, 0),
+        ),
+        (
+            "DCGAN 4x4 stride 2 pad 1",
+            conv(2, 16, 16, 16, 32, 4, 4, 2, 1),
+        ),
+        ("kernel covers the input", conv(2, 3, 5, 5, 4, 5, 5, 1, 0)),
+        ("1x1 image", conv(4, 6, 1, 1, 9, 1, 1, 1, 0)),
+        (
+            "long reduction (split-K)",
+            conv(2, 3, 24, 24, 8, 3, 3, 1, 1),
+        ),
+    ]
+    .into_iter()
+    .map(|(name, spec)| (name.to_string(), spec))
+    .collect::<Vec<_>>();
+    // and a few random shapes from the seed
+    for _ in 0..6 {
+        let (r, s) = (v.int(1, 5), v.int(1, 5));
+        let dilation = (v.int(1, 2), v.int(1, 2));
+        let pad = (v.int(0, r), v.int(0, s));
+        let spec = Conv2dSpec {
+            n: v.int(1, 3),
+            c: v.int(1, 9),
+            h: v.int(dilation.0 * (r - 1) + 1, 14),
+            w: v.int(dilation.1 * (s - 1) + 1, 14),
+            k: v.int(1, 9),
+            r,
+            s,
+            stride: (v.int(1, 3), v.int(1, 3)),
+            pad,
+            dilation,
+        };
+        cases.push((format!("random {spec:?}"), spec));
+    }
+    cases
+}
+
+#[allow(clippy::too_many_arguments)]
+fn transposed(
+    n: usize,
+    c_in: usize,
+    h_in: usize,
+    w_in: usize,
+    c_out: usize,
+    r: usize,
+    stride: usize,
+    pad: usize,
+    output_padding: usize,
+) -> ConvTranspose2dSpec {
+    ConvTranspose2dSpec {
+        n,
+        c_in,
+        h_in,
+        w_in,
+        c_out,
+        r,
+        s: r,
+        stride: (stride, stride),
+        pad: (pad, pad),
+        output_padding: (output_padding, output_padding),
+        dilation: (1, 1),
+    }
+}
+
+fn transposed_cases() -> Vec<(&'static str, ConvTranspose2dSpec)> {
+    vec![
+        (
+            "DCGAN 4x4 stride 2 pad 1",
+            transposed(2, 32, 8, 8, 16, 4, 2, 1, 0),
+        ),
+        (
+            "DCGAN first layer, 1x1 -> 4x4",
+            transposed(2, 20, 1, 1, 70, 4, 1, 0, 0),
+        ),
+        (
+            "3x3 stride 2 output_padding 1",
+            transposed(2, 5, 5, 6, 3, 3, 2, 1, 1),
+        ),
+        (
+            "stride 3 output_padding (2, 1) dilation 2",
+            ConvTranspose2dSpec {
+                s: 2,
+                pad: (1, 0),
+                output_padding: (2, 1),
+                dilation: (2, 2),
+                ..transposed(1, 4, 4, 3, 6, 3, 3, 0, 0)
+            },
+        ),
+        ("1x1", transposed(3, 7, 5, 5, 11, 1, 1, 0, 0)),
+        (
+            "larger than a tile, output_padding 1",
+            transposed(2, 24, 9, 9, 66, 3, 2, 1, 1),
+        ),
+    ]
+}
+
+/// Runs the f64 reference on f32 inputs and rounds the result to f32.
+fn in_f64(f: impl FnOnce(&mut [f64]), len: usize) -> Vec<f32> {
+    let mut out = vec![0.0f64; len];
+    f(&mut out);
+    to_f32(&out)
+}
+
+fn validate_conv(v: &mut Validator, case: &str, spec: &Conv2dSpec) {
+    let g = gpu();
+    let (x, w, b, gy) = (
+        v.rand(spec.x_len()),
+        v.rand(spec.w_len()),
+        v.rand(spec.k),
+        v.rand(spec.y_len()),
+    );
+    let (xd, wd, bd, gyd) = (to_f64(&x), to_f64(&w), to_f64(&b), to_f64(&gy));
+    let y_bias = in_f64(
+        |y| r::conv2d_forward(spec, &xd, &wd, Some(&bd), y),
+        spec.y_len(),
+    );
+    let y_plain = in_f64(|y| r::conv2d_forward(spec, &xd, &wd, None, y), spec.y_len());
+    let gx_want = in_f64(
+        |gx| r::conv2d_backward_data(spec, &gyd, &wd, gx),
+        spec.x_len(),
+    );
+    let gw_want = in_f64(
+        |gw| r::conv2d_backward_weight(spec, &xd, &gyd, gw),
+        spec.w_len(),
+    );
+    let gb_want = in_f64(|gb| r::conv2d_backward_bias(spec, &gyd, gb), spec.k);
+    let (xb, wb, bb, gyb): (GpuBuffer, GpuBuffer, GpuBuffer, GpuBuffer) =
+        (g.upload(&x), g.upload(&w), g.upload(&b), g.upload(&gy));
+
+    for &variant in ConvVariant::ALL {
+        let name = variant.name();
+        let y = v.poisoned(spec.y_len());
+        k::conv2d_forward_with(variant, spec, &xb, &wb, Some(&bb), &y);
+        let got = v.read(&y);
+        v.check(
+            "conv2d.forward",
+            name,
+            &format!("{case} +bias"),
+            &got,
+            &y_bias,
+            TOL_FORWARD,
+        );
+
+        let y = v.poisoned(spec.y_len());
+        k::conv2d_forward_with(variant, spec, &xb, &wb, None, &y);
+        let got = v.read(&y);
+        v.check("conv2d.forward", name, case, &got, &y_plain, TOL_FORWARD);
+
+        let gx = v.poisoned(spec.x_len());
+        k::conv2d_backward_data_with(variant, spec, &gyb, &wb, &gx);
+        let got = v.read(&gx);
+        v.check(
+            "conv2d.backward_data",
+            name,
+            case,
+            &got,
+            &gx_want,
+            TOL_GRAD,
+        );
+
+        let gw = v.poisoned(spec.w_len());
+        k::conv2d_backward_weight_with(variant, spec, &xb, &gyb, &gw);
+        let got = v.read(&gw);
+        v.check(
+            "conv2d.backward_weight",
+            name,
+            case,
+            &got,
+            &gw_want,
+            TOL_GRAD,
+        );
+    }
+    let gb = v.poisoned(spec.k);
+    k::conv2d_backward_bias(spec, &gyb, &gb);
+    let got = v.read(&gb);
+    v.check(
+        "conv2d.backward_bias",
+        "reduce",
+        case,
+        &got,
+        &gb_want,
+        TOL_GRAD,
+    );
+}
+
+fn validate_transposed(v: &mut Validator, case: &str, spec: &ConvTranspose2dSpec) {
+    let g = gpu();
+    let (x, w, b, gy) = (
+        v.rand(spec.x_len()),
+        v.rand(spec.w_len()),
+        v.rand(spec.c_out),
+        v.rand(spec.y_len()),
+    );
+    let (xd, wd, bd, gyd) = (to_f64(&x), to_f64(&w), to_f64(&b), to_f64(&gy));
+    let y_bias = in_f64(
+        |y| r::conv_transpose2d_forward(spec, &xd, &wd, Some(&bd), y),
+        spec.y_len(),
+    );
+    let y_plain = in_f64(
+        |y| r::conv_transpose2d_forward(spec, &xd, &wd, None, y),
+        spec.y_len(),
+    );
+    let gx_want = in_f64(
+        |gx| r::conv_transpose2d_backward_data(spec, &gyd, &wd, gx),
+        spec.x_len(),
+    );
+    let gw_want = in_f64(
+        |gw| r::conv_transpose2d_backward_weight(spec, &xd, &gyd, gw),
+        spec.w_len(),
+    );
+    let gb_want = in_f64(
+        |gb| r::conv_transpose2d_backward_bias(spec, &gyd, gb),
+        spec.c_out,
+    );
+    let (xb, wb, bb, gyb) = (g.upload(&x), g.upload(&w), g.upload(&b), g.upload(&gy));
+
+    for &variant in ConvVariant::ALL {
+        let name = variant.name();
+        let y = v.poisoned(spec.y_len());
+        k::conv_transpose2d_forward_with(variant, spec, &xb, &wb, Some(&bb), &y);
+        let got = v.read(&y);
+        v.check(
+            "conv_transpose2d.forward",
+            name,
+            &format!("{case} +bias"),
+            &got,
+            &y_bias,
+            TOL_FORWARD,
+        );
+
+        let y = v.poisoned(spec.y_len());
+        k::conv_transpose2d_forward_with(variant, spec, &xb, &wb, None, &y);
+        let got = v.read(&y);
+        v.check(
+            "conv_transpose2d.forward",
+            name,
+            case,
+            &got,
+            &y_plain,
+            TOL_FORWARD,
+        );
+
+        let gx = v.poisoned(spec.x_len());
+        k::conv_transpose2d_backward_data_with(variant, spec, &gyb, &wb, &gx);
+        let got = v.read(&gx);
+        v.check(
+            "conv_transpose2d.backward_data",
+            name,
+            case,
+            &got,
+            &gx_want,
+            TOL_GRAD,
+        );
+
+        let gw = v.poisoned(spec.w_len());
+        k::conv_transpose2d_backward_weight_with(variant, spec, &xb, &gyb, &gw);
+        let got = v.read(&gw);
+        v.check(
+            "conv_transpose2d.backward_weight",
+            name,
+            case,
+            &got,
+            &gw_want,
+            TOL_GRAD,
+        );
+    }
+    let gb = v.poisoned(spec.c_out);
+    k::conv_transpose2d_backward_bias(spec, &gyb, &gb);
+    let got = v.read(&gb);
+    v.check(
+        "conv_transpose2d.backward_bias",
+        "reduce",
+        case,
+        &got,
+        &gb_want,
+        TOL_GRAD,
+    );
+}
+
+/// Checks the reference's gx, gw and gb against central differences of
+/// loss(x, w, b) = sum(forward(x, w, b) * gy), on shapes small enough to perturb every input.
+fn check_reference_gradients(
+    v: &mut Validator,
+    kernel: &str,
+    case: &str,
+    lens: [usize; 4],
+    forward: impl Fn(&[f64], &[f64], &[f64], &mut [f64]),
+    backward: impl Fn(&[f64], &[f64], &[f64], &mut [f64], &mut [f64], &mut [f64]),
+) {
+    let [x_len, w_len, b_len, y_len] = lens;
+    let (x, w, b, gy) = (
+        to_f64(&v.rand(x_len)),
+        to_f64(&v.rand(w_len)),
+        to_f64(&v.rand(b_len)),
+        to_f64(&v.rand(y_len)),
+    );
+    let loss = |x: &[f64], w: &[f64], b: &[f64]| {
+        let mut y = vec![0.0; y_len];
+        forward(x, w, b, &mut y);
+        dot(&y, &gy)
+    };
+    let (mut gx, mut gw, mut gb) = (vec![0.0; x_len], vec![0.0; w_len], vec![0.0; b_len]);
+    backward(&x, &w, &gy, &mut gx, &mut gw, &mut gb);
+    let fd_x = numeric_gradient(&x, |x| loss(x, &w, &b));
+    let fd_w = numeric_gradient(&w, |w| loss(&x, w, &b));
+    let fd_b = numeric_gradient(&b, |b| loss(&x, &w, b));
+    for (what, analytic, numeric) in [("gx", &gx, &fd_x), ("gw", &gw, &fd_w), ("gb", &gb, &fd_b)] {
+        let case = format!("{case} {what}");
+        v.check(
+            kernel,
+            "finite_diff",
+            &case,
+            &to_f32(analytic),
+            &to_f32(numeric),
+            TOL_FINITE_DIFF,
+        );
+    }
+}
+
+fn check_conv_reference(v: &mut Validator) {
+    let spec = Conv2dSpec {
+        stride: (2, 1),
+        pad: (1, 2),
+        dilation: (1, 2),
+        ..conv(2, 2, 5, 6, 3, 3, 2, 1, 0)
+    };
+    let lens = [spec.x_len(), spec.w_len(), spec.k, spec.y_len()];
+    check_reference_gradients(
+        v,
+        "conv2d.reference_backward",
+        &format!("{spec:?}"),
+        lens,
+        |x, w, b, y| r::conv2d_forward(&spec, x, w, Some(b), y),
+        |x, w, gy, gx, gw, gb| {
+            r::conv2d_backward_data(&spec, gy, w, gx);
+            r::conv2d_backward_weight(&spec, x, gy, gw);
+            r::conv2d_backward_bias(&spec, gy, gb);
+        },
+    );
+}
+
+fn check_transposed_reference(v: &mut Validator) {
+    let spec = ConvTranspose2dSpec {
+        s: 2,
+        pad: (1, 0),
+        output_padding: (1, 0),
+        dilation: (1, 2),
+        ..transposed(2, 3, 3, 4, 2, 3, 2, 0, 0)
+    };
+    let lens = [spec.x_len(), spec.w_len(), spec.c_out, spec.y_len()];
+    check_reference_gradients(
+        v,
+        "conv_transpose2d.reference_backward",
+        &format!("{spec:?}"),
+        lens,
+        |x, w, b, y| r::conv_transpose2d_forward(&spec, x, w, Some(b), y),
+        |x, w, gy, gx, gw, gb| {
+            r::conv_transpose2d_backward_data(&spec, gy, w, gx);
+            r::conv_transpose2d_backward_weight(&spec, x, gy, gw);
+            r::conv_transpose2d_backward_bias(&spec, gy, gb);
+        },
+    );
+}
+
+pub fn run(v: &mut Validator) {
+    if CONV_ROWS.iter().any(|row| v.wants(row)) {
+        let cases = conv_cases(v);
+        // smoke: a padded 3x3, a stride past the kernel, a DCGAN layer
+        let cases = if v.smoke() {
+            cases.into_iter().filter(|(name, _)| SMOKE_CASES.contains(&name.as_str())).collect()
+        } else {
+            cases
+        };
+        for (case, spec) in cases {
+            validate_conv(v, &case, &spec);
+        }
+        check_conv_reference(v);
+    }
+    if TRANSPOSED_ROWS.iter().any(|row| v.wants(row)) {
+        for (case, spec) in v.pick(transposed_cases(), 3) {
+            validate_transposed(v, case, &spec);
+        }
+        check_transposed_reference(v);
+    }
+}

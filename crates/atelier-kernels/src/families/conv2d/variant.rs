@@ -1,0 +1,254 @@
+//! conv2d's variants and how one is chosen: [`ConvVariant`] implements the shared
+//! [`Variant`] trait over a [`ConvProblem`] (the shape and the direction), and the tiles of the
+//! implicit-GEMM variants.
+
+use super::spec::Conv2dSpec;
+use super::{IMPLICIT_GEMM_4X4_SHADER, IMPLICIT_GEMM_8X8_SHADER};
+use crate::pipeline::Kernel;
+use crate::shader::Shader;
+use crate::variant::Variant;
+
+/// The three directions of a convolution, each a matrix product over the implicit im2col
+/// matrix (see [`gemm_shape`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ConvDirection {
+    Forward,
+    BackwardData,
+    BackwardWeight,
+}
+
+/// What conv2d's variant choice looks at: a shape and a direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ConvProblem {
+    pub spec: Conv2dSpec,
+    pub direction: ConvDirection,
+}
+
+/// Which kernel computes a convolution direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ConvVariant {
+    /// One invocation per output element: the readable baseline.
+    Direct,
+    /// A tiled matrix product over the implicit im2col matrix, with register blocking: 4x4
+    /// outputs per invocation in 64x64 tiles.
+    ImplicitGemm,
+    /// The same with 8x8 outputs per invocation in 128x128 tiles: four times the reuse of
+    /// every staged element, for GPUs with large register files. Chosen only by name
+    /// (`ATELIER_CONV=implicit_gemm_8x8`) until benchmarks on such a GPU say where it wins.
+    ImplicitGemm8x8,
+}
+
+impl ConvVariant {
+    /// The kernels of an implicit-GEMM variant (`None` for the direct one).
+    pub(crate) fn gemm(self) -> Option<&'static GemmKernels> {
+        match self {
+            ConvVariant::Direct => None,
+            ConvVariant::ImplicitGemm => Some(&IMPLICIT_GEMM),
+            ConvVariant::ImplicitGemm8x8 => Some(&IMPLICIT_GEMM_8X8),
+        }
+    }
+}
+
+impl Variant for ConvVariant {
+    const FAMILY: &'static str = "conv2d";
+    const ALL: &'static [ConvVariant] = &[
+        ConvVariant::Direct,
+        ConvVariant::ImplicitGemm,
+        ConvVariant::ImplicitGemm8x8,
+    ];
+    type Problem = ConvProblem;
+
+    fn name(self) -> &'static str {
+        match self {
+            ConvVariant::Direct => "direct",
+            ConvVariant::ImplicitGemm => "implicit_gemm",
+            ConvVariant::ImplicitGemm8x8 => "implicit_gemm_8x8",
+        }
+    }
+
+    /// All of them, except the direct backward-weight when its per-invocation reduction would
+    /// be longer than [`MAX_SPLIT_LEN`] (see [`ConvVariant::auto`]).
+    fn handles(self, p: &ConvProblem) -> bool {
+        !(self == ConvVariant::Direct && long_weight_sum(p))
+    }
+
+    /// The faster variant for this shape, by the shape of its GEMM ([`gemm_shape`]).
+    ///
+    /// The implicit GEMM wins by reuse: each element it stages in workgroup memory feeds 64
+    /// multiply-adds, where the direct kernel reloads its operands for every one. It loses
+    /// when its tiles are mostly padding: a 64x64 tile always costs a full tile of work, so
+    /// when the output (M x N) fills less than a quarter of the tiles that cover it (M or N
+    /// under 16, as a 3-channel image's backward-data or an 8-channel conv, or both under 64
+    /// and small, as a backward-weight of 16 x 27), or when the reduction is shorter than one
+    /// BK = 16 step, the direct kernel, which wastes nothing, is as fast or faster. Measured on
+    /// lavapipe (a DCGAN discriminator layer, RGB input layers, 1x1 and 3x3 convs of 8 to 64
+    /// channels, all three directions), the rule picked the faster variant everywhere except
+    /// at its boundary (N exactly 16), where the two are within a few tenths of a millisecond;
+    /// the benchmarks on a real GPU are where to revisit the threshold.
+    ///
+    /// Backward-weight takes the implicit GEMM whatever the tiles when the reduction (N*P*Q)
+    /// is longer than [`MAX_SPLIT_LEN`]: a direct invocation would sum it alone, serially (and
+    /// on lavapipe, past its loop cutoff, wrongly), where the GEMM splits it.
+    fn auto(p: &ConvProblem) -> ConvVariant {
+        let (m, n, k) = gemm_shape(&p.spec, p.direction);
+        let covered = m.next_multiple_of(TILES.bm) * n.next_multiple_of(TILES.bn);
+        if (4 * m * n >= covered && k >= TILES.bk) || long_weight_sum(p) {
+            ConvVariant::ImplicitGemm
+        } else {
+            ConvVariant::Direct
+        }
+    }
+}
+
+/// Whether a backward-weight reduction (N·P·Q) is longer than [`MAX_SPLIT_LEN`]: too long
+/// for one invocation to sum alone.
+fn long_weight_sum(p: &ConvProblem) -> bool {
+    let (_, _, k) = gemm_shape(&p.spec, p.direction);
+    p.direction == ConvDirection::BackwardWeight && k > MAX_SPLIT_LEN
+}
+
+/// The (M, N, reduction) sizes of the matrix product the implicit-GEMM variant computes for
+/// `direction`: forward (N*P*Q, K, C*R*S), backward-weight (K, C*R*S, N*P*Q), and
+/// backward-data, one product per stride phase, (N*⌈H/stride_h⌉*⌈W/stride_w⌉, C,
+/// K*⌈R/stride_h⌉*⌈S/stride_w⌉) for the largest phase (exact for dilation 1).
+pub fn gemm_shape(spec: &Conv2dSpec, direction: ConvDirection) -> (usize, usize, usize) {
+    let (pq, crs) = (spec.p() * spec.q(), spec.c * spec.r * spec.s);
+    let (sh, sw) = spec.stride;
+    match direction {
+        ConvDirection::Forward => (spec.n * pq, spec.k, crs),
+        ConvDirection::BackwardData => (
+            spec.n * spec.h.div_ceil(sh) * spec.w.div_ceil(sw),
+            spec.c,
+            spec.k * spec.r.div_ceil(sh) * spec.s.div_ceil(sw),
+        ),
+        ConvDirection::BackwardWeight => (spec.k, crs, spec.n * pq),
+    }
+}
+
+/// Tile sizes of the implicit GEMM: BM, BN and BK are its `override` constants, the register
+/// block TM x TN is fixed by the shader the variant compiles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GemmTiles {
+    pub bm: usize,
+    pub bn: usize,
+    pub bk: usize,
+    pub tm: usize,
+    pub tn: usize,
+}
+
+impl GemmTiles {
+    /// Invocations per workgroup: one per register block.
+    pub const fn invocations(&self) -> usize {
+        (self.bm / self.tm) * (self.bn / self.tn)
+    }
+
+    /// The shader's staging loops need THREADS to be a multiple of BM and BK; WebGPU's defaults
+    /// cap THREADS at 256 and workgroup memory at 16 KiB.
+    pub(crate) const fn fits(&self) -> bool {
+        let wg = self.invocations();
+        self.tm.is_multiple_of(4)
+            && self.tn.is_multiple_of(4)
+            && self.bm.is_multiple_of(self.tm)
+            && self.bn.is_multiple_of(self.tn)
+            && wg <= 256
+            && wg.is_multiple_of(self.bm)
+            && wg.is_multiple_of(self.bk)
+            && self.bk * (self.bm + self.bn) * 4 <= 16384
+    }
+
+    pub(crate) fn constants(&self) -> [(&'static str, f64); 3] {
+        [
+            ("BM", self.bm as f64),
+            ("BN", self.bn as f64),
+            ("BK", self.bk as f64),
+        ]
+    }
+}
+
+/// The tiles of variant `implicit_gemm`: 64x64 outputs, 16 along the reduction, 256
+/// invocations of 4x4 outputs each, 8 KiB of workgroup memory.
+pub const TILES: GemmTiles = GemmTiles {
+    bm: 64,
+    bn: 64,
+    bk: 16,
+    tm: 4,
+    tn: 4,
+};
+const _: () = assert!(TILES.fits());
+
+/// The tiles of variant `implicit_gemm_8x8`: 128x128 outputs, 8 along the reduction, 256
+/// invocations of 8x8 outputs each, 8 KiB of workgroup memory.
+pub const TILES_8X8: GemmTiles = GemmTiles {
+    bm: 128,
+    bn: 128,
+    bk: 8,
+    tm: 8,
+    tn: 8,
+};
+const _: () = assert!(TILES_8X8.fits());
+
+
+/// The kernels of one implicit-GEMM variant and the tiles they are launched with.
+pub struct GemmKernels {
+    pub forward: Kernel,
+    pub backward_data: Kernel,
+    pub backward_weight: Kernel,
+    pub sum_splits: Kernel,
+    pub tiles: GemmTiles,
+}
+
+impl GemmKernels {
+    const fn new(shader: &'static Shader, tiles: GemmTiles) -> GemmKernels {
+        assert!(tiles.fits());
+        GemmKernels {
+            forward: Kernel::new(shader, "forward_implicit_gemm"),
+            backward_data: Kernel::new(shader, "backward_data_implicit_gemm"),
+            backward_weight: Kernel::new(shader, "backward_weight_implicit_gemm"),
+            sum_splits: Kernel::new(shader, "sum_splits"),
+            tiles,
+        }
+    }
+}
+
+/// Variant `implicit_gemm`: 4x4 register blocks, 64x64 tiles, BK = 16.
+pub const IMPLICIT_GEMM: GemmKernels = GemmKernels::new(&IMPLICIT_GEMM_4X4_SHADER, TILES);
+/// Variant `implicit_gemm_8x8`: 8x8 register blocks, 128x128 tiles, BK = 8.
+pub const IMPLICIT_GEMM_8X8: GemmKernels = GemmKernels::new(&IMPLICIT_GEMM_8X8_SHADER, TILES_8X8);
+
+/// The longest reduction one invocation (or one split of backward-weight) sums: bounded serial
+/// work per workgroup, and well inside lavapipe's loop cutoff (llvmpipe silently ends a
+/// shader's loops after about 65,535 iterations in all, inner loops included: 1,024 steps of
+/// BK here are about 25,000).
+pub const MAX_SPLIT_LEN: usize = 16_384;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_direct_kernel_never_sums_a_long_weight_gradient() {
+        let spec = Conv2dSpec {
+            n: 64,
+            c: 3,
+            h: 64,
+            w: 64,
+            k: 8,
+            r: 4,
+            s: 4,
+            stride: (2, 2),
+            pad: (1, 1),
+            dilation: (1, 1),
+        };
+        let p = ConvProblem {
+            spec,
+            direction: ConvDirection::BackwardWeight,
+        };
+        assert!(!ConvVariant::candidates(&p).contains(&ConvVariant::Direct));
+        assert_eq!(ConvVariant::auto(&p), ConvVariant::ImplicitGemm);
+        let forward = ConvProblem {
+            direction: ConvDirection::Forward,
+            ..p
+        };
+        assert_eq!(ConvVariant::candidates(&forward), ConvVariant::ALL);
+    }
+}
