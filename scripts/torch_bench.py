@@ -1,31 +1,20 @@
-#!/usr/bin/env python3
 """PyTorch's time for every row of an atelier benchmark JSON, at the same shapes.
 
     python3 scripts/torch_bench.py --atelier bench.json --out torch.json [--tf32] [--device cuda]
 
 Reads the rows `cargo xtask bench --json bench.json` wrote, runs the same work in PyTorch
 (cuDNN on a GPU) and writes JSON for `cargo xtask compare`, which joins the two into
-BENCHMARKS.md. Strict fp32 by default (TF32 off for matmul and cuDNN), cudnn.benchmark on,
-as ../shared/tools/torch_baseline.py. Each row: warm-up runs, then the median of many runs
-timed with CUDA events (wall clock around a synchronised run on the CPU).
+BENCHMARKS.md. Strict fp32 by default (TF32 off for matmul and cuDNN), cudnn.benchmark on.
+Each row: warm-up runs, then the median of many runs timed with CUDA events (wall clock around
+a synchronised run on the CPU).
 
-What each atelier kernel is compared with:
-  conv2d.forward / backward_data / backward_weight     F.conv2d, aten.convolution_backward
-  conv_transpose2d.* (the same three)                  F.conv_transpose2d, the same backward
-  conv*.backward_bias                                  gy.sum((0, 2, 3))
-  batchnorm.stats / apply / backward_reduce / backward_apply
-                                                       torch.batch_norm_stats, _elemt,
-                                                       _backward_reduce, _backward_elemt (the
-                                                       CUDA kernels of SyncBatchNorm: the same
-                                                       four-kernel split as atelier's)
-  matmul                                               torch.mm
-  elementwise.*                                        fill_, relu, tanh, leaky_relu_backward,
-                                                       add (and add with broadcasting)
-  reduce.sum                                           Tensor.sum(dims)
-  dcgan.step                                           pytorch/examples' DCGAN training step
-                                                       (as torch_baseline.py: D on real and
-                                                       fake, Adam; G through D, Adam)
-Rows of other kernels (the ceilings) are skipped.
+What each row is compared with comes from the row itself: every kernel family's benchmark
+cases name their PyTorch equivalent (`torch` in the JSON: a Python expression over named
+random tensors, e.g. `F.conv2d(x, w, stride=(2, 2), padding=(1, 1), dilation=(1, 1))`,
+`aten.convolution_backward(...)`, SyncBatchNorm's CUDA kernels with a CPU replacement), so this
+script needs no change when a family is added. The whole DCGAN step (`dcgan.step`) is
+pytorch/examples' training step, built here. Rows without an equivalent (the ceilings) are
+skipped.
 """
 import argparse
 import json
@@ -37,11 +26,6 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-CONV = re.compile(r"^(\S+) N(\d+) (\d+)x(\d+)x(\d+)>(\d+)x(\d+)x(\d+) (\d+)x(\d+)/s(\d+)/p(\d+)$")
-NORM = re.compile(r"^(\S+) N(\d+) (\d+)x(\d+)x(\d+)$")
-SQUARE = re.compile(r"^(\d+)x(\d+)x(\d+)$")
-BROADCAST = re.compile(r"^\[(\d+),(\d+),(\d+),(\d+)\]\+\[1,(\d+),1,1\]$")
-REDUCE = re.compile(r"^\S+ \[([\d, ]+)\] over \[([\d, ]+)\]$")
 STEP = re.compile(r"^(\d+)x(\d+) ngf(\d+) ndf(\d+) N(\d+)$")
 
 
@@ -81,87 +65,26 @@ def rand(*shape, device):
     return torch.rand(*shape, device=device) * 2 - 1
 
 
-def conv_op(kernel, m, device):
-    _, n, c, h, w, k, p, q, r, s, stride, pad = m.groups()
-    n, c, h, w, k, p, q, r, s, stride, pad = map(int, (n, c, h, w, k, p, q, r, s, stride, pad))
-    transposed = kernel.startswith("conv_transpose2d")
-    x = rand(n, c, h, w, device=device)
-    # conv2d's weight is [K, C, R, S]; conv_transpose2d's [C_in, C_out, R, S]
-    wt = rand(c, k, r, s, device=device) if transposed else rand(k, c, r, s, device=device)
-    gy = rand(n, k, p, q, device=device)
-    direction = kernel.split(".", 1)[1]
-
-    def backward(mask):
-        return lambda: torch.ops.aten.convolution_backward(
-            gy, x, wt, None, [stride] * 2, [pad] * 2, [1, 1], transposed, [0, 0], 1, mask)
-
-    if direction == "forward":
-        if transposed:
-            return lambda: F.conv_transpose2d(x, wt, stride=stride, padding=pad), "F.conv_transpose2d"
-        return lambda: F.conv2d(x, wt, stride=stride, padding=pad), "F.conv2d"
-    if direction == "backward_data":
-        return backward([True, False, False]), "aten.convolution_backward (input)"
-    if direction == "backward_weight":
-        return backward([False, True, False]), "aten.convolution_backward (weight)"
-    if direction == "backward_bias":
-        return lambda: gy.sum((0, 2, 3)), "sum over N, H, W"
-    return None
-
-
-def batchnorm_op(kernel, m, device):
-    _, n, c, h, w = m.groups()
-    n, c, h, w = map(int, (n, c, h, w))
-    x, gy = rand(n, c, h, w, device=device), rand(n, c, h, w, device=device)
-    weight, bias = rand(c, device=device), rand(c, device=device)
-    eps = 1e-5
-    mean, invstd = x.mean((0, 2, 3)), torch.rand(c, device=device) + 0.5
-    sum_dy, sum_dy_xmu = gy.sum((0, 2, 3)), (gy * x).sum((0, 2, 3))
-    count = torch.full((1,), n * h * w, dtype=torch.int32, device=device)
-    cnt = float(n * h * w)
-    name = kernel.split(".", 1)[1]
-    if device.type != "cuda":
-        # the SyncBatchNorm kernels are CUDA-only: the same arithmetic in plain ops
-        xhat = lambda: (x - mean[None, :, None, None]) * invstd[None, :, None, None]
-        ops = {
-            "stats": (lambda: torch.var_mean(x, (0, 2, 3), unbiased=False), "var_mean"),
-            "apply": (lambda: xhat() * weight[None, :, None, None] + bias[None, :, None, None], "composite"),
-            "backward_reduce": (lambda: (gy.sum((0, 2, 3)), (gy * xhat()).sum((0, 2, 3))), "composite"),
-            "backward_apply": (lambda: (gy - (sum_dy / cnt)[None, :, None, None]
-                                        - xhat() * (sum_dy_xmu / cnt * invstd)[None, :, None, None])
-                                       * (invstd * weight)[None, :, None, None], "composite"),
-        }
-        return ops.get(name)
-    ops = {
-        "stats": (lambda: torch.batch_norm_stats(x, eps), "torch.batch_norm_stats"),
-        "apply": (lambda: torch.batch_norm_elemt(x, weight, bias, mean, invstd, eps), "torch.batch_norm_elemt"),
-        "backward_reduce": (lambda: torch.batch_norm_backward_reduce(gy, x, mean, invstd, weight, True, True, True),
-                            "torch.batch_norm_backward_reduce"),
-        "backward_apply": (lambda: torch.batch_norm_backward_elemt(gy, x, mean, invstd, weight, sum_dy, sum_dy_xmu, count),
-                           "torch.batch_norm_backward_elemt"),
-    }
-    return ops.get(name)
-
-
-def elementwise_op(row, device):
-    kernel, variant, shape = row["kernel"], row["variant"], row["shape"]
-    m = BROADCAST.match(shape)
-    if kernel == "elementwise.binary_broadcast" and m:
-        n, c, h, w, _ = map(int, m.groups())
-        a, b = rand(n, c, h, w, device=device), rand(1, c, 1, 1, device=device)
-        return lambda: a + b, "a + b (broadcast)"
-    if not shape.isdigit():
-        return None
-    n = int(shape)
-    a, b, out = rand(n, device=device), rand(n, device=device), torch.empty(n, device=device)
-    ops = {
-        ("elementwise.fill", "fill"): (lambda: out.fill_(0.5), "Tensor.fill_"),
-        ("elementwise.unary", "relu"): (lambda: torch.relu(a), "torch.relu"),
-        ("elementwise.unary", "tanh"): (lambda: torch.tanh(a), "torch.tanh"),
-        ("elementwise.unary_backward", "leaky_relu"):
-            (lambda: torch.ops.aten.leaky_relu_backward(b, a, 0.2, False), "aten.leaky_relu_backward"),
-        ("elementwise.binary", "add"): (lambda: torch.add(a, b, out=out), "torch.add"),
-    }
-    return ops.get((kernel, variant))
+def torch_op(spec, device):
+    """The callable a row's `torch` entry describes, and a label of what it runs."""
+    env = {"torch": torch, "F": F, "aten": torch.ops.aten}
+    for inp in spec["inputs"]:
+        init, shape = inp["init"], inp["shape"]
+        if init == "rand":
+            env[inp["name"]] = rand(*shape, device=device)
+        elif init == "positive":
+            env[inp["name"]] = torch.rand(*shape, device=device) + 0.5
+        elif init == "count":
+            env[inp["name"]] = torch.full(shape, int(inp["value"]), dtype=torch.int32, device=device)
+        elif init == "scalar":
+            env[inp["name"]] = float(inp["value"])
+        else:
+            raise ValueError(f"unknown input kind {init!r}")
+    expr = spec["expr"]
+    if device.type != "cuda" and spec.get("cpu_expr"):
+        expr = spec["cpu_expr"]
+    code = compile(expr, "<bench row>", "eval")
+    return (lambda: eval(code, env)), expr.split("(")[0]
 
 
 def dcgan_step_op(m, device):
@@ -204,33 +127,11 @@ def dcgan_step_op(m, device):
 
 
 def op_for(row, device):
-    kernel, shape = row["kernel"], row["shape"]
-    if kernel.startswith(("conv2d.", "conv_transpose2d.")):
-        m = CONV.match(shape)
-        return conv_op(kernel, m, device) if m else None
-    if kernel.startswith("batchnorm."):
-        m = NORM.match(shape)
-        return batchnorm_op(kernel, m, device) if m else None
-    if kernel == "matmul":
-        m = SQUARE.match(shape)
-        if not m:
-            return None
-        mm, nn_, kk = map(int, m.groups())
-        a, b = rand(mm, kk, device=device), rand(kk, nn_, device=device)
-        return (lambda: torch.mm(a, b)), "torch.mm"
-    if kernel.startswith("elementwise."):
-        return elementwise_op(row, device)
-    if kernel == "reduce.sum":
-        m = REDUCE.match(shape)
-        if not m:
-            return None
-        dims_shape = [int(v) for v in m.group(1).split(",")]
-        axes = [int(v) for v in m.group(2).split(",")]
-        x = rand(*dims_shape, device=device)
-        return (lambda: x.sum(axes)), "Tensor.sum"
-    if kernel == "dcgan.step":
-        m = STEP.match(shape)
+    if row["kernel"] == "dcgan.step":
+        m = STEP.match(row["shape"])
         return dcgan_step_op(m, device) if m else None
+    if row.get("torch"):
+        return torch_op(row["torch"], device)
     return None
 
 
@@ -253,7 +154,8 @@ def main():
 
     rows, seen = [], set()
     for row in atelier["rows"]:
-        key = (row["kernel"], row["variant"] if row["kernel"].startswith("elementwise") else "", row["shape"])
+        # one PyTorch time per distinct piece of work (the variants of a row share it)
+        key = (row["kernel"], json.dumps(row.get("torch"), sort_keys=True), row["shape"])
         if key in seen:
             continue
         seen.add(key)
@@ -267,6 +169,7 @@ def main():
             seconds, runs = timer.median(fn)
         out = {"kernel": row["kernel"], "shape": row["shape"], "torch_op": what, "ms": seconds * 1e3, "runs": runs}
         if row["kernel"].startswith("elementwise"):
+            # elementwise rows of one shape differ by op (the variant column names it)
             out["variant"] = row["variant"]
         rows.append(out)
         print(f"{row['kernel']:<30} {row['shape']:<42} {seconds * 1e3:>10.4f} ms  {what}", flush=True)

@@ -45,7 +45,7 @@ fn dispatches_are_attributed_to_their_kernels() {
             .find(|(k, _)| k == name)
             .map_or(0, |(_, t)| t.calls)
     };
-    assert!(calls("elementwise.wgsl::fill") >= fills as u64);
-    assert_eq!(calls("elementwise.wgsl::unary"), 1);
-    assert!(profile.to_string().contains("elementwise.wgsl::unary"));
+    assert!(calls("elementwise/elementwise.wgsl::fill") >= fills as u64);
+    assert_eq!(calls("elementwise/elementwise.wgsl::unary"), 1);
+    assert!(profile.to_string().contains("elementwise/elementwise.wgsl::unary"));
 }

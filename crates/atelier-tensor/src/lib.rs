@@ -21,5 +21,6 @@ mod tensor;
 pub use autograd::{is_grad_enabled, no_grad};
 pub use device::{DType, Device};
 pub use ops::conv::{Conv2dParams, ConvTranspose2dParams};
+pub use atelier_kernels::elementwise::{BinaryOp, UnaryOp};
 pub use ops::optim::{AdamStep, SgdStep};
 pub use tensor::Tensor;

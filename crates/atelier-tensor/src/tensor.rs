@@ -5,7 +5,7 @@ use std::fmt;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use atelier_kernels::{GpuBuffer, gpu, kernels::elementwise as ew};
+use atelier_kernels::{GpuBuffer, elementwise as ew, gpu};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand_distr::{Distribution, StandardNormal, Uniform};

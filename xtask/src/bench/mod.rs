@@ -30,7 +30,6 @@ use std::path::PathBuf;
 
 use atelier_benches::timing::{self, Clock};
 use atelier_kernels::gpu;
-use atelier_kernels::harness::bench::copies_for;
 use atelier_kernels::harness::networks::DCGAN_BATCHES;
 use atelier_kernels::harness::{BenchRow, Bencher, Inputs, TorchOp, Work};
 use atelier_kernels::registry::FAMILIES;

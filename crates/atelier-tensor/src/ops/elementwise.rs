@@ -96,7 +96,9 @@ pub(crate) fn binary_raw(a: &Tensor, b: &Tensor, op: BinaryOp) -> Tensor {
 }
 
 impl Tensor {
-    fn unary_op(&self, op: UnaryOp, alpha: f32) -> Tensor {
+    /// `op(self; alpha)` elementwise, with its gradient: any op of the elementwise family's
+    /// table (`atelier_kernels::elementwise::ops`). The methods below name the common ones.
+    pub fn unary(&self, op: UnaryOp, alpha: f32) -> Tensor {
         let x = self.clone();
         unary_raw(self, op, alpha).with_node(op.name(), &[self], move |g| {
             vec![Some(unary_backward_raw(&x, g, op, alpha))]
@@ -104,54 +106,54 @@ impl Tensor {
     }
 
     pub fn neg(&self) -> Tensor {
-        self.unary_op(UnaryOp::Neg, 0.0)
+        self.unary(UnaryOp::Neg, 0.0)
     }
     pub fn exp(&self) -> Tensor {
-        self.unary_op(UnaryOp::Exp, 0.0)
+        self.unary(UnaryOp::Exp, 0.0)
     }
     pub fn log(&self) -> Tensor {
-        self.unary_op(UnaryOp::Log, 0.0)
+        self.unary(UnaryOp::Log, 0.0)
     }
     pub fn sqrt(&self) -> Tensor {
-        self.unary_op(UnaryOp::Sqrt, 0.0)
+        self.unary(UnaryOp::Sqrt, 0.0)
     }
     pub fn abs(&self) -> Tensor {
-        self.unary_op(UnaryOp::Abs, 0.0)
+        self.unary(UnaryOp::Abs, 0.0)
     }
     pub fn relu(&self) -> Tensor {
-        self.unary_op(UnaryOp::Relu, 0.0)
+        self.unary(UnaryOp::Relu, 0.0)
     }
     pub fn leaky_relu(&self, slope: f32) -> Tensor {
-        self.unary_op(UnaryOp::LeakyRelu, slope)
+        self.unary(UnaryOp::LeakyRelu, slope)
     }
     pub fn tanh(&self) -> Tensor {
-        self.unary_op(UnaryOp::Tanh, 0.0)
+        self.unary(UnaryOp::Tanh, 0.0)
     }
     pub fn sigmoid(&self) -> Tensor {
-        self.unary_op(UnaryOp::Sigmoid, 0.0)
+        self.unary(UnaryOp::Sigmoid, 0.0)
     }
     /// log(1 + e^x), computed without overflow.
     pub fn softplus(&self) -> Tensor {
-        self.unary_op(UnaryOp::Softplus, 0.0)
+        self.unary(UnaryOp::Softplus, 0.0)
     }
     /// x^e (for negative x only integer exponents are defined).
     pub fn powf(&self, e: f32) -> Tensor {
-        self.unary_op(UnaryOp::Pow, e)
+        self.unary(UnaryOp::Pow, e)
     }
     pub fn square(&self) -> Tensor {
-        self.unary_op(UnaryOp::Pow, 2.0)
+        self.unary(UnaryOp::Pow, 2.0)
     }
     pub fn add_scalar(&self, s: f32) -> Tensor {
-        self.unary_op(UnaryOp::AddScalar, s)
+        self.unary(UnaryOp::AddScalar, s)
     }
     pub fn sub_scalar(&self, s: f32) -> Tensor {
-        self.unary_op(UnaryOp::AddScalar, -s)
+        self.unary(UnaryOp::AddScalar, -s)
     }
     pub fn mul_scalar(&self, s: f32) -> Tensor {
-        self.unary_op(UnaryOp::MulScalar, s)
+        self.unary(UnaryOp::MulScalar, s)
     }
     pub fn div_scalar(&self, s: f32) -> Tensor {
-        self.unary_op(UnaryOp::MulScalar, 1.0 / s)
+        self.unary(UnaryOp::MulScalar, 1.0 / s)
     }
 
     fn binary_op(&self, other: &Tensor, op: BinaryOp) -> Tensor {
