@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use atelier_tensor::{Device, Tensor};
 use safetensors::{Dtype, SafeTensors};
 
-/// `tests/data/pytorch/NAME.safetensors` (copied from ../shared/refs; see its README).
+/// `tests/data/pytorch/NAME.safetensors`: PyTorch reference vectors (see tests/data/pytorch/README.md).
 pub fn ref_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("data/pytorch")
@@ -89,17 +89,8 @@ impl Refs {
     }
 }
 
-/// ‖got − want‖ / ‖want‖.
-pub fn rel_err(got: &[f32], want: &[f64]) -> f64 {
-    assert_eq!(got.len(), want.len(), "lengths differ");
-    let d: f64 = got
-        .iter()
-        .zip(want)
-        .map(|(g, w)| (*g as f64 - w).powi(2))
-        .sum();
-    let n: f64 = want.iter().map(|w| w * w).sum();
-    if n == 0.0 { d.sqrt() } else { (d / n).sqrt() }
-}
+/// ‖got − want‖ / ‖want‖ (NaN for different lengths or non-finite values).
+pub use atelier_kernels::harness::relative_error as rel_err;
 
 /// Asserts `t` matches reference `key` within `tol`.
 pub fn assert_close(what: &str, t: &Tensor, refs: &Refs, key: &str, tol: f64) {

@@ -16,9 +16,9 @@ pub fn check_len(kernel: &str, what: &str, b: &GpuBuffer, want: usize, shape: &d
 /// [`check_len`] for several buffers of the same length.
 pub fn check_lens(
     kernel: &str,
+    shape: &dyn std::fmt::Debug,
     want: usize,
     buffers: &[(&str, &GpuBuffer)],
-    shape: &dyn std::fmt::Debug,
 ) {
     for (what, b) in buffers {
         check_len(kernel, what, b, want, shape);

@@ -1,4 +1,4 @@
-//! Scoring a result the way the issue states success: its style loss against the painting
+//! Scoring a result by what style transfer is for: its style loss against the painting
 //! (compared with the photo's own) and its content loss against the photo (compared with the
 //! painting's own), unweighted, at the result's size, with the same features.
 

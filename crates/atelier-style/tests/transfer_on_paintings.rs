@@ -11,8 +11,8 @@ use atelier_style::score::score;
 use atelier_style::vgg::Vgg19;
 use atelier_tensor::Device;
 
-/// The bar: the result's style loss under a tenth of the photo's, its content loss
-/// under the painting's.
+/// The bar for a transfer: the result's style loss under a tenth of the photo's (it took on
+/// the painting's style), its content loss under the painting's (it kept the photo's content).
 #[test]
 fn transfer_takes_on_the_style_and_keeps_the_content() {
     let data = common::test_images();

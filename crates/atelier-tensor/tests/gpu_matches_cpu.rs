@@ -3,16 +3,7 @@
 use atelier_kernels::context::gpu_for_tests;
 use atelier_tensor::{Device, Tensor};
 
-fn rel_err(a: &[f32], b: &[f32]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    let d: f64 = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| (*x as f64 - *y as f64).powi(2))
-        .sum();
-    let n: f64 = b.iter().map(|y| (*y as f64).powi(2)).sum();
-    if n == 0.0 { d.sqrt() } else { (d / n).sqrt() }
-}
+use atelier_kernels::harness::relative_error as rel_err;
 
 /// Runs `f` on CPU and GPU copies of `inputs` (all requiring grad), backpropagates a fixed
 /// weighting of the output, and compares outputs (1e-5) and gradients (1e-4).

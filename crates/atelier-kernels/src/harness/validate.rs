@@ -204,20 +204,22 @@ impl Validator {
     }
 }
 
-/// ‖got − want‖ / ‖want‖ (‖got − want‖ alone when want is zero); NaN or infinite anywhere
-/// gives NaN.
-pub fn relative_error(got: &[f32], want: &[f32]) -> f64 {
+/// ‖got − want‖ / ‖want‖ (‖got − want‖ alone when want is zero), in f64 whatever the inputs'
+/// precision; different lengths, or NaN or infinite anywhere, give NaN (which fails every
+/// tolerance). The one relative error of the project's checks and tests.
+pub fn relative_error<G: Copy + Into<f64>, W: Copy + Into<f64>>(got: &[G], want: &[W]) -> f64 {
     if got.len() != want.len() {
         return f64::NAN;
     }
     let mut diff = 0.0f64;
     let mut norm = 0.0f64;
     for (&g, &w) in got.iter().zip(want) {
+        let (g, w): (f64, f64) = (g.into(), w.into());
         if !g.is_finite() || !w.is_finite() {
             return f64::NAN;
         }
-        diff += (g as f64 - w as f64).powi(2);
-        norm += (w as f64).powi(2);
+        diff += (g - w).powi(2);
+        norm += w.powi(2);
     }
     if norm == 0.0 {
         diff.sqrt()

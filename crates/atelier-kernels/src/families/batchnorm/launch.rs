@@ -17,6 +17,7 @@ use crate::context::gpu;
 use crate::variant::Variant;
 use crate::pipeline::Kernel;
 use crate::buffer_pool::GpuBuffer;
+use crate::check::check_len;
 use super::{BATCHNORM, BATCHNORM_SUBGROUP, BatchNormReduction};
 
 pub const BATCHNORM_STATS: Kernel = Kernel::new(&BATCHNORM, "batchnorm_stats");
@@ -124,18 +125,6 @@ fn params(cfg: &BatchNormConfig, training: bool) -> Params {
         _pad: 0,
         training: training as u32,
     }
-}
-
-fn check_len(kernel: &str, what: &str, b: &GpuBuffer, want: usize, cfg: &BatchNormConfig) {
-    assert_eq!(
-        b.len(),
-        want,
-        "{kernel}: {what} has {} elements, expected {want} for n={} c={} hw={}",
-        b.len(),
-        cfg.n,
-        cfg.c,
-        cfg.hw
-    );
 }
 
 /// Training statistics: `mean[c]`, `invstd[c] = 1/sqrt(var + eps)` with the biased batch

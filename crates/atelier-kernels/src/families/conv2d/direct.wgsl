@@ -1,5 +1,5 @@
-// conv2d.wgsl: 2-D convolution, direct variant: one invocation per output element, the
-// readable baseline. The fast variant is conv2d_implicit_gemm.wgsl (same bindings).
+// direct.wgsl: 2-D convolution, direct variant: one invocation per output element, the
+// readable baseline. The fast variant is implicit_gemm.wgsl (same bindings).
 //
 // Layouts (PyTorch's): x [N, C, H, W], weight [K, C, R, S], y [N, K, P, Q], bias [K].
 //   y[n,k,p,q] = bias[k] + sum_{c,r,s} x[n, c, p*stride_h - pad_h + r*dil_h,
@@ -25,7 +25,7 @@ struct Params {
     k: u32, r: u32, s: u32, p: u32,
     q: u32, stride_h: u32, stride_w: u32, pad_h: u32,
     pad_w: u32, dil_h: u32, dil_w: u32, has_bias: u32,
-    // used by conv2d_implicit_gemm.wgsl only (one Params struct for both files)
+    // used by implicit_gemm.wgsl only (one Params struct for both files)
     split_len: u32, splits: u32, len: u32, _pad: u32,
 }
 

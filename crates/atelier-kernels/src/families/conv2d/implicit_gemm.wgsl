@@ -1,5 +1,5 @@
-// conv2d_implicit_gemm.wgsl: 2-D convolution as a matrix product, without materialising
-// im2col. Same layouts, Params and bindings as conv2d.wgsl (the direct variant).
+// implicit_gemm.wgsl: 2-D convolution as a matrix product, without materialising
+// im2col. Same layouts, Params and bindings as direct.wgsl (the direct variant).
 //
 // Each direction is a GEMM  out[M][N] = sum_j A[M][j] * B[j][N]  whose operands are read
 // straight from the tensors (the im2col matrix exists only as index arithmetic):
@@ -32,9 +32,9 @@
 //
 // TM and TN are constants (they size the accumulator array), so each register block is its
 // own shader: this file is compiled together with one that declares them,
-//   conv2d_implicit_gemm_4x4.wgsl  TM = TN = 4, launched with BM = BN = 64, BK = 16
+//   implicit_gemm_4x4.wgsl  TM = TN = 4, launched with BM = BN = 64, BK = 16
 //                                  (variant implicit_gemm: 256 invocations, 8 KiB)
-//   conv2d_implicit_gemm_8x8.wgsl  TM = TN = 8, launched with BM = BN = 128, BK = 8
+//   implicit_gemm_8x8.wgsl  TM = TN = 8, launched with BM = BN = 128, BK = 8
 //                                  (variant implicit_gemm_8x8: 256 invocations, 8 KiB; four
 //                                  times the multiply-adds per staged element, for GPUs)
 // BM, BN and BK are override constants, set by the launcher (`GemmTiles`).

@@ -1,4 +1,4 @@
-//! CPU reference of `conv2d.wgsl` and `conv2d_implicit_gemm.wgsl`.
+//! CPU reference of `direct.wgsl` and `implicit_gemm.wgsl`.
 //!
 //! Every conv2d direction walks the same list of taps, "input element xi meets weight element
 //! wi in output element yi" ([`for_each_tap`]), so forward and backward are adjoint by

@@ -1,4 +1,4 @@
-//! Validation of `conv2d.wgsl` and `conv2d_implicit_gemm.wgsl`: conv2d and
+//! Validation of `direct.wgsl` and `implicit_gemm.wgsl`: conv2d and
 //! conv_transpose2d, every direction, every variant, against the CPU reference in f64. The
 //! reference's backward is itself checked against finite differences of its forward.
 

@@ -70,6 +70,18 @@ fn stable_sigmoid(v: f32) -> f32 {
     return e / (1.0 + e);
 }
 
+// 1 - tanh(v)^2 = 4 e^{-2|v|} / (1 + e^{-2|v|})^2: no cancellation where tanh(v) is near ±1
+fn tanh_derivative(v: f32) -> f32 {
+    let e = exp(-2.0 * abs(v));
+    return 4.0 * e / ((1.0 + e) * (1.0 + e));
+}
+
+// s(v) (1 - s(v)) = e^{-|v|} / (1 + e^{-|v|})^2: no cancellation where s(v) is near 1
+fn sigmoid_derivative(v: f32) -> f32 {
+    let e = exp(-abs(v));
+    return e / ((1.0 + e) * (1.0 + e));
+}
+
 fn softplus(v: f32) -> f32 {
     // log(1 + e^v); below -15 the log(1 + tiny) would round to 0, so use e^v itself
     if v < -15.0 {

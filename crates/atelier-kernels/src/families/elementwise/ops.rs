@@ -7,7 +7,8 @@
 //!
 //! In the WGSL and the CPU formulas, `v` is the input and `a` the op's scalar (`alpha`: a
 //! slope, an exponent, the scalar of add_scalar); a binary op sees `l` and `r`. The WGSL
-//! helpers `stable_tanh`, `stable_sigmoid`, `softplus` and `power` are in `elementwise.wgsl`.
+//! helpers (`stable_tanh`, `tanh_derivative`, `stable_sigmoid`, `sigmoid_derivative`,
+//! `softplus`, `power`) are in `elementwise.wgsl`.
 
 macro_rules! unary_ops {
     ($(
@@ -167,11 +168,11 @@ unary_ops! {
         cpu: |v, a| if v > 0.0 { v } else { a * v }, derivative: |v, a| if v > 0.0 { 1.0 } else { a },
         torch: "F.leaky_relu(x, a)", inputs: -6.0..6.0, alpha: 0.2;
     Tanh = 7, "tanh",
-        wgsl: "stable_tanh(v)", derivative: "1.0 - stable_tanh(v) * stable_tanh(v)",
+        wgsl: "stable_tanh(v)", derivative: "tanh_derivative(v)",
         cpu: |v, _| v.tanh(), derivative: |v, _| 1.0 - v.tanh() * v.tanh(),
         torch: "torch.tanh(x)", inputs: -6.0..6.0, alpha: 0.0;
     Sigmoid = 8, "sigmoid",
-        wgsl: "stable_sigmoid(v)", derivative: "stable_sigmoid(v) * (1.0 - stable_sigmoid(v))",
+        wgsl: "stable_sigmoid(v)", derivative: "sigmoid_derivative(v)",
         cpu: |v, _| sigmoid(v), derivative: |v, _| sigmoid(v) * (1.0 - sigmoid(v)),
         torch: "torch.sigmoid(x)", inputs: -6.0..6.0, alpha: 0.0;
     /// log(1 + e^v), without overflow.

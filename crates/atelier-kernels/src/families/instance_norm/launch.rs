@@ -12,6 +12,7 @@ use bytemuck::{Pod, Zeroable};
 use crate::context::gpu;
 use crate::pipeline::Kernel;
 use crate::buffer_pool::GpuBuffer;
+use crate::check::check_lens;
 use super::{INSTANCE_NORM};
 
 pub const INSTANCE_NORM_STATS: Kernel = Kernel::new(&INSTANCE_NORM, "instance_norm_stats");
@@ -81,21 +82,6 @@ fn params(cfg: &InstanceNormConfig) -> Params {
         total: u(cfg.len()),
         eps: cfg.eps,
         _pad: [0; 3],
-    }
-}
-
-/// Asserts each buffer's length: `what` names it in the panic message.
-fn check_lens(kernel: &str, cfg: &InstanceNormConfig, want: usize, buffers: &[(&str, &GpuBuffer)]) {
-    for (what, b) in buffers {
-        assert_eq!(
-            b.len(),
-            want,
-            "{kernel}: {what} has {} elements, expected {want} for n={} c={} hw={}",
-            b.len(),
-            cfg.n,
-            cfg.c,
-            cfg.hw
-        );
     }
 }
 

@@ -1,4 +1,4 @@
-//! Launchers for `pool.wgsl`: max_pool2d and avg_pool2d (PyTorch semantics with
+//! Launchers for `pool2d.wgsl`: max_pool2d and avg_pool2d (PyTorch semantics with
 //! dilation 1, ceil_mode false, count_include_pad true), forward and backward.
 //!
 //! The max pool's `argmax` buffer holds, per output element, the index `ih * w + iw` of the
@@ -10,6 +10,7 @@ use bytemuck::{Pod, Zeroable};
 use crate::context::gpu;
 use crate::pipeline::Kernel;
 use crate::buffer_pool::GpuBuffer;
+use crate::check::check_lens;
 use super::{POOL};
 
 pub const MAX_POOL2D: Kernel = Kernel::new(&POOL, "max_pool2d");
@@ -127,17 +128,6 @@ fn params(cfg: &Pool2dConfig) -> Params {
         total_in: u(cfg.in_len()),
         total_out: u(cfg.out_len()),
         _pad: [0; 2],
-    }
-}
-
-fn check_lens(kernel: &str, cfg: &Pool2dConfig, want: usize, buffers: &[(&str, &GpuBuffer)]) {
-    for (what, b) in buffers {
-        assert_eq!(
-            b.len(),
-            want,
-            "{kernel}: {what} has {} elements, expected {want} for {cfg:?}",
-            b.len()
-        );
     }
 }
 

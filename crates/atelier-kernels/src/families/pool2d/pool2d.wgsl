@@ -1,4 +1,4 @@
-// pool.wgsl: 2-D max and average pooling of an NCHW tensor, as PyTorch's max_pool2d and
+// pool2d.wgsl: 2-D max and average pooling of an NCHW tensor, as PyTorch's max_pool2d and
 // avg_pool2d with dilation 1, ceil_mode false, padding <= kernel / 2, and (average)
 // count_include_pad true. Output size: OH = (H + 2*ph - kh) / sh + 1, OW likewise. The window of
 // output (oh, ow) covers input rows oh*sh - ph .. oh*sh - ph + kh - 1 (columns likewise);

@@ -1,4 +1,4 @@
-//! CPU reference of `pool.wgsl`. The backward passes scatter each output's gradient
+//! CPU reference of `pool2d.wgsl`. The backward passes scatter each output's gradient
 //! into its window (the GPU gathers instead), so the two formulations check each other.
 
 use crate::Real;

@@ -1,4 +1,4 @@
-//! Validation of `pool.wgsl`. The backward kernels get the reference's argmax, so
+//! Validation of `pool2d.wgsl`. The backward kernels get the reference's argmax, so
 //! each row checks one kernel on its own; the reference's backward (a scatter, where the GPU
 //! gathers) is itself checked against finite differences of its forward.
 

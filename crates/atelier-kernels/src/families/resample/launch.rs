@@ -6,6 +6,7 @@ use bytemuck::{Pod, Zeroable};
 use crate::context::gpu;
 use crate::pipeline::Kernel;
 use crate::buffer_pool::GpuBuffer;
+use crate::check::check_len;
 use super::{RESAMPLE};
 
 pub const UPSAMPLE_NEAREST2D: Kernel = Kernel::new(&RESAMPLE, "upsample_nearest2d");
@@ -125,15 +126,6 @@ struct Params {
 
 fn u(v: usize) -> u32 {
     u32::try_from(v).expect("resample: sizes must fit in u32")
-}
-
-fn check_len(kernel: &str, what: &str, b: &GpuBuffer, want: usize, cfg: &impl std::fmt::Debug) {
-    assert_eq!(
-        b.len(),
-        want,
-        "{kernel}: {what} has {} elements, expected {want} for {cfg:?}",
-        b.len()
-    );
 }
 
 fn upsample_params(cfg: &UpsampleConfig) -> Params {
