@@ -12,7 +12,7 @@ pub enum FsError {
     },
     #[error("{}: not a regular file ({kind}); only regular files are read", path.display())]
     NotRegular { path: PathBuf, kind: &'static str },
-    #[error("{}: folder does not exist", path.display())]
+    #[error("folder {} does not exist", path.display())]
     NoFolder { path: PathBuf },
     #[error("{}: not a folder", path.display())]
     NotAFolder { path: PathBuf },

@@ -3,7 +3,9 @@
 //! Claiming a folder takes its lock ([`RunLock`], `RUN_DIR/.atelier.lock`) for as long as the
 //! `RunDir` lives, then removes the temporary files that killed writers left in it. A new run
 //! starts only in a folder that is missing or empty; `force` lets it start in any folder,
-//! replacing the files a run writes (and nothing else).
+//! replacing the files a run writes (and nothing else) when the caller is ready to write
+//! ([`RunDir::clear_old_run`], after its own checks, so a run refused for another reason
+//! removes nothing).
 
 use std::path::{Path, PathBuf};
 
@@ -30,8 +32,14 @@ pub struct RunLayout {
 #[derive(Debug)]
 pub struct RunDir {
     dir: PathBuf,
-    lock: RunLock,
+    /// Always `Some` until drop, which releases it before tidying up.
+    lock: Option<RunLock>,
+    /// Whether claiming created the folder (removed again on drop if nothing was written).
+    created: bool,
+    layout: RunLayout,
     cleaned: Vec<PathBuf>,
+    /// A new run forced over an old one: its files are removed by `clear_old_run`.
+    forced: bool,
     replaced: Vec<String>,
 }
 
@@ -43,11 +51,13 @@ impl RunDir {
                 path: dir.to_path_buf(),
             });
         }
+        let created = !dir.exists();
         std::fs::create_dir_all(dir).map_err(|error| FsError::NotWritable {
             path: dir.to_path_buf(),
             error,
         })?;
         let mut claimed = RunDir::claim(dir, layout)?;
+        claimed.created = created;
         let others = claimed.contents()?;
         if others.is_empty() {
             return Ok(claimed);
@@ -75,8 +85,18 @@ impl RunDir {
                 message,
             });
         }
-        for name in layout.files {
-            let path = dir.join(name);
+        claimed.forced = true;
+        Ok(claimed)
+    }
+
+    /// For a new run forced into a folder that was not empty ([`RunDir::create`] with
+    /// `force`): removes the files an earlier run wrote there (the layout's, nothing else).
+    pub fn clear_old_run(&mut self) -> Result<()> {
+        if !std::mem::take(&mut self.forced) {
+            return Ok(());
+        }
+        for name in self.layout.files {
+            let path = self.dir.join(name);
             let removed = if path.is_dir() {
                 std::fs::remove_dir_all(&path)
             } else if path.exists() {
@@ -85,9 +105,9 @@ impl RunDir {
                 continue;
             };
             removed.map_err(|e| FsError::io(&path, e))?;
-            claimed.replaced.push(name.to_string());
+            self.replaced.push(name.to_string());
         }
-        Ok(claimed)
+        Ok(())
     }
 
     /// Claims `dir`, which must hold a run (its `layout.marker`), to resume it.
@@ -128,8 +148,11 @@ impl RunDir {
         }
         Ok(RunDir {
             dir: dir.to_path_buf(),
-            lock,
+            lock: Some(lock),
+            created: false,
+            layout: *layout,
             cleaned,
+            forced: false,
             replaced: Vec::new(),
         })
     }
@@ -162,7 +185,7 @@ impl RunDir {
 
     /// What the stale lock said about its dead owner, when one was taken over.
     pub fn took_over(&self) -> Option<&str> {
-        self.lock.took_over()
+        self.lock.as_ref().and_then(|l| l.took_over())
     }
 
     /// One line for the user about anything claiming the folder did, or `None`.
@@ -195,6 +218,17 @@ impl RunDir {
             ));
         }
         notes
+    }
+}
+
+impl Drop for RunDir {
+    fn drop(&mut self) {
+        drop(self.lock.take());
+        if self.created {
+            // a run refused after claiming a folder it created leaves nothing behind (this
+            // fails, harmlessly, once the run has written anything)
+            let _ = std::fs::remove_dir(&self.dir);
+        }
     }
 }
 
@@ -236,11 +270,15 @@ mod tests {
         let run = RunDir::create(&dir, false, &LAYOUT).unwrap();
         assert!(dir.join(LOCK_FILE).exists());
         drop(run);
+        assert!(!dir.exists(), "a folder it created and nothing wrote in is removed");
+        std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("notes.txt"), "mine").unwrap();
         std::fs::write(dir.join("config.json"), "{}").unwrap();
         let err = RunDir::create(&dir, false, &LAYOUT).unwrap_err().to_string();
         assert!(err.contains("not empty (config.json, notes.txt)") && err.contains("--force"));
-        let run = RunDir::create(&dir, true, &LAYOUT).unwrap();
+        let mut run = RunDir::create(&dir, true, &LAYOUT).unwrap();
+        assert!(dir.join("config.json").exists(), "nothing removed before clear_old_run");
+        run.clear_old_run().unwrap();
         assert_eq!(run.replaced(), ["config.json"]);
         assert!(dir.join("notes.txt").exists() && !dir.join("config.json").exists());
     }
