@@ -183,7 +183,11 @@ fn a_non_finite_buffer_is_caught_on_the_device_before_it_reaches_a_checkpoint() 
         };
         assert_eq!((*step, tensor.as_str()), (4, "netG.main.1.running_var"));
         assert!(err.to_string().contains("step 2"), "{err}");
-        assert_eq!(std::fs::read(&path).unwrap(), good, "the good checkpoint is kept");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            good,
+            "the good checkpoint is kept"
+        );
     }
 }
 

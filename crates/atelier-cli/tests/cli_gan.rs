@@ -208,9 +208,15 @@ fn corrupt_and_non_image_files_in_a_data_folder_are_skipped() {
         err.contains("skipping") && err.contains("broken.png"),
         "{err}"
     );
-    assert!(err.contains("not images atelier reads") && err.contains("notes.txt"), "{err}");
+    assert!(
+        err.contains("not images atelier reads") && err.contains("notes.txt"),
+        "{err}"
+    );
     let text = stdout(&o);
-    assert!(text.contains("9 images, 1 skipped, 1 not an image"), "{text}");
+    assert!(
+        text.contains("9 images, 1 skipped, 1 not an image"),
+        "{text}"
+    );
 
     // a folder with no image at all is an error naming it
     let empty = temp("empty");

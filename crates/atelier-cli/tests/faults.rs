@@ -153,7 +153,10 @@ fn a_run_folder_has_one_owner_and_sigterm_checkpoints_with_143() {
     assert_eq!(code(&again), 1);
     let err = stderr(&again);
     let pid = format!("PID {}", first.id());
-    assert!(err.contains("in use by another atelier process") && err.contains(&pid), "{err}");
+    assert!(
+        err.contains("in use by another atelier process") && err.contains(&pid),
+        "{err}"
+    );
     let resume = atelier(&["gan", "train", "--resume", s(&dir), "--steps", "100000"]);
     assert_eq!(code(&resume), 1);
     assert!(stderr(&resume).contains(&pid), "{}", stderr(&resume));
@@ -208,7 +211,11 @@ fn sigkill_at_any_moment_loses_no_run_and_leaves_no_temporary_file() {
         &(before + 1).to_string(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stderr(&o).contains("took over a stale lock"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("took over a stale lock"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(checkpoint_step(&dir), before + 1);
     assert!(temp_files(&dir).is_empty(), "{:?}", temp_files(&dir));
 }
@@ -223,16 +230,29 @@ fn a_non_empty_folder_is_refused_unless_forced() {
     let o = atelier(&args);
     assert_eq!(code(&o), 1);
     let err = stderr(&o);
-    assert!(err.contains("not empty") && err.contains("--force"), "{err}");
-    assert_eq!(std::fs::read_to_string(dir.join("config.json")).unwrap(), "mine");
+    assert!(
+        err.contains("not empty") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("config.json")).unwrap(),
+        "mine"
+    );
 
     let mut forced = args.clone();
     forced.push("--force");
     let o = atelier(&forced);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("replaced the previous run's files (config.json)"));
-    assert_eq!(std::fs::read_to_string(dir.join("notes.txt")).unwrap(), "mine too");
-    assert!(std::fs::read_to_string(dir.join("config.json")).unwrap().contains("kandinsky"));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("notes.txt")).unwrap(),
+        "mine too"
+    );
+    assert!(
+        std::fs::read_to_string(dir.join("config.json"))
+            .unwrap()
+            .contains("kandinsky")
+    );
 
     // a finished run points to --resume, and --resume of it says it is finished
     let o = atelier(&args);
@@ -257,11 +277,20 @@ fn a_hostile_data_folder_neither_hangs_nor_trains_on_grey() {
     }
     let mut jpeg = Vec::new();
     art(9)
-        .write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
+        .write_to(
+            &mut std::io::Cursor::new(&mut jpeg),
+            image::ImageFormat::Jpeg,
+        )
         .unwrap();
     std::fs::write(data.join("cut.jpg"), &jpeg[..jpeg.len() / 3]).unwrap();
     let fifo = data.join("x.png");
-    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
     std::fs::write(data.join("notes.txt"), "not an image").unwrap();
 
     let run = temp("hostile-run");
@@ -275,15 +304,24 @@ fn a_hostile_data_folder_neither_hangs_nor_trains_on_grey() {
     assert!(status.success(), "{err}");
     assert!(err.contains("x.png: not a regular file (a FIFO)"), "{err}");
     assert!(err.contains("cut.jpg: truncated JPEG"), "{err}");
-    assert!(err.contains("not images atelier reads") && err.contains("notes.txt"), "{err}");
+    assert!(
+        err.contains("not images atelier reads") && err.contains("notes.txt"),
+        "{err}"
+    );
     let config = std::fs::read_to_string(run.join("config.json")).unwrap();
-    assert!(config.contains("8 images, 2 skipped, 1 not an image"), "{config}");
+    assert!(
+        config.contains("8 images, 2 skipped, 1 not an image"),
+        "{config}"
+    );
 }
 
 /// Rewrites a safetensors file with `edit` applied to its tensors and metadata.
 fn rewrite(
     path: &Path,
-    edit: impl FnOnce(&mut Vec<(String, Vec<usize>, Vec<u8>)>, &mut std::collections::HashMap<String, String>),
+    edit: impl FnOnce(
+        &mut Vec<(String, Vec<usize>, Vec<u8>)>,
+        &mut std::collections::HashMap<String, String>,
+    ),
 ) {
     let bytes = std::fs::read(path).unwrap();
     let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
@@ -303,7 +341,10 @@ fn rewrite(
         (t.1, t.2) = (p.1, p.2);
     }
     let views = tensors.iter().map(|(k, s, d, dt)| {
-        (k.as_str(), safetensors::tensor::TensorView::new(*dt, s.clone(), d).unwrap())
+        (
+            k.as_str(),
+            safetensors::tensor::TensorView::new(*dt, s.clone(), d).unwrap(),
+        )
     });
     std::fs::write(path, safetensors::serialize(views, Some(metadata)).unwrap()).unwrap();
 }
@@ -323,7 +364,10 @@ fn bad_checkpoints_are_refused_naming_what_is_wrong() {
     // NaN in a BatchNorm buffer (unused while training: the losses stay finite)
     let nan = copy("nan.safetensors");
     rewrite(&nan, |t, _| {
-        let var = t.iter_mut().find(|t| t.0 == "netG.main.1.running_var").unwrap();
+        let var = t
+            .iter_mut()
+            .find(|t| t.0 == "netG.main.1.running_var")
+            .unwrap();
         var.2[..4].copy_from_slice(&f32::NAN.to_le_bytes());
     });
     let out = dir.join("grid.png");
@@ -335,7 +379,11 @@ fn bad_checkpoints_are_refused_naming_what_is_wrong() {
     // a config no DCGAN can have
     for (field, bad, says) in [
         ("\"image_size\": 32", "\"image_size\": 48", "image size 48"),
-        ("\"nz\": 16", "\"nz\": 0", "nz, ngf and ndf must be at least 1"),
+        (
+            "\"nz\": 16",
+            "\"nz\": 0",
+            "nz, ngf and ndf must be at least 1",
+        ),
     ] {
         let p = copy("config.safetensors");
         rewrite(&p, |_, meta| {
@@ -348,16 +396,38 @@ fn bad_checkpoints_are_refused_naming_what_is_wrong() {
     }
 
     // the wrong kind of file, both ways
-    let o = atelier(&["style", "apply", "--model", s(&ck), "--input", s(&dir.join("real.png")), "--out", s(&out)]);
+    let o = atelier(&[
+        "style",
+        "apply",
+        "--model",
+        s(&ck),
+        "--input",
+        s(&dir.join("real.png")),
+        "--out",
+        s(&out),
+    ]);
     assert_eq!(code(&o), 1);
-    assert!(stderr(&o).contains("this is a DCGAN checkpoint"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("this is a DCGAN checkpoint"),
+        "{}",
+        stderr(&o)
+    );
     let net = dir.join("net.safetensors");
     let data = vec![0u8; 4];
-    let view = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![1], &data).unwrap();
-    std::fs::write(&net, safetensors::serialize([("res1.conv1.conv2d.weight", view)], None).unwrap()).unwrap();
+    let view =
+        safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![1], &data).unwrap();
+    std::fs::write(
+        &net,
+        safetensors::serialize([("res1.conv1.conv2d.weight", view)], None).unwrap(),
+    )
+    .unwrap();
     let o = atelier(&["gan", "sample", "--checkpoint", s(&net), "--out", s(&out)]);
     assert_eq!(code(&o), 1);
-    assert!(stderr(&o).contains("this is a style network"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("this is a style network"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -366,12 +436,27 @@ fn outputs_are_checked_before_any_work() {
     let o = atelier(&train_args("builtin:mondrian:16", s(&dir), "1"));
     assert!(o.status.success());
     let ck = dir.join("checkpoint.safetensors");
-    let sample = |out: &str| atelier(&["gan", "sample", "--checkpoint", s(&ck), "--n", "4", "--out", out]);
+    let sample = |out: &str| {
+        atelier(&[
+            "gan",
+            "sample",
+            "--checkpoint",
+            s(&ck),
+            "--n",
+            "4",
+            "--out",
+            out,
+        ])
+    };
 
     // /proc takes no new files, even from root
     let o = sample("/proc/grid.png");
     assert_eq!(code(&o), 1);
-    assert!(stderr(&o).contains("cannot write in this folder"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot write in this folder"),
+        "{}",
+        stderr(&o)
+    );
     let o = sample(s(&dir.join("missing/grid.png")));
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("does not exist"));
@@ -390,8 +475,16 @@ fn outputs_are_checked_before_any_work() {
     let photos = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/images/content");
     let style = photos.join("../styles/starry_night.jpg");
     let o = atelier(&[
-        "style", "train", "--style", s(&style), "--content-dir", s(&photos), "--out",
-        "/proc/m.safetensors", "--size", "16",
+        "style",
+        "train",
+        "--style",
+        s(&style),
+        "--content-dir",
+        s(&photos),
+        "--out",
+        "/proc/m.safetensors",
+        "--size",
+        "16",
     ]);
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("cannot write") && !stderr(&o).contains("train:"));
@@ -402,19 +495,84 @@ fn usage_errors_exit_2_and_os_errors_print_once() {
     let missing = "/nonexistent/checkpoint.safetensors";
     for args in [
         vec!["gan", "sample", "--checkpoint", missing, "--n", "0"],
-        vec!["gan", "eval", "--checkpoint", missing, "--data", "builtin:rothko", "--nhoods", "0"],
-        vec!["gan", "interpolate", "--checkpoint", missing, "--from", "1", "--to", "2", "--frames", "1"],
-        vec!["gan", "train", "--data", "builtin:rothko", "--out", "x", "--lr", "nan"],
-        vec!["gan", "train", "--data", "builtin:rothko", "--out", "x", "--image-size", "48"],
-        vec!["style", "transfer", "--content", "a.png", "--style", "b.png", "--out", "c.png", "--lr", "nan"],
-        vec!["style", "transfer", "--content", "a.png", "--style", "b.png", "--out", "c.png", "--features", "random:abc"],
+        vec![
+            "gan",
+            "eval",
+            "--checkpoint",
+            missing,
+            "--data",
+            "builtin:rothko",
+            "--nhoods",
+            "0",
+        ],
+        vec![
+            "gan",
+            "interpolate",
+            "--checkpoint",
+            missing,
+            "--from",
+            "1",
+            "--to",
+            "2",
+            "--frames",
+            "1",
+        ],
+        vec![
+            "gan",
+            "train",
+            "--data",
+            "builtin:rothko",
+            "--out",
+            "x",
+            "--lr",
+            "nan",
+        ],
+        vec![
+            "gan",
+            "train",
+            "--data",
+            "builtin:rothko",
+            "--out",
+            "x",
+            "--image-size",
+            "48",
+        ],
+        vec![
+            "style",
+            "transfer",
+            "--content",
+            "a.png",
+            "--style",
+            "b.png",
+            "--out",
+            "c.png",
+            "--lr",
+            "nan",
+        ],
+        vec![
+            "style",
+            "transfer",
+            "--content",
+            "a.png",
+            "--style",
+            "b.png",
+            "--out",
+            "c.png",
+            "--features",
+            "random:abc",
+        ],
     ] {
         let o = atelier(&args);
         assert_eq!(code(&o), 2, "{args:?}");
     }
     let o = atelier(&["gan", "sample", "--checkpoint", missing]);
     assert_eq!(code(&o), 1);
-    assert_eq!(stderr(&o).matches("No such file or directory").count(), 1, "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o).matches("No such file or directory").count(),
+        1,
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// A side length whose VGG conv1_1 output (64 channels) is over the device's largest tensor.
@@ -425,7 +583,11 @@ fn side_over_the_limit(device: Device) -> usize {
 
 #[test]
 fn sizes_past_the_device_are_refused_up_front_and_big_work_is_batched() {
-    let device = if atelier_kernels::context::gpu_for_tests() { Device::Gpu } else { Device::Cpu };
+    let device = if atelier_kernels::context::gpu_for_tests() {
+        Device::Gpu
+    } else {
+        Device::Cpu
+    };
     let dir = temp("sizes");
     std::fs::create_dir_all(&dir).unwrap();
     // what cannot fit, refused before any work, with the figure and the limit (exit 1)
@@ -434,21 +596,41 @@ fn sizes_past_the_device_are_refused_up_front_and_big_work_is_batched() {
         (vec!["--ngf", "100000"], "generator layer 1 weight"),
     ] {
         let run = dir.join("run");
-        let mut a = vec!["gan", "train", "--data", "builtin:mondrian:16", "--out", s(&run)];
+        let mut a = vec![
+            "gan",
+            "train",
+            "--data",
+            "builtin:mondrian:16",
+            "--out",
+            s(&run),
+        ];
         a.extend(args);
         let o = atelier(&a);
         assert_eq!(code(&o), 1);
         let err = stderr(&o);
-        assert!(err.contains(says) && err.contains("the largest tensor"), "{err}");
+        assert!(
+            err.contains(says) && err.contains("the largest tensor"),
+            "{err}"
+        );
         assert!(!run.exists(), "nothing written");
     }
     let side = side_over_the_limit(device);
     let photo = dir.join("square.png");
-    image::RgbImage::from_pixel(32, 32, image::Rgb([90, 120, 200])).save(&photo).unwrap();
+    image::RgbImage::from_pixel(32, 32, image::Rgb([90, 120, 200]))
+        .save(&photo)
+        .unwrap();
     for size in [side.to_string(), "100000".to_string()] {
         let o = atelier(&[
-            "style", "transfer", "--content", s(&photo), "--style", s(&photo), "--out",
-            s(&dir.join("t.png")), "--size", &size,
+            "style",
+            "transfer",
+            "--content",
+            s(&photo),
+            "--style",
+            s(&photo),
+            "--out",
+            s(&dir.join("t.png")),
+            "--size",
+            &size,
         ]);
         assert_eq!(code(&o), 1);
         assert!(stderr(&o).contains("conv1_1 output"), "{}", stderr(&o));
@@ -456,19 +638,50 @@ fn sizes_past_the_device_are_refused_up_front_and_big_work_is_batched() {
 
     // many images are generated in batches (256 at most), not refused
     let run = dir.join("small");
-    assert!(atelier(&train_args("builtin:mondrian:16", s(&run), "1")).status.success());
+    assert!(
+        atelier(&train_args("builtin:mondrian:16", s(&run), "1"))
+            .status
+            .success()
+    );
     let grid = dir.join("many.png");
     let ck = run.join("checkpoint.safetensors");
-    let o = atelier(&["gan", "sample", "--checkpoint", s(&ck), "--n", "600", "--out", s(&grid)]);
+    let o = atelier(&[
+        "gan",
+        "sample",
+        "--checkpoint",
+        s(&ck),
+        "--n",
+        "600",
+        "--out",
+        s(&grid),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let img = image::open(&grid).unwrap();
     assert_eq!(img.width(), 25 * 34 + 2);
     // the first 16 of 600 are the 16 of a single batch
     let few = dir.join("few.png");
-    assert!(atelier(&["gan", "sample", "--checkpoint", s(&ck), "--n", "16", "--out", s(&few)]).status.success());
+    assert!(
+        atelier(&[
+            "gan",
+            "sample",
+            "--checkpoint",
+            s(&ck),
+            "--n",
+            "16",
+            "--out",
+            s(&few)
+        ])
+        .status
+        .success()
+    );
     let (a, b) = (img.to_rgb8(), image::open(&few).unwrap().to_rgb8());
     for (x, y) in [(2, 2), (20, 30), (36, 2)] {
-        let d = |p: &image::Rgb<u8>, q: &image::Rgb<u8>| (0..3).map(|i| p[i].abs_diff(q[i])).max().unwrap();
-        assert!(d(a.get_pixel(x, y), b.get_pixel(x, y)) <= 1, "pixel {x},{y}");
+        let d = |p: &image::Rgb<u8>, q: &image::Rgb<u8>| {
+            (0..3).map(|i| p[i].abs_diff(q[i])).max().unwrap()
+        };
+        assert!(
+            d(a.get_pixel(x, y), b.get_pixel(x, y)) <= 1,
+            "pixel {x},{y}"
+        );
     }
 }

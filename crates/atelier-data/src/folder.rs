@@ -87,7 +87,11 @@ impl ImageFolder {
                 "note: skipping {} file(s) that are not images atelier reads ({}): {shown}{}",
                 names.len(),
                 readable_extensions().join(", "),
-                if more > 0 { format!(" and {more} more") } else { String::new() }
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
             );
         }
 

@@ -6,8 +6,8 @@ use std::path::Path;
 use image::{Rgb, RgbImage};
 
 use crate::error::Result;
-use crate::pixels::unit_to_u8;
 use crate::image_out::save_image;
+use crate::pixels::unit_to_u8;
 
 /// Colour of the padding between tiles.
 const PADDING_COLOR: Rgb<u8> = Rgb([24, 24, 24]);

@@ -79,7 +79,10 @@ mod tests {
 
     #[test]
     fn the_format_follows_the_extension() {
-        assert_eq!(output_format(Path::new("a.JPG")).unwrap(), ImageFormat::Jpeg);
+        assert_eq!(
+            output_format(Path::new("a.JPG")).unwrap(),
+            ImageFormat::Jpeg
+        );
         assert_eq!(output_format(Path::new("a.png")).unwrap(), ImageFormat::Png);
         let err = output_format(Path::new("a.txt")).unwrap_err().to_string();
         assert!(err.contains(".txt is not") && err.contains("png"), "{err}");
@@ -102,7 +105,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("atelier-out-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("x.jpg");
-        save_image(&path, &RgbImage::from_pixel(8, 8, image::Rgb([200, 10, 10]))).unwrap();
+        save_image(
+            &path,
+            &RgbImage::from_pixel(8, 8, image::Rgb([200, 10, 10])),
+        )
+        .unwrap();
         let bytes = std::fs::read(&path).unwrap();
         assert_eq!(&bytes[..3], [0xFF, 0xD8, 0xFF]);
     }

@@ -35,7 +35,9 @@ pub fn is_complete(bytes: &[u8]) -> bool {
             0xD0..=0xD7 | 0x01 => continue,
             _ => {}
         }
-        let Some(len) = b.get(i..i + 2).map(|l| u16::from_be_bytes([l[0], l[1]]) as usize)
+        let Some(len) = b
+            .get(i..i + 2)
+            .map(|l| u16::from_be_bytes([l[0], l[1]]) as usize)
         else {
             return false;
         };
@@ -68,8 +70,11 @@ mod tests {
             image::Rgb([(x * 5) as u8, (y * 6) as u8, ((x * y) % 251) as u8])
         });
         let mut bytes = Vec::new();
-        img.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Jpeg)
-            .unwrap();
+        img.write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Jpeg,
+        )
+        .unwrap();
         bytes
     }
 
@@ -81,7 +86,11 @@ mod tests {
         trailing.extend_from_slice(b"camera trailer");
         assert!(is_complete(&trailing));
         for cut in [bytes.len() / 3, bytes.len() / 2, bytes.len() - 1, 3, 0] {
-            assert!(!is_complete(&bytes[..cut]), "cut at {cut} of {}", bytes.len());
+            assert!(
+                !is_complete(&bytes[..cut]),
+                "cut at {cut} of {}",
+                bytes.len()
+            );
         }
     }
 }

@@ -147,7 +147,12 @@ mod tests {
         assert!(err.contains("a FIFO") && err.contains("x.png"), "{err}");
         let err = check_regular_file(&fifo).unwrap_err().to_string();
         assert!(err.contains("a FIFO"), "{err}");
-        assert!(check_regular_file(&dir).unwrap_err().to_string().contains("a folder"));
+        assert!(
+            check_regular_file(&dir)
+                .unwrap_err()
+                .to_string()
+                .contains("a folder")
+        );
     }
 
     #[test]
@@ -156,7 +161,12 @@ mod tests {
         check_output_file(&dir.join("ok.png")).unwrap();
         let err = check_output_file(&dir.join("no-such-folder-atelier/x.png")).unwrap_err();
         assert!(err.to_string().contains("does not exist"), "{err}");
-        assert!(check_output_file(&dir).unwrap_err().to_string().contains("is a folder"));
+        assert!(
+            check_output_file(&dir)
+                .unwrap_err()
+                .to_string()
+                .contains("is a folder")
+        );
         #[cfg(target_os = "linux")]
         {
             // /proc refuses new files even for root

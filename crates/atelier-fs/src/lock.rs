@@ -117,7 +117,12 @@ fn read_holder(file: &mut File) -> Option<String> {
 }
 
 fn holder_pid(line: &str) -> Option<u32> {
-    line.strip_prefix("PID ")?.split(':').next()?.trim().parse().ok()
+    line.strip_prefix("PID ")?
+        .split(':')
+        .next()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 #[cfg(unix)]
@@ -152,11 +157,17 @@ mod tests {
         let lock = RunLock::acquire(&path).unwrap();
         assert!(lock.took_over().is_none());
         let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.starts_with(&format!("PID {}:", std::process::id())), "{text}");
+        assert!(
+            text.starts_with(&format!("PID {}:", std::process::id())),
+            "{text}"
+        );
         // a second open file description in this process is a second owner to flock
         let err = RunLock::acquire(&path).unwrap_err().to_string();
         assert!(err.contains("in use by another atelier process"), "{err}");
-        assert!(err.contains(&format!("PID {}", std::process::id())), "{err}");
+        assert!(
+            err.contains(&format!("PID {}", std::process::id())),
+            "{err}"
+        );
         drop(lock);
         assert!(!path.exists());
         RunLock::acquire(&path).unwrap();

@@ -56,8 +56,13 @@ mod tests {
     #[test]
     fn an_impossible_request_is_refused_with_both_figures() {
         assert!(host_memory_available().is_some_and(|b| b > 0));
-        let err = check_host_memory("a test", u64::MAX / 2).unwrap_err().to_string();
-        assert!(err.contains("a test needs") && err.contains("available"), "{err}");
+        let err = check_host_memory("a test", u64::MAX / 2)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("a test needs") && err.contains("available"),
+            "{err}"
+        );
         check_host_memory("a small test", 1024).unwrap();
     }
 }

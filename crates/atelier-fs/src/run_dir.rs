@@ -270,14 +270,22 @@ mod tests {
         let run = RunDir::create(&dir, false, &LAYOUT).unwrap();
         assert!(dir.join(LOCK_FILE).exists());
         drop(run);
-        assert!(!dir.exists(), "a folder it created and nothing wrote in is removed");
+        assert!(
+            !dir.exists(),
+            "a folder it created and nothing wrote in is removed"
+        );
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("notes.txt"), "mine").unwrap();
         std::fs::write(dir.join("config.json"), "{}").unwrap();
-        let err = RunDir::create(&dir, false, &LAYOUT).unwrap_err().to_string();
+        let err = RunDir::create(&dir, false, &LAYOUT)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("not empty (config.json, notes.txt)") && err.contains("--force"));
         let mut run = RunDir::create(&dir, true, &LAYOUT).unwrap();
-        assert!(dir.join("config.json").exists(), "nothing removed before clear_old_run");
+        assert!(
+            dir.join("config.json").exists(),
+            "nothing removed before clear_old_run"
+        );
         run.clear_old_run().unwrap();
         assert_eq!(run.replaced(), ["config.json"]);
         assert!(dir.join("notes.txt").exists() && !dir.join("config.json").exists());
@@ -290,8 +298,13 @@ mod tests {
         let err = RunDir::resume(&dir, &LAYOUT).unwrap_err().to_string();
         assert!(err.contains("holds no checkpoint.safetensors"), "{err}");
         std::fs::write(dir.join("checkpoint.safetensors"), "x").unwrap();
-        let err = RunDir::create(&dir, false, &LAYOUT).unwrap_err().to_string();
-        assert!(err.contains("already holds a run") && err.contains("--resume"), "{err}");
+        let err = RunDir::create(&dir, false, &LAYOUT)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("already holds a run") && err.contains("--resume"),
+            "{err}"
+        );
         let run = RunDir::resume(&dir, &LAYOUT).unwrap();
         // while it is claimed, nobody else gets it
         let err = RunDir::resume(&dir, &LAYOUT).unwrap_err().to_string();

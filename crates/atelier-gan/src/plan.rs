@@ -3,8 +3,8 @@
 //! (naming the tensor, its size and the device's limit, `atelier_tensor::limits`) before any
 //! work, and splits generation into batches that fit.
 
-use atelier_tensor::limits::{TooLarge, check_all_fit, items_per_batch, tensor_bytes};
 use atelier_tensor::Device;
+use atelier_tensor::limits::{TooLarge, check_all_fit, items_per_batch, tensor_bytes};
 
 use crate::model::DcganConfig;
 
@@ -183,8 +183,18 @@ mod tests {
             ..DcganConfig::default()
         };
         let err = wide.check_generation_fits(Device::Cpu).unwrap_err();
-        assert!(err.to_string().contains("generator layer 1 weight"), "{err}");
-        assert!(DcganConfig::default().check_training_fits(128, Device::Cpu).is_ok());
-        assert_eq!(DcganConfig::default().generation_batch(Device::Cpu, 256), 256);
+        assert!(
+            err.to_string().contains("generator layer 1 weight"),
+            "{err}"
+        );
+        assert!(
+            DcganConfig::default()
+                .check_training_fits(128, Device::Cpu)
+                .is_ok()
+        );
+        assert_eq!(
+            DcganConfig::default().generation_batch(Device::Cpu, 256),
+            256
+        );
     }
 }

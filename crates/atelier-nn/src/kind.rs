@@ -14,10 +14,14 @@ pub const VGG19: &str = "vgg19";
 type Kind = (&'static str, &'static str, fn(&[&str]) -> bool);
 
 const KINDS: [Kind; 3] = [
-    (DCGAN, "a DCGAN checkpoint (from atelier gan train)", |keys| {
-        keys.iter().any(|k| k.starts_with("netG."))
-            && keys.iter().any(|k| k.starts_with("netD."))
-    }),
+    (
+        DCGAN,
+        "a DCGAN checkpoint (from atelier gan train)",
+        |keys| {
+            keys.iter().any(|k| k.starts_with("netG."))
+                && keys.iter().any(|k| k.starts_with("netD."))
+        },
+    ),
     (
         STYLE_NET,
         "a style network (from atelier style train, or pytorch/examples' TransformerNet)",
@@ -34,7 +38,10 @@ pub fn describe(format: &str) -> Option<&'static str> {
 }
 
 /// What a file with this `format` metadata and these keys is, in words, when atelier knows.
-pub fn identify(format: Option<&str>, keys: &mut dyn Iterator<Item = &str>) -> Option<&'static str> {
+pub fn identify(
+    format: Option<&str>,
+    keys: &mut dyn Iterator<Item = &str>,
+) -> Option<&'static str> {
     if let Some(d) = format.and_then(describe) {
         return Some(d);
     }

@@ -4,9 +4,9 @@
 use std::io::Cursor;
 use std::path::Path;
 
+use atelier_data::jpeg;
 use atelier_tensor::{Device, Tensor};
 use image::imageops::{self, FilterType};
-use atelier_data::jpeg;
 use image::{ImageError, ImageReader, Rgb, Rgb32FImage, RgbImage};
 
 use crate::error::{Result, StyleError};

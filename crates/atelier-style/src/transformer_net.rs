@@ -218,7 +218,10 @@ impl TransformerNet {
         vec![
             ("conv1's padded input".into(), vec![n, 3, h + 8, w + 8]),
             ("conv1's output".into(), vec![n, 32, h, w]),
-            ("deconv2's upsampled, padded input".into(), vec![n, 64, h4 + 2, w4 + 2]),
+            (
+                "deconv2's upsampled, padded input".into(),
+                vec![n, 64, h4 + 2, w4 + 2],
+            ),
             ("deconv3's padded input".into(), vec![n, 32, h4 + 8, w4 + 8]),
         ]
     }

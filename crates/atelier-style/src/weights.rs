@@ -58,7 +58,11 @@ impl WeightsFile {
     /// What kind of file this is, in words, when atelier knows (`atelier_nn::kind`).
     pub fn kind(&self) -> Option<&'static str> {
         let format = self.metadata.get("format").map(String::as_str);
-        let mut keys = self.tensors.keys().chain(self.others.keys()).map(String::as_str);
+        let mut keys = self
+            .tensors
+            .keys()
+            .chain(self.others.keys())
+            .map(String::as_str);
         atelier_nn::kind::identify(format, &mut keys)
     }
 

@@ -49,7 +49,9 @@ pub fn max_tensor_bytes(device: Device) -> TensorLimit {
 
 /// Bytes of an f32 tensor of `shape` (no overflow, however large the shape).
 pub fn tensor_bytes(shape: &[usize]) -> u128 {
-    shape.iter().fold(4u128, |b, &d| b.saturating_mul(d as u128))
+    shape
+        .iter()
+        .fold(4u128, |b, &d| b.saturating_mul(d as u128))
 }
 
 /// A tensor that a device cannot hold.

@@ -64,7 +64,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     );
     bar.finish_and_clear();
     let s = m.image_size;
-    atelier_data::save_grid(&args.out, &images, n, m.channels, s, s, cols, super::GRID_PADDING)?;
-    println!("wrote {} ({n} images, seed {})", args.out.display(), args.seed);
+    atelier_data::save_grid(
+        &args.out,
+        &images,
+        n,
+        m.channels,
+        s,
+        s,
+        cols,
+        super::GRID_PADDING,
+    )?;
+    println!(
+        "wrote {} ({n} images, seed {})",
+        args.out.display(),
+        args.seed
+    );
     Ok(())
 }

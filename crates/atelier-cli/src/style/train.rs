@@ -119,7 +119,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     };
     let vgg = common::vgg(&a.features, device)?;
     let net = TransformerNet::new(a.seed, device);
-    let stop = Stop::install("saving the network trained so far").context("installing signal handlers")?;
+    let stop =
+        Stop::install("saving the network trained so far").context("installing signal handlers")?;
     let steps = photos / config.batch * config.epochs;
     eprintln!(
         "train: {photos} photos, {} epochs of {} batches of {} ({steps} steps) at {}x{}",
@@ -202,6 +203,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
 
 /// `dir/.NAME.lock` for an output `dir/NAME`.
 fn lock_path(out: &Path) -> PathBuf {
-    let name = out.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy());
+    let name = out
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy());
     out.with_file_name(format!(".{name}.lock"))
 }

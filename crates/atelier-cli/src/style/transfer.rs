@@ -7,9 +7,9 @@ use std::time::Instant;
 use anyhow::Context;
 use atelier_style::gatys::{self, Init, PixelOptimizer, Progress, TransferConfig};
 use atelier_style::image_io::{fit_long_side, load_image, save_image, side_by_side};
-use atelier_style::vgg::{Features, largest_activation};
 use atelier_style::loss::LossWeights;
 use atelier_style::score::score;
+use atelier_style::vgg::{Features, largest_activation};
 use indicatif::ProgressBar;
 
 use super::common;

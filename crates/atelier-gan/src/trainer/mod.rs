@@ -425,8 +425,7 @@ impl Trainer {
     /// every weight, buffer and Adam moment is finite (on the device, one scalar read).
     pub fn checkpoint(&mut self, on: &mut dyn FnMut(Event)) -> Result<()> {
         self.log(on)?;
-        if let Some(tensor) = atelier_nn::find_non_finite(&checkpoint::state_tensors(&self.model))
-        {
+        if let Some(tensor) = atelier_nn::find_non_finite(&checkpoint::state_tensors(&self.model)) {
             return Err(TrainError::NonFinite {
                 step: self.state.step,
                 tensor,
