@@ -79,8 +79,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             let device = std::env::args()
                 .any(|a| a == "--device" || a.starts_with("--device="))
                 .then_some(args.device.as_str());
-            let t = Trainer::resume(dir, args.steps, device)
-                .with_context(|| format!("resuming {}", dir.display()))?;
+            // its errors name the run folder or the checkpoint
+            let t = Trainer::resume(dir, args.steps, device)?;
             if t.step() >= t.total_steps() && args.steps.is_none() {
                 out(&format!(
                     "{} is already finished at step {}; give --steps N (N > {}) to train further",
