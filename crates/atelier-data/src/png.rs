@@ -57,7 +57,7 @@ where
             image.as_raw().as_bytes(),
             image.width(),
             image.height(),
-            P::COLOR_TYPE.into(),
+            P::COLOR_TYPE,
         );
     }
     image.write_to(w, format)

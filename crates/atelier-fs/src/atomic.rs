@@ -64,10 +64,12 @@ pub fn write_atomic_with(
 /// Makes a rename durable (the folder's entry), where the platform allows it.
 fn sync_parent(path: &Path) {
     #[cfg(unix)]
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
+    if let Some(d) = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .and_then(|dir| File::open(dir).ok())
+    {
+        let _ = d.sync_all();
     }
     #[cfg(not(unix))]
     let _ = path;

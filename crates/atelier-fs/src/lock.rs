@@ -47,13 +47,12 @@ impl RunLock {
                 Err(std::fs::TryLockError::Error(e))
                     if e.kind() == std::io::ErrorKind::Unsupported =>
                 {
-                    if let Some(pid) = previous.as_deref().and_then(holder_pid) {
-                        if pid != std::process::id() && pid_alive(pid) {
-                            return Err(FsError::Locked {
-                                path: path.parent().unwrap_or(path).to_path_buf(),
-                                holder: previous.unwrap_or_default(),
-                            });
-                        }
+                    let holder = previous.as_deref().and_then(holder_pid);
+                    if holder.is_some_and(|pid| pid != std::process::id() && pid_alive(pid)) {
+                        return Err(FsError::Locked {
+                            path: path.parent().unwrap_or(path).to_path_buf(),
+                            holder: previous.unwrap_or_default(),
+                        });
                     }
                 }
                 Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),

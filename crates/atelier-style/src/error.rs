@@ -32,7 +32,8 @@ pub enum StyleError {
     /// Work too large for the device, found before it starts.
     #[error("{error}; {hint}")]
     TooLarge {
-        error: atelier_tensor::TooLarge,
+        // boxed: it carries names and shapes, and errors should stay small
+        error: Box<atelier_tensor::TooLarge>,
         hint: &'static str,
     },
     /// Training produced a NaN or an infinity (nothing was written).

@@ -74,8 +74,12 @@ pub fn check_fits(
     device: Device,
     hint: &'static str,
 ) -> anyhow::Result<()> {
-    atelier_tensor::limits::check_all_fit(shapes, device)
-        .map_err(|error| atelier_style::StyleError::TooLarge { error, hint })?;
+    atelier_tensor::limits::check_all_fit(shapes, device).map_err(|error| {
+        atelier_style::StyleError::TooLarge {
+            error: Box::new(error),
+            hint,
+        }
+    })?;
     let shares_host = match device {
         Device::Cpu => true,
         Device::Gpu => atelier_kernels::gpu().is_software(),

@@ -131,7 +131,7 @@ pub fn load_generator(path: &Path, device: Device) -> Result<LoadedGenerator> {
     run.model
         .check_generation_fits(device)
         .map_err(|error| TrainError::TooLarge {
-            error,
+            error: Box::new(error),
             hint: "this generator is too wide for this device",
         })?;
     let g = Generator::new(&mut Init::new(device, 0), run.model);

@@ -24,7 +24,8 @@ pub enum TrainError {
     /// Something the device cannot hold in one tensor, found before any work.
     #[error("{error}; {hint}")]
     TooLarge {
-        error: atelier_tensor::TooLarge,
+        // boxed: it carries names and shapes, and errors should stay small
+        error: Box<atelier_tensor::TooLarge>,
         hint: &'static str,
     },
     /// `--steps` below the step a resumed run has reached.

@@ -447,7 +447,7 @@ fn check_fits(model: &DcganConfig, batch: usize, device: Device) -> Result<()> {
     model
         .check_training_fits(batch, device)
         .map_err(|error| TrainError::TooLarge {
-            error,
+            error: Box::new(error),
             hint: "use a smaller --batch, --image-size, --ngf or --ndf",
         })?;
     let shares_host = match device {
