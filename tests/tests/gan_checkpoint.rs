@@ -47,7 +47,12 @@ fn round_trip_keeps_every_entry_with_pytorch_names() {
     ck.set_metadata("config", "{\"hello\": 1}");
     ck.save(&path).unwrap();
     assert!(
-        !path.with_file_name("round_trip.safetensors.tmp").exists(),
+        !path
+            .with_file_name(format!(
+                ".round_trip.safetensors.tmp-{}",
+                std::process::id()
+            ))
+            .exists(),
         "the temporary file is renamed away"
     );
 

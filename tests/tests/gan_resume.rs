@@ -57,7 +57,7 @@ fn an_interrupted_run_resumes_where_it_stopped() {
     // 5 batches per epoch: 7 steps cross an epoch boundary, the stop at 3 is mid-epoch
     let total = 7;
     let dir = run_dir("interrupted");
-    let mut t = Trainer::create(tiny(total), &dir).unwrap();
+    let mut t = Trainer::create(tiny(total), &dir, false).unwrap();
     assert_eq!(t.run.batches_per_epoch, 5);
 
     // stop after 3 steps, the way Ctrl-C does: a flag seen before the next step
@@ -100,7 +100,7 @@ fn an_interrupted_run_resumes_where_it_stopped() {
     assert_eq!(t.step(), total);
 
     // the same run without the interruption ends in the same place
-    let mut straight = Trainer::create(tiny(total), run_dir("straight")).unwrap();
+    let mut straight = Trainer::create(tiny(total), run_dir("straight"), false).unwrap();
     straight.run(&NEVER, &mut |_| {}).unwrap();
     assert_eq!(values(&t.model.g), values(&straight.model.g));
     assert_eq!(values(&t.model.d), values(&straight.model.d));
@@ -126,7 +126,7 @@ fn a_nan_stops_the_run_and_keeps_the_last_good_checkpoint() {
     let dir = run_dir("nan");
     let mut config = tiny(6);
     config.checkpoint_every = 2;
-    let mut t = Trainer::create(config, &dir).unwrap();
+    let mut t = Trainer::create(config, &dir, false).unwrap();
     t.run_until(2, &NEVER, &mut |_| {}).unwrap();
     let path = dir.join("checkpoint.safetensors");
     let good = std::fs::read(&path).unwrap();
@@ -155,6 +155,43 @@ fn a_nan_stops_the_run_and_keeps_the_last_good_checkpoint() {
 }
 
 #[test]
+fn a_non_finite_buffer_is_caught_on_the_device_before_it_reaches_a_checkpoint() {
+    for device in atelier_tests::devices() {
+        let dir = run_dir(&format!("nan-buffer-{device}"));
+        let mut config = tiny(4);
+        config.device = device.to_string();
+        config.checkpoint_every = 2;
+        let mut t = Trainer::create(config, &dir, false).unwrap();
+        t.run_until(2, &NEVER, &mut |_| {}).unwrap();
+        let path = dir.join("checkpoint.safetensors");
+        let good = std::fs::read(&path).unwrap();
+        // G's first BatchNorm running variance: unused in training mode, so the losses stay
+        // finite and only the check at the checkpoint sees it
+        let (_, var) = t
+            .model
+            .g
+            .named_buffers()
+            .into_iter()
+            .find(|(n, _)| n == "main.1.running_var")
+            .unwrap();
+        let mut v = var.to_vec();
+        v[3] = f32::INFINITY;
+        var.write(&v);
+        let err = t.run(&NEVER, &mut |_| {}).unwrap_err();
+        let TrainError::NonFinite { step, tensor, .. } = &err else {
+            panic!("{device}: expected a non-finite tensor, got {err}");
+        };
+        assert_eq!((*step, tensor.as_str()), (4, "netG.main.1.running_var"));
+        assert!(err.to_string().contains("step 2"), "{err}");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            good,
+            "the good checkpoint is kept"
+        );
+    }
+}
+
+#[test]
 fn on_the_gpu_steps_between_logs_read_nothing_and_create_nothing() {
     if !atelier_tests::devices().contains(&atelier_tensor::Device::Gpu) {
         return;
@@ -163,7 +200,7 @@ fn on_the_gpu_steps_between_logs_read_nothing_and_create_nothing() {
     let mut config = tiny(8);
     config.device = "gpu".into();
     config.log_every = 4;
-    let mut t = Trainer::create(config, run_dir("gpu")).unwrap();
+    let mut t = Trainer::create(config, run_dir("gpu"), false).unwrap();
     let mut before = None;
     let mut between = None;
     t.run(&NEVER, &mut |e| {

@@ -1,8 +1,12 @@
 //! `atelier`: the command-line tool. One module per subcommand; each has an `Args` struct
-//! (clap) and a `run(args)` that returns an error a user can act on.
+//! (clap) and a `run(args)` that returns an error a user can act on. Exit codes: 0 done, 1 a
+//! runtime error, 2 a usage error, 128 + N stopped by signal N with a checkpoint (see `exit`).
 
+mod args;
+mod exit;
 mod gan;
 mod info;
+mod signals;
 mod style;
 
 use std::process::ExitCode;
@@ -40,9 +44,6 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("atelier: error: {e:#}");
-            ExitCode::FAILURE
-        }
+        Err(e) => ExitCode::from(exit::report(&e)),
     }
 }

@@ -208,9 +208,15 @@ fn corrupt_and_non_image_files_in_a_data_folder_are_skipped() {
         err.contains("skipping") && err.contains("broken.png"),
         "{err}"
     );
-    assert!(!err.contains("notes.txt"), "{err}");
+    assert!(
+        err.contains("not images atelier reads") && err.contains("notes.txt"),
+        "{err}"
+    );
     let text = stdout(&o);
-    assert!(text.contains("9 images, 1 skipped"), "{text}");
+    assert!(
+        text.contains("9 images, 1 skipped, 1 not an image"),
+        "{text}"
+    );
 
     // a folder with no image at all is an error naming it
     let empty = temp("empty");
@@ -229,7 +235,7 @@ fn corrupt_and_non_image_files_in_a_data_folder_are_skipped() {
 
 #[cfg(unix)]
 #[test]
-fn ctrl_c_writes_a_checkpoint_and_exits_cleanly() {
+fn ctrl_c_writes_a_checkpoint_and_exits_130() {
     let dir = temp("ctrl-c");
     let mut args = vec!["gan", "train", "--data", "builtin:mondrian:32"];
     args.extend(TINY);
@@ -259,12 +265,13 @@ fn ctrl_c_writes_a_checkpoint_and_exits_cleanly() {
     let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
     let code = child.wait().unwrap();
     let rest = rest.join("\n");
-    assert!(code.success(), "exit {code:?}\n{seen}{rest}");
-    assert!(rest.contains("stopped at step"), "{seen}{rest}");
-    assert!(dir.join("checkpoint.safetensors").exists());
+    assert_eq!(code.code(), Some(130), "{seen}{rest}");
+    assert!(rest.contains("stopped by SIGINT at step"), "{seen}{rest}");
+    let ck = atelier_nn::Checkpoint::load(dir.join("checkpoint.safetensors")).unwrap();
+    let step = ck.int("trainer.step").unwrap().to_string();
 
-    let o = atelier(&["gan", "train", "--resume", s(&dir), "--steps", "1"]);
-    // resuming past the requested total finishes at once
+    // resuming to the step it stopped at finishes at once
+    let o = atelier(&["gan", "train", "--resume", s(&dir), "--steps", &step]);
     assert!(o.status.success());
     assert!(stdout(&o).contains("resuming"), "{}", stdout(&o));
 }

@@ -155,7 +155,7 @@ fn bad_input_gets_a_clear_error() {
                 "--out",
                 s(&out_png),
             ],
-            "--content no/such.jpg: no such file",
+            "--content: no/such.jpg: No such file or directory",
         ),
         (
             vec![

@@ -12,18 +12,19 @@ pub enum Error {
     NotAFolder(PathBuf),
     #[error("data folder {path} holds no decodable image ({skipped} file(s) failed to decode)")]
     NoImages { path: PathBuf, skipped: usize },
-    #[error("{path}: {source}")]
+    // OS and codec errors are shown in the message, not chained, so they print once
+    #[error("{}: {error}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
+    #[error(transparent)]
+    Fs(#[from] atelier_fs::FsError),
     #[error("IDX file {path}: {problem}")]
     Idx { path: PathBuf, problem: String },
-    #[error("writing image {path}: {source}")]
-    Encode {
-        path: PathBuf,
-        source: image::ImageError,
-    },
+    /// An output file name whose extension names no image format atelier can write.
+    #[error("{}: {problem}", path.display())]
+    BadOutput { path: PathBuf, problem: String },
     #[error("unknown builtin style {name:?}; the styles are: {}", known.join(", "))]
     UnknownBuiltin {
         name: String,
@@ -36,10 +37,10 @@ pub enum Error {
 }
 
 impl Error {
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            error,
         }
     }
 }

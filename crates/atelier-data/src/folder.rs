@@ -4,18 +4,27 @@
 //! milliseconds each to decode, far too slow to redo every epoch on two cores, while the
 //! squared result is small (kept as u8, 12 KiB per 64×64 RGB image, so 10,000 images take
 //! 120 MiB). Files decode in parallel on all cores behind a progress bar.
+//!
+//! Every format the `image` crate reads in this build is read (PNG, JPEG, BMP, WebP, GIF,
+//! TIFF). Only regular files are opened (a FIFO named `x.png` would block the loader forever).
+//! A file that cannot be read or decoded, or a JPEG cut short (decoders fill the missing part
+//! with grey and say nothing; see [`crate::jpeg`]), is skipped with a warning; any other file
+//! is counted as "not an image" and named once.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use image::ImageFormat;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::error::{Error, Result};
 use crate::image_set::ImageSet;
-use crate::pixels;
+use crate::{jpeg, pixels};
 
-/// File extensions read as images (compared case-insensitively); other files are ignored.
-pub const IMAGE_EXTENSIONS: [&str; 5] = ["png", "jpg", "jpeg", "bmp", "webp"];
+/// Whether `path`'s extension names a format the `image` crate reads in this build.
+pub fn is_image_file_name(path: &Path) -> bool {
+    ImageFormat::from_path(path).is_ok_and(|f| f.reading_enabled())
+}
 
 /// A file with an image extension that could not be read or decoded.
 #[derive(Debug, Clone)]
@@ -32,10 +41,11 @@ pub struct ImageFolder {
     pixels: Vec<u8>,
     paths: Vec<PathBuf>,
     skipped: Vec<Skipped>,
+    not_images: Vec<PathBuf>,
 }
 
 impl ImageFolder {
-    /// Opens every png/jpg/jpeg/bmp/webp file below `dir` (recursively, in sorted path order),
+    /// Opens every image file below `dir` (recursively, in sorted path order),
     /// each resized on its short side to `size` and centre-cropped to `size × size`.
     ///
     /// `channels`: `Some(1)` grey, `Some(3)` RGB, `None` RGB unless every image is grey.
@@ -57,13 +67,40 @@ impl ImageFolder {
         if !root.is_dir() {
             return Err(Error::NotAFolder(root));
         }
-        let mut files = Vec::new();
-        collect_image_files(&root, &mut files)?;
+        let mut found = Found::default();
+        collect_files(&root, &mut found)?;
+        let Found {
+            mut files,
+            mut not_images,
+            mut skipped,
+        } = found;
         files.sort();
+        not_images.sort();
+        for s in &skipped {
+            eprintln!("warning: skipping {}: {}", s.path.display(), s.reason);
+        }
+        if !not_images.is_empty() {
+            let names: Vec<String> = not_images.iter().map(|p| p.display().to_string()).collect();
+            let shown = names.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+            let more = names.len().saturating_sub(5);
+            eprintln!(
+                "note: skipping {} file(s) that are not images atelier reads ({}): {shown}{}",
+                names.len(),
+                readable_extensions().join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            );
+        }
 
+        // decoded images are kept as u8 RGB planes
+        let need = (files.len() as u128 * (3 * size * size) as u128).min(u64::MAX as u128);
+        let what = format!("{} images of {size}×{size}", files.len());
+        atelier_fs::check_host_memory(&what, need as u64)?;
         let decoded = decode_all(&files, size);
         let mut images = Vec::new();
-        let mut skipped = Vec::new();
         for (path, result) in files.into_iter().zip(decoded) {
             match result {
                 Ok(image) => images.push((path, image)),
@@ -76,7 +113,7 @@ impl ImageFolder {
         if images.is_empty() {
             return Err(Error::NoImages {
                 path: root,
-                skipped: skipped.len(),
+                skipped: skipped.len() + not_images.len(),
             });
         }
 
@@ -99,12 +136,19 @@ impl ImageFolder {
             pixels,
             paths,
             skipped,
+            not_images,
         })
     }
 
-    /// The files that failed to decode (their count is `skipped().len()`).
+    /// The files with an image extension that could not be read or decoded, or were not
+    /// regular files (their count is `skipped().len()`).
     pub fn skipped(&self) -> &[Skipped] {
         &self.skipped
+    }
+
+    /// The other files below the folder (not hidden ones), which were not read.
+    pub fn not_images(&self) -> &[PathBuf] {
+        &self.not_images
     }
 
     /// The path of each loaded image, in dataset order.
@@ -136,10 +180,13 @@ impl ImageSet for ImageFolder {
     }
 
     fn describe(&self) -> String {
-        let skipped = match self.skipped.len() {
+        let mut skipped = match self.skipped.len() {
             0 => String::new(),
             k => format!(", {k} skipped"),
         };
+        if !self.not_images.is_empty() {
+            skipped.push_str(&format!(", {} not an image", self.not_images.len()));
+        }
         format!(
             "folder {} ({} images{skipped}, {} {}×{})",
             self.root.display(),
@@ -151,25 +198,51 @@ impl ImageSet for ImageFolder {
     }
 }
 
-fn has_image_extension(path: &Path) -> bool {
-    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-        IMAGE_EXTENSIONS
-            .iter()
-            .any(|known| e.eq_ignore_ascii_case(known))
-    })
+/// Extensions of the formats read, for messages.
+pub fn readable_extensions() -> Vec<&'static str> {
+    ImageFormat::all()
+        .filter(|f| f.reading_enabled())
+        .flat_map(|f| f.extensions_str().first().copied())
+        .collect()
 }
 
-/// Image files below `dir`. Symlinked folders are not followed (they could loop).
-fn collect_image_files(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
+#[derive(Default)]
+struct Found {
+    files: Vec<PathBuf>,
+    not_images: Vec<PathBuf>,
+    skipped: Vec<Skipped>,
+}
+
+/// Files below `dir`: images to decode, other files, and image names that are not regular
+/// files. Symlinked folders are not followed (they could loop); symlinked files are.
+fn collect_files(dir: &Path, found: &mut Found) -> Result<()> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
         let path = entry.path();
         let file_type = entry.file_type().map_err(|e| Error::io(&path, e))?;
         if file_type.is_dir() {
-            collect_image_files(&path, files)?;
-        } else if has_image_extension(&path) {
-            files.push(path);
+            collect_files(&path, found)?;
+            continue;
+        }
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        if !is_image_file_name(&path) {
+            if !hidden {
+                found.not_images.push(path);
+            }
+            continue;
+        }
+        match atelier_fs::check_regular_file(&path) {
+            Ok(_) => found.files.push(path),
+            Err(e) => found.skipped.push(Skipped {
+                reason: match e {
+                    atelier_fs::FsError::NotRegular { kind, .. } => {
+                        format!("not a regular file ({kind})")
+                    }
+                    other => other.to_string(),
+                },
+                path,
+            }),
         }
     }
     Ok(())
@@ -188,8 +261,14 @@ fn decode_one(path: &Path, size: usize) -> Result<Decoded, String> {
 }
 
 fn try_decode(path: &Path, size: usize) -> Result<Decoded, String> {
-    let image = image::ImageReader::open(path)
-        .map_err(|e| e.to_string())?
+    let bytes = atelier_fs::read_regular_file(path).map_err(|e| match e {
+        atelier_fs::FsError::Io { error, .. } => error.to_string(),
+        other => other.to_string(),
+    })?;
+    if jpeg::is_jpeg(&bytes) && !jpeg::is_complete(&bytes) {
+        return Err("truncated JPEG (the file ends before its end-of-image marker)".into());
+    }
+    let image = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| e.to_string())?
         .decode()

@@ -6,8 +6,8 @@ use std::path::Path;
 use image::{Rgb, RgbImage};
 
 use crate::error::Result;
+use crate::image_out::save_image;
 use crate::pixels::unit_to_u8;
-use crate::png::save_png;
 
 /// Colour of the padding between tiles.
 const PADDING_COLOR: Rgb<u8> = Rgb([24, 24, 24]);
@@ -64,7 +64,7 @@ pub fn grid_image(
     grid
 }
 
-/// [`grid_image`] saved as a PNG at `path` (written to a temporary file, then renamed).
+/// [`grid_image`] saved at `path` in the format its extension names (atomically).
 #[allow(clippy::too_many_arguments)]
 pub fn save_grid(
     path: impl AsRef<Path>,
@@ -76,5 +76,13 @@ pub fn save_grid(
     cols: usize,
     padding: usize,
 ) -> Result<()> {
-    save_png(path, &grid_image(images, n, c, h, w, cols, padding))
+    save_image(path, &grid_image(images, n, c, h, w, cols, padding))
+}
+
+/// Width and height of the grid [`grid_image`] makes, without making it.
+pub fn grid_size(n: usize, h: usize, w: usize, cols: usize, padding: usize) -> (u64, u64) {
+    let cols = cols.clamp(1, n.max(1));
+    let rows = n.div_ceil(cols);
+    let side = |count: usize, px: usize| (count as u64) * (px + padding) as u64 + padding as u64;
+    (side(cols, w), side(rows, h))
 }

@@ -96,7 +96,7 @@ impl Idx {
 
 /// The file's bytes, gunzipped when it starts with the gzip magic.
 fn read_maybe_gzip(path: &Path) -> Result<Vec<u8>> {
-    let raw = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let raw = atelier_fs::read_regular_file(path)?;
     if !raw.starts_with(&GZIP_MAGIC) {
         return Ok(raw);
     }

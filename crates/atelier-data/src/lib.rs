@@ -9,7 +9,8 @@
 //! - [`builtin`]: procedural abstract art: mondrian, kandinsky, rothko ([`Builtin`]).
 //! - [`spec`]: `--data` values → a dataset ([`open_dataset`]).
 //! - [`batcher`]: shuffled batches on a background thread ([`Batcher`], [`Batch`]).
-//! - [`grid`], [`png`]: image grids and PNG output; [`plot`]: loss curves.
+//! - [`grid`], [`png`], [`image_out`]: image grids and image output (atomic; the format
+//!   follows the extension, checked before work); [`plot`]: loss curves.
 
 pub mod batcher;
 pub mod builtin;
@@ -18,7 +19,9 @@ pub mod folder;
 mod font;
 pub mod grid;
 pub mod idx;
+pub mod image_out;
 pub mod image_set;
+pub mod jpeg;
 pub mod pixels;
 pub mod plot;
 pub mod png;
@@ -29,8 +32,9 @@ pub use batcher::{Batch, Batcher, Position};
 pub use builtin::{Builtin, Style};
 pub use error::{Error, Result};
 pub use folder::{ImageFolder, Skipped};
-pub use grid::{grid_image, save_grid};
+pub use grid::{grid_image, grid_size, save_grid};
 pub use idx::Idx;
+pub use image_out::{check_image_output, output_format, save_image};
 pub use image_set::ImageSet;
 pub use plot::{plot_image, plot_lines};
 pub use png::save_png;

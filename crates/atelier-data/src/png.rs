@@ -1,11 +1,14 @@
-//! Writing PNGs safely: to a temporary file beside the target, then renamed over it, so a
-//! reader (or a crash) never sees half a file.
+//! Writing images safely: atomically (`atelier_fs::write_atomic_with`: a temporary name unique
+//! to the process, synced, renamed over the target), so a reader, a crash or a kill never
+//! leaves half a file, and a failed write leaves no temporary file behind. The format follows
+//! the file name's extension ([`crate::image_out`]); [`save_png`] always writes PNG.
 
-use std::path::{Path, PathBuf};
+use std::io::{BufWriter, Seek, Write};
+use std::path::Path;
 
-use image::{EncodableLayout, ImageBuffer, ImageFormat, Pixel, PixelWithColorType};
+use image::{EncodableLayout, ImageBuffer, ImageEncoder, ImageFormat, Pixel, PixelWithColorType};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Saves an RGB or grey image (or any 8/16-bit `image` buffer) as a PNG at `path`.
 pub fn save_png<P>(path: impl AsRef<Path>, image: &ImageBuffer<P, Vec<P::Subpixel>>) -> Result<()>
@@ -13,26 +16,49 @@ where
     P: Pixel + PixelWithColorType,
     [P::Subpixel]: EncodableLayout,
 {
-    let path = path.as_ref();
-    let tmp = temp_path(path);
-    let result = image
-        .save_with_format(&tmp, ImageFormat::Png)
-        .map_err(|source| Error::Encode {
-            path: path.to_path_buf(),
-            source,
-        })
-        .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e)));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    save_as(path.as_ref(), image, ImageFormat::Png)
 }
 
-/// `dir/.name.tmp-PID`: same folder (so the rename stays on one file system), hidden, and
-/// distinct per process.
-fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map_or_else(|| "image".into(), |n| n.to_string_lossy());
-    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+/// JPEG quality of written JPEGs (the image crate's default, 75, blurs fine detail).
+pub const JPEG_QUALITY: u8 = 95;
+
+/// Saves `image` at `path` in `format`, atomically.
+pub fn save_as<P>(
+    path: &Path,
+    image: &ImageBuffer<P, Vec<P::Subpixel>>,
+    format: ImageFormat,
+) -> Result<()>
+where
+    P: Pixel + PixelWithColorType,
+    [P::Subpixel]: EncodableLayout,
+{
+    atelier_fs::write_atomic_with(path, |w| {
+        encode(w, image, format).map_err(|e| match e {
+            image::ImageError::IoError(io) => io,
+            other => std::io::Error::other(other),
+        })
+    })?;
+    Ok(())
+}
+
+fn encode<P, W>(
+    w: &mut BufWriter<W>,
+    image: &ImageBuffer<P, Vec<P::Subpixel>>,
+    format: ImageFormat,
+) -> image::ImageResult<()>
+where
+    P: Pixel + PixelWithColorType,
+    [P::Subpixel]: EncodableLayout,
+    W: Write + Seek,
+{
+    if format == ImageFormat::Jpeg {
+        let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(w, JPEG_QUALITY);
+        return encoder.write_image(
+            image.as_raw().as_bytes(),
+            image.width(),
+            image.height(),
+            P::COLOR_TYPE,
+        );
+    }
+    image.write_to(w, format)
 }

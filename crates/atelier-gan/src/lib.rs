@@ -4,10 +4,14 @@
 //! - [`step`]: one training step in PyTorch's order ([`Dcgan`]).
 //! - [`latent`]: seeded noise and spherical interpolation.
 //! - [`trainer`]: the training loop with run folders, checkpoints, resume, samples, metrics.
+//! - [`plan`]: every tensor a DCGAN makes at a batch size, checked against the device first.
+//! - [`sampling`]: many images in batches that fit the device.
 //! - [`swd`]: the sliced Wasserstein distance of Karras et al. (2018), on the CPU.
 
 pub mod latent;
 pub mod model;
+pub mod plan;
+pub mod sampling;
 pub mod step;
 pub mod swd;
 pub mod trainer;

@@ -7,14 +7,16 @@
 //! (`num_batches_tracked`, steps) as I64, so `safetensors.torch.load_file` gives tensors that
 //! `load_state_dict` takes after stripping the prefix.
 //!
-//! Files are written to `NAME.tmp` beside the target and renamed over it, so a crash never
-//! leaves half a checkpoint. Loading checks every key before changing anything: a missing key,
-//! an unexpected one, or a shape that differs is an error naming the key (and both shapes).
+//! Files are written atomically (`atelier_fs::write_atomic`: a temporary name unique to the
+//! process, synced, renamed over the target), so a crash or a kill never leaves half a
+//! checkpoint, and two writers never share a temporary file. A NaN or an infinity is never
+//! written and never loaded: both are errors naming the tensor. Loading checks every key before
+//! changing anything: a missing key, an unexpected one, or a shape that differs is an error
+//! naming the key (and both shapes).
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use atelier_tensor::{Device, Tensor};
 use safetensors::tensor::View;
@@ -25,11 +27,9 @@ use crate::optim::Adam;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CheckpointError {
-    #[error("checkpoint {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    /// The file could not be read or written (the OS error is in the message, once).
+    #[error("checkpoint {error}")]
+    Io { error: atelier_fs::FsError },
     #[error("checkpoint {path}: not a readable safetensors file: {message}")]
     Format { path: String, message: String },
     #[error("checkpoint {path}: key {key:?} is missing")]
@@ -42,6 +42,21 @@ pub enum CheckpointError {
         key: String,
         file: Vec<usize>,
         model: Vec<usize>,
+    },
+    #[error(
+        "checkpoint {path}: {key} holds {count} non-finite value(s) (NaN or infinite); a \
+         checkpoint must hold finite numbers (the run it comes from had diverged)"
+    )]
+    NonFinite {
+        path: String,
+        key: String,
+        count: usize,
+    },
+    #[error("checkpoint {path}: this is {kind}, not {expected}")]
+    WrongKind {
+        path: String,
+        kind: String,
+        expected: String,
     },
     #[error("checkpoint {path}: unexpected keys under {prefix:?}: {keys:?}")]
     Unexpected {
@@ -152,10 +167,12 @@ impl Checkpoint {
 
     // ---- files ---------------------------------------------------------------------------
 
-    /// Writes the checkpoint to `path` through a temporary file and a rename.
+    /// Writes the checkpoint to `path` atomically; an error, writing nothing, when a tensor
+    /// holds a NaN or an infinity.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         let shown = path.display().to_string();
+        self.check_finite(&shown)?;
         let views: Vec<(&str, RawView<'_>)> = self
             .entries
             .iter()
@@ -167,30 +184,38 @@ impl Checkpoint {
                 path: shown.clone(),
                 message: e.to_string(),
             })?;
-        let tmp = temp_path(path);
-        let io = |source| CheckpointError::Io {
-            path: shown.clone(),
-            source,
-        };
-        let mut f = std::fs::File::create(&tmp).map_err(io)?;
-        f.write_all(&bytes).map_err(io)?;
-        f.sync_all().map_err(io)?;
-        drop(f);
-        std::fs::rename(&tmp, path).map_err(io)
+        atelier_fs::write_atomic(path, &bytes).map_err(|error| CheckpointError::Io { error })
     }
 
-    /// Reads a safetensors file (F32, F64 and integer tensors; floats are kept as f32).
+    /// An error naming the first tensor that holds a NaN or an infinity.
+    fn check_finite(&self, shown: &str) -> Result<()> {
+        for (key, e) in &self.entries {
+            if let Values::F32(v) = &e.values {
+                let count = v.iter().filter(|x| !x.is_finite()).count();
+                if count > 0 {
+                    return Err(CheckpointError::NonFinite {
+                        path: shown.to_string(),
+                        key: key.clone(),
+                        count,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads a safetensors file (F32, F64 and integer tensors; floats are kept as f32). Only a
+    /// regular file is opened; a tensor holding a NaN or an infinity is an error naming it.
     pub fn load(path: impl AsRef<Path>) -> Result<Checkpoint> {
         let path = path.as_ref();
         let shown = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io {
-            path: shown.clone(),
-            source,
-        })?;
+        let bytes =
+            atelier_fs::read_regular_file(path).map_err(|error| CheckpointError::Io { error })?;
         Checkpoint::from_bytes(&bytes, &shown)
     }
 
-    /// Parses safetensors bytes; `source` names them in errors.
+    /// Parses safetensors bytes; `source` names them in errors. A tensor holding a NaN or an
+    /// infinity is an error naming it.
     pub fn from_bytes(bytes: &[u8], source: &str) -> Result<Checkpoint> {
         let format = |message: String| CheckpointError::Format {
             path: source.to_string(),
@@ -230,11 +255,34 @@ impl Checkpoint {
             .unwrap_or_default()
             .into_iter()
             .collect();
-        Ok(Checkpoint {
+        let ck = Checkpoint {
             source: source.to_string(),
             entries,
             metadata,
-        })
+        };
+        ck.check_finite(source)?;
+        Ok(ck)
+    }
+
+    /// What kind of file this is, in words ("a DCGAN checkpoint (atelier gan train)"), when
+    /// it is one atelier knows (see [`crate::kind`]).
+    pub fn kind(&self) -> Option<&'static str> {
+        crate::kind::identify(self.metadata("format"), &mut self.keys())
+    }
+
+    /// An error saying what this file is when it is a kind atelier knows other than the one of
+    /// `format` ("this is a DCGAN checkpoint, not a style network"). A file of no known kind
+    /// passes: loading its keys then says what is missing.
+    pub fn expect_kind(&self, format: &str) -> Result<()> {
+        let expected = crate::kind::describe(format).unwrap_or(format);
+        match self.kind() {
+            Some(kind) if kind != expected => Err(CheckpointError::WrongKind {
+                path: self.source.clone(),
+                kind: kind.to_string(),
+                expected: expected.to_string(),
+            }),
+            _ => Ok(()),
+        }
     }
 
     // ---- reading ---------------------------------------------------------------------------
@@ -376,14 +424,6 @@ fn join(prefix: &str, name: &str) -> String {
     } else {
         format!("{prefix}.{name}")
     }
-}
-
-/// `checkpoint.safetensors` → `checkpoint.safetensors.tmp`, in the same folder (so the rename
-/// stays on one file system).
-fn temp_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".tmp");
-    path.with_file_name(name)
 }
 
 fn le_chunks<const N: usize>(data: &[u8]) -> impl Iterator<Item = [u8; N]> + '_ {

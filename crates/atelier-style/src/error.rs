@@ -26,6 +26,19 @@ pub enum StyleError {
     /// A setting out of range (image too small for the network, zero steps, ...).
     #[error("{0}")]
     Invalid(String),
+    /// A file that could not be read or written (atelier-fs's message: the path, the OS error).
+    #[error(transparent)]
+    Fs(#[from] atelier_fs::FsError),
+    /// Work too large for the device, found before it starts.
+    #[error("{error}; {hint}")]
+    TooLarge {
+        // boxed: it carries names and shapes, and errors should stay small
+        error: Box<atelier_tensor::TooLarge>,
+        hint: &'static str,
+    },
+    /// Training produced a NaN or an infinity (nothing was written).
+    #[error("{0}")]
+    Diverged(String),
 }
 
 pub type Result<T> = std::result::Result<T, StyleError>;

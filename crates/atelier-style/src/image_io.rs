@@ -4,15 +4,29 @@
 use std::io::Cursor;
 use std::path::Path;
 
+use atelier_data::jpeg;
 use atelier_tensor::{Device, Tensor};
 use image::imageops::{self, FilterType};
-use image::{ImageError, ImageFormat, Rgb, Rgb32FImage, RgbImage};
+use image::{ImageError, ImageReader, Rgb, Rgb32FImage, RgbImage};
 
 use crate::error::{Result, StyleError};
 
-/// Reads any image the `image` crate decodes (PNG, JPEG, BMP, WebP) as RGB in [0, 1].
+/// Reads any image the `image` crate decodes (PNG, JPEG, BMP, WebP, GIF, TIFF) as RGB in
+/// [0, 1]. Only a regular file is opened; a JPEG cut short is an error (decoders would fill
+/// the rest with grey).
 pub fn load_image(path: &Path) -> Result<Rgb32FImage> {
-    match image::open(path) {
+    let bytes = atelier_fs::read_regular_file(path)?;
+    if jpeg::is_jpeg(&bytes) && !jpeg::is_complete(&bytes) {
+        return Err(StyleError::Invalid(format!(
+            "{}: truncated JPEG (the file ends before its end-of-image marker)",
+            path.display()
+        )));
+    }
+    let decoded = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| StyleError::io(path, e))?
+        .decode();
+    match decoded {
         Ok(img) => Ok(img.to_rgb32f()),
         Err(ImageError::IoError(e)) => Err(StyleError::io(path, e)),
         Err(error) => Err(StyleError::Image {
@@ -22,16 +36,20 @@ pub fn load_image(path: &Path) -> Result<Rgb32FImage> {
     }
 }
 
-/// Writes `img` as an 8-bit PNG (values clamped to [0, 1] and rounded).
-pub fn save_png(img: &Rgb32FImage, path: &Path) -> Result<()> {
+/// Writes `img` as 8-bit RGB (values clamped to [0, 1] and rounded) in the format `path`'s
+/// extension names (`out.jpg` a JPEG, `out.png` a PNG), atomically.
+pub fn save_image(img: &Rgb32FImage, path: &Path) -> Result<()> {
     let rgb8 = RgbImage::from_fn(img.width(), img.height(), |x, y| {
         let p = img.get_pixel(x, y).0;
         Rgb(p.map(|v| (v.clamp(0.0, 1.0) * 255.0).round() as u8))
     });
-    let mut bytes = Vec::new();
-    rgb8.write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png)
-        .map_err(|e| StyleError::Invalid(format!("encoding {}: {e}", path.display())))?;
-    std::fs::write(path, bytes).map_err(|e| StyleError::io(path, e))
+    atelier_data::save_image(path, &rgb8)?;
+    Ok(())
+}
+
+/// [`save_image`] under its former name (the format follows the extension).
+pub fn save_png(img: &Rgb32FImage, path: &Path) -> Result<()> {
+    save_image(img, path)
 }
 
 /// Resamples to exactly `width`×`height` (Lanczos; the identity when the size already fits).

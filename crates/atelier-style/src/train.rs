@@ -6,6 +6,7 @@
 //! typically), shuffled per epoch by its [`Batcher`], the incomplete last batch dropped.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use atelier_data::{Batcher, ImageSet};
 use atelier_nn::{Adam, AdamConfig, Optimizer};
@@ -62,16 +63,35 @@ pub struct TrainProgress {
     pub losses: Option<LossValues>,
 }
 
-/// Trains `net` in place on `photos` (RGB, square, at the training size); returns the losses
-/// last read.
+/// How a training run ended.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Trained {
+    /// The losses last read.
+    pub losses: LossValues,
+    /// Steps done, of `steps`.
+    pub steps_done: usize,
+    pub steps: usize,
+}
+
+impl Trained {
+    /// Whether the run stopped early (the stop flag).
+    pub fn stopped(&self) -> bool {
+        self.steps_done < self.steps
+    }
+}
+
+/// Trains `net` in place on `photos` (RGB, square, at the training size), until done or until
+/// `stop` is set (checked after each step). A NaN or infinite loss, when read, or a
+/// non-finite weight at the end, is an error ([`StyleError::Diverged`]).
 pub fn train(
     net: &TransformerNet,
     vgg: &Vgg19,
     style: &Rgb32FImage,
     photos: Arc<dyn ImageSet>,
     config: &TrainConfig,
+    stop: &AtomicBool,
     on_progress: &mut dyn FnMut(&TrainProgress),
-) -> Result<LossValues> {
+) -> Result<Trained> {
     if config.epochs == 0 || config.log_every == 0 {
         return Err(StyleError::Invalid(
             "epochs and log interval must be at least 1".into(),
@@ -101,7 +121,11 @@ pub fn train(
         },
     );
     let mut last = LossValues::default();
+    let mut done = 0;
     for step in 1..=steps {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
         let batch = batches.next_batch();
         // atelier-data hands out [-1, 1]; the losses and the network want [0, 1]
         let x = Tensor::from_vec(batch.data, &batch.shape, device)
@@ -116,8 +140,17 @@ pub fn train(
         let values =
             (step.is_multiple_of(config.log_every) || step == steps).then(|| losses.values());
         if let Some(v) = values {
+            if ![v.content, v.style, v.tv].iter().all(|x| x.is_finite()) {
+                net.set_requires_grad(false);
+                return Err(StyleError::Diverged(format!(
+                    "training diverged at step {step}: losses content {} style {} tv {}; \
+                     try a lower --lr",
+                    v.content, v.style, v.tv
+                )));
+            }
             last = v;
         }
+        done = step;
         on_progress(&TrainProgress {
             epoch: batch.epoch + 1,
             epochs: config.epochs,
@@ -127,5 +160,14 @@ pub fn train(
         });
     }
     net.set_requires_grad(false);
-    Ok(last)
+    if let Some(name) = atelier_nn::find_non_finite(&net.named_parameters()) {
+        return Err(StyleError::Diverged(format!(
+            "training diverged by step {done}: {name} holds a NaN or an infinity; try a lower --lr"
+        )));
+    }
+    Ok(Trained {
+        losses: last,
+        steps_done: done,
+        steps,
+    })
 }

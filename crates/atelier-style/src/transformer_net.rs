@@ -210,6 +210,22 @@ impl TransformerNet {
         })
     }
 
+    /// The largest activations of a forward pass over `n` images of `h` × `w` (names and
+    /// shapes), to check a device holds them before any work: the full-resolution layers.
+    pub fn largest_activations(n: usize, h: usize, w: usize) -> Vec<(String, Vec<usize>)> {
+        let (h2, w2) = (h.div_ceil(2), w.div_ceil(2));
+        let (h4, w4) = (h2.div_ceil(2) * 4, w2.div_ceil(2) * 4);
+        vec![
+            ("conv1's padded input".into(), vec![n, 3, h + 8, w + 8]),
+            ("conv1's output".into(), vec![n, 32, h, w]),
+            (
+                "deconv2's upsampled, padded input".into(),
+                vec![n, 64, h4 + 2, w4 + 2],
+            ),
+            ("deconv3's padded input".into(), vec![n, 32, h4 + 8, w4 + 8]),
+        ]
+    }
+
     /// Every parameter with its PyTorch state_dict key, in state_dict order.
     pub fn named_parameters(&self) -> Vec<(String, Tensor)> {
         let mut v = self.conv1.named("conv1");
@@ -248,6 +264,7 @@ impl TransformerNet {
     /// added to the file's own, via a temporary file and a rename.
     pub fn save(&self, path: &Path, metadata: &HashMap<String, String>) -> Result<()> {
         let mut meta = metadata.clone();
+        // "pt": safetensors.torch's convention; what the file is says ARCHITECTURE_KEY
         meta.insert("format".into(), "pt".into());
         meta.insert(ARCHITECTURE_KEY.into(), ARCHITECTURE.into());
         write_tensors(path, &self.named_parameters(), meta)
@@ -258,6 +275,7 @@ impl TransformerNet {
     /// ignored, as pytorch/examples does; any other unknown key is an error.
     pub fn load(path: &Path, device: Device) -> Result<TransformerNet> {
         let file = WeightsFile::read(path)?;
+        file.expect_kind(atelier_nn::kind::STYLE_NET)?;
         let net = TransformerNet::new(0, device);
         let named = net.named_parameters();
         let known: Vec<&str> = named.iter().map(|(k, _)| k.as_str()).collect();

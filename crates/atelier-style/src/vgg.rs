@@ -110,7 +110,26 @@ pub enum Features {
     File(PathBuf),
 }
 
+/// The largest activation VGG-19 makes for `n` images of `h` × `w`: the first block's outputs
+/// (64 channels at full resolution); deeper blocks halve the plane and at most double the
+/// channels. For checking a device holds it before any work.
+pub fn largest_activation(n: usize, h: usize, w: usize) -> (String, Vec<usize>) {
+    ("VGG-19's conv1_1 output".into(), vec![n, 64, h, w])
+}
+
 impl Features {
+    /// `random`, `random:SEED`, or a path to a weights file; an error for `random:` followed by
+    /// something that is not a seed (rather than looking for a file of that name).
+    pub fn from_arg(s: &str) -> std::result::Result<Features, String> {
+        if let Some(seed) = s.strip_prefix("random:") {
+            return seed
+                .parse()
+                .map(|seed| Features::Random { seed })
+                .map_err(|_| format!("{s:?}: the seed after random: must be a whole number"));
+        }
+        Ok(Features::parse(s))
+    }
+
     /// `random`, `random:SEED`, or a path to a weights file.
     pub fn parse(s: &str) -> Features {
         match s.strip_prefix("random") {
@@ -186,6 +205,7 @@ impl Vgg19 {
     pub fn load(path: &Path, deepest: &str, device: Device) -> Result<Vgg19> {
         let layers = layers_up_to(deepest)?;
         let file = WeightsFile::read(path)?;
+        file.expect_kind(atelier_nn::kind::VGG19)?;
         let mut convs = Vec::with_capacity(layers.len());
         for l in &layers {
             convs.push(match l.op {

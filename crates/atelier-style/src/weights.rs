@@ -1,6 +1,7 @@
 //! Named f32 tensors in safetensors files, with PyTorch's key names: reading with checks that
-//! name the key and both shapes, and writing through a temporary file and a rename, so a crash
-//! never leaves half a file under the real name.
+//! name the key and both shapes (and what the file is, when it is another kind of atelier
+//! file), and writing atomically (`atelier_fs::write_atomic`), so a crash never leaves half a
+//! file under the real name. NaN and infinity are refused both ways, naming the tensor.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -14,37 +15,78 @@ use crate::error::{Result, StyleError};
 pub struct WeightsFile {
     pub path: PathBuf,
     tensors: HashMap<String, (Vec<usize>, Vec<f32>)>,
+    /// Keys of tensors that are not F32 or F64, with their dtype (an error if asked for).
+    others: HashMap<String, Dtype>,
     pub metadata: HashMap<String, String>,
 }
 
 impl WeightsFile {
     pub fn read(path: &Path) -> Result<WeightsFile> {
-        let bytes = std::fs::read(path).map_err(|e| StyleError::io(path, e))?;
+        let bytes = atelier_fs::read_regular_file(path)?;
         let bad = |e: safetensors::SafeTensorError| {
             StyleError::weights(path, format!("not a safetensors file: {e}"))
         };
         let (_, header) = SafeTensors::read_metadata(&bytes).map_err(bad)?;
         let st = SafeTensors::deserialize(&bytes).map_err(bad)?;
         let mut tensors = HashMap::new();
+        let mut others = HashMap::new();
         for (key, view) in st.tensors() {
-            let values = to_f32(&view).ok_or_else(|| {
-                StyleError::weights(
-                    path,
-                    format!("{key} is {:?}; only F32 and F64 are read", view.dtype()),
-                )
-            })?;
-            tensors.insert(key, (view.shape().to_vec(), values));
+            match to_f32(&view) {
+                Some(values) => {
+                    let bad = values.iter().filter(|v| !v.is_finite()).count();
+                    if bad > 0 {
+                        return Err(StyleError::weights(
+                            path,
+                            format!("{key} holds {bad} non-finite value(s) (NaN or infinite)"),
+                        ));
+                    }
+                    tensors.insert(key, (view.shape().to_vec(), values));
+                }
+                None => {
+                    others.insert(key, view.dtype());
+                }
+            }
         }
         Ok(WeightsFile {
             path: path.to_path_buf(),
             tensors,
+            others,
             metadata: header.metadata().clone().unwrap_or_default(),
         })
+    }
+
+    /// What kind of file this is, in words, when atelier knows (`atelier_nn::kind`).
+    pub fn kind(&self) -> Option<&'static str> {
+        let format = self.metadata.get("format").map(String::as_str);
+        let mut keys = self
+            .tensors
+            .keys()
+            .chain(self.others.keys())
+            .map(String::as_str);
+        atelier_nn::kind::identify(format, &mut keys)
+    }
+
+    /// An error saying what the file is when it is a kind atelier knows other than `format`.
+    pub fn expect_kind(&self, format: &str) -> Result<()> {
+        let expected = atelier_nn::kind::describe(format).unwrap_or(format);
+        match self.kind() {
+            Some(kind) if kind != expected => Err(StyleError::weights(
+                &self.path,
+                format!("this is {kind}, not {expected}"),
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// The tensor `key` on `device`; an error names the key and the shapes when it is missing
     /// or shaped differently from `shape`.
     pub fn tensor(&self, key: &str, shape: &[usize], device: Device) -> Result<Tensor> {
+        if let Some(dtype) = self.others.get(key) {
+            return Err(StyleError::weights(
+                &self.path,
+                format!("{key} is {dtype:?}; only F32 and F64 are read"),
+            ));
+        }
         let Some((file_shape, values)) = self.tensors.get(key) else {
             return Err(StyleError::weights(
                 &self.path,
@@ -61,7 +103,10 @@ impl WeightsFile {
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.tensors.keys().map(String::as_str)
+        self.tensors
+            .keys()
+            .chain(self.others.keys())
+            .map(String::as_str)
     }
 }
 
@@ -82,28 +127,32 @@ fn to_f32(view: &TensorView<'_>) -> Option<Vec<f32>> {
     }
 }
 
-/// Writes `tensors` (any device) as F32 to `path`, via `path` + `.tmp` and a rename.
+/// Writes `tensors` (any device) as F32 to `path` atomically; an error, writing nothing, when
+/// a tensor holds a NaN or an infinity.
 pub fn write_tensors(
     path: &Path,
     tensors: &[(String, Tensor)],
     metadata: HashMap<String, String>,
 ) -> Result<()> {
-    let host: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
-        .iter()
-        .map(|(k, t)| {
-            let bytes = t.to_vec().iter().flat_map(|v| v.to_le_bytes()).collect();
-            (k.clone(), t.shape().to_vec(), bytes)
-        })
-        .collect();
+    let mut host: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::with_capacity(tensors.len());
+    for (k, t) in tensors {
+        let values = t.to_vec();
+        let bad = values.iter().filter(|v| !v.is_finite()).count();
+        if bad > 0 {
+            return Err(StyleError::Diverged(format!(
+                "{k} holds {bad} non-finite value(s) (NaN or infinite); {} not written",
+                path.display()
+            )));
+        }
+        let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        host.push((k.clone(), t.shape().to_vec(), bytes));
+    }
     let views = host.iter().map(|(k, shape, bytes)| {
         let view = TensorView::new(Dtype::F32, shape.clone(), bytes).expect("sizes agree");
         (k.as_str(), view)
     });
     let bytes = safetensors::serialize(views, Some(metadata))
         .map_err(|e| StyleError::weights(path, format!("serialising: {e}")))?;
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, bytes).map_err(|e| StyleError::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| StyleError::io(path, e))
+    atelier_fs::write_atomic(path, &bytes)?;
+    Ok(())
 }

@@ -19,6 +19,15 @@ impl Device {
         }
     }
 
+    /// Whether this device's memory is the host's (the CPU, or a software GPU such as
+    /// lavapipe), so that work on it needs free host memory.
+    pub fn shares_host_memory(self) -> bool {
+        match self {
+            Device::Cpu => true,
+            Device::Gpu => atelier_kernels::gpu().is_software(),
+        }
+    }
+
     /// Parses `cpu`, `gpu` or `auto`.
     pub fn from_name(name: &str) -> Result<Device, String> {
         match name.to_ascii_lowercase().as_str() {

@@ -17,26 +17,40 @@ pub struct Args {
     #[arg(long)]
     data: String,
     /// Images per set.
-    #[arg(long, default_value_t = 2048)]
-    n: usize,
+    #[arg(long, default_value_t = 2048, value_parser = clap::value_parser!(u64).range(2..))]
+    n: u64,
     /// Seeds the real images' order, the noise and the SWD's random choices.
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Random 7×7 neighbourhoods per image and level (Karras et al.: 128).
-    #[arg(long, default_value_t = 128)]
-    nhoods: usize,
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u64).range(1..))]
+    nhoods: u64,
     #[arg(long)]
     batch_stats: bool,
     #[arg(long, env = "ATELIER_DEVICE", default_value = "auto")]
     device: String,
 }
 
+/// Images generated in one batch (each batch's noise comes from its own seed, so results do
+/// not depend on the device unless it holds fewer).
+const CHUNK: usize = 64;
+
 pub fn run(args: Args) -> anyhow::Result<()> {
-    anyhow::ensure!(args.n >= 2, "--n must be at least 2");
+    let n = usize::try_from(args.n)?;
+    let nhoods = usize::try_from(args.nhoods)?;
     let device = super::device(&args.device)?;
     let loaded = load_generator(&args.checkpoint, device)?;
     let (g, run) = (&loaded.g, &loaded.run);
     let m = run.model;
+    // three sets of images, and per set and level `nhoods` descriptors of 7×7×channels
+    let image_bytes = (m.channels * m.image_size * m.image_size * 4) as u128;
+    let levels = (m.image_size / 16).max(1).ilog2() as u128 + 1;
+    let descriptors = nhoods as u128 * (49 * m.channels * 4) as u128 * levels * 2;
+    let need = (n as u128) * (3 * image_bytes + descriptors);
+    atelier_fs::check_host_memory(
+        &format!("comparing {n} images per set with {nhoods} neighbourhoods each"),
+        need.min(u64::MAX as u128) as u64,
+    )?;
     let set = atelier_data::open_dataset(&args.data, m.image_size, args.seed)?;
     anyhow::ensure!(
         set.channels() == m.channels,
@@ -50,29 +64,32 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     // two disjoint real sets when the data has 2N images, else two shuffles of it
     let order = Batcher::epoch_order(set.len(), args.seed, 0);
     let second = Batcher::epoch_order(set.len(), args.seed, 1);
-    let disjoint = set.len() >= 2 * args.n;
+    let disjoint = set.len() >= 2 * n;
     let pick = |ids: &mut dyn Iterator<Item = usize>| -> Vec<f32> {
         ids.flat_map(|i| set.get(i)).collect()
     };
-    let real_a = pick(&mut order.iter().copied().cycle().take(args.n));
+    let real_a = pick(&mut order.iter().copied().cycle().take(n));
     let real_b = if disjoint {
-        pick(&mut order.iter().copied().skip(args.n).take(args.n))
+        pick(&mut order.iter().copied().skip(n).take(n))
     } else {
-        pick(&mut second.iter().copied().cycle().take(args.n))
+        pick(&mut second.iter().copied().cycle().take(n))
     };
 
     let mut fake = Vec::with_capacity(real_a.len());
-    let chunk = 64;
-    for (k, start) in (0..args.n).step_by(chunk).enumerate() {
-        let b = chunk.min(args.n - start).max(2);
+    let chunk = CHUNK.min(m.generation_batch(device, CHUNK)).max(2);
+    let bar = super::progress(n, chunk, "generating");
+    for (k, start) in (0..n).step_by(chunk).enumerate() {
+        let b = chunk.min(n - start).max(2);
         let seed = latent::derive_seed(args.seed, k as u64);
         let z = latent::noise(b, m.nz, seed, device);
         let images = generate(g, &z, args.batch_stats).to_vec();
-        let need = (args.n - start).min(b) * set.image_len();
+        let need = (n - start).min(b) * set.image_len();
         fake.extend_from_slice(&images[..need]);
+        bar.set_position((start + b).min(n) as u64);
     }
+    bar.finish_and_clear();
 
-    let (n, c, size) = (args.n, m.channels, m.image_size);
+    let (c, size) = (m.channels, m.image_size);
     let as_images = |data| Images {
         data,
         n,
@@ -80,7 +97,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         size,
     };
     let cfg = SwdConfig {
-        nhoods_per_image: args.nhoods,
+        nhoods_per_image: nhoods,
         ..SwdConfig::default()
     };
     let vs_fake = swd::sliced_wasserstein(as_images(&real_a), as_images(&fake), &cfg, args.seed);
@@ -88,13 +105,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
     println!(
         "SWD ×1e3 (Karras et al. 2018), {} images per set; generator after {} steps on {}",
-        args.n, loaded.step, run.dataset
+        n, loaded.step, run.dataset
     );
     if !disjoint {
         println!(
             "note: {} has fewer than {} images; the two real sets overlap",
             set.describe(),
-            2 * args.n
+            2 * n
         );
     }
     println!(

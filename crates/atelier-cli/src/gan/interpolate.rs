@@ -1,10 +1,11 @@
 //! `atelier gan interpolate`: a strip of frames along the great circle between the latent
-//! points of two seeds (spherical interpolation, `atelier_gan::latent::slerp`).
+//! points of two seeds (spherical interpolation, `atelier_gan::latent::slerp`), generated in
+//! batches that fit the device; the output is checked before any work.
 
 use std::path::PathBuf;
 
-use atelier_gan::{latent, step::generate, trainer::checkpoint::load_generator};
-use atelier_tensor::Tensor;
+use atelier_gan::sampling::generate_in_batches;
+use atelier_gan::{latent, trainer::checkpoint::load_generator};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -16,8 +17,9 @@ pub struct Args {
     /// Seed of the last frame's latent point.
     #[arg(long)]
     to: u64,
-    #[arg(long, default_value_t = 16)]
-    frames: usize,
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(2..))]
+    frames: u64,
+    /// The strip's file; its extension picks the format (png, jpg, bmp, webp, gif, tif).
     #[arg(long, default_value = "interpolation.png")]
     out: PathBuf,
     /// Normalise with the frames' own statistics instead of BatchNorm's running statistics.
@@ -28,31 +30,40 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    anyhow::ensure!(args.frames >= 2, "--frames must be at least 2");
+    let frames = usize::try_from(args.frames)?;
+    atelier_data::output_format(&args.out)?;
     let device = super::device(&args.device)?;
     let loaded = load_generator(&args.checkpoint, device)?;
     let (g, run) = (&loaded.g, &loaded.run);
     let m = run.model;
+    super::check_grid_output(&args.out, frames, m.channels, m.image_size, frames)?;
+    let batch = m.generation_batch(device, super::sample::MAX_BATCH);
     let (a, b) = (latent::point(m.nz, args.from), latent::point(m.nz, args.to));
-    let z: Vec<f32> = (0..args.frames)
-        .flat_map(|i| latent::slerp(&a, &b, i as f32 / (args.frames - 1) as f32))
-        .collect();
-    let z = Tensor::from_vec(z, &[args.frames, m.nz, 1, 1], device);
-    let images = generate(g, &z, args.batch_stats).to_vec();
-    atelier_data::save_grid(
-        &args.out,
-        &images,
-        args.frames,
-        m.channels,
-        m.image_size,
-        m.image_size,
-        args.frames,
-        2,
-    )?;
+    let mut next = 0;
+    let mut z = |count: usize| -> Vec<f32> {
+        let zs = (next..next + count)
+            .flat_map(|i| latent::slerp(&a, &b, i as f32 / (frames - 1) as f32))
+            .collect();
+        next += count;
+        zs
+    };
+    let bar = super::progress(frames, batch, "generating");
+    let images = generate_in_batches(
+        g,
+        frames,
+        batch,
+        args.batch_stats,
+        device,
+        &mut z,
+        &mut |done| bar.set_position(done as u64),
+    );
+    bar.finish_and_clear();
+    let s = m.image_size;
+    let pad = super::GRID_PADDING;
+    atelier_data::save_grid(&args.out, &images, frames, m.channels, s, s, frames, pad)?;
     println!(
-        "wrote {} ({} frames from seed {} to seed {})",
+        "wrote {} ({frames} frames from seed {} to seed {})",
         args.out.display(),
-        args.frames,
         args.from,
         args.to
     );

@@ -1,19 +1,27 @@
 //! `atelier gan sample`: a grid of N images from a checkpoint's generator, for noise drawn
-//! from a seed.
+//! from a seed. Generated in batches that fit the device, so any N the host can hold works;
+//! the output (format from its extension) is checked before any work.
 
 use std::path::PathBuf;
 
-use atelier_gan::{latent, step::generate, trainer::checkpoint::load_generator};
+use atelier_gan::sampling::{NoiseStream, generate_in_batches};
+use atelier_gan::trainer::checkpoint::load_generator;
+
+use crate::usage;
+
+/// Images generated in one batch at most (fewer when the device holds fewer).
+pub const MAX_BATCH: usize = 256;
 
 #[derive(clap::Args)]
 pub struct Args {
     /// A checkpoint written by `atelier gan train` (RUN_DIR/checkpoint.safetensors).
     #[arg(long)]
     checkpoint: PathBuf,
-    #[arg(long, default_value_t = 64)]
-    n: usize,
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
+    n: u64,
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// The grid's file; its extension picks the format (png, jpg, bmp, webp, gif, tif).
     #[arg(long, default_value = "samples.png")]
     out: PathBuf,
     /// Normalise with the batch's own statistics (as during training) instead of BatchNorm's
@@ -25,32 +33,50 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    anyhow::ensure!(args.n >= 1, "--n must be at least 1");
-    anyhow::ensure!(
-        !args.batch_stats || args.n >= 2,
-        "--batch-stats needs at least 2 images"
-    );
+    let n = usize::try_from(args.n)?;
+    if args.batch_stats && n < 2 {
+        usage!("--batch-stats needs at least 2 images");
+    }
+    atelier_data::output_format(&args.out)?;
     let device = super::device(&args.device)?;
     let loaded = load_generator(&args.checkpoint, device)?;
     let (g, run) = (&loaded.g, &loaded.run);
     let m = run.model;
-    let z = latent::noise(args.n, m.nz, args.seed, device);
-    let images = generate(g, &z, args.batch_stats).to_vec();
-    let cols = super::grid_columns(args.n);
+    let cols = super::grid_columns(n);
+    super::check_grid_output(&args.out, n, m.channels, m.image_size, cols)?;
+    let batch = m.generation_batch(device, MAX_BATCH);
+    if args.batch_stats && batch < n {
+        eprintln!(
+            "note: {n} images do not fit one batch on this device; --batch-stats normalises \
+             each batch of {batch} with its own statistics"
+        );
+    }
+    let bar = super::progress(n, batch, "generating");
+    let mut noise = NoiseStream::new(m.nz, args.seed);
+    let images = generate_in_batches(
+        g,
+        n,
+        batch,
+        args.batch_stats,
+        device,
+        &mut |k| noise.next(k),
+        &mut |done| bar.set_position(done as u64),
+    );
+    bar.finish_and_clear();
+    let s = m.image_size;
     atelier_data::save_grid(
         &args.out,
         &images,
-        args.n,
+        n,
         m.channels,
-        m.image_size,
-        m.image_size,
+        s,
+        s,
         cols,
-        2,
+        super::GRID_PADDING,
     )?;
     println!(
-        "wrote {} ({} images, seed {})",
+        "wrote {} ({n} images, seed {})",
         args.out.display(),
-        args.n,
         args.seed
     );
     Ok(())

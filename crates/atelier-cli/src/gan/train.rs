@@ -1,15 +1,19 @@
 //! `atelier gan train`: trains a DCGAN into a run folder (see `atelier_gan::trainer` for what
-//! the folder holds), with a progress bar. Ctrl-C writes a checkpoint and exits cleanly (a
-//! second Ctrl-C exits at once); `--resume RUN_DIR` carries on from the last checkpoint.
+//! the folder holds), with a progress bar. The folder is locked while the run trains, and a new
+//! run refuses a folder that holds anything (`--force` to start over in it). SIGINT (Ctrl-C),
+//! SIGTERM and SIGHUP write a checkpoint and exit with 130, 143 and 129 (a second signal exits
+//! at once); `--resume RUN_DIR` carries on from the last checkpoint.
 
+use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use atelier_gan::trainer::{Event, LogLine, Outcome, TrainConfig, Trainer};
 use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::exit::Stopped;
+use crate::signals::Stop;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -22,41 +26,51 @@ pub struct Args {
     out: Option<PathBuf>,
     /// Continue the run in RUN_DIR from its checkpoint (its config; --steps and --device may
     /// change).
-    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["data", "out"])]
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["data", "out", "force"])]
     resume: Option<PathBuf>,
+    /// Start a new run in a --out folder that is not empty: the files a run writes there
+    /// (checkpoint, config, samples, metrics) are replaced, other files are kept.
+    #[arg(long)]
+    force: bool,
     /// 32, 64 or 128.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = crate::args::dcgan_image_size)]
     image_size: usize,
-    #[arg(long, default_value_t = 128)]
-    batch: usize,
+    /// Images per step (at least 2: BatchNorm needs them).
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u64).range(2..))]
+    batch: u64,
     /// Steps in all (default: --epochs).
     #[arg(long)]
     steps: Option<u64>,
     /// Passes over the data (default 5 when --steps is not given).
     #[arg(long, conflicts_with = "steps")]
     epochs: Option<u64>,
-    #[arg(long, default_value_t = 2e-4)]
+    #[arg(long, default_value_t = 2e-4, value_parser = crate::args::positive_f64)]
     lr: f64,
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    #[arg(long, default_value_t = 64)]
-    ngf: usize,
-    #[arg(long, default_value_t = 64)]
-    ndf: usize,
-    #[arg(long, default_value_t = 100)]
-    nz: usize,
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
+    ngf: u64,
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
+    ndf: u64,
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
+    nz: u64,
     /// cpu, gpu or auto.
     #[arg(long, env = "ATELIER_DEVICE", default_value = "auto")]
     device: String,
     /// Read the losses back and log them every N steps (the only read-back of the loop).
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..))]
     log_every: u64,
     /// Write samples/step_NNNNNN.png every N steps.
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..))]
     sample_every: u64,
     /// Write checkpoint.safetensors every N steps.
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..))]
     checkpoint_every: u64,
+}
+
+/// Prints a line without panicking when stdout is gone (a closed terminal after SIGHUP).
+fn out(line: &str) {
+    let _ = writeln!(std::io::stdout(), "{line}");
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -65,45 +79,51 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             let device = std::env::args()
                 .any(|a| a == "--device" || a.starts_with("--device="))
                 .then_some(args.device.as_str());
-            let t = Trainer::resume(dir, args.steps, device)
-                .with_context(|| format!("resuming {}", dir.display()))?;
-            println!(
+            // its errors name the run folder or the checkpoint
+            let t = Trainer::resume(dir, args.steps, device)?;
+            if t.step() >= t.total_steps() && args.steps.is_none() {
+                out(&format!(
+                    "{} is already finished at step {}; give --steps N (N > {}) to train further",
+                    dir.display(),
+                    t.step(),
+                    t.step()
+                ));
+                return Ok(());
+            }
+            out(&format!(
                 "resuming {} at step {} of {}",
                 dir.display(),
                 t.step(),
                 t.total_steps()
-            );
+            ));
             t
         }
         None => {
             let config = TrainConfig {
                 data: args.data.clone().expect("clap requires --data"),
                 image_size: args.image_size,
-                batch: args.batch,
+                batch: args.batch as usize,
                 steps: args.steps,
                 epochs: args.epochs,
                 lr: args.lr,
                 seed: args.seed,
-                nz: args.nz,
-                ngf: args.ngf,
-                ndf: args.ndf,
+                nz: args.nz as usize,
+                ngf: args.ngf as usize,
+                ndf: args.ndf as usize,
                 device: args.device.clone(),
                 log_every: args.log_every,
                 sample_every: args.sample_every,
                 checkpoint_every: args.checkpoint_every,
             };
-            let out = args.out.clone().expect("clap requires --out");
-            if out.join("checkpoint.safetensors").exists() {
-                bail!(
-                    "{} already holds a run; continue it with --resume {0}, or pick another --out",
-                    out.display()
-                );
-            }
-            Trainer::create(config, &out)?
+            let dir = args.out.clone().expect("clap requires --out");
+            Trainer::create(config, &dir, args.force)?
         }
     };
+    for note in trainer.folder_notes() {
+        eprintln!("note: {note}");
+    }
     let run = &trainer.run;
-    println!(
+    out(&format!(
         "data    {}\nmodel   DCGAN {}×{}, nz {}, ngf {}, ndf {}, {} channel(s); batch {}, lr {}\n\
          device  {}\nrun     {} ({} steps, {} batches per epoch)",
         run.dataset,
@@ -119,20 +139,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         trainer.dir().display(),
         run.total_steps,
         run.batches_per_epoch
-    );
+    ));
 
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = stop.clone();
-        ctrlc::set_handler(move || {
-            if stop.swap(true, Ordering::SeqCst) {
-                eprintln!("\natelier: second Ctrl-C, exiting without a checkpoint");
-                std::process::exit(130);
-            }
-            eprintln!("\natelier: Ctrl-C: finishing this step and writing a checkpoint...");
-        })
-        .context("installing the Ctrl-C handler")?;
-    }
+    let stop = Stop::install("writing a checkpoint").context("installing signal handlers")?;
 
     let bar = ProgressBar::new(trainer.total_steps());
     bar.set_style(
@@ -145,14 +154,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     bar.set_position(trainer.step());
     let say = |bar: &ProgressBar, line: String| {
         if bar.is_hidden() {
-            println!("{line}");
+            out(&line);
         } else {
             bar.println(line);
         }
     };
     let started = Instant::now();
     let first_step = trainer.step();
-    let outcome = trainer.run(&stop, &mut |event| match event {
+    let outcome = trainer.run(stop.flag(), &mut |event| match event {
         Event::Step { step, .. } => bar.set_position(step),
         Event::Log(line) => {
             bar.set_message(short(line));
@@ -174,21 +183,36 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let steps = trainer.step() - first_step;
     let secs = started.elapsed().as_secs_f64();
     let dir = trainer.dir().display();
-    match outcome {
-        Outcome::Finished => println!(
-            "finished: {} steps in {secs:.1} s ({:.1} images/s); samples in {dir}/samples, \
-             checkpoint {dir}/checkpoint.safetensors, losses {dir}/losses.png",
-            trainer.step(),
-            (steps * trainer.run.train.batch as u64) as f64 / secs.max(1e-9)
-        ),
-        Outcome::Stopped => println!(
-            "stopped at step {} of {}; checkpoint written. Continue with: atelier gan train \
-             --resume {dir}",
-            trainer.step(),
-            trainer.total_steps()
-        ),
+    match (outcome, stop.received()) {
+        (Outcome::Stopped, Some((signal, code))) => {
+            out(&format!(
+                "stopped by {signal} at step {} of {}; checkpoint written. Continue with: \
+                 atelier gan train --resume {dir}  (exit code {code})",
+                trainer.step(),
+                trainer.total_steps()
+            ));
+            drop(trainer);
+            Err(Stopped { code }.into())
+        }
+        (Outcome::Finished, _) => {
+            out(&format!(
+                "finished: {} steps in {secs:.1} s ({:.1} images/s); samples in {dir}/samples, \
+                 checkpoint {dir}/checkpoint.safetensors, losses {dir}/losses.png",
+                trainer.step(),
+                (steps * trainer.run.train.batch as u64) as f64 / secs.max(1e-9)
+            ));
+            Ok(())
+        }
+        (Outcome::Stopped, None) => {
+            out(&format!(
+                "stopped at step {} of {}; checkpoint written. Continue with: atelier gan \
+                 train --resume {dir}",
+                trainer.step(),
+                trainer.total_steps()
+            ));
+            Ok(())
+        }
     }
-    Ok(())
 }
 
 fn describe_device(d: atelier_tensor::Device) -> String {

@@ -4,13 +4,14 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use atelier_style::TransformerNet;
 use atelier_style::image_io::{
-    image_to_tensor, load_image, resize_long_side, save_png, tensor_to_image,
+    fit_long_side, image_to_tensor, load_image, resize_long_side, save_image, tensor_to_image,
 };
 
 use super::common;
+use crate::usage;
 
 /// Smaller images leave nothing for the network's reflection padding after two stride-2 convs.
 const MIN_SIDE: u32 = 8;
@@ -23,7 +24,7 @@ pub struct Args {
     /// The image to stylise.
     #[arg(long)]
     input: PathBuf,
-    /// Where the result goes (PNG).
+    /// Where the result goes; its extension picks the format (png, jpg, bmp, webp, gif, tif).
     #[arg(long)]
     out: PathBuf,
     /// Resize the input so its longer side is this many pixels first (default: as it is).
@@ -37,21 +38,34 @@ pub struct Args {
 pub fn run(a: Args) -> anyhow::Result<()> {
     common::check_input(&a.model, "--model")?;
     common::check_input(&a.input, "--input")?;
-    common::check_output(&a.out, "--out", "png")?;
+    common::check_image_output(&a.out, "--out", 1, 1)?;
     let mut image = load_image(&a.input).context("--input")?;
-    if let Some(size) = a.size {
-        image = resize_long_side(&image, size);
-    }
-    let (w, h) = image.dimensions();
+    let (w, h) = match a.size {
+        Some(size) => fit_long_side(image.width(), image.height(), size),
+        None => image.dimensions(),
+    };
     if w.min(h) < MIN_SIDE {
-        bail!("--input is {w}x{h}; the network needs at least {MIN_SIDE} pixels a side");
+        usage!("--input is {w}x{h}; the network needs at least {MIN_SIDE} pixels a side");
     }
+    common::check_image_output(&a.out, "--out", w as u64, h as u64)?;
     let device = common::device(&a.device)?;
+    let (wu, hu) = (w as usize, h as usize);
+    common::check_fits(
+        &TransformerNet::largest_activations(1, hu, wu),
+        // the network's activations, about 500 floats a pixel
+        2000 * (wu * hu) as u128,
+        &format!("stylising a {w}×{h} image"),
+        device,
+        "use a smaller --size",
+    )?;
+    if a.size.is_some() {
+        image = resize_long_side(&image, w.max(h));
+    }
     let net = TransformerNet::load(&a.model, device).context("--model")?;
     let start = Instant::now();
     let out = tensor_to_image(&net.stylize(&image_to_tensor(&image, device)), 0);
     let elapsed = start.elapsed().as_secs_f64();
-    save_png(&out, &a.out)?;
+    save_image(&out, &a.out)?;
     println!("wrote {} ({w}x{h}) in {elapsed:.2} s", a.out.display());
     Ok(())
 }

@@ -2,11 +2,13 @@
 
 use std::path::Path;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use atelier_style::loss::{DEEPEST_LAYER, LossValues};
 use atelier_style::vgg::{Features, RANDOM_FEATURES_NOTE, Vgg19};
 use atelier_tensor::Device;
 use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::usage;
 
 /// `--device`: cpu, gpu or auto; says so when the CPU reference will do the work.
 pub fn device(name: &str) -> anyhow::Result<Device> {
@@ -17,42 +19,73 @@ pub fn device(name: &str) -> anyhow::Result<Device> {
     Ok(device)
 }
 
+/// `--features` (clap value parser): random, random:SEED, or a weights file.
+pub fn features(s: &str) -> Result<Features, String> {
+    Features::from_arg(s)
+}
+
 /// `--features`: VGG-19 up to relu5_1, with the plain warning when its weights are random.
-pub fn vgg(features: &str, device: Device) -> anyhow::Result<Vgg19> {
-    let features = Features::parse(features);
+pub fn vgg(features: &Features, device: Device) -> anyhow::Result<Vgg19> {
     if features.is_random() {
         eprintln!("{RANDOM_FEATURES_NOTE}");
     }
-    Vgg19::new(&features, DEEPEST_LAYER, device).context("loading --features")
+    if let Features::File(path) = features {
+        check_input(path, "--features")?;
+    }
+    Vgg19::new(features, DEEPEST_LAYER, device).context("loading --features")
 }
 
-/// An error now, before any work, when `path` could not be written later.
+/// An error now, before any work, when the file `path` (which must end in `.extension`)
+/// could not be written later: a usage error for the name, a runtime error for the folder.
 pub fn check_output(path: &Path, flag: &str, extension: &str) -> anyhow::Result<()> {
     let ok = path
         .extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| e.eq_ignore_ascii_case(extension));
     if !ok {
-        bail!(
+        usage!(
             "{flag} {}: the file name must end in .{extension}",
             path.display()
         );
     }
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-    if let Some(dir) = parent.filter(|d| !d.is_dir()) {
-        bail!(
-            "{flag} {}: folder {} does not exist",
-            path.display(),
-            dir.display()
-        );
-    }
+    atelier_fs::check_output_file(path).with_context(|| flag.to_string())?;
     Ok(())
 }
 
-/// An error unless `path` names an existing file.
+/// An error now, before any work, when an image of `width` × `height` could not be written to
+/// `path` later (its format follows the extension).
+pub fn check_image_output(path: &Path, flag: &str, width: u64, height: u64) -> anyhow::Result<()> {
+    atelier_data::check_image_output(path, width, height).with_context(|| flag.to_string())?;
+    Ok(())
+}
+
+/// An error unless `path` names an existing regular file.
 pub fn check_input(path: &Path, flag: &str) -> anyhow::Result<()> {
-    if !path.is_file() {
-        bail!("{flag} {}: no such file", path.display());
+    atelier_fs::check_regular_file(path).with_context(|| flag.to_string())?;
+    Ok(())
+}
+
+/// An error, before any work, when `device` cannot hold a tensor of `shapes` (or, on the CPU or
+/// a software GPU, the host lacks the memory for `total_bytes`).
+pub fn check_fits(
+    shapes: &[(String, Vec<usize>)],
+    total_bytes: u128,
+    what: &str,
+    device: Device,
+    hint: &'static str,
+) -> anyhow::Result<()> {
+    atelier_tensor::limits::check_all_fit(shapes, device).map_err(|error| {
+        atelier_style::StyleError::TooLarge {
+            error: Box::new(error),
+            hint,
+        }
+    })?;
+    let shares_host = match device {
+        Device::Cpu => true,
+        Device::Gpu => atelier_kernels::gpu().is_software(),
+    };
+    if shares_host {
+        atelier_fs::check_host_memory(what, total_bytes.min(u64::MAX as u128) as u64)?;
     }
     Ok(())
 }

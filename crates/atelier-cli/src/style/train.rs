@@ -1,19 +1,25 @@
 //! `atelier style train`: trains pytorch/examples' TransformerNet for one painting on a folder
-//! of photos and saves it as safetensors with PyTorch's state_dict keys.
+//! of photos and saves it as safetensors with PyTorch's state_dict keys. The output is checked
+//! and locked before any work (an existing one is replaced only with --force); SIGINT,
+//! SIGTERM and SIGHUP save the network trained so far and exit with 130, 143 and 129.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
 use atelier_data::{ImageFolder, ImageSet};
+use atelier_fs::RunLock;
 use atelier_style::TransformerNet;
 use atelier_style::image_io::load_image;
 use atelier_style::loss::LossWeights;
 use atelier_style::train::{TrainConfig, TrainProgress, train};
+use atelier_style::vgg::{Features, largest_activation};
 
 use super::common;
+use crate::exit::Stopped;
+use crate::signals::Stop;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -26,6 +32,9 @@ pub struct Args {
     /// Where the trained network goes (.safetensors).
     #[arg(long)]
     out: PathBuf,
+    /// Replace --out when it exists.
+    #[arg(long)]
+    force: bool,
     /// Training crops are SIZE x SIZE.
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(16..))]
     size: u32,
@@ -43,11 +52,11 @@ pub struct Args {
     #[arg(long, default_value_t = 0.0, value_parser = common::weight)]
     tv_weight: f32,
     /// Adam's learning rate.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1e-3, value_parser = crate::args::positive_f32)]
     lr: f32,
     /// VGG-19 weights: a safetensors file with torchvision's keys, or random[:SEED].
-    #[arg(long, default_value = "random")]
-    features: String,
+    #[arg(long, default_value = "random", value_parser = common::features)]
+    features: Features,
     /// Read the losses back every N steps.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     log_every: u32,
@@ -65,6 +74,26 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         bail!("--content-dir {}: no such folder", a.content_dir.display());
     }
     common::check_output(&a.out, "--out", "safetensors")?;
+    // one writer per output: a lock beside it, held until the network is written
+    let _lock = RunLock::acquire(&lock_path(&a.out)).context("--out")?;
+    if a.out.exists() && !a.force {
+        bail!(
+            "--out {} exists; pass --force to replace it, or pick another name",
+            a.out.display()
+        );
+    }
+    let device = common::device(&a.device)?;
+    let (b, side) = (a.batch as usize, a.size as usize);
+    let mut shapes = TransformerNet::largest_activations(b, side, side);
+    shapes.push(largest_activation(b, side, side));
+    common::check_fits(
+        &shapes,
+        // the network's and VGG's activations with their gradients, about 1,200 floats a pixel
+        4800 * (b * side * side) as u128,
+        &format!("training at batch {b} of {side}×{side}"),
+        device,
+        "use a smaller --batch or --size",
+    )?;
     let style = load_image(&a.style).context("--style")?;
     let folder =
         ImageFolder::open(&a.content_dir, a.size as usize, Some(3)).context("--content-dir")?;
@@ -88,9 +117,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         seed: a.seed,
         log_every: a.log_every as usize,
     };
-    let device = common::device(&a.device)?;
     let vgg = common::vgg(&a.features, device)?;
     let net = TransformerNet::new(a.seed, device);
+    let stop =
+        Stop::install("saving the network trained so far").context("installing signal handlers")?;
     let steps = photos / config.batch * config.epochs;
     eprintln!(
         "train: {photos} photos, {} epochs of {} batches of {} ({steps} steps) at {}x{}",
@@ -102,12 +132,13 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     );
     let bar = common::progress_bar(steps, "train".into());
     let start = Instant::now();
-    let last = train(
+    let trained = train(
         &net,
         &vgg,
         &style,
         Arc::new(folder),
         &config,
+        stop.flag(),
         &mut |p: &TrainProgress| {
             bar.set_position(p.step as u64);
             if let Some(l) = &p.losses {
@@ -121,7 +152,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         },
     )?;
     bar.finish();
-    let metadata = HashMap::from([
+    let mut metadata = HashMap::from([
         ("atelier.style".to_string(), a.style.display().to_string()),
         ("atelier.features".to_string(), vgg.features.describe()),
         (
@@ -140,12 +171,27 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             ),
         ),
     ]);
+    if trained.stopped() {
+        metadata.insert(
+            "atelier.stopped".to_string(),
+            format!("after step {} of {steps}", trained.steps_done),
+        );
+    }
     net.save(&a.out, &metadata)?;
+    if let (true, Some((signal, code))) = (trained.stopped(), stop.received()) {
+        println!(
+            "stopped by {signal} after step {} of {steps}; wrote the network trained so far to \
+             {} (exit code {code})",
+            trained.steps_done,
+            a.out.display()
+        );
+        return Err(Stopped { code }.into());
+    }
     println!(
         "wrote {}: {steps} steps in {:.1} s; last losses {}",
         a.out.display(),
         start.elapsed().as_secs_f64(),
-        common::format_losses(&last)
+        common::format_losses(&trained.losses)
     );
     if vgg.features.is_random() {
         eprintln!(
@@ -153,4 +199,12 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// `dir/.NAME.lock` for an output `dir/NAME`.
+fn lock_path(out: &Path) -> PathBuf {
+    let name = out
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy());
+    out.with_file_name(format!(".{name}.lock"))
 }

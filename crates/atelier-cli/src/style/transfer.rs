@@ -6,9 +6,10 @@ use std::time::Instant;
 
 use anyhow::Context;
 use atelier_style::gatys::{self, Init, PixelOptimizer, Progress, TransferConfig};
-use atelier_style::image_io::{load_image, save_png, side_by_side};
+use atelier_style::image_io::{fit_long_side, load_image, save_image, side_by_side};
 use atelier_style::loss::LossWeights;
 use atelier_style::score::score;
+use atelier_style::vgg::{Features, largest_activation};
 use indicatif::ProgressBar;
 
 use super::common;
@@ -21,7 +22,7 @@ pub struct Args {
     /// The painting whose style is transferred.
     #[arg(long)]
     style: PathBuf,
-    /// Where the result goes (PNG).
+    /// Where the result goes; its extension picks the format (png, jpg, bmp, webp, gif, tif).
     #[arg(long)]
     out: PathBuf,
     /// The result's longer side, in pixels (the style image is scaled to the same).
@@ -45,7 +46,7 @@ pub struct Args {
     optimizer: PixelOptimizer,
     /// Adam's step in pixel units, pixels in [0, 1] (default 0.02); L-BFGS's first trial
     /// step (default 1).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::args::positive_f32)]
     lr: Option<f32>,
     /// Transfer the luminance only and keep the photo's colours.
     #[arg(long)]
@@ -55,8 +56,8 @@ pub struct Args {
     scales: u32,
     /// VGG-19 weights: a safetensors file with torchvision's keys (scripts/convert_vgg19.py),
     /// or random[:SEED] (weaker results).
-    #[arg(long, default_value = "random")]
-    features: String,
+    #[arg(long, default_value = "random", value_parser = common::features)]
+    features: Features,
     /// Write the current image every K steps into OUT's name + "_frames/".
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     frames_every: Option<u32>,
@@ -69,7 +70,7 @@ pub struct Args {
     /// Seeds the random initial image.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Also write photo | painting | result side by side to this PNG.
+    /// Also write photo | painting | result side by side to this image file.
     #[arg(long)]
     side_by_side: Option<PathBuf>,
     /// Afterwards, print the unweighted style and content losses of the result beside the
@@ -89,12 +90,19 @@ fn parse_optimizer(s: &str) -> Result<PixelOptimizer, String> {
 pub fn run(a: Args) -> anyhow::Result<()> {
     common::check_input(&a.content, "--content")?;
     common::check_input(&a.style, "--style")?;
-    common::check_output(&a.out, "--out", "png")?;
+    common::check_image_output(&a.out, "--out", 1, 1)?;
     if let Some(p) = &a.side_by_side {
-        common::check_output(p, "--side-by-side", "png")?;
+        common::check_image_output(p, "--side-by-side", 1, 1)?;
     }
     let content = load_image(&a.content).context("--content")?;
     let style = load_image(&a.style).context("--style")?;
+    let (w, h) = fit_long_side(content.width(), content.height(), a.size);
+    let (sw, sh) = fit_long_side(style.width(), style.height(), a.size);
+    common::check_image_output(&a.out, "--out", w as u64, h as u64)?;
+    if let Some(p) = &a.side_by_side {
+        // three images side by side at the result's height
+        common::check_image_output(p, "--side-by-side", 3 * (w as u64 + sw as u64), h as u64)?;
+    }
     let config = TransferConfig {
         size: a.size,
         steps: a.steps as usize,
@@ -114,6 +122,16 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     };
     gatys::check_config(&config, &content, &style)?;
     let device = common::device(&a.device)?;
+    let (w, h, sw, sh) = (w as usize, h as usize, sw as usize, sh as usize);
+    let (content_act, style_act) = (largest_activation(1, h, w), largest_activation(1, sh, sw));
+    common::check_fits(
+        &[content_act, style_act],
+        // VGG's activations at this size with their gradients, about 600 floats a pixel
+        2400 * (h * w + sh * sw) as u128,
+        &format!("style transfer at {w}×{h}"),
+        device,
+        "use a smaller --size",
+    )?;
     let vgg = common::vgg(&a.features, device)?;
     let frames_dir = match config.frames_every {
         Some(_) => Some(frames_dir(&a.out)?),
@@ -161,7 +179,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         }
         if let (Some(frame), Some(dir)) = (p.frame, &frames_dir) {
             let path = dir.join(format!("scale{}_step{:05}.png", p.scale + 1, p.step));
-            if let Err(e) = save_png(frame, &path) {
+            if let Err(e) = save_image(frame, &path) {
                 frame_error.get_or_insert(e);
             }
         }
@@ -173,7 +191,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         return Err(e).context("writing a frame");
     }
     let elapsed = start.elapsed().as_secs_f64();
-    save_png(&result.image, &a.out)?;
+    save_image(&result.image, &a.out)?;
     let (w, h) = result.image.dimensions();
     println!(
         "wrote {} ({w}x{h}): {} steps in {elapsed:.1} s{}; last losses {}",
@@ -186,7 +204,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         common::format_losses(&result.losses)
     );
     if let Some(p) = &a.side_by_side {
-        save_png(&side_by_side(&[&content, &style, &result.image], h, 4), p)?;
+        save_image(&side_by_side(&[&content, &style, &result.image], h, 4), p)?;
         println!("wrote {} (photo | painting | result)", p.display());
     }
     if a.score {
@@ -216,7 +234,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
 fn frames_dir(out: &Path) -> anyhow::Result<PathBuf> {
     let stem = out.file_stem().and_then(|s| s.to_str()).unwrap_or("out");
     let dir = out.with_file_name(format!("{stem}_frames"));
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::create_dir_all(&dir).map_err(|e| atelier_fs::FsError::io(&dir, e))?;
+    atelier_fs::check_writable_dir(&dir)?;
     Ok(dir)
 }
 

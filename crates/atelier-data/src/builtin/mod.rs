@@ -96,6 +96,10 @@ impl Builtin {
                 "builtin:{name} needs a size and a count of at least 1 (got size {size}, count {count})"
             )));
         }
+        // every image is rendered once and kept: what the whole set will hold
+        let per_image = (3 * size * size + std::mem::size_of::<OnceLock<Vec<u8>>>()) as u128;
+        let need = (count as u128 * per_image).min(u64::MAX as u128) as u64;
+        atelier_fs::check_host_memory(&format!("builtin:{name}:{count} at {size}×{size}"), need)?;
         let rendered = (0..count).map(|_| OnceLock::new()).collect();
         Ok(Builtin {
             style,

@@ -24,7 +24,7 @@ pub const NET_G: &str = "netG";
 pub const NET_D: &str = "netD";
 pub const OPTIM_G: &str = "optim.netG";
 pub const OPTIM_D: &str = "optim.netD";
-pub const FORMAT: &str = "atelier-dcgan-1";
+pub const FORMAT: &str = atelier_nn::kind::DCGAN;
 
 /// Where a run is: steps done, the data position of the next batch, and how many noise
 /// batches have been drawn (noise for step k comes from a generator seeded by (seed, k), so
@@ -41,7 +41,30 @@ fn names(m: &dyn Module) -> Vec<String> {
     m.named_parameters().into_iter().map(|(n, _)| n).collect()
 }
 
-/// Writes the models, both optimizers, the trainer state and the config (temp file + rename).
+/// Every tensor a checkpoint holds, by key: both models and both optimizers' moments.
+pub fn state_tensors(model: &Dcgan) -> Vec<(String, atelier_tensor::Tensor)> {
+    let mut t = Vec::new();
+    for (prefix, m) in [(NET_G, &model.g as &dyn Module), (NET_D, &model.d)] {
+        t.extend(
+            m.named_tensors()
+                .into_iter()
+                .map(|(n, x)| (format!("{prefix}.{n}"), x)),
+        );
+    }
+    for (prefix, m, opt) in [
+        (OPTIM_G, &model.g as &dyn Module, &model.opt_g),
+        (OPTIM_D, &model.d, &model.opt_d),
+    ] {
+        let (_, exp_avg, exp_avg_sq) = opt.state();
+        for ((name, a), b) in names(m).iter().zip(exp_avg).zip(exp_avg_sq) {
+            t.push((format!("{prefix}.{name}.exp_avg"), a.clone()));
+            t.push((format!("{prefix}.{name}.exp_avg_sq"), b.clone()));
+        }
+    }
+    t
+}
+
+/// Writes the models, both optimizers, the trainer state and the config (atomically).
 pub fn save(path: &Path, model: &Dcgan, state: &TrainerState, config: &RunConfig) -> Result<()> {
     let mut ck = Checkpoint::new();
     ck.put_module(NET_G, &model.g);
@@ -58,16 +81,22 @@ pub fn save(path: &Path, model: &Dcgan, state: &TrainerState, config: &RunConfig
     Ok(())
 }
 
-/// The run config stored in a checkpoint's metadata.
+/// The run config stored in a checkpoint's metadata, checked (a model it describes must be one
+/// that can be built).
 pub fn config_of(ck: &Checkpoint, path: &Path) -> Result<RunConfig> {
     let json = ck.metadata("config").ok_or_else(|| TrainError::BadRun {
         path: path.to_path_buf(),
         message: "checkpoint has no `config` metadata (not written by atelier gan train?)".into(),
     })?;
-    RunConfig::from_json(json).map_err(|e| TrainError::BadRun {
+    let run = RunConfig::from_json(json).map_err(|e| TrainError::BadRun {
         path: path.to_path_buf(),
         message: format!("checkpoint config: {e}"),
-    })
+    })?;
+    run.model.validate().map_err(|e| TrainError::BadRun {
+        path: path.to_path_buf(),
+        message: format!("checkpoint config: {e}"),
+    })?;
+    Ok(run)
 }
 
 /// Restores models, optimizers and trainer state into `model` (built from the same config).
@@ -97,7 +126,14 @@ pub struct LoadedGenerator {
 /// The generator of a checkpoint, on `device`, with the run's config and step.
 pub fn load_generator(path: &Path, device: Device) -> Result<LoadedGenerator> {
     let ck = Checkpoint::load(path)?;
+    ck.expect_kind(FORMAT)?;
     let run = config_of(&ck, path)?;
+    run.model
+        .check_generation_fits(device)
+        .map_err(|error| TrainError::TooLarge {
+            error: Box::new(error),
+            hint: "this generator is too wide for this device",
+        })?;
     let g = Generator::new(&mut Init::new(device, 0), run.model);
     ck.load_module(NET_G, &g)?;
     let step = ck.int("trainer.step")?.max(0) as u64;

@@ -59,7 +59,7 @@ impl Metrics {
     /// A new metrics.csv with just the header.
     pub fn create(dir: &Path) -> Result<Metrics> {
         let path = dir.join("metrics.csv");
-        std::fs::write(&path, format!("{HEADER}\n")).map_err(io(&path))?;
+        atelier_fs::write_atomic(&path, format!("{HEADER}\n").as_bytes())?;
         Ok(Metrics {
             path,
             rows: Vec::new(),
@@ -84,7 +84,7 @@ impl Metrics {
             text.push_str(&r.csv());
             text.push('\n');
         }
-        std::fs::write(&path, text).map_err(io(&path))?;
+        atelier_fs::write_atomic(&path, text.as_bytes())?;
         Ok(Metrics { path, rows })
     }
 

@@ -9,14 +9,22 @@
 //! RUN_DIR/checkpoint.safetensors    models, optimizers, trainer state (see `checkpoint`)
 //! RUN_DIR/metrics.csv               losses, D(x), D(G(z)), images/s every log_every steps
 //! RUN_DIR/losses.png                Loss_D and Loss_G against the step
+//! RUN_DIR/.atelier.lock          held while a process trains in the folder (atelier_fs::RunDir)
 //! ```
 //!
+//! A run folder has one owner: creating or resuming a run claims the folder
+//! ([`atelier_fs::RunDir`]), so a second process is refused while the first runs, a new run
+//! refuses a folder that holds anything (unless forced), and temporary files of killed writers
+//! are removed. Every file is written atomically.
+//!
 //! A step reads nothing back; losses are read every `log_every` steps and before each
-//! checkpoint, so a NaN never reaches a checkpoint: the run stops with
-//! [`TrainError::Diverged`] and the last good checkpoint stays. A stop flag (Ctrl-C) ends the
-//! run after the current step with a checkpoint; [`Trainer::resume`] carries on from it with
-//! the same weights, Adam state, step count, data position and noise stream, so a resumed run
-//! computes what an uninterrupted one would have.
+//! checkpoint, and before each checkpoint every weight, buffer and Adam moment is checked on
+//! the device for NaN and infinity (one scalar read, [`atelier_nn::find_non_finite`]), so a
+//! non-finite value never reaches a checkpoint: the run stops with [`TrainError::Diverged`]
+//! or [`TrainError::NonFinite`] and the last good checkpoint stays. A stop flag (a signal)
+//! ends the run after the current step with a checkpoint; [`Trainer::resume`] carries on from
+//! it with the same weights, Adam state, step count, data position and noise stream, so a
+//! resumed run computes what an uninterrupted one would have.
 
 pub mod checkpoint;
 pub mod config;
@@ -29,6 +37,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use atelier_data::{Batcher, ImageSet, Position};
+use atelier_fs::RunDir;
+use atelier_fs::run_dir::RunLayout;
 use atelier_nn::Checkpoint;
 use atelier_tensor::{Device, Tensor};
 
@@ -46,6 +56,21 @@ pub const GRID: usize = 64;
 /// Sample grids normalise with the fixed-noise batch's own statistics, as pytorch/examples
 /// does (its `netG(fixed_noise)` runs in training mode).
 pub const SAMPLE_BATCH_STATS: bool = true;
+
+/// What a run writes in its folder (what `--force` replaces).
+pub const RUN_LAYOUT: RunLayout = RunLayout {
+    marker: "checkpoint.safetensors",
+    files: &[
+        "checkpoint.safetensors",
+        "config.json",
+        "real.png",
+        "samples",
+        "metrics.csv",
+        "losses.png",
+    ],
+    resume_flag: "--resume",
+    force_flag: "--force",
+};
 
 /// What the loop reports as it goes.
 pub enum Event<'a> {
@@ -73,6 +98,8 @@ pub struct Trainer {
     pub run: RunConfig,
     pub model: Dcgan,
     dir: PathBuf,
+    /// The claim on the run folder, held while the trainer lives.
+    run_dir: RunDir,
     set: Arc<dyn ImageSet>,
     batcher: Batcher,
     fixed_noise: Tensor,
@@ -98,10 +125,25 @@ fn open_set(train: &TrainConfig) -> Result<Arc<dyn ImageSet>> {
 }
 
 impl Trainer {
-    /// Starts a new run in `dir` (created if needed): writes config.json and real.png.
-    pub fn create(train: TrainConfig, dir: impl AsRef<Path>) -> Result<Trainer> {
+    /// Starts a new run in `dir` (created if needed): checks everything first (the config, the
+    /// data, that the device holds every tensor), then claims the folder, which must be empty
+    /// unless `force` (see [`RunDir::create`]), and writes config.json and real.png.
+    pub fn create(train: TrainConfig, dir: impl AsRef<Path>, force: bool) -> Result<Trainer> {
         train.validate().map_err(TrainError::Config)?;
         let dir = dir.as_ref().to_path_buf();
+        let device = device_of(&train.device)?;
+        // before the data is read: what the device must hold (RGB, the larger case)
+        let rgb = DcganConfig {
+            nz: train.nz,
+            ngf: train.ngf,
+            ndf: train.ndf,
+            channels: 3,
+            image_size: train.image_size,
+        };
+        rgb.validate().map_err(TrainError::Config)?;
+        check_fits(&rgb, train.batch, device)?;
+        // claimed before the data is read: a second run in the folder is refused at once
+        let mut run_dir = RunDir::create(&dir, force, &RUN_LAYOUT)?;
         let set = open_set(&train)?;
         let model_config = DcganConfig {
             nz: train.nz,
@@ -126,14 +168,14 @@ impl Trainer {
             batches_per_epoch,
             train,
         };
-        let device = device_of(&run.train.device)?;
+        run_dir.clear_old_run()?;
         std::fs::create_dir_all(dir.join("samples")).map_err(error::io(&dir))?;
-        let config_path = dir.join("config.json");
-        std::fs::write(&config_path, run.to_json()).map_err(error::io(&config_path))?;
+        atelier_fs::write_atomic(dir.join("config.json"), run.to_json().as_bytes())?;
         save_real_grid(&*set, &dir.join("real.png"))?;
         let model = Dcgan::new(model_config, device, run.train.seed, run.train.lr);
         let metrics = metrics::Metrics::create(&dir)?;
-        Trainer::assemble(run, model, dir, set, TrainerState::default(), metrics, None)
+        let state = TrainerState::default();
+        Trainer::assemble(run, model, run_dir, set, state, metrics, None)
     }
 
     /// Continues the run in `dir` from its checkpoint. `steps` replaces the run's total (to
@@ -144,16 +186,21 @@ impl Trainer {
         device: Option<&str>,
     ) -> Result<Trainer> {
         let dir = dir.as_ref().to_path_buf();
-        let path = dir.join("checkpoint.safetensors");
-        if !path.exists() {
-            return Err(TrainError::BadRun {
-                path: dir,
-                message: "no checkpoint.safetensors to resume from".into(),
-            });
-        }
+        // claimed first: nobody else trains here while this reads and resumes
+        let run_dir = RunDir::resume(&dir, &RUN_LAYOUT)?;
+        let path = dir.join(RUN_LAYOUT.marker);
         let ck = Checkpoint::load(&path)?;
+        ck.expect_kind(checkpoint::FORMAT)?;
         let mut run = checkpoint::config_of(&ck, &path)?;
         if let Some(s) = steps {
+            let at = ck.int("trainer.step")?.max(0) as u64;
+            if s < at {
+                return Err(TrainError::StepsBehind {
+                    path: dir,
+                    steps: s,
+                    at,
+                });
+            }
             run.train.steps = Some(s);
             run.total_steps = s;
         }
@@ -172,19 +219,19 @@ impl Trainer {
             });
         }
         let device = device_of(&run.train.device)?;
+        check_fits(&run.model, run.train.batch, device)?;
         let mut model = Dcgan::new(run.model, device, run.train.seed, run.train.lr);
         let state = checkpoint::load_into(&ck, &mut model)?;
-        let config_path = dir.join("config.json");
-        std::fs::write(&config_path, run.to_json()).map_err(error::io(&config_path))?;
+        atelier_fs::write_atomic(dir.join("config.json"), run.to_json().as_bytes())?;
         let metrics = metrics::Metrics::resume(&dir, state.step)?;
         let saved = Some(state.step);
-        Trainer::assemble(run, model, dir, set, state, metrics, saved)
+        Trainer::assemble(run, model, run_dir, set, state, metrics, saved)
     }
 
     fn assemble(
         run: RunConfig,
         model: Dcgan,
-        dir: PathBuf,
+        run_dir: RunDir,
         set: Arc<dyn ImageSet>,
         state: TrainerState,
         metrics: metrics::Metrics,
@@ -205,7 +252,8 @@ impl Trainer {
             interval: (Instant::now(), state.step),
             run,
             model,
-            dir,
+            dir: run_dir.path().to_path_buf(),
+            run_dir,
             set,
             batcher,
             fixed_noise,
@@ -219,6 +267,12 @@ impl Trainer {
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// What claiming the run folder did (a stale lock taken over, temporary files removed,
+    /// old run files replaced), one line each.
+    pub fn folder_notes(&self) -> Vec<String> {
+        self.run_dir.notes()
     }
 
     pub fn checkpoint_path(&self) -> PathBuf {
@@ -322,13 +376,7 @@ impl Trainer {
         let values = outputs.read();
         let step = self.state.step;
         if !values.is_finite() {
-            let kept = match self.saved_step {
-                Some(s) => format!(
-                    "The last good checkpoint (step {s}) is {}.",
-                    self.checkpoint_path().display()
-                ),
-                None => "No checkpoint had been written yet.".into(),
-            };
+            let kept = self.kept();
             return Err(TrainError::Diverged { step, values, kept });
         }
         let (since, from) = self.interval;
@@ -343,6 +391,17 @@ impl Trainer {
         self.metrics.push(line)?;
         on(Event::Log(&line));
         Ok(())
+    }
+
+    /// Which checkpoint is left after a divergence, in words.
+    fn kept(&self) -> String {
+        match self.saved_step {
+            Some(s) => format!(
+                "The last good checkpoint (step {s}) is {}.",
+                self.checkpoint_path().display()
+            ),
+            None => "No checkpoint had been written yet.".into(),
+        }
     }
 
     /// RUN_DIR/samples/step_NNNNNN.png from the fixed noise.
@@ -362,9 +421,17 @@ impl Trainer {
         Ok(())
     }
 
-    /// Writes RUN_DIR/checkpoint.safetensors (after checking the last step's values).
+    /// Writes RUN_DIR/checkpoint.safetensors, after checking the last step's values and that
+    /// every weight, buffer and Adam moment is finite (on the device, one scalar read).
     pub fn checkpoint(&mut self, on: &mut dyn FnMut(Event)) -> Result<()> {
         self.log(on)?;
+        if let Some(tensor) = atelier_nn::find_non_finite(&checkpoint::state_tensors(&self.model)) {
+            return Err(TrainError::NonFinite {
+                step: self.state.step,
+                tensor,
+                kept: self.kept(),
+            });
+        }
         let path = self.checkpoint_path();
         checkpoint::save(&path, &self.model, &self.state, &self.run)?;
         self.saved_step = Some(self.state.step);
@@ -372,6 +439,22 @@ impl Trainer {
         on(Event::Checkpoint(&path));
         Ok(())
     }
+}
+
+/// An error, before any work, when the device cannot hold a tensor of a training step, or (on
+/// the CPU or a software GPU, whose memory is the host's) the host lacks the memory for it.
+fn check_fits(model: &DcganConfig, batch: usize, device: Device) -> Result<()> {
+    model
+        .check_training_fits(batch, device)
+        .map_err(|error| TrainError::TooLarge {
+            error: Box::new(error),
+            hint: "use a smaller --batch, --image-size, --ngf or --ndf",
+        })?;
+    if device.shares_host_memory() {
+        let need = model.training_bytes(batch).min(u64::MAX as u128) as u64;
+        atelier_fs::check_host_memory("a training step at this batch size and width", need)?;
+    }
+    Ok(())
 }
 
 fn batch_position_after(epoch: usize, index: usize, batches_per_epoch: usize) -> Position {
