@@ -81,8 +81,7 @@ fn tune_and_check() {
             spec: conv,
             direction,
         };
-        let chosen: ConvVariant =
-            tuned_choice(&problem).expect("conv2d tuned in every direction");
+        let chosen: ConvVariant = tuned_choice(&problem).expect("conv2d tuned in every direction");
         assert!(ConvVariant::candidates(&problem).contains(&chosen));
     }
 

@@ -20,7 +20,11 @@ pub fn run(filter: Option<String>, seed: u64) -> anyhow::Result<()> {
     }
     println!("\n{}", v.table());
     let failures = v.failures();
-    println!("{} kernel variants, {} failed", v.row_count(), failures.len());
+    println!(
+        "{} kernel variants, {} failed",
+        v.row_count(),
+        failures.len()
+    );
     if !failures.is_empty() {
         anyhow::bail!("{} kernel variants failed validation", failures.len());
     }

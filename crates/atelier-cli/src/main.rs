@@ -37,7 +37,13 @@ enum Command {
 fn main() -> ExitCode {
     // ATELIER_PROFILE=1: per-kernel GPU times on stderr at exit
     let _profile = atelier_kernels::profiler::ReportAtExit;
-    let result = match Cli::parse().command {
+    let cli = Cli::parse();
+    // a misspelt ATELIER_KERNELS is an error before any work, not a panic in the middle of it
+    if let Err(e) = atelier_kernels::variant::check_settings() {
+        eprintln!("atelier: error: {e}");
+        return ExitCode::FAILURE;
+    }
+    let result = match cli.command {
         Command::Info(args) => info::run(args),
         Command::Style(args) => style::run(args),
         Command::Gan(args) => gan::run(*args),

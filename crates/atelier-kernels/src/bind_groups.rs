@@ -16,9 +16,9 @@
 
 use std::collections::HashMap;
 
+use crate::buffer_pool::GpuBuffer;
 use crate::context::Gpu;
 use crate::pipeline::BindLayout;
-use crate::buffer_pool::GpuBuffer;
 use crate::stats::Stats;
 
 /// Bind groups kept before the cache starts over (a DCGAN step at 64×64 needs about 220).

@@ -5,7 +5,13 @@
 use crate::buffer_pool::GpuBuffer;
 
 /// Panics unless `b` holds exactly `want` elements.
-pub fn check_len(kernel: &str, what: &str, b: &GpuBuffer, want: usize, shape: &dyn std::fmt::Debug) {
+pub fn check_len(
+    kernel: &str,
+    what: &str,
+    b: &GpuBuffer,
+    want: usize,
+    shape: &dyn std::fmt::Debug,
+) {
     assert!(
         b.len() == want,
         "{kernel}: {what} has {} elements, the shape needs {want} ({shape:?})",

@@ -10,8 +10,8 @@
 
 use std::sync::{Mutex, OnceLock};
 
-use crate::pipeline::PipelineCache;
 use crate::buffer_pool::BufferPool;
+use crate::pipeline::PipelineCache;
 use crate::recorder::Recorder;
 use crate::stats::Stats;
 

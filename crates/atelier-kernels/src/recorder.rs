@@ -31,9 +31,9 @@ use std::sync::atomic::Ordering::Relaxed;
 use bytemuck::Pod;
 
 use crate::bind_groups::BindGroupCache;
+use crate::buffer_pool::{GpuBuffer, padded_bytes};
 use crate::context::Gpu;
 use crate::pipeline::Kernel;
-use crate::buffer_pool::{GpuBuffer, padded_bytes};
 use crate::profiler::{self, Profiler};
 use crate::stats::Stats;
 
@@ -170,7 +170,10 @@ impl Gpu {
         n: usize,
     ) {
         let groups = u32::try_from(n.div_ceil(crate::WG as usize)).unwrap_or_else(|_| {
-            panic!("atelier: kernel {} over {n} elements needs too many workgroups", kernel.name())
+            panic!(
+                "atelier: kernel {} over {n} elements needs too many workgroups",
+                kernel.name()
+            )
         });
         self.launch(kernel, constants, params, buffers, groups);
     }

@@ -51,11 +51,7 @@ impl Shader {
 #[macro_export]
 macro_rules! wgsl {
     ($file:literal) => {
-        include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/src/families/",
-            $file
-        ))
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/families/", $file))
     };
 }
 

@@ -154,7 +154,11 @@ impl KernelSettings {
 
 impl std::fmt::Display for KernelSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let items: Vec<String> = self.values.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let items: Vec<String> = self
+            .values
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
         write!(f, "{}", items.join(","))
     }
 }
@@ -307,19 +311,32 @@ mod tests {
             Selection::Fixed(Toy::Slow)
         );
         let err = Selection::<Toy>::parse("quick").unwrap_err().to_string();
-        assert!(err.contains("toy=\"quick\"") && err.contains("slow, fast"), "{err}");
+        assert!(
+            err.contains("toy=\"quick\"") && err.contains("slow, fast"),
+            "{err}"
+        );
     }
 
     #[test]
     fn settings_name_the_mistake() {
         let err = KernelSettings::parse("conv2d").unwrap_err().to_string();
         assert!(err.contains("family=variant"), "{err}");
-        let err = KernelSettings::parse("convolution=tune").unwrap_err().to_string();
-        assert!(err.contains("convolution") && err.contains("conv2d"), "{err}");
-        let err = KernelSettings::parse("matmul=fastest").unwrap_err().to_string();
+        let err = KernelSettings::parse("convolution=tune")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("convolution") && err.contains("conv2d"),
+            "{err}"
+        );
+        let err = KernelSettings::parse("matmul=fastest")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("fastest") && err.contains("tiled"), "{err}");
         let s = KernelSettings::parse("conv2d=tune, matmul=naive").unwrap();
-        assert_eq!((s.get("conv2d"), s.get("matmul")), (Some("tune"), Some("naive")));
+        assert_eq!(
+            (s.get("conv2d"), s.get("matmul")),
+            (Some("tune"), Some("naive"))
+        );
         assert_eq!(s.to_string(), "conv2d=tune,matmul=naive");
     }
 
@@ -330,7 +347,13 @@ mod tests {
                 current_settings().unwrap().to_string()
             })
             .unwrap();
-            (inner, current_settings().unwrap().get("matmul").map(str::to_string))
+            (
+                inner,
+                current_settings()
+                    .unwrap()
+                    .get("matmul")
+                    .map(str::to_string),
+            )
         })
         .unwrap();
         assert!(outer.0.contains("matmul=tiled") && outer.0.contains("reduce=serial"));

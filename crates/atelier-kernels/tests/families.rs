@@ -16,7 +16,12 @@ fn every_family_and_variant_matches_its_reference_on_small_cases() {
         (family.validate)(&mut v);
     }
     let failures = v.failures();
-    assert!(failures.is_empty(), "failed:\n{}\n{}", failures.join("\n"), v.table());
+    assert!(
+        failures.is_empty(),
+        "failed:\n{}\n{}",
+        failures.join("\n"),
+        v.table()
+    );
 
     // every variant the device can run ran at least one case
     let checked = v.checked();
@@ -36,8 +41,10 @@ fn every_family_and_variant_matches_its_reference_on_small_cases() {
             );
         }
         assert!(
-            checked.iter().any(|(kernel, _)| kernel.starts_with(family.name)
-                || (family.name == "conv2d" && kernel.starts_with("conv_transpose2d"))),
+            checked
+                .iter()
+                .any(|(kernel, _)| kernel.starts_with(family.name)
+                    || (family.name == "conv2d" && kernel.starts_with("conv_transpose2d"))),
             "family {} checked nothing",
             family.name
         );

@@ -33,7 +33,10 @@ fn dispatches_are_attributed_to_their_kernels() {
             .iter()
             .all(|t| t.kernel == ("elementwise/elementwise.wgsl", "fill"))
     );
-    assert_eq!(times[fills].kernel, ("elementwise/elementwise.wgsl", "unary"));
+    assert_eq!(
+        times[fills].kernel,
+        ("elementwise/elementwise.wgsl", "unary")
+    );
     assert!(times.iter().all(|t| t.ns.is_finite() && t.ns >= 0.0));
     assert!(g.take_dispatch_times().is_empty());
 
@@ -47,5 +50,9 @@ fn dispatches_are_attributed_to_their_kernels() {
     };
     assert!(calls("elementwise/elementwise.wgsl::fill") >= fills as u64);
     assert_eq!(calls("elementwise/elementwise.wgsl::unary"), 1);
-    assert!(profile.to_string().contains("elementwise/elementwise.wgsl::unary"));
+    assert!(
+        profile
+            .to_string()
+            .contains("elementwise/elementwise.wgsl::unary")
+    );
 }

@@ -204,7 +204,13 @@ impl Bencher for Suite {
 }
 
 /// A row of the suite's own (ceilings, the whole step), with no PyTorch equivalent named.
-pub fn own_row(family: &'static str, kernel: &str, variant: &str, shape: &str, work: Work) -> BenchRow {
+pub fn own_row(
+    family: &'static str,
+    kernel: &str,
+    variant: &str,
+    shape: &str,
+    work: Work,
+) -> BenchRow {
     BenchRow {
         family,
         kernel: kernel.into(),

@@ -81,7 +81,10 @@ impl Validator {
             .iter()
             .filter(|(_, r)| r.failed > 0)
             .map(|((k, v), r)| {
-                format!("{k} {v}: {}", r.first_failure.as_deref().unwrap_or("failed"))
+                format!(
+                    "{k} {v}: {}",
+                    r.first_failure.as_deref().unwrap_or("failed")
+                )
             })
             .collect()
     }
@@ -227,4 +230,3 @@ pub fn relative_error<G: Copy + Into<f64>, W: Copy + Into<f64>>(got: &[G], want:
         (diff / norm).sqrt()
     }
 }
-

@@ -3,8 +3,8 @@
 //! The kernel variant (direct or an implicit GEMM) is chosen per shape and direction by the
 //! conv2d family (`ATELIER_KERNELS=conv2d=<variant>`, or `tune` to time them on first use).
 
-use atelier_kernels::conv2d::{self as k, Conv2dSpec, ConvTranspose2dSpec};
 use atelier_kernels::conv2d::reference as r;
+use atelier_kernels::conv2d::{self as k, Conv2dSpec, ConvTranspose2dSpec};
 
 use super::run::kernel_op;
 use crate::tensor::Tensor;

@@ -1,8 +1,8 @@
 //! Pointwise ops: unary functions, scalar ops, and broadcasting binary arithmetic.
 
 use atelier_kernels::GpuBuffer;
-use atelier_kernels::elementwise::{self as k, BinaryOp, Broadcast, UnaryOp};
 use atelier_kernels::elementwise::reference as r;
+use atelier_kernels::elementwise::{self as k, BinaryOp, Broadcast, UnaryOp};
 
 use super::same_device;
 use crate::storage::{Storage, cpu_map, cpu_map2};

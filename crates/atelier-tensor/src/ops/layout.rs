@@ -1,8 +1,8 @@
 //! Shape ops: reshape (a view), and permute, slice, concat, expand (strided copies).
 
 use atelier_kernels::GpuBuffer;
-use atelier_kernels::layout::{self as k, StridedCopy};
 use atelier_kernels::layout::reference as r;
+use atelier_kernels::layout::{self as k, StridedCopy};
 
 use crate::storage::{CpuData, Storage};
 use crate::tensor::{Tensor, numel};

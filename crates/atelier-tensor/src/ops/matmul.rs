@@ -2,8 +2,8 @@
 //! broadcasts). Backward passes transposed operands to the kernel as strides, without copies.
 
 use atelier_kernels::GpuBuffer;
-use atelier_kernels::matmul::{self as k, MatmulSpec};
 use atelier_kernels::matmul::reference as r;
+use atelier_kernels::matmul::{self as k, MatmulSpec};
 
 use crate::storage::{Storage, cpu_map2};
 use crate::tensor::Tensor;

@@ -4,10 +4,10 @@
 //! `shaders/instance_norm.wgsl`).
 
 use atelier_kernels::GpuBuffer;
-use atelier_kernels::batchnorm::{self as bn, BatchNormConfig, BatchNormMode};
-use atelier_kernels::instance_norm::{self as inorm, InstanceNormConfig};
 use atelier_kernels::batchnorm::reference as rbn;
+use atelier_kernels::batchnorm::{self as bn, BatchNormConfig, BatchNormMode};
 use atelier_kernels::instance_norm::reference as rin;
+use atelier_kernels::instance_norm::{self as inorm, InstanceNormConfig};
 
 use super::run::{Element, cpu_data, kernel_op};
 use crate::tensor::Tensor;

@@ -4,8 +4,8 @@
 use std::rc::Rc;
 
 use atelier_kernels::GpuBuffer;
-use atelier_kernels::pool2d::{self as k, Pool2dConfig};
 use atelier_kernels::pool2d::reference as r;
+use atelier_kernels::pool2d::{self as k, Pool2dConfig};
 
 use super::run::{Element, cpu_data, kernel_op};
 use crate::tensor::Tensor;

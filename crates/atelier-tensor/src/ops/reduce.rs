@@ -1,8 +1,8 @@
 //! Reductions over chosen axes: sum, mean, max.
 
 use atelier_kernels::GpuBuffer;
-use atelier_kernels::reduce::{self as k, ReduceOp, ReduceSpec};
 use atelier_kernels::reduce::reference as r;
+use atelier_kernels::reduce::{self as k, ReduceOp, ReduceSpec};
 
 use crate::storage::{Storage, cpu_map};
 use crate::tensor::Tensor;

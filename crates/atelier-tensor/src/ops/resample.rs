@@ -1,7 +1,7 @@
 //! Nearest-neighbour upsampling and reflection padding of NCHW tensors.
 
-use atelier_kernels::resample::{self as k, ReflectionPadConfig, UpsampleConfig};
 use atelier_kernels::resample::reference as r;
+use atelier_kernels::resample::{self as k, ReflectionPadConfig, UpsampleConfig};
 
 use super::run::kernel_op;
 use crate::tensor::Tensor;
