@@ -9,18 +9,16 @@
 //! - [`builtin`]: procedural abstract art: mondrian, kandinsky, rothko ([`Builtin`]).
 //! - [`spec`]: `--data` values → a dataset ([`open_dataset`]).
 //! - [`batcher`]: shuffled batches on a background thread ([`Batcher`], [`Batch`]).
-//! - [`grid`], [`png`]: image grids and PNG output; [`plot`]: loss curves.
+//! - [`grid`], [`png`]: image grids and PNG output (charts are atelier-plot's).
 
 pub mod batcher;
 pub mod builtin;
 pub mod error;
 pub mod folder;
-mod font;
 pub mod grid;
 pub mod idx;
 pub mod image_set;
 pub mod pixels;
-pub mod plot;
 pub mod png;
 mod seed;
 pub mod spec;
@@ -32,6 +30,5 @@ pub use folder::{ImageFolder, Skipped};
 pub use grid::{grid_image, save_grid};
 pub use idx::Idx;
 pub use image_set::ImageSet;
-pub use plot::{plot_image, plot_lines};
 pub use png::save_png;
 pub use spec::open_dataset;

@@ -26,7 +26,6 @@ mod conv2d;
 mod conv_transpose2d;
 mod dcgan;
 mod elementwise;
-mod font;
 mod matmul;
 mod reduce;
 mod report;

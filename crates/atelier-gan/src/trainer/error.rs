@@ -17,6 +17,8 @@ pub enum TrainError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("drawing {path}: {message}")]
+    Plot { path: PathBuf, message: String },
     #[error("{path}: {message}")]
     BadRun { path: PathBuf, message: String },
     #[error(
