@@ -1,6 +1,8 @@
 //! `atelier`: the command-line tool. One module per subcommand; each has an `Args` struct
 //! (clap) and a `run(args)` that returns an error a user can act on.
 
+mod data;
+mod export;
 mod gan;
 mod info;
 mod style;
@@ -28,6 +30,10 @@ enum Command {
     Style(style::Args),
     /// Train a DCGAN on artworks, sample it, walk its latent space, measure it (SWD).
     Gan(Box<gan::Args>),
+    /// Datasets as atelier sees them: dump one as a folder of PNGs.
+    Data(data::Args),
+    /// Export a trained generator for other runtimes (ONNX).
+    Export(export::Args),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +43,8 @@ fn main() -> ExitCode {
         Command::Info(args) => info::run(args),
         Command::Style(args) => style::run(args),
         Command::Gan(args) => gan::run(*args),
+        Command::Export(args) => export::run(args),
+        Command::Data(args) => data::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

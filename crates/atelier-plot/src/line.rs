@@ -205,8 +205,9 @@ fn ranges<'a>(points: impl Iterator<Item = &'a (f64, f64)>) -> ((f64, f64), (f64
     let widen = |(lo, hi): (f64, f64), pad: f64| {
         if lo > hi {
             (0.0, 1.0)
-        } else if hi - lo <= 1e-9 * lo.abs().max(1.0) {
-            let d = 0.5 * lo.abs().max(1.0);
+        } else if hi - lo <= 1e-9 * lo.abs() || hi == lo {
+            // flat: half the value either side (a constant learning rate of 2e-4 sits mid-chart)
+            let d = if lo == 0.0 { 1.0 } else { 0.5 * lo.abs() };
             (lo - d, hi + d)
         } else {
             let d = pad * (hi - lo);
@@ -219,7 +220,9 @@ fn ranges<'a>(points: impl Iterator<Item = &'a (f64, f64)>) -> ((f64, f64), (f64
 /// A tick label with as few digits as it needs.
 fn tick(v: f64) -> String {
     let a = v.abs();
-    if a != 0.0 && !(1e-3..1e6).contains(&a) {
+    if a < 1e-12 {
+        "0".into()
+    } else if a != 0.0 && !(1e-3..1e6).contains(&a) {
         format!("{v:.1e}")
     } else if a >= 100.0 || v.fract() == 0.0 {
         format!("{v:.0}")

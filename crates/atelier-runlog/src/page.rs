@@ -212,7 +212,7 @@ pub fn render(dir: &Path, page: &RunPage, scalars: &Scalars) -> Result<String> {
             url(path),
             escape(path)
         ),
-        None => "; no checkpoint yet".into(),
+        None => String::new(),
     };
     let _ = writeln!(h, "<p class=\"status\">{progress}, {state}{ck}</p>");
     if !page.facts.is_empty() {
