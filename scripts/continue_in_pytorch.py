@@ -349,7 +349,7 @@ def main():
                     print(f"[{step}/{args.steps}] Loss_D: {v[0]:.4f}  Loss_G: {v[1]:.4f}  "
                           f"D(x): {v[2]:.4f}  D(G(z)): {v[3]:.4f} / {v[4]:.4f}  "
                           f"{ips:.1f} images/s", flush=True)
-                    rows.append(dict(step=step, epoch=epoch, loss_d=v[0], loss_g=v[1], d_x=v[2],
+                    rows.append(dict(step=step, epoch=step // run["batches_per_epoch"], loss_d=v[0], loss_g=v[1], d_x=v[2],
                                      d_g_z1=v[3], d_g_z2=v[4], lr=lr, ips=ips))
             if step % args.checkpoint_every == 0 or step == args.steps:
                 if rank == 0:
