@@ -3,7 +3,7 @@
 //! photos, and the network's rendering of them as training goes), scalars.csv and the run
 //! page. Failures warn once and training goes on.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use atelier_data::ImageSet;
@@ -118,7 +118,7 @@ impl StyleLog {
         self.write_page();
     }
 
-    fn write_sample(&self, path: &PathBuf, net: &TransformerNet) -> anyhow::Result<()> {
+    fn write_sample(&self, path: &Path, net: &TransformerNet) -> anyhow::Result<()> {
         let styled = net.stylize(&self.photos);
         let &[k, c, s, _] = self.photos.shape() else {
             unreachable!("photos are NCHW")
