@@ -164,7 +164,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         !a.no_tensorboard,
         page,
         &resize_long_side(&style, config.style_size),
-        &folder,
+        &*folder,
         (config.batch, f64::from(a.lr)),
         device,
     )
