@@ -22,7 +22,11 @@ pub fn resnet_generator(blocks: usize) -> Model {
         Layer::Relu,
     ];
     for i in [4, 7] {
-        layers.extend([Layer::conv(format!("model.{i}"), 2, 1, true), instance_norm(), Layer::Relu]);
+        layers.extend([
+            Layer::conv(format!("model.{i}"), 2, 1, true),
+            instance_norm(),
+            Layer::Relu,
+        ]);
     }
     for b in 0..blocks {
         let at = |k: usize| format!("model.{}.conv_block.{k}", 10 + b);
@@ -56,11 +60,21 @@ pub fn resnet_generator(blocks: usize) -> Model {
             .into(),
         input: (
             "input".into(),
-            [Dim::batch(), Dim::Fixed(3), Dim::param("height"), Dim::param("width")],
+            [
+                Dim::batch(),
+                Dim::Fixed(3),
+                Dim::param("height"),
+                Dim::param("width"),
+            ],
         ),
         output: (
             "output".into(),
-            [Dim::batch(), Dim::Fixed(3), Dim::param("height"), Dim::param("width")],
+            [
+                Dim::batch(),
+                Dim::Fixed(3),
+                Dim::param("height"),
+                Dim::param("width"),
+            ],
         ),
         layers,
     }
@@ -78,7 +92,10 @@ mod tests {
 
     impl Weights for Shapes {
         fn get(&self, name: &str) -> Result<(Vec<usize>, Vec<f32>)> {
-            let shape = self.0.get(name).ok_or_else(|| ExportError::Description(format!("no {name}")))?;
+            let shape = self
+                .0
+                .get(name)
+                .ok_or_else(|| ExportError::Description(format!("no {name}")))?;
             Ok((shape.clone(), vec![0.5; shape.iter().product()]))
         }
     }
@@ -106,14 +123,29 @@ mod tests {
         let g = m.graph.unwrap();
         let ops: Vec<&str> = g.node.iter().map(|n| n.op_type.as_str()).collect();
         let count = |op: &str| ops.iter().filter(|o| **o == op).count();
-        assert_eq!((count("Conv"), count("ConvTranspose"), count("Add")), (7, 2, 2));
+        assert_eq!(
+            (count("Conv"), count("ConvTranspose"), count("Add")),
+            (7, 2, 2)
+        );
         assert_eq!((count("InstanceNormalization"), count("Pad")), (9, 6));
         assert_eq!(ops.last(), Some(&"Tanh"));
         // non-affine instance norms get ones and zeros of the right width
-        let ones = g.initializer.iter().find(|t| t.name.ends_with("instance_norm.ones")).unwrap();
+        let ones = g
+            .initializer
+            .iter()
+            .find(|t| t.name.ends_with("instance_norm.ones"))
+            .unwrap();
         assert_eq!(ones.dims, [ngf as i64]);
-        let convt = g.node.iter().find(|n| n.op_type == "ConvTranspose").unwrap();
-        let op = convt.attribute.iter().find(|a| a.name == "output_padding").unwrap();
+        let convt = g
+            .node
+            .iter()
+            .find(|n| n.op_type == "ConvTranspose")
+            .unwrap();
+        let op = convt
+            .attribute
+            .iter()
+            .find(|a| a.name == "output_padding")
+            .unwrap();
         assert_eq!(op.ints, [1, 1]);
     }
 }
