@@ -36,8 +36,11 @@ fn event_files(dir: &Path) -> Vec<PathBuf> {
     v
 }
 
+/// (step, tag) pairs.
+type Tagged = Vec<(i64, String)>;
+
 /// (step, tag) of every scalar, and (step, tag) of every image, in the file.
-fn contents(path: &Path) -> (Vec<(i64, String)>, Vec<(i64, String)>) {
+fn contents(path: &Path) -> (Tagged, Tagged) {
     let (mut scalars, mut images) = (Vec::new(), Vec::new());
     for e in read_events(path).unwrap() {
         if let Some(What::Summary(s)) = e.what {

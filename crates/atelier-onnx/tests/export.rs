@@ -5,7 +5,7 @@
 //! scripts/check_onnx.py, which needs Python.)
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use atelier_gan::model::DcganConfig;
 use atelier_gan::step::Dcgan;
@@ -40,7 +40,7 @@ fn dims(v: &ValueInfoProto) -> Vec<String> {
 }
 
 /// Exports the checkpoint at `path` to a file and reads the file back.
-fn round_trip(path: &PathBuf, out: &str) -> (ModelProto, Detected) {
+fn round_trip(path: &Path, out: &str) -> (ModelProto, Detected) {
     let (model, weights, what) = detect(path).unwrap();
     let proto = export(&model, &weights, &[("source", "test".into())]).unwrap();
     let file = temp(out);

@@ -186,7 +186,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             if let Some(l) = &p.losses {
                 log.losses(p.step, l);
             }
-            if p.step % a.sample_every as usize == 0 || p.step == p.steps {
+            if p.step.is_multiple_of(a.sample_every as usize) || p.step == p.steps {
                 log.sample(p.step, &net);
             }
             if let Some(l) = &p.losses {
