@@ -123,9 +123,10 @@ mod tests {
         let g = m.graph.unwrap();
         let ops: Vec<&str> = g.node.iter().map(|n| n.op_type.as_str()).collect();
         let count = |op: &str| ops.iter().filter(|o| **o == op).count();
+        // convolutions: 1 in, 2 down, 2 per block, 1 out
         assert_eq!(
             (count("Conv"), count("ConvTranspose"), count("Add")),
-            (7, 2, 2)
+            (8, 2, 2)
         );
         assert_eq!((count("InstanceNormalization"), count("Pad")), (9, 6));
         assert_eq!(ops.last(), Some(&"Tanh"));
