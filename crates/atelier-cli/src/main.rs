@@ -3,7 +3,9 @@
 //! runtime error, 2 a usage error, 128 + N stopped by signal N with a checkpoint (see `exit`).
 
 mod args;
+mod data;
 mod exit;
+mod export;
 mod gan;
 mod info;
 mod signals;
@@ -32,6 +34,10 @@ enum Command {
     Style(style::Args),
     /// Train a DCGAN on artworks, sample it, walk its latent space, measure it (SWD).
     Gan(Box<gan::Args>),
+    /// Datasets as atelier sees them: dump one as a folder of PNGs.
+    Data(data::Args),
+    /// Export a trained generator for other runtimes (ONNX).
+    Export(export::Args),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +53,8 @@ fn main() -> ExitCode {
         Command::Info(args) => info::run(args),
         Command::Style(args) => style::run(args),
         Command::Gan(args) => gan::run(*args),
+        Command::Export(args) => export::run(args),
+        Command::Data(args) => data::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

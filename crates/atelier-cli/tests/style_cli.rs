@@ -62,6 +62,7 @@ fn train_then_apply_lowers_the_style_loss() {
     }
     let style = data.join("styles/starry_night.jpg");
     let model = dir.join("model.safetensors");
+    let run_dir = dir.join("run");
     let out = atelier(&[
         "style",
         "train",
@@ -83,9 +84,34 @@ fn train_then_apply_lowers_the_style_loss() {
         "0.02",
         "--features",
         "random",
+        "--sample-every",
+        "2",
+        "--run-dir",
+        s(&run_dir),
     ]);
     assert!(out.status.success(), "train failed");
     assert!(String::from_utf8_lossy(&out.stderr).contains("weaker than with trained weights"));
+    // the run folder: style image, sample grids (every 2 steps and the last, step 6), the page,
+    // the scalars, and a TensorBoard event file
+    for f in [
+        "style.png",
+        "samples/step_000002.png",
+        "samples/step_000006.png",
+        "index.html",
+    ] {
+        assert!(run_dir.join(f).exists(), "{f} missing");
+    }
+    let scalars = std::fs::read_to_string(run_dir.join("scalars.csv")).unwrap();
+    assert!(
+        scalars.contains("loss/style") && scalars.contains("perf/images_per_s"),
+        "{scalars}"
+    );
+    assert!(std::fs::read_dir(&run_dir).unwrap().any(|e| {
+        e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with("events.out.tfevents.")
+    }));
 
     // the same features the training used (random, seed 0), the painting at its training size
     let vgg = Vgg19::random(0, DEEPEST_LAYER, Device::Gpu).unwrap();

@@ -10,20 +10,18 @@
 //! - [`spec`]: `--data` values → a dataset ([`open_dataset`]).
 //! - [`batcher`]: shuffled batches on a background thread ([`Batcher`], [`Batch`]).
 //! - [`grid`], [`png`], [`image_out`]: image grids and image output (atomic; the format
-//!   follows the extension, checked before work); [`plot`]: loss curves.
+//!   follows the extension, checked before work); charts are atelier-plot's.
 
 pub mod batcher;
 pub mod builtin;
 pub mod error;
 pub mod folder;
-mod font;
 pub mod grid;
 pub mod idx;
 pub mod image_out;
 pub mod image_set;
 pub mod jpeg;
 pub mod pixels;
-pub mod plot;
 pub mod png;
 mod seed;
 pub mod spec;
@@ -36,6 +34,5 @@ pub use grid::{grid_image, grid_size, save_grid};
 pub use idx::Idx;
 pub use image_out::{check_image_output, output_format, save_image};
 pub use image_set::ImageSet;
-pub use plot::{plot_image, plot_lines};
 pub use png::save_png;
 pub use spec::open_dataset;

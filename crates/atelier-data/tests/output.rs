@@ -1,6 +1,6 @@
 mod common;
 
-use atelier_data::{grid_image, plot_lines, save_grid, save_png};
+use atelier_data::{grid_image, save_grid, save_png};
 use common::TempDir;
 use image::{GrayImage, Luma};
 
@@ -45,30 +45,4 @@ fn grey_grid_and_grey_png() {
         (back.width(), back.height(), back.color()),
         (3, 2, image::ColorType::L8)
     );
-}
-
-#[test]
-fn plot_writes_a_png() {
-    let dir = TempDir::new("plot");
-    let d: Vec<f32> = (0..200)
-        .map(|i| 1.4 * (-(i as f32) / 60.0).exp() + 0.3)
-        .collect();
-    let mut g: Vec<f32> = (0..200)
-        .map(|i| 0.7 + (i as f32 / 9.0).sin() * 0.2)
-        .collect();
-    g[50] = f32::NAN;
-    let path = dir.join("losses.png");
-    plot_lines(&path, &[("Loss_D", &d), ("Loss_G", &g)], "losses").unwrap();
-    let plot = image::open(&path).unwrap().to_rgb8();
-    assert_eq!(plot.dimensions(), (800, 480));
-    // Both series' colours appear.
-    for colour in [[31u8, 119, 180], [255, 127, 14]] {
-        assert!(
-            plot.pixels().any(|p| p.0 == colour),
-            "colour {colour:?} drawn"
-        );
-    }
-    // Empty and flat series do not panic.
-    plot_lines(dir.join("empty.png"), &[], "nothing").unwrap();
-    plot_lines(dir.join("flat.png"), &[("x", &[2.0; 5])], "flat").unwrap();
 }

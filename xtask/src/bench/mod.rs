@@ -22,7 +22,6 @@
 
 mod ceilings;
 mod dcgan;
-mod font;
 mod report;
 mod roofline;
 

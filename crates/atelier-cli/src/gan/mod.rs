@@ -2,6 +2,7 @@
 
 mod eval;
 mod interpolate;
+mod runlog;
 mod sample;
 mod train;
 

@@ -14,6 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::exit::Stopped;
 use crate::signals::Stop;
+use super::runlog::GanLog;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -66,6 +67,10 @@ pub struct Args {
     /// Write checkpoint.safetensors every N steps.
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..))]
     checkpoint_every: u64,
+    /// Write no TensorBoard event files (scalars.csv and the run page index.html are always
+    /// written).
+    #[arg(long)]
+    no_tensorboard: bool,
 }
 
 /// Prints a line without panicking when stdout is gone (a closed terminal after SIGHUP).
@@ -141,6 +146,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         run.batches_per_epoch
     ));
 
+    let mut log = GanLog::open(&trainer, !args.no_tensorboard)?;
+    let lr = trainer.run.train.lr;
     let stop = Stop::install("writing a checkpoint").context("installing signal handlers")?;
 
     let bar = ProgressBar::new(trainer.total_steps());
@@ -152,34 +159,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .progress_chars("=> "),
     );
     bar.set_position(trainer.step());
-    let say = |bar: &ProgressBar, line: String| {
-        if bar.is_hidden() {
-            out(&line);
-        } else {
-            bar.println(line);
-        }
-    };
     let started = Instant::now();
     let first_step = trainer.step();
-    let outcome = trainer.run(stop.flag(), &mut |event| match event {
-        Event::Step { step, .. } => bar.set_position(step),
-        Event::Log(line) => {
-            bar.set_message(short(line));
-            say(
-                &bar,
-                format!(
-                    "[{}/{}] {}",
-                    line.step,
-                    bar.length().unwrap_or(0),
-                    long(line)
-                ),
-            );
-        }
-        Event::Sample(path) => bar.set_message(format!("wrote {}", path.display())),
-        Event::Checkpoint(_) => {}
+    let outcome = trainer.run(stop.flag(), &mut |event| {
+        log.on_event(&event, lr);
+        report(&bar, event)
     });
     bar.finish_and_clear();
-    let outcome = outcome?;
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            log.stop();
+            return Err(e.into());
+        }
+    };
+    log.finish(&trainer);
     let steps = trainer.step() - first_step;
     let secs = started.elapsed().as_secs_f64();
     let dir = trainer.dir().display();
@@ -197,7 +191,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         (Outcome::Finished, _) => {
             out(&format!(
                 "finished: {} steps in {secs:.1} s ({:.1} images/s); samples in {dir}/samples, \
-                 checkpoint {dir}/checkpoint.safetensors, losses {dir}/losses.png",
+                 checkpoint {dir}/checkpoint.safetensors, run page {dir}/index.html",
                 trainer.step(),
                 (steps * trainer.run.train.batch as u64) as f64 / secs.max(1e-9)
             ));
@@ -215,7 +209,35 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
 }
 
-fn describe_device(d: atelier_tensor::Device) -> String {
+/// The progress bar's and the terminal's view of a trainer event.
+fn report(bar: &ProgressBar, event: Event) {
+    let say = |bar: &ProgressBar, line: String| {
+        if bar.is_hidden() {
+            out(&line);
+        } else {
+            bar.println(line);
+        }
+    };
+    match event {
+        Event::Step { step, .. } => bar.set_position(step),
+        Event::Log(line) => {
+            bar.set_message(short(line));
+            say(
+                bar,
+                format!(
+                    "[{}/{}] {}",
+                    line.step,
+                    bar.length().unwrap_or(0),
+                    long(line)
+                ),
+            );
+        }
+        Event::Sample(path) => bar.set_message(format!("wrote {}", path.display())),
+        Event::Checkpoint(_) => {}
+    }
+}
+
+pub(crate) fn describe_device(d: atelier_tensor::Device) -> String {
     match d {
         atelier_tensor::Device::Gpu => {
             let info = &atelier_kernels::gpu().info;

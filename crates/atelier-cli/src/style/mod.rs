@@ -6,6 +6,7 @@
 
 mod apply;
 mod common;
+mod runlog;
 mod train;
 mod transfer;
 

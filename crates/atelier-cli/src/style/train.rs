@@ -11,8 +11,9 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use atelier_data::{ImageFolder, ImageSet};
 use atelier_fs::RunLock;
+use atelier_runlog::RunPage;
 use atelier_style::TransformerNet;
-use atelier_style::image_io::load_image;
+use atelier_style::image_io::{load_image, resize_long_side};
 use atelier_style::loss::LossWeights;
 use atelier_style::train::{TrainConfig, TrainProgress, train};
 use atelier_style::vgg::{Features, largest_activation};
@@ -20,6 +21,7 @@ use atelier_style::vgg::{Features, largest_activation};
 use super::common;
 use crate::exit::Stopped;
 use crate::signals::Stop;
+use super::runlog::StyleLog;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -66,6 +68,16 @@ pub struct Args {
     /// Seeds the network's initial weights and the order of the photos.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// The run folder for TensorBoard events, samples, scalars.csv and the run page
+    /// (default: runs/<the --out file's stem>).
+    #[arg(long, value_name = "DIR")]
+    run_dir: Option<PathBuf>,
+    /// Write a sample grid (photos and their stylised versions) every N steps.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    sample_every: u32,
+    /// Write no TensorBoard event files (the run page and scalars.csv are always written).
+    #[arg(long)]
+    no_tensorboard: bool,
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
@@ -95,8 +107,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         "use a smaller --batch or --size",
     )?;
     let style = load_image(&a.style).context("--style")?;
-    let folder =
-        ImageFolder::open(&a.content_dir, a.size as usize, Some(3)).context("--content-dir")?;
+    let folder: Arc<dyn ImageSet> = Arc::new(
+        ImageFolder::open(&a.content_dir, a.size as usize, Some(3)).context("--content-dir")?,
+    );
     let photos = folder.len();
     if photos < a.batch as usize {
         bail!(
@@ -130,17 +143,83 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         a.size,
         a.size
     );
+    let run_dir = a.run_dir.clone().unwrap_or_else(|| {
+        let stem = a
+            .out
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        PathBuf::from("runs").join(stem)
+    });
+    let page = RunPage {
+        title: format!("Style transfer network: {}", a.style.display()),
+        facts: vec![
+            (
+                "model".into(),
+                format!(
+                    "TransformerNet (pytorch/examples fast_neural_style) -> {}",
+                    a.out.display()
+                ),
+            ),
+            (
+                "photos".into(),
+                format!(
+                    "{photos} in {} at {}x{}",
+                    a.content_dir.display(),
+                    a.size,
+                    a.size
+                ),
+            ),
+            (
+                "training".into(),
+                format!(
+                    "{} epochs, batch {}, Adam lr {}; weights content {} style {} tv {}",
+                    config.epochs,
+                    config.batch,
+                    a.lr,
+                    a.content_weight,
+                    a.style_weight,
+                    a.tv_weight
+                ),
+            ),
+            ("features".into(), vgg.features.describe()),
+        ],
+        total_steps: Some(steps as u64),
+        config: Some(format!("{config:#?}")),
+        ..RunPage::default()
+    };
+    let mut log = StyleLog::create(
+        &run_dir,
+        !a.no_tensorboard,
+        page,
+        &resize_long_side(&style, config.style_size),
+        &*folder,
+        (config.batch, f64::from(a.lr)),
+        device,
+    )
+    .with_context(|| format!("creating the run folder {}", run_dir.display()))?;
+    eprintln!(
+        "run folder {} (index.html, TensorBoard events)",
+        run_dir.display()
+    );
     let bar = common::progress_bar(steps, "train".into());
     let start = Instant::now();
     let trained = train(
         &net,
         &vgg,
         &style,
-        Arc::new(folder),
+        folder.clone(),
         &config,
         stop.flag(),
         &mut |p: &TrainProgress| {
             bar.set_position(p.step as u64);
+            if let Some(l) = &p.losses {
+                log.losses(p.step, l);
+            }
+            if p.step.is_multiple_of(a.sample_every as usize) || p.step == p.steps {
+                log.sample(p.step, &net);
+            }
             if let Some(l) = &p.losses {
                 bar.set_message(format!(
                     "epoch {}/{}  {}",
@@ -178,6 +257,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         );
     }
     net.save(&a.out, &metadata)?;
+    log.finish(steps);
     if let (true, Some((signal, code))) = (trained.stopped(), stop.received()) {
         println!(
             "stopped by {signal} after step {} of {steps}; wrote the network trained so far to \

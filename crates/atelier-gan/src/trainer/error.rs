@@ -34,6 +34,8 @@ pub enum TrainError {
          train further (nothing was changed)", path.display()
     )]
     StepsBehind { path: PathBuf, steps: u64, at: u64 },
+    #[error("drawing {}: {message}", path.display())]
+    Plot { path: PathBuf, message: String },
     #[error("{}: {message}", path.display())]
     BadRun { path: PathBuf, message: String },
     #[error(

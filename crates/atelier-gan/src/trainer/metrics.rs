@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
-use super::error::{Result, io};
+use super::error::{Result, TrainError, io};
 use crate::step::StepValues;
 
 pub const HEADER: &str = "step,epoch,loss_d,loss_g,d_x,d_g_z1,d_g_z2,images_per_s";
@@ -98,28 +98,26 @@ impl Metrics {
         Ok(())
     }
 
-    /// Loss_D and Loss_G against the step, as RUN_DIR/losses.png. Rows land at
-    /// `step / log_every` on a grid of `log_every` steps (points between are left out).
-    pub fn plot(&self, dir: &Path, log_every: u64) -> Result<()> {
+    /// Loss_D and Loss_G against the step, as RUN_DIR/losses.png.
+    pub fn plot(&self, dir: &Path) -> Result<()> {
         if self.rows.is_empty() {
             return Ok(());
         }
-        let every = log_every.max(1);
-        let slot = |step: u64| (step as f64 / every as f64).round() as usize;
-        let len = slot(self.rows.iter().map(|r| r.step).max().unwrap_or(0)) + 1;
-        let (mut loss_d, mut loss_g) = (vec![f32::NAN; len], vec![f32::NAN; len]);
-        for r in &self.rows {
-            loss_d[slot(r.step)] = r.values.loss_d;
-            loss_g[slot(r.step)] = r.values.loss_g;
-        }
-        let x_step = every as f32;
-        let image = atelier_data::plot_image(
-            &[("Loss_D", &loss_d), ("Loss_G", &loss_g)],
-            "DCGAN losses",
-            "step",
-            x_step.max(1.0),
-        );
-        atelier_data::save_png(dir.join("losses.png"), &image)?;
+        let curve = |f: fn(&LogLine) -> f32| {
+            self.rows
+                .iter()
+                .map(|r| (r.step as f64, f64::from(f(r))))
+                .collect()
+        };
+        let path = dir.join("losses.png");
+        atelier_plot::LineChart::new("DCGAN losses")
+            .series("Loss_D", curve(|r| r.values.loss_d))
+            .series("Loss_G", curve(|r| r.values.loss_g))
+            .save_png(&path)
+            .map_err(|e| TrainError::Plot {
+                path,
+                message: e.to_string(),
+            })?;
         Ok(())
     }
 }

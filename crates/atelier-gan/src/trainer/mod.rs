@@ -342,7 +342,7 @@ impl Trainer {
         if self.saved_step != Some(self.state.step) {
             self.checkpoint(on)?;
         }
-        self.metrics.plot(&self.dir, self.run.train.log_every)?;
+        self.metrics.plot(&self.dir)?;
         Ok(if finished {
             Outcome::Finished
         } else {
@@ -435,7 +435,7 @@ impl Trainer {
         let path = self.checkpoint_path();
         checkpoint::save(&path, &self.model, &self.state, &self.run)?;
         self.saved_step = Some(self.state.step);
-        self.metrics.plot(&self.dir, self.run.train.log_every)?;
+        self.metrics.plot(&self.dir)?;
         on(Event::Checkpoint(&path));
         Ok(())
     }

@@ -1,0 +1,101 @@
+//! `atelier export --format onnx --checkpoint FILE --out FILE`: a trained generator as an ONNX
+//! model (opset 17, dynamic batch; dynamic height and width for the TransformerNet), for any
+//! ONNX runtime. The checkpoint's metadata says which model it holds.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use atelier_gan::{latent, step::generate, trainer::checkpoint::load_generator};
+use atelier_nn::Checkpoint;
+use atelier_onnx::Detected;
+use atelier_style::TransformerNet;
+use atelier_tensor::{Device, Tensor, no_grad};
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    /// ONNX (opset 17).
+    Onnx,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[arg(long, value_enum)]
+    format: Format,
+    /// A DCGAN checkpoint (RUN_DIR/checkpoint.safetensors: its generator is exported) or a
+    /// TransformerNet (written by `atelier style train`).
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// The file to write (model.onnx).
+    #[arg(long)]
+    out: PathBuf,
+    /// Also write a safetensors file with an example `input` and atelier's `output` for it,
+    /// to check a runtime against (scripts/check_onnx.py).
+    #[arg(long, value_name = "FILE")]
+    example: Option<PathBuf>,
+    /// Device for the example's forward pass: cpu, gpu or auto.
+    #[arg(long, env = "ATELIER_DEVICE", default_value = "auto")]
+    device: String,
+}
+
+pub fn run(a: Args) -> anyhow::Result<()> {
+    let Format::Onnx = a.format;
+    let (model, weights, what) = atelier_onnx::detect(&a.checkpoint)?;
+    let metadata = [
+        ("atelier.source", a.checkpoint.display().to_string()),
+        ("atelier.input", model.doc.clone()),
+    ];
+    let proto = atelier_onnx::export(&model, &weights, &metadata)?;
+    atelier_onnx::save(&proto, &a.out)?;
+    let graph = proto.graph.as_ref().expect("export writes a graph");
+    println!(
+        "wrote {}: {} ({} nodes, {} initializers, opset {}; input {:?}, output {:?})",
+        a.out.display(),
+        model.name,
+        graph.node.len(),
+        graph.initializer.len(),
+        atelier_onnx::OPSET,
+        model.input.0,
+        model.output.0
+    );
+    if let Some(path) = &a.example {
+        let device = Device::from_name(&a.device).map_err(anyhow::Error::msg)?;
+        let (input, output) = example(&a.checkpoint, &what, device)?;
+        let mut ck = Checkpoint::new();
+        ck.put_tensor("input", &input);
+        ck.put_tensor("output", &output);
+        ck.set_metadata("model", model.name.clone());
+        ck.save(path)
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!(
+            "wrote {}: input {:?} and atelier's output {:?}",
+            path.display(),
+            input.shape(),
+            output.shape()
+        );
+    }
+    Ok(())
+}
+
+/// An input and atelier's own output for it: noise for the DCGAN generator (BatchNorm in
+/// inference mode, as exported), a 2×3×38×44 image in [0, 255] for the TransformerNet (a
+/// height that is not a multiple of 4, to exercise its padding and upsampling).
+fn example(
+    path: &std::path::Path,
+    what: &Detected,
+    device: Device,
+) -> anyhow::Result<(Tensor, Tensor)> {
+    Ok(match what {
+        Detected::Dcgan(config) => {
+            let g = load_generator(path, device)?.g;
+            let z = latent::noise(4, config.nz, 1, device);
+            let y = generate(&g, &z, false);
+            (z, y)
+        }
+        Detected::TransformerNet => {
+            let net = TransformerNet::load(path, device)?;
+            let x = Tensor::rand_uniform(&[2, 3, 38, 44], 0.0, 255.0, 1, device);
+            let y = no_grad(|| net.forward(&x));
+            (x, y)
+        }
+    })
+}
