@@ -48,6 +48,7 @@ shader!(
 shader!(INSTANCE_NORM, "instance_norm.wgsl");
 shader!(POOL, "pool.wgsl");
 shader!(RESAMPLE, "resample.wgsl");
+shader!(TRANSLATE, "translate.wgsl");
 shader!(CONV2D, "conv2d.wgsl");
 // the implicit GEMM, once per register block (the second file declares TM and TN)
 shader!(

@@ -17,6 +17,7 @@ mod peak;
 mod pool;
 mod reduce;
 mod resample;
+mod translate;
 
 use std::collections::BTreeMap;
 
@@ -164,6 +165,7 @@ pub fn run(filter: Option<String>, seed: u64) -> anyhow::Result<()> {
     instance_norm::run(&mut v);
     pool::run(&mut v);
     resample::run(&mut v);
+    translate::run(&mut v);
     conv2d::run(&mut v);
     peak::run(&mut v);
 

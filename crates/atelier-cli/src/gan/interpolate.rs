@@ -1,10 +1,13 @@
-//! `atelier gan interpolate`: a strip of frames along the great circle between the latent
-//! points of two seeds (spherical interpolation, `atelier_gan::latent::slerp`).
+//! `atelier gan interpolate`: frames along great circles between the latent points of seeds
+//! (spherical interpolation, `atelier_gan::latent::slerp`): from one seed to another, through
+//! more seeds with `--via`, back to the start with `--loop`; written as a strip (or grid) of
+//! frames and, with `--gif`, as an animation.
 
 use std::path::PathBuf;
 
 use atelier_gan::{latent, step::generate, trainer::checkpoint::load_generator};
 use atelier_tensor::Tensor;
+use image::imageops::FilterType;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -16,45 +19,103 @@ pub struct Args {
     /// Seed of the last frame's latent point.
     #[arg(long)]
     to: u64,
+    /// Seeds to pass through between --from and --to, in order (e.g. --via 3,4).
+    #[arg(long, value_delimiter = ',')]
+    via: Vec<u64>,
+    /// Return from --to to --from, so the walk loops (for --gif).
+    #[arg(long = "loop")]
+    closed: bool,
+    /// Frames per segment between two seeds (each segment's end is the next one's start).
     #[arg(long, default_value_t = 16)]
     frames: usize,
     #[arg(long, default_value = "interpolation.png")]
     out: PathBuf,
+    /// Also write the walk as an animated GIF here.
+    #[arg(long, value_name = "FILE.gif")]
+    gif: Option<PathBuf>,
+    /// Milliseconds per GIF frame.
+    #[arg(long, default_value_t = 80)]
+    gif_frame_ms: u32,
+    /// Points from a normal truncated to [-T, T] (BigGAN's truncation trick, e.g. 0.7).
+    #[arg(long, value_name = "T")]
+    truncation: Option<f32>,
     /// Normalise with the frames' own statistics instead of BatchNorm's running statistics.
     #[arg(long)]
     batch_stats: bool,
+    /// Use the trained G (netG) even when the checkpoint holds its moving average.
+    #[arg(long)]
+    no_ema: bool,
     #[arg(long, env = "ATELIER_DEVICE", default_value = "auto")]
     device: String,
 }
 
+/// The GIF's frames are scaled up (nearest neighbour) to at least this many pixels.
+const GIF_MIN_SIZE: u32 = 256;
+
 pub fn run(args: Args) -> anyhow::Result<()> {
     anyhow::ensure!(args.frames >= 2, "--frames must be at least 2");
+    super::check_truncation(args.truncation)?;
     let device = super::device(&args.device)?;
-    let loaded = load_generator(&args.checkpoint, device)?;
+    let loaded = load_generator(&args.checkpoint, device, !args.no_ema)?;
     let (g, run) = (&loaded.g, &loaded.run);
     let m = run.model;
-    let (a, b) = (latent::point(m.nz, args.from), latent::point(m.nz, args.to));
-    let z: Vec<f32> = (0..args.frames)
-        .flat_map(|i| latent::slerp(&a, &b, i as f32 / (args.frames - 1) as f32))
+    let mut seeds = vec![args.from];
+    seeds.extend(&args.via);
+    seeds.push(args.to);
+    if args.closed {
+        seeds.push(args.from);
+    }
+    let points: Vec<Vec<f32>> = seeds
+        .iter()
+        .map(|&s| latent::truncated(1, m.nz, s, args.truncation))
         .collect();
-    let z = Tensor::from_vec(z, &[args.frames, m.nz, 1, 1], device);
+    // each segment's frames without its last (the next segment's first), then the very end
+    let mut z: Vec<f32> = Vec::new();
+    for pair in points.windows(2) {
+        for i in 0..args.frames - 1 {
+            z.extend(latent::slerp(&pair[0], &pair[1], i as f32 / (args.frames - 1) as f32));
+        }
+    }
+    if !args.closed {
+        z.extend(points.last().expect("two points at least"));
+    }
+    let count = z.len() / m.nz;
+    anyhow::ensure!(
+        !args.batch_stats || count >= 2,
+        "--batch-stats needs at least 2 frames"
+    );
+    let z = Tensor::from_vec(z, &[count, m.nz, 1, 1], device);
     let images = generate(g, &z, args.batch_stats).to_vec();
-    atelier_data::save_grid(
-        &args.out,
-        &images,
-        args.frames,
-        m.channels,
-        m.image_size,
-        m.image_size,
-        args.frames,
-        2,
-    )?;
+    let (c, s) = (m.channels, m.image_size);
+    let cols = if count <= args.frames { count } else { args.frames - 1 };
+    atelier_data::save_grid(&args.out, &images, count, c, s, s, cols, 2)?;
+    if let Some(path) = &args.gif {
+        let scale = (GIF_MIN_SIZE.div_ceil(s as u32)).max(1);
+        let frame_len = c * s * s;
+        let frames: Vec<image::RgbImage> = (0..count)
+            .map(|i| {
+                let one = atelier_data::grid_image(
+                    &images[i * frame_len..(i + 1) * frame_len],
+                    1,
+                    c,
+                    s,
+                    s,
+                    1,
+                    0,
+                );
+                image::imageops::resize(&one, s as u32 * scale, s as u32 * scale, FilterType::Nearest)
+            })
+            .collect();
+        atelier_data::save_gif(path, &frames, args.gif_frame_ms)?;
+        println!("wrote {} ({count} frames, {} ms each)", path.display(), args.gif_frame_ms);
+    }
+    let route: Vec<String> = seeds.iter().map(u64::to_string).collect();
     println!(
-        "wrote {} ({} frames from seed {} to seed {})",
+        "wrote {} ({count} frames through seeds {}{}) from {}",
         args.out.display(),
-        args.frames,
-        args.from,
-        args.to
+        route.join(" → "),
+        super::truncation_note(args.truncation),
+        loaded.describe()
     );
     Ok(())
 }

@@ -13,6 +13,7 @@ pub mod peak;
 pub mod pool;
 pub mod reduce;
 pub mod resample;
+pub mod translate;
 
 /// Threads per workgroup for the one-invocation-per-element kernels.
 pub const WG: u32 = 256;

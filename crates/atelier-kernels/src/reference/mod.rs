@@ -15,6 +15,7 @@ pub mod peak;
 pub mod pool;
 pub mod reduce;
 pub mod resample;
+pub mod translate;
 
 /// The float types the reference runs in.
 pub trait Real:

@@ -11,6 +11,7 @@ pub mod norm;
 pub mod pool;
 pub mod reduce;
 pub mod resample;
+pub mod translate;
 pub(crate) mod run;
 
 use crate::tensor::Tensor;
