@@ -22,7 +22,11 @@ fn policy(s: &str) -> Policy {
 fn apply(p: Policy, x: &Tensor, seed: u64, prob: f32) -> Tensor {
     let d = Draws::draw(N, H, W, seed).tensor(x.device(), x.dtype());
     let p_t = Tensor::full(&[1], prob, x.device());
-    let p_t = if x.dtype() == DType::F64 { p_t.to_f64() } else { p_t };
+    let p_t = if x.dtype() == DType::F64 {
+        p_t.to_f64()
+    } else {
+        p_t
+    };
     DiffAugment::new(p).apply(x, &d, &p_t)
 }
 
@@ -36,8 +40,16 @@ fn every_policy_keeps_the_shape_and_is_fixed_by_the_seed() {
     for s in ["color", "translation", "cutout", "color,translation,cutout"] {
         let a = apply(policy(s), &x, 7, 1.0);
         assert_eq!(a.shape(), x.shape(), "{s}");
-        assert_eq!(a.to_vec(), apply(policy(s), &x, 7, 1.0).to_vec(), "{s}: same seed");
-        assert_ne!(a.to_vec(), apply(policy(s), &x, 8, 1.0).to_vec(), "{s}: other seed");
+        assert_eq!(
+            a.to_vec(),
+            apply(policy(s), &x, 7, 1.0).to_vec(),
+            "{s}: same seed"
+        );
+        assert_ne!(
+            a.to_vec(),
+            apply(policy(s), &x, 8, 1.0).to_vec(),
+            "{s}: other seed"
+        );
         assert_ne!(a.to_vec(), x.to_vec(), "{s} changes the images");
     }
 }
@@ -110,7 +122,10 @@ fn colour_stays_within_what_its_factors_allow() {
     let g = apply(policy("color"), &grey, 4, 1.0).to_vec();
     for i in 0..N {
         let want = 0.25 + draws.row(row::BRIGHTNESS)[i] - 0.5;
-        assert!(image(&g, i).iter().all(|v| (v - want).abs() < 1e-6), "image {i}");
+        assert!(
+            image(&g, i).iter().all(|v| (v - want).abs() < 1e-6),
+            "image {i}"
+        );
     }
 }
 

@@ -50,7 +50,10 @@ fn tiny(steps: u64) -> TrainConfig {
 }
 
 fn values(m: &dyn Module) -> Vec<Vec<f32>> {
-    m.named_tensors().into_iter().map(|(_, t)| t.to_vec()).collect()
+    m.named_tensors()
+        .into_iter()
+        .map(|(_, t)| t.to_vec())
+        .collect()
 }
 
 static NEVER: AtomicBool = AtomicBool::new(false);
@@ -107,8 +110,14 @@ fn a_run_with_diffaugment_ada_mirror_and_ema_resumes_exactly() {
     assert_eq!(logged.len(), 5, "logged at 2, 4, 6, 8, 9");
     assert_eq!(logged[0], 0.0);
     assert!(logged.iter().all(|p| (0.0..=1.0).contains(p)), "{logged:?}");
-    assert!(logged.windows(2).all(|w| (w[1] - w[0]).abs() <= 0.4 + 1e-6), "{logged:?}");
-    assert!(logged.iter().any(|&p| p != logged[0]), "ADA moved p: {logged:?}");
+    assert!(
+        logged.windows(2).all(|w| (w[1] - w[0]).abs() <= 0.4 + 1e-6),
+        "{logged:?}"
+    );
+    assert!(
+        logged.iter().any(|&p| p != logged[0]),
+        "ADA moved p: {logged:?}"
+    );
 
     // the run folder has the animation, and sampling picks the average by default
     assert!(dir.join("progress.gif").exists());
@@ -142,7 +151,9 @@ fn init_from_fine_tunes_and_refuses_another_architecture() {
 
     config.ngf = 8;
     config.nz = 16;
-    let err = Trainer::create(config, run_dir("mismatch")).err().expect("an error");
+    let err = Trainer::create(config, run_dir("mismatch"))
+        .err()
+        .expect("an error");
     let msg = err.to_string();
     assert!(matches!(err, TrainError::BadRun { .. }), "{msg}");
     assert!(

@@ -55,7 +55,13 @@ fn bilinear_resize_matches_pytorch_fid_s_interpolate() {
                 device,
             );
             let y = resize_bilinear(&x, size[0], size[1]);
-            check(&format!("resize {name} on {device}"), &y, &refs, &format!("resize.{name}"), 1e-5);
+            check(
+                &format!("resize {name} on {device}"),
+                &y,
+                &refs,
+                &format!("resize.{name}"),
+                1e-5,
+            );
         }
     }
 }
@@ -80,7 +86,13 @@ fn every_block_type_matches_pytorch_fid() {
                 device,
             );
             let y = net.block(name, *kind, &x);
-            check(&format!("{name} on {device}"), &y, &refs, &format!("block.{name}"), 2e-5);
+            check(
+                &format!("{name} on {device}"),
+                &y,
+                &refs,
+                &format!("block.{name}"),
+                2e-5,
+            );
         }
     }
 }
@@ -97,10 +109,22 @@ fn the_whole_network_matches_pytorch_fid() {
         let net = InceptionV3::load(&weights, device).unwrap();
         let x = Tensor::from_vec(values.clone(), &shape, device);
         let out = net.forward(&x, false);
-        check(&format!("block 1 on {device}"), &out.block1, &refs, "network.block1", 2e-5);
+        check(
+            &format!("block 1 on {device}"),
+            &out.block1,
+            &refs,
+            "network.block1",
+            2e-5,
+        );
         // pytorch-fid keeps the pooled map [N, 2048, 1, 1]; atelier flattens it to [N, 2048]
         let pool = out.pool.reshape(refs.shape("network.pool"));
-        check(&format!("features on {device}"), &pool, &refs, "network.pool", 1e-4);
+        check(
+            &format!("features on {device}"),
+            &pool,
+            &refs,
+            "network.pool",
+            1e-4,
+        );
     }
 }
 
@@ -109,13 +133,20 @@ fn missing_or_misshapen_weights_are_named() {
     let mut weights = synthetic::state_dict();
     let key = "Mixed_6b.branch7x7_2.conv.weight";
     let (shape, values) = weights.tensors.remove(key).unwrap();
-    let err = InceptionV3::load(&weights, Device::Cpu).err().expect("an error");
+    let err = InceptionV3::load(&weights, Device::Cpu)
+        .err()
+        .expect("an error");
     assert!(err.to_string().contains(key), "{err}");
     let mut wrong = shape.clone();
     wrong.swap(2, 3);
     weights.insert(key, wrong, values);
-    let err = InceptionV3::load(&weights, Device::Cpu).err().expect("an error");
+    let err = InceptionV3::load(&weights, Device::Cpu)
+        .err()
+        .expect("an error");
     let msg = err.to_string();
-    assert!(msg.contains(key) && msg.contains("[128, 128, 7, 1]"), "{msg}");
+    assert!(
+        msg.contains(key) && msg.contains("[128, 128, 7, 1]"),
+        "{msg}"
+    );
     assert_eq!(inception::spec::expected_keys().len(), 94 * 5);
 }

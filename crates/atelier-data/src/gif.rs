@@ -14,7 +14,10 @@ use crate::error::{Error, Result};
 pub fn save_gif(path: impl AsRef<Path>, frames: &[RgbImage], delay_ms: u32) -> Result<()> {
     let path = path.as_ref();
     let Some(first) = frames.first() else {
-        return Err(Error::Invalid(format!("{}: a GIF needs at least one frame", path.display())));
+        return Err(Error::Invalid(format!(
+            "{}: a GIF needs at least one frame",
+            path.display()
+        )));
     };
     if let Some(f) = frames.iter().find(|f| f.dimensions() != first.dimensions()) {
         return Err(Error::Invalid(format!(
@@ -26,7 +29,8 @@ pub fn save_gif(path: impl AsRef<Path>, frames: &[RgbImage], delay_ms: u32) -> R
     }
     let tmp = path.with_file_name(format!(
         ".{}.tmp-{}",
-        path.file_name().map_or_else(|| "anim".into(), |n| n.to_string_lossy()),
+        path.file_name()
+            .map_or_else(|| "anim".into(), |n| n.to_string_lossy()),
         std::process::id()
     ));
     let encode = |source| Error::Encode {
@@ -68,9 +72,10 @@ mod tests {
             .map(|&c| RgbImage::from_pixel(6, 4, Rgb(c)))
             .collect();
         save_gif(&path, &frames, 80).unwrap();
-        let decoder =
-            image::codecs::gif::GifDecoder::new(std::io::BufReader::new(File::open(&path).unwrap()))
-                .unwrap();
+        let decoder = image::codecs::gif::GifDecoder::new(std::io::BufReader::new(
+            File::open(&path).unwrap(),
+        ))
+        .unwrap();
         let back = decoder.into_frames().collect_frames().unwrap();
         assert_eq!(back.len(), 3);
         for (f, want) in back.iter().zip([0, 1, 2]) {

@@ -205,7 +205,10 @@ impl DiffAugment {
     /// [`Draws::tensor`], on x's device) and the probability `p` (`[1]`, on x's device).
     pub fn apply(&self, x: &Tensor, draws: &Tensor, p: &Tensor) -> Tensor {
         let &[n, _, h, w] = x.shape() else {
-            panic!("DiffAugment: images must be [N, C, H, W], got {:?}", x.shape());
+            panic!(
+                "DiffAugment: images must be [N, C, H, W], got {:?}",
+                x.shape()
+            );
         };
         assert_eq!(
             draws.shape(),
@@ -276,7 +279,10 @@ mod tests {
 
     #[test]
     fn policies_parse_and_print() {
-        assert_eq!("color,translation,cutout".parse::<Policy>(), Ok(Policy::ALL));
+        assert_eq!(
+            "color,translation,cutout".parse::<Policy>(),
+            Ok(Policy::ALL)
+        );
         let p: Policy = "translation".parse().unwrap();
         assert!(p.translation && !p.color && !p.cutout);
         assert_eq!(p.to_string(), "translation");
@@ -290,8 +296,16 @@ mod tests {
         let d = Draws::draw(500, 32, 24, 9);
         let (sy, sx) = (max_shift(32) as f32, max_shift(24) as f32);
         assert_eq!((sy, sx), (4.0, 3.0));
-        assert!(d.row(row::SHIFT_Y).iter().all(|v| v.abs() <= sy && v.fract() == 0.0));
-        assert!(d.row(row::SHIFT_X).iter().all(|v| v.abs() <= sx && v.fract() == 0.0));
+        assert!(
+            d.row(row::SHIFT_Y)
+                .iter()
+                .all(|v| v.abs() <= sy && v.fract() == 0.0)
+        );
+        assert!(
+            d.row(row::SHIFT_X)
+                .iter()
+                .all(|v| v.abs() <= sx && v.fract() == 0.0)
+        );
         // both extremes are drawn
         assert!(d.row(row::SHIFT_Y).contains(&-sy) && d.row(row::SHIFT_Y).contains(&sy));
         // corner = offset − 8 with offset in [0, 32]: [-8, 24]
@@ -301,7 +315,11 @@ mod tests {
         for r in [row::BRIGHTNESS, row::GATE_CUTOUT] {
             assert!(d.row(r).iter().all(|v| (0.0..1.0).contains(v)));
         }
-        assert_eq!(d, Draws::draw(500, 32, 24, 9), "the same seed draws the same");
+        assert_eq!(
+            d,
+            Draws::draw(500, 32, 24, 9),
+            "the same seed draws the same"
+        );
         assert_ne!(d, Draws::draw(500, 32, 24, 10));
     }
 }

@@ -92,7 +92,11 @@ mod tests {
         let g = Generator::new(&mut Init::new(Device::Cpu, 1), config);
         let mut ema = Ema::new(0.9, &g);
         let start = ema.g.named_tensors();
-        assert_eq!(start[0].1.to_vec(), g.named_tensors()[0].1.to_vec(), "a copy");
+        assert_eq!(
+            start[0].1.to_vec(),
+            g.named_tensors()[0].1.to_vec(),
+            "a copy"
+        );
         let mut expected: Vec<Vec<f64>> = start
             .iter()
             .map(|(_, t)| t.to_vec().iter().map(|&v| v as f64).collect())

@@ -38,10 +38,12 @@ pub fn truncated(n: usize, nz: usize, seed: u64, t: Option<f32>) -> Vec<f32> {
     assert!(t > 0.0, "truncation must be positive, got {t}");
     let mut rng = StdRng::seed_from_u64(seed);
     (0..n * nz)
-        .map(|_| loop {
-            let z: f32 = StandardNormal.sample(&mut rng);
-            if z.abs() <= t {
-                break z;
+        .map(|_| {
+            loop {
+                let z: f32 = StandardNormal.sample(&mut rng);
+                if z.abs() <= t {
+                    break z;
+                }
             }
         })
         .collect()

@@ -16,9 +16,9 @@
 //!   inside the generated one.
 
 use nalgebra::{DMatrix, DVector, SymmetricEigen};
+use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::index::sample;
-use rand::SeedableRng;
 
 /// `n` feature vectors of length `d`, row-major.
 #[derive(Clone, Debug)]
@@ -30,7 +30,12 @@ pub struct Features {
 
 impl Features {
     pub fn new(values: Vec<f32>, n: usize, d: usize) -> Features {
-        assert_eq!(values.len(), n * d, "features: {} values for {n} × {d}", values.len());
+        assert_eq!(
+            values.len(),
+            n * d,
+            "features: {} values for {n} × {d}",
+            values.len()
+        );
         Features { n, d, values }
     }
 
@@ -39,7 +44,9 @@ impl Features {
     }
 
     fn rows(&self, ids: &[usize]) -> DMatrix<f64> {
-        DMatrix::from_fn(ids.len(), self.d, |i, j| f64::from(self.values[ids[i] * self.d + j]))
+        DMatrix::from_fn(ids.len(), self.d, |i, j| {
+            f64::from(self.values[ids[i] * self.d + j])
+        })
     }
 }
 
@@ -51,7 +58,11 @@ pub struct Gaussian {
 
 impl Gaussian {
     pub fn of(f: &Features) -> Gaussian {
-        assert!(f.n >= 2, "FID needs at least 2 feature vectors, got {}", f.n);
+        assert!(
+            f.n >= 2,
+            "FID needs at least 2 feature vectors, got {}",
+            f.n
+        );
         let x = f.matrix();
         let mu = x.row_mean().transpose();
         let centred = DMatrix::from_fn(f.n, f.d, |i, j| x[(i, j)] - mu[j]);
@@ -67,10 +78,15 @@ pub fn frechet_distance(a: &Gaussian, b: &Gaussian) -> f64 {
     // null space's slightly negative)
     let eig = SymmetricEigen::new(a.sigma.clone());
     let sqrt_vals = eig.eigenvalues.map(|v| v.max(0.0).sqrt());
-    let root = &eig.eigenvectors * DMatrix::from_diagonal(&sqrt_vals) * eig.eigenvectors.transpose();
+    let root =
+        &eig.eigenvectors * DMatrix::from_diagonal(&sqrt_vals) * eig.eigenvectors.transpose();
     let m = &root * &b.sigma * &root;
     let m = (&m + m.transpose()) * 0.5;
-    let tr_sqrt: f64 = m.symmetric_eigenvalues().iter().map(|v| v.max(0.0).sqrt()).sum();
+    let tr_sqrt: f64 = m
+        .symmetric_eigenvalues()
+        .iter()
+        .map(|v| v.max(0.0).sqrt())
+        .sum();
     diff.dot(&diff) + a.sigma.trace() + b.sigma.trace() - 2.0 * tr_sqrt
 }
 
@@ -111,7 +127,8 @@ pub struct Kid {
 /// kernel: `(Σ_{i≠j} k(xᵢ,xⱼ) + Σ_{i≠j} k(yᵢ,yⱼ)) / (m(m−1)) − 2 Σ_{i,j} k(xᵢ,yⱼ) / m²`.
 pub fn mmd2_unbiased(x: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 {
     let (m, d) = (x.nrows() as f64, x.ncols() as f64);
-    let kernel = |a: &DMatrix<f64>, b: &DMatrix<f64>| (a * b.transpose()).map(|v| (v / d + 1.0).powi(3));
+    let kernel =
+        |a: &DMatrix<f64>, b: &DMatrix<f64>| (a * b.transpose()).map(|v| (v / d + 1.0).powi(3));
     let (kxx, kyy, kxy) = (kernel(x, x), kernel(y, y), kernel(x, y));
     let off_diagonal = |k: &DMatrix<f64>| k.sum() - k.trace();
     (off_diagonal(&kxx) + off_diagonal(&kyy)) / (m * (m - 1.0)) - 2.0 * kxy.sum() / (m * m)
@@ -147,7 +164,9 @@ fn squared_distances(a: &DMatrix<f64>, b: &DMatrix<f64>) -> DMatrix<f64> {
     let na: Vec<f64> = a.row_iter().map(|r| r.norm_squared()).collect();
     let nb: Vec<f64> = b.row_iter().map(|r| r.norm_squared()).collect();
     let dot = a * b.transpose();
-    DMatrix::from_fn(a.nrows(), b.nrows(), |i, j| (na[i] + nb[j] - 2.0 * dot[(i, j)]).max(0.0))
+    DMatrix::from_fn(a.nrows(), b.nrows(), |i, j| {
+        (na[i] + nb[j] - 2.0 * dot[(i, j)]).max(0.0)
+    })
 }
 
 /// Each row's squared distance to its k-th nearest other row.
@@ -155,7 +174,10 @@ fn kth_neighbour_radii(x: &DMatrix<f64>, k: usize) -> Vec<f64> {
     let d = squared_distances(x, x);
     (0..x.nrows())
         .map(|i| {
-            let mut row: Vec<f64> = (0..x.nrows()).filter(|&j| j != i).map(|j| d[(i, j)]).collect();
+            let mut row: Vec<f64> = (0..x.nrows())
+                .filter(|&j| j != i)
+                .map(|j| d[(i, j)])
+                .collect();
             let k = k.min(row.len()).max(1) - 1;
             row.select_nth_unstable_by(k, f64::total_cmp);
             row[k]
@@ -175,7 +197,10 @@ fn coverage(points: &DMatrix<f64>, queries: &DMatrix<f64>, k: usize) -> f64 {
 
 /// Precision and recall of generated features against real ones, with k nearest neighbours.
 pub fn precision_recall(real: &Features, fake: &Features, k: usize) -> (f64, f64) {
-    assert!(real.n > k && fake.n > k, "precision/recall need more than k = {k} points per set");
+    assert!(
+        real.n > k && fake.n > k,
+        "precision/recall need more than k = {k} points per set"
+    );
     let (r, f) = (real.matrix(), fake.matrix());
     (coverage(&r, &f, k), coverage(&f, &r, k))
 }
@@ -268,7 +293,11 @@ mod tests {
         };
         let k = kid(&fx, &fy, &cfg);
         let want = direct_mmd2(&x, &y);
-        assert!((k.mean - want).abs() < 1e-12 * want.abs().max(1.0), "{} vs {want}", k.mean);
+        assert!(
+            (k.mean - want).abs() < 1e-12 * want.abs().max(1.0),
+            "{} vs {want}",
+            k.mean
+        );
         assert!(k.std < 1e-12, "{}", k.std);
         assert_eq!((k.subsets, k.subset_size), (5, 4));
 
@@ -282,13 +311,24 @@ mod tests {
         let mut all = Vec::new();
         for skip_x in 0..4 {
             for skip_y in 0..4 {
-                let sx: Vec<Vec<f64>> = (0..4).filter(|&i| i != skip_x).map(|i| x[i].clone()).collect();
-                let sy: Vec<Vec<f64>> = (0..4).filter(|&i| i != skip_y).map(|i| y[i].clone()).collect();
+                let sx: Vec<Vec<f64>> = (0..4)
+                    .filter(|&i| i != skip_x)
+                    .map(|i| x[i].clone())
+                    .collect();
+                let sy: Vec<Vec<f64>> = (0..4)
+                    .filter(|&i| i != skip_y)
+                    .map(|i| y[i].clone())
+                    .collect();
                 all.push(direct_mmd2(&sx, &sy));
             }
         }
-        let (lo, hi) = all.iter().fold((f64::MAX, f64::MIN), |(l, h), &v| (l.min(v), h.max(v)));
-        assert!(k.mean >= lo && k.mean <= hi && k.std > 0.0, "{k:?} outside [{lo}, {hi}]");
+        let (lo, hi) = all
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(l, h), &v| (l.min(v), h.max(v)));
+        assert!(
+            k.mean >= lo && k.mean <= hi && k.std > 0.0,
+            "{k:?} outside [{lo}, {hi}]"
+        );
     }
 
     #[test]

@@ -195,7 +195,9 @@ impl Dcgan {
 
     /// The augmentation probability tensor (`[1]`).
     fn aug_p(&self) -> Tensor {
-        self.ada.as_ref().map_or(self.always.clone(), |a| a.p.clone())
+        self.ada
+            .as_ref()
+            .map_or(self.always.clone(), |a| a.p.clone())
     }
 
     /// Completed steps (D's optimizer counts them).
@@ -225,7 +227,12 @@ impl Dcgan {
 
     /// One training step; `draws` are the augmentations' random numbers, required when
     /// DiffAugment is on.
-    pub fn step_with(&mut self, real: &Tensor, z: &Tensor, draws: Option<&StepDraws>) -> StepOutputs {
+    pub fn step_with(
+        &mut self,
+        real: &Tensor,
+        z: &Tensor,
+        draws: Option<&StepDraws>,
+    ) -> StepOutputs {
         let batch = real.shape()[0];
         let (ones, zeros) = self.targets(batch);
         let p = self.aug_p();

@@ -23,7 +23,11 @@ pub struct Args {
 
 /// Values at `step / every` on a grid, NaN where nothing was logged.
 fn on_grid(points: &[(u64, f64)], every: u64) -> Vec<f32> {
-    let len = points.iter().map(|p| p.0 / every).max().map_or(0, |m| m as usize + 1);
+    let len = points
+        .iter()
+        .map(|p| p.0 / every)
+        .max()
+        .map_or(0, |m| m as usize + 1);
     let mut v = vec![f32::NAN; len];
     for &(step, value) in points {
         if step.is_multiple_of(every) {
@@ -73,11 +77,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         ));
         d_series.push((
             format!("{label}: D(G(z))"),
-            logs.iter().map(|l| (l.step, l.values.d_g_z1 as f64)).collect(),
+            logs.iter()
+                .map(|l| (l.step, l.values.d_g_z1 as f64))
+                .collect(),
         ));
         let swd = read_swd(dir);
         if swd.is_empty() {
-            eprintln!("note: {} has no swd.csv (train with --swd-every N)", dir.display());
+            eprintln!(
+                "note: {} has no swd.csv (train with --swd-every N)",
+                dir.display()
+            );
             continue;
         }
         swd_series.push((
@@ -95,7 +104,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         if series.is_empty() {
             return None;
         }
-        let steps: Vec<u64> = series.iter().flat_map(|(_, p)| p.iter().map(|q| q.0)).collect();
+        let steps: Vec<u64> = series
+            .iter()
+            .flat_map(|(_, p)| p.iter().map(|q| q.0))
+            .collect();
         let every = grid_step(&steps);
         let grids: Vec<(String, Vec<f32>)> = series
             .iter()
@@ -106,7 +118,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let panels: Vec<RgbImage> = [
         panel(&swd_series, "SWD x1e3 against the data (lower is closer)"),
-        panel(&d_series, "D's mean sigmoid output on real (D(x)) and generated (D(G(z))) images"),
+        panel(
+            &d_series,
+            "D's mean sigmoid output on real (D(x)) and generated (D(G(z))) images",
+        ),
     ]
     .into_iter()
     .flatten()

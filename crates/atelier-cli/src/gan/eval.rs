@@ -84,7 +84,10 @@ fn load_inception_weights(path: &Path) -> anyhow::Result<StateDict> {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     anyhow::ensure!(args.n >= 2, "--n must be at least 2");
-    anyhow::ensure!(args.inception_batch >= 1, "--inception-batch must be at least 1");
+    anyhow::ensure!(
+        args.inception_batch >= 1,
+        "--inception-batch must be at least 1"
+    );
     super::check_truncation(args.truncation)?;
     let device = super::device(&args.device)?;
     // load the Inception weights first: a bad file fails before any work

@@ -73,7 +73,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut z: Vec<f32> = Vec::new();
     for pair in points.windows(2) {
         for i in 0..args.frames - 1 {
-            z.extend(latent::slerp(&pair[0], &pair[1], i as f32 / (args.frames - 1) as f32));
+            z.extend(latent::slerp(
+                &pair[0],
+                &pair[1],
+                i as f32 / (args.frames - 1) as f32,
+            ));
         }
     }
     if !args.closed {
@@ -87,7 +91,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let z = Tensor::from_vec(z, &[count, m.nz, 1, 1], device);
     let images = generate(g, &z, args.batch_stats).to_vec();
     let (c, s) = (m.channels, m.image_size);
-    let cols = if count <= args.frames { count } else { args.frames - 1 };
+    let cols = if count <= args.frames {
+        count
+    } else {
+        args.frames - 1
+    };
     atelier_data::save_grid(&args.out, &images, count, c, s, s, cols, 2)?;
     if let Some(path) = &args.gif {
         let scale = (GIF_MIN_SIZE.div_ceil(s as u32)).max(1);
@@ -103,11 +111,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     1,
                     0,
                 );
-                image::imageops::resize(&one, s as u32 * scale, s as u32 * scale, FilterType::Nearest)
+                image::imageops::resize(
+                    &one,
+                    s as u32 * scale,
+                    s as u32 * scale,
+                    FilterType::Nearest,
+                )
             })
             .collect();
         atelier_data::save_gif(path, &frames, args.gif_frame_ms)?;
-        println!("wrote {} ({count} frames, {} ms each)", path.display(), args.gif_frame_ms);
+        println!(
+            "wrote {} ({count} frames, {} ms each)",
+            path.display(),
+            args.gif_frame_ms
+        );
     }
     let route: Vec<String> = seeds.iter().map(u64::to_string).collect();
     println!(

@@ -48,7 +48,10 @@ pub(crate) fn device(name: &str) -> anyhow::Result<Device> {
 /// `--truncation` must be positive.
 pub(crate) fn check_truncation(t: Option<f32>) -> anyhow::Result<()> {
     if let Some(t) = t {
-        anyhow::ensure!(t > 0.0 && t.is_finite(), "--truncation {t} must be positive (e.g. 0.7)");
+        anyhow::ensure!(
+            t > 0.0 && t.is_finite(),
+            "--truncation {t} must be positive (e.g. 0.7)"
+        );
     }
     Ok(())
 }

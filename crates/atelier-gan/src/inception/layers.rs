@@ -84,7 +84,10 @@ fn matrix(values: Vec<f64>, shape: &[usize], like: &Tensor) -> Tensor {
 /// matrices (`x · Rwᵀ`, then `Rh ·`), so it runs on the matmul kernel, with its gradient.
 pub fn resize_bilinear(x: &Tensor, oh: usize, ow: usize) -> Tensor {
     let &[n, c, h, w] = x.shape() else {
-        panic!("resize_bilinear: input must be [N, C, H, W], got {:?}", x.shape());
+        panic!(
+            "resize_bilinear: input must be [N, C, H, W], got {:?}",
+            x.shape()
+        );
     };
     let mut y = x.clone();
     if ow != w {
@@ -115,7 +118,10 @@ pub fn resize_bilinear(x: &Tensor, oh: usize, ow: usize) -> Tensor {
 /// of ones (the fraction of each window inside the image), which is exact in real arithmetic.
 pub fn avg_pool3x3_excluding_padding(x: &Tensor) -> Tensor {
     let &[_, _, h, w] = x.shape() else {
-        panic!("avg_pool3x3: input must be [N, C, H, W], got {:?}", x.shape());
+        panic!(
+            "avg_pool3x3: input must be [N, C, H, W], got {:?}",
+            x.shape()
+        );
     };
     let count = |i: usize, n: usize| (i.min(1) + 1 + usize::from(i + 1 < n)) as f64;
     let mut inside = Vec::with_capacity(h * w);

@@ -112,9 +112,8 @@ impl InceptionV3 {
     /// One mixed block (`name` as in [`BLOCKS`]).
     pub fn block(&self, name: &str, kind: BlockKind, x: &Tensor) -> Tensor {
         let c = |branch: &str, x: &Tensor| self.apply(&format!("{name}.{branch}"), x);
-        let chain = |branches: &[&str], x: &Tensor| {
-            branches.iter().fold(x.clone(), |acc, b| c(b, &acc))
-        };
+        let chain =
+            |branches: &[&str], x: &Tensor| branches.iter().fold(x.clone(), |acc, b| c(b, &acc));
         let parts = match kind {
             BlockKind::A { .. } => vec![
                 c("branch1x1", x),

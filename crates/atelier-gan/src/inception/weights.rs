@@ -15,9 +15,13 @@ pub struct StateDict {
 
 #[derive(Debug, thiserror::Error)]
 pub enum InceptionError {
-    #[error("Inception weights {origin}: key {key:?} is missing (is this pytorch-fid's pt_inception-2015-12-05 file?)")]
+    #[error(
+        "Inception weights {origin}: key {key:?} is missing (is this pytorch-fid's pt_inception-2015-12-05 file?)"
+    )]
     Missing { origin: String, key: String },
-    #[error("Inception weights {origin}: {key:?} has shape {found:?}, the network needs {expected:?}")]
+    #[error(
+        "Inception weights {origin}: {key:?} has shape {found:?}, the network needs {expected:?}"
+    )]
     Shape {
         origin: String,
         key: String,

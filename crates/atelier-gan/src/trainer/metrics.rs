@@ -23,7 +23,13 @@ pub struct LogLine {
 impl LogLine {
     fn csv(&self) -> String {
         let v = &self.values;
-        let opt = |x: f32| if x.is_nan() { String::new() } else { x.to_string() };
+        let opt = |x: f32| {
+            if x.is_nan() {
+                String::new()
+            } else {
+                x.to_string()
+            }
+        };
         format!(
             "{},{},{},{},{},{},{},{:.1},{},{}",
             self.step,

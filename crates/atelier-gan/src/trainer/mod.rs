@@ -219,7 +219,13 @@ impl Trainer {
             model.device,
         );
         let swd = match run.train.swd_every {
-            Some(_) => Some(progress::SwdTracker::new(&dir, &*set, &run, model.device, state.step)?),
+            Some(_) => Some(progress::SwdTracker::new(
+                &dir,
+                &*set,
+                &run,
+                model.device,
+                state.step,
+            )?),
             None => None,
         };
         Ok(Trainer {
@@ -316,7 +322,10 @@ impl Trainer {
         if self.saved_step != Some(self.state.step) {
             self.checkpoint(on)?;
         }
-        if finished && t.swd_every.is_some() && !self.state.step.is_multiple_of(t.swd_every.unwrap_or(1)) {
+        if finished
+            && t.swd_every.is_some()
+            && !self.state.step.is_multiple_of(t.swd_every.unwrap_or(1))
+        {
             self.measure_swd()?;
         }
         self.metrics.plot(&self.dir, self.run.train.log_every)?;
@@ -347,7 +356,13 @@ impl Trainer {
         let z = latent::noise(b, self.run.model.nz, noise_seed, device);
         let draws = self.model.augment.as_ref().map(|_| {
             let (h, w) = (batch.shape[2], batch.shape[3]);
-            StepDraws::draw(b, h, w, latent::derive_seed(seed ^ AUGMENT_STREAM, position), device)
+            StepDraws::draw(
+                b,
+                h,
+                w,
+                latent::derive_seed(seed ^ AUGMENT_STREAM, position),
+                device,
+            )
         });
         self.pending = Some(self.model.step_with(&real, &z, draws.as_ref()));
         let next = batch_position_after(batch.epoch, batch.index, self.run.batches_per_epoch);

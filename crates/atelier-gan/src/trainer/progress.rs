@@ -188,7 +188,8 @@ impl SwdTracker {
         if ema.iter().any(|v| v.is_finite()) {
             series.push(("SWD of G's average", &ema));
         }
-        let image = atelier_data::plot_image(&series, "SWD x1e3 against the data", "step", step as f32);
+        let image =
+            atelier_data::plot_image(&series, "SWD x1e3 against the data", "step", step as f32);
         atelier_data::save_png(self.dir.join("swd.png"), &image)?;
         Ok(())
     }
@@ -262,8 +263,16 @@ mod tests {
     #[test]
     fn swd_rows_round_trip_with_and_without_the_average() {
         for r in [
-            SwdRow { step: 10, g: 12.5, ema: 9.25 },
-            SwdRow { step: 20, g: 3.0, ema: f64::NAN },
+            SwdRow {
+                step: 10,
+                g: 12.5,
+                ema: 9.25,
+            },
+            SwdRow {
+                step: 20,
+                g: 3.0,
+                ema: f64::NAN,
+            },
         ] {
             let back = parse_row(&row_csv(&r)).unwrap();
             assert_eq!(back.step, r.step);

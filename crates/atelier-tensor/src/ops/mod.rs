@@ -11,8 +11,8 @@ pub mod norm;
 pub mod pool;
 pub mod reduce;
 pub mod resample;
-pub mod translate;
 pub(crate) mod run;
+pub mod translate;
 
 use crate::tensor::Tensor;
 

@@ -12,7 +12,10 @@ impl Tensor {
     /// per image. Differentiable in `self` (the shifts are data, not parameters).
     pub fn translate2d(&self, shifts: &Tensor) -> Tensor {
         let &[n, c, h, w] = self.shape() else {
-            panic!("translate2d: input must be [N, C, H, W], got {:?}", self.shape());
+            panic!(
+                "translate2d: input must be [N, C, H, W], got {:?}",
+                self.shape()
+            );
         };
         assert_eq!(
             shifts.shape(),
