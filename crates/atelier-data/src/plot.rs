@@ -119,7 +119,7 @@ pub fn plot_image(series: &[(&str, &[f32])], title: &str, x_label: &str, x_step:
     }
 
     // Title, x label, legend.
-    let title_x = (WIDTH - font::text_width(title, 2)) as i64 / 2;
+    let title_x = WIDTH.saturating_sub(font::text_width(title, 2)) as i64 / 2;
     font::draw_text(&mut image, title_x.max(0), 14, title, 2, AXIS);
     let label_x = (x_px0 + x_px1) as i64 / 2 - font::text_width(x_label, 1) as i64 / 2;
     font::draw_text(&mut image, label_x, HEIGHT as i64 - 20, x_label, 1, AXIS);

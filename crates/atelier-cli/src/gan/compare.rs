@@ -117,10 +117,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Some(atelier_data::plot_image(&refs, title, "step", every as f32))
     };
     let panels: Vec<RgbImage> = [
-        panel(&swd_series, "SWD x1e3 against the data (lower is closer)"),
+        panel(&swd_series, "SWD x1e3 against the data (lower: closer)"),
         panel(
             &d_series,
-            "D's mean sigmoid output on real (D(x)) and generated (D(G(z))) images",
+            "D(x) on real, D(G(z)) on generated images",
         ),
     ]
     .into_iter()
