@@ -118,10 +118,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let panels: Vec<RgbImage> = [
         panel(&swd_series, "SWD x1e3 against the data (lower: closer)"),
-        panel(
-            &d_series,
-            "D(x) on real, D(G(z)) on generated images",
-        ),
+        panel(&d_series, "D(x) on real, D(G(z)) on generated images"),
     ]
     .into_iter()
     .flatten()
