@@ -21,7 +21,11 @@ pub struct Refs {
 
 impl Refs {
     pub fn load(name: &str) -> Refs {
-        let path = ref_path(name);
+        Refs::load_path(&ref_path(name))
+    }
+
+    /// A reference file anywhere (e.g. tests/data/inception/...).
+    pub fn load_path(path: &std::path::Path) -> Refs {
         let bytes =
             std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
         let (_, meta) = SafeTensors::read_metadata(&bytes).expect("safetensors header");

@@ -31,6 +31,7 @@ fn tiny(steps: u64) -> TrainConfig {
         log_every: 2,
         sample_every: 100,
         checkpoint_every: 100,
+        ..TrainConfig::default()
     }
 }
 

@@ -28,6 +28,32 @@ pub fn noise(n: usize, nz: usize, seed: u64, device: Device) -> Tensor {
     Tensor::from_vec(normal(n, nz, seed), &[n, nz, 1, 1], device)
 }
 
+/// `n` vectors of length `nz` from a standard normal truncated to [-t, t] (BigGAN's
+/// truncation trick, Brock et al. 2019: values outside are redrawn), from `seed`; `None` is
+/// [`normal`]. A smaller `t` gives more typical, less varied images.
+pub fn truncated(n: usize, nz: usize, seed: u64, t: Option<f32>) -> Vec<f32> {
+    let Some(t) = t else {
+        return normal(n, nz, seed);
+    };
+    assert!(t > 0.0, "truncation must be positive, got {t}");
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..n * nz)
+        .map(|_| {
+            loop {
+                let z: f32 = StandardNormal.sample(&mut rng);
+                if z.abs() <= t {
+                    break z;
+                }
+            }
+        })
+        .collect()
+}
+
+/// [`truncated`] noise `[n, nz, 1, 1]` on `device`.
+pub fn noise_truncated(n: usize, nz: usize, seed: u64, t: Option<f32>, device: Device) -> Tensor {
+    Tensor::from_vec(truncated(n, nz, seed, t), &[n, nz, 1, 1], device)
+}
+
 /// The latent point that `seed` names (what `atelier gan sample --seed` and `interpolate
 /// --from/--to` use): one standard normal vector.
 pub fn point(nz: usize, seed: u64) -> Vec<f32> {
@@ -86,6 +112,17 @@ mod tests {
         let norm: f32 = mid.iter().map(|x| x * x).sum::<f32>().sqrt();
         assert!((norm - 1.0).abs() < 1e-6, "norm {norm}");
         assert!((mid[0] - mid[1]).abs() < 1e-6);
+    }
+
+    #[test]
+    fn truncation_keeps_every_value_inside_and_none_is_the_plain_normal() {
+        let z = truncated(50, 20, 7, Some(0.7));
+        assert!(z.iter().all(|v| v.abs() <= 0.7));
+        // a truncated N(0, 1) at 0.7 has variance about 0.15, far below 1
+        let var = z.iter().map(|v| v * v).sum::<f32>() / z.len() as f32;
+        assert!((0.1..0.2).contains(&var), "{var}");
+        assert_eq!(truncated(3, 4, 9, None), normal(3, 4, 9));
+        assert_eq!(truncated(3, 4, 9, Some(0.5)), truncated(3, 4, 9, Some(0.5)));
     }
 
     #[test]

@@ -12,25 +12,37 @@ use rand_distr::{Distribution, StandardNormal};
 use crate::model::Generator;
 use crate::step::generate;
 
-/// The noise of [`latent::normal`](crate::latent::normal)`(n, nz, seed)`, drawn a batch at a
-/// time: the concatenation of the batches equals the whole.
+/// The noise of [`latent::truncated`](crate::latent::truncated)`(n, nz, seed, truncation)`,
+/// drawn a batch at a time: the concatenation of the batches equals the whole.
 pub struct NoiseStream {
     rng: StdRng,
     nz: usize,
+    truncation: Option<f32>,
 }
 
 impl NoiseStream {
-    pub fn new(nz: usize, seed: u64) -> NoiseStream {
+    pub fn new(nz: usize, seed: u64, truncation: Option<f32>) -> NoiseStream {
+        assert!(
+            truncation.is_none_or(|t| t > 0.0),
+            "truncation must be positive, got {truncation:?}"
+        );
         NoiseStream {
             rng: StdRng::seed_from_u64(seed),
             nz,
+            truncation,
         }
     }
 
     /// The next `n` vectors.
     pub fn next(&mut self, n: usize) -> Vec<f32> {
         (0..n * self.nz)
-            .map(|_| StandardNormal.sample(&mut self.rng))
+            .map(|_| loop {
+                let z: f32 = StandardNormal.sample(&mut self.rng);
+                // values outside [-t, t] are redrawn, as latent::truncated does
+                if self.truncation.is_none_or(|t| z.abs() <= t) {
+                    break z;
+                }
+            })
             .collect()
     }
 }
@@ -81,13 +93,18 @@ mod tests {
             image_size: 32,
         };
         let g = Generator::new(&mut Init::new(Device::Cpu, 3), config);
-        let mut s = NoiseStream::new(4, 9);
+        let mut s = NoiseStream::new(4, 9, None);
         assert_eq!(
             [s.next(2), s.next(3)].concat(),
             crate::latent::normal(5, 4, 9)
         );
+        let mut s = NoiseStream::new(4, 9, Some(0.5));
+        assert_eq!(
+            [s.next(3), s.next(2)].concat(),
+            crate::latent::truncated(5, 4, 9, Some(0.5))
+        );
         let whole = generate(&g, &crate::latent::noise(5, 4, 9, Device::Cpu), false).to_vec();
-        let mut stream = NoiseStream::new(4, 9);
+        let mut stream = NoiseStream::new(4, 9, None);
         let mut seen = Vec::new();
         let parts = generate_in_batches(
             &g,

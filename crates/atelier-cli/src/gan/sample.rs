@@ -1,6 +1,7 @@
-//! `atelier gan sample`: a grid of N images from a checkpoint's generator, for noise drawn
-//! from a seed. Generated in batches that fit the device, so any N the host can hold works;
-//! the output (format from its extension) is checked before any work.
+//! `atelier gan sample`: a grid of N images from a checkpoint's generator (its moving
+//! average when it has one), for noise drawn from a seed (optionally truncated). Generated in
+//! batches that fit the device, so any N the host can hold works; the output (format from its
+//! extension) is checked before any work.
 
 use std::path::PathBuf;
 
@@ -28,6 +29,14 @@ pub struct Args {
     /// running statistics.
     #[arg(long)]
     batch_stats: bool,
+    /// Draw the noise from a normal truncated to [-T, T] (BigGAN's truncation trick, e.g.
+    /// 0.7): more typical, less varied images.
+    #[arg(long, value_name = "T")]
+    truncation: Option<f32>,
+    /// Use the trained G (netG) even when the checkpoint holds its moving average (netG_ema,
+    /// the default when present).
+    #[arg(long)]
+    no_ema: bool,
     #[arg(long, env = "ATELIER_DEVICE", default_value = "auto")]
     device: String,
 }
@@ -37,9 +46,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if args.batch_stats && n < 2 {
         usage!("--batch-stats needs at least 2 images");
     }
+    super::check_truncation(args.truncation)?;
     atelier_data::output_format(&args.out)?;
     let device = super::device(&args.device)?;
-    let loaded = load_generator(&args.checkpoint, device)?;
+    let loaded = load_generator(&args.checkpoint, device, !args.no_ema)?;
     let (g, run) = (&loaded.g, &loaded.run);
     let m = run.model;
     let cols = super::grid_columns(n);
@@ -52,7 +62,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     let bar = super::progress(n, batch, "generating");
-    let mut noise = NoiseStream::new(m.nz, args.seed);
+    let mut noise = NoiseStream::new(m.nz, args.seed, args.truncation);
     let images = generate_in_batches(
         g,
         n,
@@ -75,9 +85,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         super::GRID_PADDING,
     )?;
     println!(
-        "wrote {} ({n} images, seed {})",
+        "wrote {} ({n} images, seed {}{}) from {}",
         args.out.display(),
-        args.seed
+        args.seed,
+        super::truncation_note(args.truncation),
+        loaded.describe()
     );
     Ok(())
 }

@@ -67,6 +67,42 @@ pub struct Args {
     /// Write checkpoint.safetensors every N steps.
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..))]
     checkpoint_every: u64,
+    /// DiffAugment (Zhao et al. 2020) on every image D sees, real and fake: a comma-separated
+    /// list of color (brightness, saturation, contrast), translation (up to 1/8 of the image),
+    /// cutout (a square of half its size). For small collections: --diffaug
+    /// color,translation,cutout.
+    #[arg(long, value_name = "POLICY", default_value = "")]
+    diffaug: String,
+    /// Adapt DiffAugment's probability p (from 0) to D's overfitting, ADA's rule (Karras et al.
+    /// 2020): p rises while more than --ada-target of the real images get a positive logit.
+    #[arg(long, requires = "diffaug")]
+    ada: bool,
+    /// ADA's target for E[sign(D(x))].
+    #[arg(long, default_value_t = 0.6, requires = "ada")]
+    ada_target: f64,
+    /// Steps between ADA's adjustments of p.
+    #[arg(long, default_value_t = 4, requires = "ada")]
+    ada_interval: u64,
+    /// Thousands of images over which p can move from 0 to 1 (ADA: 500).
+    #[arg(long, default_value_t = 100.0, requires = "ada")]
+    ada_kimg: f64,
+    /// Flip the real images left to right at random (doubles a small collection).
+    #[arg(long)]
+    mirror: bool,
+    /// Keep an exponential moving average of G's weights with this decay (e.g. 0.999, with a
+    /// warm-up); samples, and `gan sample`, `interpolate` and `eval`, use it.
+    #[arg(long, value_name = "BETA")]
+    ema: Option<f64>,
+    /// Fine-tune: start G and D (and G's average) from this checkpoint of another run, with new
+    /// optimizers, on this run's data. The architecture must match.
+    #[arg(long, value_name = "CHECKPOINT")]
+    init_from: Option<PathBuf>,
+    /// Measure SWD against the data every N steps (RUN_DIR/swd.csv and swd.png).
+    #[arg(long, value_name = "N")]
+    swd_every: Option<u64>,
+    /// Images per set for --swd-every (at most the data set's size).
+    #[arg(long, default_value_t = 512)]
+    swd_images: usize,
     /// Write no TensorBoard event files (scalars.csv and the run page index.html are always
     /// written).
     #[arg(long)]
@@ -119,6 +155,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 log_every: args.log_every,
                 sample_every: args.sample_every,
                 checkpoint_every: args.checkpoint_every,
+                diffaug: args.diffaug.clone(),
+                ada: args.ada.then_some(atelier_gan::ada::AdaConfig {
+                    target: args.ada_target,
+                    interval: args.ada_interval,
+                    kimg: args.ada_kimg,
+                }),
+                mirror: args.mirror,
+                ema: args.ema,
+                init_from: args.init_from.clone(),
+                swd_every: args.swd_every,
+                swd_images: args.swd_images,
             };
             let dir = args.out.clone().expect("clap requires --out");
             Trainer::create(config, &dir, args.force)?
@@ -145,6 +192,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         run.total_steps,
         run.batches_per_epoch
     ));
+    if let Some(extras) = describe_extras(&run.train) {
+        out(&format!("extras  {extras}"));
+    }
 
     let mut log = GanLog::open(&trainer, !args.no_tensorboard)?;
     let lr = trainer.run.train.lr;
@@ -247,18 +297,69 @@ pub(crate) fn describe_device(d: atelier_tensor::Device) -> String {
     }
 }
 
+/// The small-data options in force, in words.
+fn describe_extras(t: &TrainConfig) -> Option<String> {
+    let mut parts = Vec::new();
+    if !t.diffaug.is_empty() {
+        match &t.ada {
+            Some(a) => parts.push(format!(
+                "DiffAugment {} with ADA (target {}, every {} steps, {} kimg)",
+                t.diffaug, a.target, a.interval, a.kimg
+            )),
+            None => parts.push(format!("DiffAugment {}", t.diffaug)),
+        }
+    }
+    if t.mirror {
+        parts.push("mirror".into());
+    }
+    if let Some(b) = t.ema {
+        parts.push(format!("EMA of G (decay {b})"));
+    }
+    if let Some(p) = &t.init_from {
+        parts.push(format!("fine-tuning from {}", p.display()));
+    }
+    if let Some(n) = t.swd_every {
+        parts.push(format!("SWD every {n} steps"));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
 fn short(l: &LogLine) -> String {
     let v = &l.values;
     format!(
-        "Loss_D {:.3}  Loss_G {:.3}  D(x) {:.3}  D(G(z)) {:.3}  {:.0} img/s",
-        v.loss_d, v.loss_g, v.d_x, v.d_g_z1, l.images_per_s
+        "Loss_D {:.3}  Loss_G {:.3}  D(x) {:.3}  D(G(z)) {:.3}{}  {:.0} img/s",
+        v.loss_d,
+        v.loss_g,
+        v.d_x,
+        v.d_g_z1,
+        augment_note(l),
+        l.images_per_s
     )
+}
+
+/// "  p 0.120  r_t 0.650" when augmenting (and adapting).
+fn augment_note(l: &LogLine) -> String {
+    let v = &l.values;
+    let mut s = String::new();
+    if v.aug_p.is_finite() {
+        s.push_str(&format!("  p {:.3}", v.aug_p));
+    }
+    if v.rt.is_finite() {
+        s.push_str(&format!("  r_t {:.3}", v.rt));
+    }
+    s
 }
 
 fn long(l: &LogLine) -> String {
     let v = &l.values;
     format!(
-        "Loss_D: {:.4}  Loss_G: {:.4}  D(x): {:.4}  D(G(z)): {:.4} / {:.4}  {:.1} images/s",
-        v.loss_d, v.loss_g, v.d_x, v.d_g_z1, v.d_g_z2, l.images_per_s
+        "Loss_D: {:.4}  Loss_G: {:.4}  D(x): {:.4}  D(G(z)): {:.4} / {:.4}{}  {:.1} images/s",
+        v.loss_d,
+        v.loss_g,
+        v.d_x,
+        v.d_g_z1,
+        v.d_g_z2,
+        augment_note(l),
+        l.images_per_s
     )
 }

@@ -5,6 +5,8 @@
 //! | `netG.main.*`, `netD.main.*` | the two models' state_dicts, PyTorch's names |
 //! | `optim.netG.<param>.exp_avg`, `.exp_avg_sq`, `optim.netG.step` (and netD) | Adam's state |
 //! | `trainer.step`, `trainer.epoch`, `trainer.batch_index`, `trainer.rng_position` | where the run is |
+//! | `netG_ema.main.*`, `ema.updates` | G's moving average (a state_dict like netG's), with `--ema` |
+//! | `ada.p`, `ada.signs`, `ada.last_rt`, `ada.seen` | the adaptive augmentation probability and its running sign sum, with `--ada` |
 //! | metadata `config` | RUN_DIR/config.json's [`RunConfig`] |
 //!
 //! In PyTorch: `sd = safetensors.torch.load_file(f)`, then
@@ -13,7 +15,7 @@
 use std::path::Path;
 
 use atelier_nn::{Checkpoint, Init, Module};
-use atelier_tensor::Device;
+use atelier_tensor::{Device, Tensor};
 
 use super::config::RunConfig;
 use super::error::{Result, TrainError};
@@ -22,6 +24,7 @@ use crate::step::Dcgan;
 
 pub const NET_G: &str = "netG";
 pub const NET_D: &str = "netD";
+pub const NET_G_EMA: &str = "netG_ema";
 pub const OPTIM_G: &str = "optim.netG";
 pub const OPTIM_D: &str = "optim.netD";
 pub const FORMAT: &str = atelier_nn::kind::DCGAN;
@@ -75,6 +78,16 @@ pub fn save(path: &Path, model: &Dcgan, state: &TrainerState, config: &RunConfig
     ck.put_int("trainer.epoch", state.epoch as i64);
     ck.put_int("trainer.batch_index", state.batch_index as i64);
     ck.put_int("trainer.rng_position", state.rng_position as i64);
+    if let Some(ema) = &model.ema {
+        ck.put_module(NET_G_EMA, &ema.g);
+        ck.put_int("ema.updates", ema.updates as i64);
+    }
+    if let Some(ada) = &model.ada {
+        ck.put_tensor("ada.p", &ada.p);
+        ck.put_tensor("ada.signs", &ada.signs);
+        ck.put_tensor("ada.last_rt", &ada.last_rt);
+        ck.put_int("ada.seen", ada.seen as i64);
+    }
     ck.set_metadata("format", FORMAT);
     ck.set_metadata("config", config.to_json());
     ck.save(path)?;
@@ -107,6 +120,18 @@ pub fn load_into(ck: &Checkpoint, model: &mut Dcgan) -> Result<TrainerState> {
     ck.load_adam(OPTIM_G, &ng, &mut model.opt_g)?;
     ck.load_adam(OPTIM_D, &nd, &mut model.opt_d)?;
     let int = |k: &str| ck.int(k).map(|v| v.max(0) as u64);
+    if let Some(ema) = &mut model.ema {
+        ck.load_module(NET_G_EMA, &ema.g)?;
+        ema.updates = int("ema.updates")?;
+    }
+    if let Some(ada) = &mut model.ada {
+        let device = ada.p.device();
+        let scalar = |k: &str| -> Result<Tensor> { Ok(ck.tensor(k, device)?.reshape(&[1])) };
+        ada.p = scalar("ada.p")?;
+        ada.signs = scalar("ada.signs")?;
+        ada.last_rt = scalar("ada.last_rt")?;
+        ada.seen = int("ada.seen")?;
+    }
     Ok(TrainerState {
         step: int("trainer.step")?,
         epoch: int("trainer.epoch")?,
@@ -115,16 +140,37 @@ pub fn load_into(ck: &Checkpoint, model: &mut Dcgan) -> Result<TrainerState> {
     })
 }
 
+/// Whether the checkpoint holds a module under `prefix.`.
+pub fn has_module(ck: &Checkpoint, prefix: &str) -> bool {
+    let p = format!("{prefix}.");
+    ck.keys().any(|k| k.starts_with(&p))
+}
+
 /// A generator restored from a checkpoint, with the run it came from.
 pub struct LoadedGenerator {
     pub g: Generator,
     pub run: RunConfig,
     /// Training steps it had when saved.
     pub step: u64,
+    /// Whether `g` is the moving average (`netG_ema`) rather than the trained G (`netG`).
+    pub ema: bool,
 }
 
-/// The generator of a checkpoint, on `device`, with the run's config and step.
-pub fn load_generator(path: &Path, device: Device) -> Result<LoadedGenerator> {
+impl LoadedGenerator {
+    /// Which weights these are, in words.
+    pub fn describe(&self) -> String {
+        if self.ema {
+            let beta = self.run.train.ema.unwrap_or(f64::NAN);
+            format!("the moving average of G (netG_ema, decay {beta})")
+        } else {
+            "the trained G (netG)".into()
+        }
+    }
+}
+
+/// The generator of a checkpoint, on `device`, with the run's config and step: its moving
+/// average (`netG_ema`) when `prefer_ema` and the checkpoint has one, else `netG`.
+pub fn load_generator(path: &Path, device: Device, prefer_ema: bool) -> Result<LoadedGenerator> {
     let ck = Checkpoint::load(path)?;
     ck.expect_kind(FORMAT)?;
     let run = config_of(&ck, path)?;
@@ -135,7 +181,49 @@ pub fn load_generator(path: &Path, device: Device) -> Result<LoadedGenerator> {
             hint: "this generator is too wide for this device",
         })?;
     let g = Generator::new(&mut Init::new(device, 0), run.model);
-    ck.load_module(NET_G, &g)?;
+    let ema = prefer_ema && has_module(&ck, NET_G_EMA);
+    ck.load_module(if ema { NET_G_EMA } else { NET_G }, &g)?;
     let step = ck.int("trainer.step")?.max(0) as u64;
-    Ok(LoadedGenerator { g, run, step })
+    Ok(LoadedGenerator { g, run, step, ema })
+}
+
+/// Fine-tuning: loads another run's G and D (and G's average, when both have one; else the
+/// average starts as a copy of the loaded G) into `model`, whose optimizers stay new. The two
+/// architectures must match; a mismatch is an error that names each difference.
+pub fn init_from(path: &Path, model: &mut Dcgan) -> Result<RunConfig> {
+    let ck = Checkpoint::load(path)?;
+    let source = config_of(&ck, path)?;
+    let (a, b) = (source.model, model.config);
+    let mut diffs = Vec::new();
+    for (what, x, y) in [
+        ("image size", a.image_size, b.image_size),
+        ("channels", a.channels, b.channels),
+        ("nz", a.nz, b.nz),
+        ("ngf", a.ngf, b.ngf),
+        ("ndf", a.ndf, b.ndf),
+    ] {
+        if x != y {
+            diffs.push(format!("{what} {x} there, {y} here"));
+        }
+    }
+    if !diffs.is_empty() {
+        return Err(TrainError::BadRun {
+            path: path.to_path_buf(),
+            message: format!(
+                "--init-from: the checkpoint's DCGAN differs from this run's: {} (give the \
+                 same --image-size, --nz, --ngf, --ndf, and data with as many channels)",
+                diffs.join(", ")
+            ),
+        });
+    }
+    ck.load_module(NET_G, &model.g)?;
+    ck.load_module(NET_D, &model.d)?;
+    if let Some(ema) = &mut model.ema {
+        if has_module(&ck, NET_G_EMA) {
+            ck.load_module(NET_G_EMA, &ema.g)?;
+        } else {
+            crate::ema::copy_state(&model.g, &ema.g);
+        }
+    }
+    Ok(source)
 }

@@ -1,11 +1,17 @@
 //! What a training run is asked to do ([`TrainConfig`], the CLI's flags) and what it resolved
 //! to ([`RunConfig`], saved as RUN_DIR/config.json and in every checkpoint's metadata).
 
+use std::path::PathBuf;
+
 use serde::{Deserialize, Serialize};
 
+use crate::ada::AdaConfig;
+use crate::augment::Policy;
 use crate::model::DcganConfig;
 
+/// Fields missing from an older run's config.json take their defaults (all new options off).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TrainConfig {
     /// `builtin:NAME[:COUNT]`, `idx:PATH` or a folder (see `atelier_data::open_dataset`).
     pub data: String,
@@ -26,6 +32,20 @@ pub struct TrainConfig {
     pub log_every: u64,
     pub sample_every: u64,
     pub checkpoint_every: u64,
+    /// DiffAugment's transforms (`color,translation,cutout`; empty: none).
+    pub diffaug: String,
+    /// ADA's adaptive augmentation probability (needs `diffaug`); None: p = 1.
+    pub ada: Option<AdaConfig>,
+    /// Random horizontal flips of the real images.
+    pub mirror: bool,
+    /// The generator's moving average, with this decay (e.g. 0.999).
+    pub ema: Option<f64>,
+    /// Start G and D (and G's average) from another run's checkpoint (fine-tuning).
+    pub init_from: Option<PathBuf>,
+    /// SWD against the data every this many steps (RUN_DIR/swd.csv, swd.png).
+    pub swd_every: Option<u64>,
+    /// Images per set for that SWD (at most the data set's size).
+    pub swd_images: usize,
 }
 
 impl Default for TrainConfig {
@@ -45,6 +65,13 @@ impl Default for TrainConfig {
             log_every: 50,
             sample_every: 500,
             checkpoint_every: 500,
+            diffaug: String::new(),
+            ada: None,
+            mirror: false,
+            ema: None,
+            init_from: None,
+            swd_every: None,
+            swd_images: 512,
         }
     }
 }
@@ -65,7 +92,30 @@ impl TrainConfig {
         if !(self.lr > 0.0 && self.lr.is_finite()) {
             return Err(format!("learning rate {} must be positive", self.lr));
         }
+        let policy = self.policy()?;
+        if let Some(ada) = &self.ada {
+            if policy.is_empty() {
+                return Err("--ada adapts DiffAugment's probability: give --diffaug too".into());
+            }
+            ada.validate()?;
+        }
+        if let Some(b) = self.ema
+            && !(b > 0.0 && b < 1.0)
+        {
+            return Err(format!("--ema {b} must be between 0 and 1 (e.g. 0.999)"));
+        }
+        if self.swd_every == Some(0) {
+            return Err("--swd-every must be at least 1".into());
+        }
+        if self.swd_images < 2 {
+            return Err("--swd-images must be at least 2".into());
+        }
         Ok(())
+    }
+
+    /// The DiffAugment policy (`diffaug` parsed).
+    pub fn policy(&self) -> Result<Policy, String> {
+        self.diffaug.parse().map_err(|e| format!("--diffaug: {e}"))
     }
 
     /// Total steps for a dataset with `batches_per_epoch` batches.

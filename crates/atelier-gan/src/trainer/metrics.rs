@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use super::error::{Result, TrainError, io};
 use crate::step::StepValues;
 
-pub const HEADER: &str = "step,epoch,loss_d,loss_g,d_x,d_g_z1,d_g_z2,images_per_s";
+/// `aug_p` and `r_t` are empty without DiffAugment / ADA.
+pub const HEADER: &str = "step,epoch,loss_d,loss_g,d_x,d_g_z1,d_g_z2,images_per_s,aug_p,r_t";
 
 /// One logged step.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -22,18 +23,39 @@ pub struct LogLine {
 impl LogLine {
     fn csv(&self) -> String {
         let v = &self.values;
+        let opt = |x: f32| {
+            if x.is_nan() {
+                String::new()
+            } else {
+                x.to_string()
+            }
+        };
         format!(
-            "{},{},{},{},{},{},{},{:.1}",
-            self.step, self.epoch, v.loss_d, v.loss_g, v.d_x, v.d_g_z1, v.d_g_z2, self.images_per_s
+            "{},{},{},{},{},{},{},{:.1},{},{}",
+            self.step,
+            self.epoch,
+            v.loss_d,
+            v.loss_g,
+            v.d_x,
+            v.d_g_z1,
+            v.d_g_z2,
+            self.images_per_s,
+            opt(v.aug_p),
+            opt(v.rt)
         )
     }
 
+    /// A row of this header, or of the older one without `aug_p,r_t`.
     fn parse(line: &str) -> Option<LogLine> {
         let f: Vec<&str> = line.split(',').collect();
-        if f.len() != 8 {
+        if f.len() != 8 && f.len() != 10 {
             return None;
         }
         let num = |i: usize| f[i].parse::<f32>().ok();
+        let opt = |i: usize| match f.get(i) {
+            Some(s) if !s.is_empty() => s.parse::<f32>().ok(),
+            _ => Some(f32::NAN),
+        };
         Some(LogLine {
             step: f[0].parse().ok()?,
             epoch: f[1].parse().ok()?,
@@ -43,6 +65,8 @@ impl LogLine {
                 d_x: num(4)?,
                 d_g_z1: num(5)?,
                 d_g_z2: num(6)?,
+                aug_p: opt(8)?,
+                rt: opt(9)?,
             },
             images_per_s: f[7].parse().ok()?,
         })
@@ -66,19 +90,26 @@ impl Metrics {
         })
     }
 
-    /// The existing metrics.csv, keeping only rows up to `step` (rows logged after the
-    /// checkpoint a run resumes from will be logged again).
-    pub fn resume(dir: &Path, step: u64) -> Result<Metrics> {
-        let path = dir.join("metrics.csv");
-        let rows: Vec<LogLine> = match File::open(&path) {
+    /// The rows of RUN_DIR/metrics.csv (unreadable lines skipped; none if there is no file).
+    pub fn read(dir: &Path) -> Vec<LogLine> {
+        match File::open(dir.join("metrics.csv")) {
             Ok(f) => BufReader::new(f)
                 .lines()
                 .map_while(|l| l.ok())
                 .filter_map(|l| LogLine::parse(&l))
-                .filter(|r| r.step <= step)
                 .collect(),
             Err(_) => Vec::new(),
-        };
+        }
+    }
+
+    /// The existing metrics.csv, keeping only rows up to `step` (rows logged after the
+    /// checkpoint a run resumes from will be logged again).
+    pub fn resume(dir: &Path, step: u64) -> Result<Metrics> {
+        let path = dir.join("metrics.csv");
+        let rows: Vec<LogLine> = Metrics::read(dir)
+            .into_iter()
+            .filter(|r| r.step <= step)
+            .collect();
         let mut text = format!("{HEADER}\n");
         for r in &rows {
             text.push_str(&r.csv());

@@ -7,15 +7,20 @@
 //! RUN_DIR/real.png                  8×8 real images
 //! RUN_DIR/samples/step_NNNNNN.png   8×8 images from fixed noise, every sample_every steps
 //! RUN_DIR/checkpoint.safetensors    models, optimizers, trainer state (see `checkpoint`)
-//! RUN_DIR/metrics.csv               losses, D(x), D(G(z)), images/s every log_every steps
+//! RUN_DIR/metrics.csv               losses, D(x), D(G(z)), images/s (and the augmentation
+//!                                   probability, ADA's r_t) every log_every steps
 //! RUN_DIR/losses.png                Loss_D and Loss_G against the step
-//! RUN_DIR/.atelier.lock          held while a process trains in the folder (atelier_fs::RunDir)
+//! RUN_DIR/.atelier.lock             held while a process trains in the folder (atelier_fs::RunDir)
+//! RUN_DIR/progress.gif              the sample grids as an animation, at the end of a run
+//! RUN_DIR/swd.csv, swd.png          SWD against the data every swd_every steps (optional)
 //! ```
 //!
 //! A run folder has one owner: creating or resuming a run claims the folder
 //! ([`atelier_fs::RunDir`]), so a second process is refused while the first runs, a new run
 //! refuses a folder that holds anything (unless forced), and temporary files of killed writers
 //! are removed. Every file is written atomically.
+//!
+//! With `--ema` the sample grids (and the SWD's `swd_ema` column) come from G's moving average.
 //!
 //! A step reads nothing back; losses are read every `log_every` steps and before each
 //! checkpoint, and before each checkpoint every weight, buffer and Adam moment is checked on
@@ -30,6 +35,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod error;
 pub mod metrics;
+pub mod progress;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -49,7 +55,12 @@ pub use metrics::LogLine;
 
 use crate::latent;
 use crate::model::DcganConfig;
-use crate::step::{Dcgan, StepOutputs};
+use crate::step::{Dcgan, StepDraws, StepOutputs};
+
+/// Seed streams of the trainer's per-step randomness besides the noise (mixed with the run's
+/// seed by `latent::derive_seed`).
+const AUGMENT_STREAM: u64 = 0xA06_0000_0000_0001;
+const MIRROR_STREAM: u64 = 0xA06_0000_0000_0002;
 
 /// Images in a sample grid (8×8).
 pub const GRID: usize = 64;
@@ -113,6 +124,8 @@ pub struct Trainer {
     sampled_step: Option<u64>,
     /// Start of the current images/s interval: (time, step).
     interval: (Instant, u64),
+    /// SWD over the run, when `swd_every` is set.
+    swd: Option<progress::SwdTracker>,
 }
 
 fn device_of(name: &str) -> Result<Device> {
@@ -172,8 +185,12 @@ impl Trainer {
         std::fs::create_dir_all(dir.join("samples")).map_err(error::io(&dir))?;
         atelier_fs::write_atomic(dir.join("config.json"), run.to_json().as_bytes())?;
         save_real_grid(&*set, &dir.join("real.png"))?;
-        let model = Dcgan::new(model_config, device, run.train.seed, run.train.lr);
+        let mut model = build_model(&run, device)?;
+        if let Some(source) = &run.train.init_from {
+            checkpoint::init_from(source, &mut model)?;
+        }
         let metrics = metrics::Metrics::create(&dir)?;
+        progress::SwdTracker::reset(&dir)?;
         let state = TrainerState::default();
         Trainer::assemble(run, model, run_dir, set, state, metrics, None)
     }
@@ -220,7 +237,7 @@ impl Trainer {
         }
         let device = device_of(&run.train.device)?;
         check_fits(&run.model, run.train.batch, device)?;
-        let mut model = Dcgan::new(run.model, device, run.train.seed, run.train.lr);
+        let mut model = build_model(&run, device)?;
         let state = checkpoint::load_into(&ck, &mut model)?;
         atelier_fs::write_atomic(dir.join("config.json"), run.to_json().as_bytes())?;
         let metrics = metrics::Metrics::resume(&dir, state.step)?;
@@ -248,7 +265,18 @@ impl Trainer {
             latent::derive_seed(run.train.seed, u64::MAX),
             model.device,
         );
+        let swd = match run.train.swd_every {
+            Some(_) => Some(progress::SwdTracker::new(
+                &dir,
+                &*set,
+                &run,
+                model.device,
+                state.step,
+            )?),
+            None => None,
+        };
         Ok(Trainer {
+            swd,
             interval: (Instant::now(), state.step),
             run,
             model,
@@ -317,6 +345,9 @@ impl Trainer {
         let limit = limit.min(total);
         let t = self.run.train.clone();
         self.interval = (Instant::now(), self.state.step);
+        if self.state.step == 0 {
+            self.measure_swd()?;
+        }
         while self.state.step < limit && !stop.load(Ordering::Relaxed) {
             self.one_step();
             let step = self.state.step;
@@ -331,6 +362,9 @@ impl Trainer {
             if checkpoint_now {
                 self.checkpoint(on)?;
             }
+            if t.swd_every.is_some_and(|e| step.is_multiple_of(e)) {
+                self.measure_swd()?;
+            }
         }
         let finished = self.state.step >= total;
         if self.pending.is_some() {
@@ -342,7 +376,16 @@ impl Trainer {
         if self.saved_step != Some(self.state.step) {
             self.checkpoint(on)?;
         }
+        if finished
+            && t.swd_every.is_some()
+            && !self.state.step.is_multiple_of(t.swd_every.unwrap_or(1))
+        {
+            self.measure_swd()?;
+        }
         self.metrics.plot(&self.dir)?;
+        if finished {
+            progress::write_progress_gif(&self.dir)?;
+        }
         Ok(if finished {
             Outcome::Finished
         } else {
@@ -350,15 +393,32 @@ impl Trainer {
         })
     }
 
-    /// Records one step: the next batch, the step's noise, G's and D's updates.
+    /// Records one step: the next batch (mirrored at random with `mirror`), the step's noise
+    /// and augmentation draws, G's and D's updates.
     fn one_step(&mut self) {
-        let batch = self.batcher.next_batch();
+        let mut batch = self.batcher.next_batch();
         let device = self.model.device;
+        let position = self.state.rng_position;
+        let seed = self.run.train.seed;
+        if self.run.train.mirror {
+            let mirror_seed = latent::derive_seed(seed ^ MIRROR_STREAM, position);
+            progress::mirror_at_random(&mut batch.data, &batch.shape, mirror_seed);
+        }
         let real = Tensor::from_vec(batch.data, &batch.shape, device);
         let b = batch.shape[0];
-        let noise_seed = latent::derive_seed(self.run.train.seed, self.state.rng_position);
+        let noise_seed = latent::derive_seed(seed, position);
         let z = latent::noise(b, self.run.model.nz, noise_seed, device);
-        self.pending = Some(self.model.step(&real, &z));
+        let draws = self.model.augment.as_ref().map(|_| {
+            let (h, w) = (batch.shape[2], batch.shape[3]);
+            StepDraws::draw(
+                b,
+                h,
+                w,
+                latent::derive_seed(seed ^ AUGMENT_STREAM, position),
+                device,
+            )
+        });
+        self.pending = Some(self.model.step_with(&real, &z, draws.as_ref()));
         let next = batch_position_after(batch.epoch, batch.index, self.run.batches_per_epoch);
         self.state = TrainerState {
             step: self.state.step + 1,
@@ -406,10 +466,8 @@ impl Trainer {
 
     /// RUN_DIR/samples/step_NNNNNN.png from the fixed noise.
     fn sample(&mut self, on: &mut dyn FnMut(Event)) -> Result<()> {
-        let images = self
-            .model
-            .generate(&self.fixed_noise, SAMPLE_BATCH_STATS)
-            .to_vec();
+        let g = self.model.sampling_generator();
+        let images = crate::step::generate(g, &self.fixed_noise, SAMPLE_BATCH_STATS).to_vec();
         let path = self
             .dir
             .join("samples")
@@ -455,6 +513,26 @@ fn check_fits(model: &DcganConfig, batch: usize, device: Device) -> Result<()> {
         atelier_fs::check_host_memory("a training step at this batch size and width", need)?;
     }
     Ok(())
+}
+
+/// G and D as the run asks: DiffAugment (with ADA), the moving average.
+fn build_model(run: &RunConfig, device: Device) -> Result<Dcgan> {
+    let t = &run.train;
+    let policy = t.policy().map_err(TrainError::Config)?;
+    Ok(Dcgan::new(run.model, device, t.seed, t.lr)
+        .with_augment(policy, t.ada)
+        .with_ema(t.ema))
+}
+
+impl Trainer {
+    /// Appends the SWD of G (and of its average) to swd.csv, when the run tracks it.
+    fn measure_swd(&mut self) -> Result<()> {
+        if let Some(tracker) = &mut self.swd {
+            let ema = self.model.ema.as_ref().map(|e| &e.g);
+            tracker.measure(self.state.step, &self.model.g, ema)?;
+        }
+        Ok(())
+    }
 }
 
 fn batch_position_after(epoch: usize, index: usize, batches_per_epoch: usize) -> Position {

@@ -25,6 +25,7 @@ register! {
     instance_norm,
     pool2d,
     resample,
+    translate,
     conv2d,
     peak,
 }

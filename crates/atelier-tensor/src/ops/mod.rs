@@ -13,6 +13,7 @@ pub mod pool;
 pub mod reduce;
 pub mod resample;
 pub(crate) mod run;
+pub mod translate;
 
 use crate::tensor::Tensor;
 
