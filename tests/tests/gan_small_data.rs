@@ -67,7 +67,7 @@ fn ada_state(t: &Trainer) -> (Vec<f32>, Vec<f32>, u64) {
 fn a_run_with_diffaugment_ada_mirror_and_ema_resumes_exactly() {
     let total = 9;
     let dir = run_dir("resume");
-    let mut t = Trainer::create(tiny(total), &dir).unwrap();
+    let mut t = Trainer::create(tiny(total), &dir, false).unwrap();
     // stop at 5: mid-way between ADA's adjustments (every 2 steps), so a sign sum is pending
     let stop = AtomicBool::new(false);
     let outcome = t
@@ -95,7 +95,7 @@ fn a_run_with_diffaugment_ada_mirror_and_ema_resumes_exactly() {
     assert_eq!(values(&t.model.ema.as_ref().unwrap().g), ema_at_stop);
     assert_eq!(t.run(&NEVER, &mut |_| {}).unwrap(), Outcome::Finished);
 
-    let mut straight = Trainer::create(tiny(total), run_dir("straight")).unwrap();
+    let mut straight = Trainer::create(tiny(total), run_dir("straight"), false).unwrap();
     straight.run(&NEVER, &mut |_| {}).unwrap();
     assert_eq!(values(&t.model.g), values(&straight.model.g));
     assert_eq!(values(&t.model.d), values(&straight.model.d));
@@ -132,14 +132,14 @@ fn a_run_with_diffaugment_ada_mirror_and_ema_resumes_exactly() {
 #[test]
 fn init_from_fine_tunes_and_refuses_another_architecture() {
     let source_dir = run_dir("source");
-    let mut source = Trainer::create(tiny(2), &source_dir).unwrap();
+    let mut source = Trainer::create(tiny(2), &source_dir, false).unwrap();
     source.run(&NEVER, &mut |_| {}).unwrap();
     let ck = source_dir.join("checkpoint.safetensors");
 
     let mut config = tiny(1);
     config.data = "builtin:rothko:12".into();
     config.init_from = Some(ck.clone());
-    let tuned = Trainer::create(config.clone(), run_dir("tuned")).unwrap();
+    let tuned = Trainer::create(config.clone(), run_dir("tuned"), false).unwrap();
     assert_eq!(tuned.step(), 0, "a new run");
     assert_eq!(tuned.model.opt_g.state().0, 0, "new optimizer state");
     assert_eq!(values(&tuned.model.g), values(&source.model.g));
@@ -151,7 +151,7 @@ fn init_from_fine_tunes_and_refuses_another_architecture() {
 
     config.ngf = 8;
     config.nz = 16;
-    let err = Trainer::create(config, run_dir("mismatch"))
+    let err = Trainer::create(config, run_dir("mismatch"), false)
         .err()
         .expect("an error");
     let msg = err.to_string();
@@ -176,7 +176,7 @@ fn on_the_gpu_augmented_steps_read_nothing_and_create_nothing() {
         interval: 1,
         ..AdaConfig::default()
     });
-    let mut t = Trainer::create(config, run_dir("gpu")).unwrap();
+    let mut t = Trainer::create(config, run_dir("gpu"), false).unwrap();
     let mut before = None;
     let mut between = None;
     t.run(&NEVER, &mut |e| {

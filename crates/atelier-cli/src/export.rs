@@ -86,7 +86,7 @@ fn example(
 ) -> anyhow::Result<(Tensor, Tensor)> {
     Ok(match what {
         Detected::Dcgan(config) => {
-            let g = load_generator(path, device)?.g;
+            let g = load_generator(path, device, true)?.g;
             let z = latent::noise(4, config.nz, 1, device);
             let y = generate(&g, &z, false);
             (z, y)

@@ -1,8 +1,6 @@
-//! Animated GIFs (the `image` crate's encoder): training progress and latent walks. Written to
-//! a temporary file beside the target, then renamed, as PNGs are.
+//! Animated GIFs (the `image` crate's encoder): training progress and latent walks. Written
+//! atomically (atelier_fs::write_atomic_with), as every image is.
 
-use std::fs::File;
-use std::io::BufWriter;
 use std::path::Path;
 
 use image::codecs::gif::{GifEncoder, Repeat};
@@ -27,34 +25,23 @@ pub fn save_gif(path: impl AsRef<Path>, frames: &[RgbImage], delay_ms: u32) -> R
             f.dimensions()
         )));
     }
-    let tmp = path.with_file_name(format!(
-        ".{}.tmp-{}",
-        path.file_name()
-            .map_or_else(|| "anim".into(), |n| n.to_string_lossy()),
-        std::process::id()
-    ));
-    let encode = |source| Error::Encode {
-        path: path.to_path_buf(),
-        source,
-    };
-    let result = (|| {
-        let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        let mut encoder = GifEncoder::new_with_speed(BufWriter::new(file), 10);
-        encoder.set_repeat(Repeat::Infinite).map_err(encode)?;
+    atelier_fs::write_atomic_with(path, |w| {
+        let as_io = |e: image::ImageError| match e {
+            image::ImageError::IoError(io) => io,
+            other => std::io::Error::other(other),
+        };
+        let mut encoder = GifEncoder::new_with_speed(w, 10);
+        encoder.set_repeat(Repeat::Infinite).map_err(as_io)?;
         let delay = Delay::from_numer_denom_ms(delay_ms, 1);
         for f in frames {
             let rgba = DynamicImage::ImageRgb8(f.clone()).into_rgba8();
             encoder
                 .encode_frame(Frame::from_parts(rgba, 0, 0, delay))
-                .map_err(encode)?;
+                .map_err(as_io)?;
         }
-        drop(encoder);
-        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+        Ok(())
+    })?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -73,7 +60,7 @@ mod tests {
             .collect();
         save_gif(&path, &frames, 80).unwrap();
         let decoder = image::codecs::gif::GifDecoder::new(std::io::BufReader::new(
-            File::open(&path).unwrap(),
+            std::fs::File::open(&path).unwrap(),
         ))
         .unwrap();
         let back = decoder.into_frames().collect_frames().unwrap();

@@ -181,9 +181,16 @@ pub fn detect(path: &Path) -> Result<(Model, CheckpointWeights, Detected)> {
             }
         })?;
         let model = models::dcgan::generator(&run.model);
+        // G's moving average when the run kept one (what `gan sample` draws with), else G
+        let ema = atelier_gan::trainer::checkpoint::NET_G_EMA;
+        let prefix = if atelier_gan::trainer::checkpoint::has_module(&ck, ema) {
+            ema
+        } else {
+            atelier_gan::trainer::checkpoint::NET_G
+        };
         let weights = CheckpointWeights {
             checkpoint: ck,
-            prefix: atelier_gan::trainer::checkpoint::NET_G.into(),
+            prefix: prefix.into(),
         };
         return Ok((model, weights, Detected::Dcgan(run.model)));
     }

@@ -87,7 +87,7 @@ fn load_inception_weights(path: &Path) -> anyhow::Result<StateDict> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let n = usize::try_from(n)?;
+    let n = usize::try_from(args.n)?;
     let nhoods = usize::try_from(args.nhoods)?;
     anyhow::ensure!(
         args.inception_batch >= 1,

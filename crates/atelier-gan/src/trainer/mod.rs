@@ -267,7 +267,7 @@ impl Trainer {
         );
         let swd = match run.train.swd_every {
             Some(_) => Some(progress::SwdTracker::new(
-                &dir,
+                run_dir.path(),
                 &*set,
                 &run,
                 model.device,
