@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::error::{Error, Result};
 use crate::image_set::ImageSet;
-use crate::pixels;
+use crate::pixels::{self, Fit};
 
 /// File extensions read as images (compared case-insensitively); other files are ignored.
 pub const IMAGE_EXTENSIONS: [&str; 5] = ["png", "jpg", "jpeg", "bmp", "webp"];
@@ -44,6 +44,16 @@ impl ImageFolder {
     ///
     /// [`skipped`]: ImageFolder::skipped
     pub fn open(dir: impl AsRef<Path>, size: usize, channels: Option<usize>) -> Result<Self> {
+        Self::open_fit(dir, size, channels, Fit::CentreCrop)
+    }
+
+    /// As [`open`](ImageFolder::open), each image squared to `size × size` as `fit` says.
+    pub fn open_fit(
+        dir: impl AsRef<Path>,
+        size: usize,
+        channels: Option<usize>,
+        fit: Fit,
+    ) -> Result<Self> {
         let root = dir.as_ref().to_path_buf();
         if size == 0 {
             return Err(Error::Invalid("image size must be at least 1".into()));
@@ -61,7 +71,7 @@ impl ImageFolder {
         collect_image_files(&root, &mut files)?;
         files.sort();
 
-        let decoded = decode_all(&files, size);
+        let decoded = decode_all(&files, size, fit);
         let mut images = Vec::new();
         let mut skipped = Vec::new();
         for (path, result) in files.into_iter().zip(decoded) {
@@ -181,13 +191,13 @@ struct Decoded {
     grey: bool,
 }
 
-fn decode_one(path: &Path, size: usize) -> Result<Decoded, String> {
+fn decode_one(path: &Path, size: usize, fit: Fit) -> Result<Decoded, String> {
     // A decoder that panics on a malformed file costs that file, not the whole run.
-    std::panic::catch_unwind(|| try_decode(path, size))
+    std::panic::catch_unwind(|| try_decode(path, size, fit))
         .unwrap_or_else(|_| Err("the decoder panicked".to_string()))
 }
 
-fn try_decode(path: &Path, size: usize) -> Result<Decoded, String> {
+fn try_decode(path: &Path, size: usize, fit: Fit) -> Result<Decoded, String> {
     let image = image::ImageReader::open(path)
         .map_err(|e| e.to_string())?
         .with_guessed_format()
@@ -195,13 +205,13 @@ fn try_decode(path: &Path, size: usize) -> Result<Decoded, String> {
         .decode()
         .map_err(|e| e.to_string())?;
     Ok(Decoded {
-        rgb: pixels::to_planes(&image, size, 3),
+        rgb: pixels::to_planes_fit(&image, size, 3, fit),
         grey: pixels::is_grey(&image),
     })
 }
 
 /// Decodes `files` on all cores; results in the order of `files`.
-fn decode_all(files: &[PathBuf], size: usize) -> Vec<Result<Decoded, String>> {
+fn decode_all(files: &[PathBuf], size: usize, fit: Fit) -> Vec<Result<Decoded, String>> {
     let bar = ProgressBar::new(files.len() as u64).with_style(
         ProgressStyle::with_template("decoding images {bar:40} {pos}/{len} {eta}")
             .expect("static progress template"),
@@ -220,7 +230,7 @@ fn decode_all(files: &[PathBuf], size: usize) -> Vec<Result<Decoded, String>> {
                         if i >= files.len() {
                             return done;
                         }
-                        done.push((i, decode_one(&files[i], size)));
+                        done.push((i, decode_one(&files[i], size, fit)));
                         bar.inc(1);
                     }
                 })

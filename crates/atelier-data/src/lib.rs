@@ -8,11 +8,14 @@
 //! - [`idx`]: MNIST-style IDX files, raw or gzipped ([`Idx`]).
 //! - [`builtin`]: procedural abstract art: mondrian, kandinsky, rothko ([`Builtin`]).
 //! - [`spec`]: `--data` values → a dataset ([`open_dataset`]).
+//! - [`crops`]: random crops and flips of another set, as pix2pix and CycleGAN train
+//!   ([`RandomCrops`]).
 //! - [`batcher`]: shuffled batches on a background thread ([`Batcher`], [`Batch`]).
 //! - [`grid`], [`png`]: image grids and PNG output; [`plot`]: loss curves.
 
 pub mod batcher;
 pub mod builtin;
+pub mod crops;
 pub mod error;
 pub mod folder;
 mod font;
@@ -27,11 +30,13 @@ pub mod spec;
 
 pub use batcher::{Batch, Batcher, Position};
 pub use builtin::{Builtin, Style};
+pub use crops::{Pick, RandomCrops};
 pub use error::{Error, Result};
 pub use folder::{ImageFolder, Skipped};
 pub use grid::{grid_image, save_grid};
 pub use idx::Idx;
 pub use image_set::ImageSet;
+pub use pixels::Fit;
 pub use plot::{plot_image, plot_lines};
 pub use png::save_png;
-pub use spec::open_dataset;
+pub use spec::{open_dataset, open_dataset_fit};
