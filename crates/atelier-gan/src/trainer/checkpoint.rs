@@ -60,10 +60,7 @@ pub fn save(path: &Path, model: &Dcgan, state: &TrainerState, config: &RunConfig
 
 /// The run config stored in a checkpoint's metadata.
 pub fn config_of(ck: &Checkpoint, path: &Path) -> Result<RunConfig> {
-    let json = ck.metadata("config").ok_or_else(|| TrainError::BadRun {
-        path: path.to_path_buf(),
-        message: "checkpoint has no `config` metadata (not written by atelier gan train?)".into(),
-    })?;
+    let json = crate::run::config_json(ck, path, "atelier gan train")?;
     RunConfig::from_json(json).map_err(|e| TrainError::BadRun {
         path: path.to_path_buf(),
         message: format!("checkpoint config: {e}"),

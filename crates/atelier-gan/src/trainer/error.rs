@@ -34,7 +34,14 @@ pub enum TrainError {
 
 pub type Result<T, E = TrainError> = std::result::Result<T, E>;
 
-pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> TrainError {
-    let path = path.into();
-    move |source| TrainError::Io { path, source }
+impl From<crate::run::RunError> for TrainError {
+    fn from(e: crate::run::RunError) -> TrainError {
+        use crate::run::RunError;
+        match e {
+            RunError::Io { path, source } => TrainError::Io { path, source },
+            RunError::BadRun { path, message } => TrainError::BadRun { path, message },
+            RunError::Checkpoint(e) => TrainError::Checkpoint(e),
+            RunError::Data(e) => TrainError::Data(e),
+        }
+    }
 }

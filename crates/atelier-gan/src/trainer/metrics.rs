@@ -1,10 +1,9 @@
 //! RUN_DIR/metrics.csv (one row per logged step) and RUN_DIR/losses.png (its loss curves).
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use super::error::{Result, io};
+use super::error::Result;
+use crate::run::{MetricsCsv, plot_losses};
 use crate::step::StepValues;
 
 pub const HEADER: &str = "step,epoch,loss_d,loss_g,d_x,d_g_z1,d_g_z2,images_per_s";
@@ -51,17 +50,15 @@ impl LogLine {
 
 /// The rows so far, kept in memory for the plot, and the CSV file they are appended to.
 pub struct Metrics {
-    path: PathBuf,
+    csv: MetricsCsv,
     pub rows: Vec<LogLine>,
 }
 
 impl Metrics {
     /// A new metrics.csv with just the header.
     pub fn create(dir: &Path) -> Result<Metrics> {
-        let path = dir.join("metrics.csv");
-        std::fs::write(&path, format!("{HEADER}\n")).map_err(io(&path))?;
         Ok(Metrics {
-            path,
+            csv: MetricsCsv::create(dir, HEADER)?,
             rows: Vec::new(),
         })
     }
@@ -69,57 +66,29 @@ impl Metrics {
     /// The existing metrics.csv, keeping only rows up to `step` (rows logged after the
     /// checkpoint a run resumes from will be logged again).
     pub fn resume(dir: &Path, step: u64) -> Result<Metrics> {
-        let path = dir.join("metrics.csv");
-        let rows: Vec<LogLine> = match File::open(&path) {
-            Ok(f) => BufReader::new(f)
-                .lines()
-                .map_while(|l| l.ok())
-                .filter_map(|l| LogLine::parse(&l))
-                .filter(|r| r.step <= step)
-                .collect(),
-            Err(_) => Vec::new(),
-        };
-        let mut text = format!("{HEADER}\n");
-        for r in &rows {
-            text.push_str(&r.csv());
-            text.push('\n');
-        }
-        std::fs::write(&path, text).map_err(io(&path))?;
-        Ok(Metrics { path, rows })
+        let (csv, lines) = MetricsCsv::resume(dir, HEADER, step)?;
+        let rows = lines.iter().filter_map(|l| LogLine::parse(l)).collect();
+        Ok(Metrics { csv, rows })
     }
 
     pub fn push(&mut self, line: LogLine) -> Result<()> {
-        let mut f = std::fs::OpenOptions::new()
-            .append(true)
-            .open(&self.path)
-            .map_err(io(&self.path))?;
-        writeln!(f, "{}", line.csv()).map_err(io(&self.path))?;
+        self.csv.append(&line.csv())?;
         self.rows.push(line);
         Ok(())
     }
 
-    /// Loss_D and Loss_G against the step, as RUN_DIR/losses.png. Rows land at
-    /// `step / log_every` on a grid of `log_every` steps (points between are left out).
+    /// Loss_D and Loss_G against the step, as RUN_DIR/losses.png.
     pub fn plot(&self, dir: &Path, log_every: u64) -> Result<()> {
-        if self.rows.is_empty() {
-            return Ok(());
-        }
-        let every = log_every.max(1);
-        let slot = |step: u64| (step as f64 / every as f64).round() as usize;
-        let len = slot(self.rows.iter().map(|r| r.step).max().unwrap_or(0)) + 1;
-        let (mut loss_d, mut loss_g) = (vec![f32::NAN; len], vec![f32::NAN; len]);
-        for r in &self.rows {
-            loss_d[slot(r.step)] = r.values.loss_d;
-            loss_g[slot(r.step)] = r.values.loss_g;
-        }
-        let x_step = every as f32;
-        let image = atelier_data::plot_image(
-            &[("Loss_D", &loss_d), ("Loss_G", &loss_g)],
+        let series = |f: fn(&LogLine) -> f32| self.rows.iter().map(|r| (r.step, f(r))).collect();
+        plot_losses(
+            dir,
             "DCGAN losses",
-            "step",
-            x_step.max(1.0),
-        );
-        atelier_data::save_png(dir.join("losses.png"), &image)?;
+            log_every,
+            &[
+                ("Loss_D", series(|r| r.values.loss_d)),
+                ("Loss_G", series(|r| r.values.loss_g)),
+            ],
+        )?;
         Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! The training loop of `atelier gan train`, as a library so tests can drive it.
 //!
-//! A run lives in a folder:
+//! A run lives in a folder (its common parts in [`crate::run`]):
 //!
 //! ```text
 //! RUN_DIR/config.json               what was asked and what it resolved to (RunConfig)
@@ -29,7 +29,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use atelier_data::{Batcher, ImageSet, Position};
-use atelier_nn::Checkpoint;
 use atelier_tensor::{Device, Tensor};
 
 pub use checkpoint::TrainerState;
@@ -39,6 +38,7 @@ pub use metrics::LogLine;
 
 use crate::latent;
 use crate::model::DcganConfig;
+use crate::run;
 use crate::step::{Dcgan, StepOutputs};
 
 /// Images in a sample grid (8×8).
@@ -127,9 +127,7 @@ impl Trainer {
             train,
         };
         let device = device_of(&run.train.device)?;
-        std::fs::create_dir_all(dir.join("samples")).map_err(error::io(&dir))?;
-        let config_path = dir.join("config.json");
-        std::fs::write(&config_path, run.to_json()).map_err(error::io(&config_path))?;
+        run::create(&dir, &run.to_json())?;
         save_real_grid(&*set, &dir.join("real.png"))?;
         let model = Dcgan::new(model_config, device, run.train.seed, run.train.lr);
         let metrics = metrics::Metrics::create(&dir)?;
@@ -144,14 +142,7 @@ impl Trainer {
         device: Option<&str>,
     ) -> Result<Trainer> {
         let dir = dir.as_ref().to_path_buf();
-        let path = dir.join("checkpoint.safetensors");
-        if !path.exists() {
-            return Err(TrainError::BadRun {
-                path: dir,
-                message: "no checkpoint.safetensors to resume from".into(),
-            });
-        }
-        let ck = Checkpoint::load(&path)?;
+        let (ck, path) = run::open_checkpoint(&dir)?;
         let mut run = checkpoint::config_of(&ck, &path)?;
         if let Some(s) = steps {
             run.train.steps = Some(s);
@@ -174,8 +165,7 @@ impl Trainer {
         let device = device_of(&run.train.device)?;
         let mut model = Dcgan::new(run.model, device, run.train.seed, run.train.lr);
         let state = checkpoint::load_into(&ck, &mut model)?;
-        let config_path = dir.join("config.json");
-        std::fs::write(&config_path, run.to_json()).map_err(error::io(&config_path))?;
+        run::write_config(&dir, &run.to_json())?;
         let metrics = metrics::Metrics::resume(&dir, state.step)?;
         let saved = Some(state.step);
         Trainer::assemble(run, model, dir, set, state, metrics, saved)
@@ -222,7 +212,7 @@ impl Trainer {
     }
 
     pub fn checkpoint_path(&self) -> PathBuf {
-        self.dir.join("checkpoint.safetensors")
+        run::checkpoint_path(&self.dir)
     }
 
     /// Steps done.
@@ -351,10 +341,7 @@ impl Trainer {
             .model
             .generate(&self.fixed_noise, SAMPLE_BATCH_STATS)
             .to_vec();
-        let path = self
-            .dir
-            .join("samples")
-            .join(format!("step_{:06}.png", self.state.step));
+        let path = run::sample_path(&self.dir, self.state.step);
         let (c, s) = (self.run.model.channels, self.run.model.image_size);
         atelier_data::save_grid(&path, &images, GRID, c, s, s, 8, 2)?;
         self.sampled_step = Some(self.state.step);
