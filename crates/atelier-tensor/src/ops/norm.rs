@@ -3,6 +3,9 @@
 //! per-instance) reduction then apply: each a fused kernel (`shaders/batchnorm.wgsl`,
 //! `shaders/instance_norm.wgsl`).
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use atelier_kernels::GpuBuffer;
 use atelier_kernels::kernels::batchnorm::{self as bn, BatchNormConfig, BatchNormMode};
 use atelier_kernels::kernels::instance_norm::{self as inorm, InstanceNormConfig};
@@ -207,23 +210,37 @@ impl Tensor {
     }
 }
 
-/// `[c]` filled with `value`, on `like`'s device and in its precision.
-fn per_channel(like: &Tensor, c: usize, value: f32) -> Tensor {
-    match (like.device(), like.dtype()) {
-        (Device::Cpu, DType::F64) => Tensor::from_f64(vec![value as f64; c], &[c]),
-        (device, _) => Tensor::full(&[c], value, device),
-    }
+thread_local! {
+    /// γ = 1 and β = 0 for instance norms without affine parameters, by device, precision and
+    /// channel count: made once, so a training step fills nothing.
+    static UNIT_AFFINE: RefCell<HashMap<(Device, DType, usize), (Tensor, Tensor)>> =
+        RefCell::new(HashMap::new());
+}
+
+/// `[c]` ones and zeros on `like`'s device and in its precision (shared, never written).
+fn unit_affine(like: &Tensor, c: usize) -> (Tensor, Tensor) {
+    let key = (like.device(), like.dtype(), c);
+    UNIT_AFFINE.with(|cache| {
+        cache
+            .borrow_mut()
+            .entry(key)
+            .or_insert_with(|| match key {
+                (Device::Cpu, DType::F64, _) => (
+                    Tensor::from_f64(vec![1.0; c], &[c]),
+                    Tensor::from_f64(vec![0.0; c], &[c]),
+                ),
+                (device, _, _) => (Tensor::ones(&[c], device), Tensor::zeros(&[c], device)),
+            })
+            .clone()
+    })
 }
 
 /// Instance normalisation, affine when `affine` holds (γ, β).
 fn instance_norm(x: &Tensor, affine: Option<(&Tensor, &Tensor)>, eps: f32) -> Tensor {
     let op = "instance_norm2d";
     let [n, c, h, w] = nchw(op, x);
-    // without affine parameters the kernels run with γ = 1, β = 0 (pooled buffers, filled
-    // on the device: nothing is uploaded)
-    let unit = affine
-        .is_none()
-        .then(|| (per_channel(x, c, 1.0), per_channel(x, c, 0.0)));
+    // without affine parameters the kernels run with γ = 1, β = 0 (made once per size)
+    let unit = affine.is_none().then(|| unit_affine(x, c));
     let (gamma, beta) = match (affine, &unit) {
         (Some((g, b)), _) => (g, b),
         (None, Some((g, b))) => (g, b),
