@@ -1,9 +1,11 @@
 //! `atelier`: the command-line tool. One module per subcommand; each has an `Args` struct
 //! (clap) and a `run(args)` that returns an error a user can act on.
 
+mod cyclegan;
 mod gan;
 mod info;
 mod style;
+mod training;
 
 use std::process::ExitCode;
 
@@ -28,6 +30,8 @@ enum Command {
     Style(style::Args),
     /// Train a DCGAN on artworks, sample it, walk its latent space, measure it (SWD).
     Gan(Box<gan::Args>),
+    /// Train a CycleGAN between two unpaired image sets (photo ↔ painting) and apply it.
+    Cyclegan(cyclegan::Args),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +41,7 @@ fn main() -> ExitCode {
         Command::Info(args) => info::run(args),
         Command::Style(args) => style::run(args),
         Command::Gan(args) => gan::run(*args),
+        Command::Cyclegan(args) => cyclegan::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

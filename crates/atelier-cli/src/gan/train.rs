@@ -3,13 +3,12 @@
 //! second Ctrl-C exits at once); `--resume RUN_DIR` carries on from the last checkpoint.
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use atelier_gan::trainer::{Event, LogLine, Outcome, TrainConfig, Trainer};
-use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::training;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -62,9 +61,7 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let mut trainer = match &args.resume {
         Some(dir) => {
-            let device = std::env::args()
-                .any(|a| a == "--device" || a.starts_with("--device="))
-                .then_some(args.device.as_str());
+            let device = training::device_flag_given().then_some(args.device.as_str());
             let t = Trainer::resume(dir, args.steps, device)
                 .with_context(|| format!("resuming {}", dir.display()))?;
             println!(
@@ -93,12 +90,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 checkpoint_every: args.checkpoint_every,
             };
             let out = args.out.clone().expect("clap requires --out");
-            if out.join("checkpoint.safetensors").exists() {
-                bail!(
-                    "{} already holds a run; continue it with --resume {0}, or pick another --out",
-                    out.display()
-                );
-            }
+            training::refuse_existing_run(&out, "atelier gan train")?;
             Trainer::create(config, &out)?
         }
     };
@@ -115,41 +107,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         run.model.channels,
         run.train.batch,
         run.train.lr,
-        describe_device(trainer.model.device),
+        training::describe_device(trainer.model.device),
         trainer.dir().display(),
         run.total_steps,
         run.batches_per_epoch
     );
 
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = stop.clone();
-        ctrlc::set_handler(move || {
-            if stop.swap(true, Ordering::SeqCst) {
-                eprintln!("\natelier: second Ctrl-C, exiting without a checkpoint");
-                std::process::exit(130);
-            }
-            eprintln!("\natelier: Ctrl-C: finishing this step and writing a checkpoint...");
-        })
-        .context("installing the Ctrl-C handler")?;
-    }
-
-    let bar = ProgressBar::new(trainer.total_steps());
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{bar:30.cyan/blue} {pos}/{len} steps  {msg}  [{elapsed_precise} < {eta_precise}]",
-        )
-        .expect("template")
-        .progress_chars("=> "),
-    );
-    bar.set_position(trainer.step());
-    let say = |bar: &ProgressBar, line: String| {
-        if bar.is_hidden() {
-            println!("{line}");
-        } else {
-            bar.println(line);
-        }
-    };
+    let stop = training::stop_on_ctrl_c()?;
+    let bar = training::step_bar(trainer.total_steps(), trainer.step());
+    let say = training::say;
     let started = Instant::now();
     let first_step = trainer.step();
     let outcome = trainer.run(&stop, &mut |event| match event {
@@ -189,16 +155,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         ),
     }
     Ok(())
-}
-
-fn describe_device(d: atelier_tensor::Device) -> String {
-    match d {
-        atelier_tensor::Device::Gpu => {
-            let info = &atelier_kernels::gpu().info;
-            format!("gpu: {} ({:?})", info.name, info.backend)
-        }
-        atelier_tensor::Device::Cpu => "cpu (the reference implementation; slow)".into(),
-    }
 }
 
 fn short(l: &LogLine) -> String {
