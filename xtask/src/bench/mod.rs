@@ -24,6 +24,7 @@ mod batchnorm;
 mod ceilings;
 mod conv2d;
 mod conv_transpose2d;
+mod cyclegan;
 mod dcgan;
 mod elementwise;
 mod font;
@@ -236,8 +237,8 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
     suite.ceilings = Some(ceilings);
     suite.print_new_rows();
 
-    // the whole DCGAN step last: it turns the timestamp profiler off (`dcgan.rs`)
-    let families: [fn(&mut Suite); 7] = [
+    // the whole-step rows last: they turn the timestamp profiler off (`dcgan.rs`)
+    let families: [fn(&mut Suite); 8] = [
         conv2d::run,
         conv_transpose2d::run,
         batchnorm::run,
@@ -245,6 +246,7 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
         elementwise::run,
         reduce::run,
         dcgan::run,
+        cyclegan::run,
     ];
     for family in families {
         family(&mut suite);
