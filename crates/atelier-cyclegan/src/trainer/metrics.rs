@@ -16,7 +16,9 @@ pub fn header() -> String {
 /// One logged step.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LogLine {
+    /// Steps done.
     pub step: u64,
+    /// The epoch (from 0) of the last step.
     pub epoch: u64,
     pub lr: f64,
     pub losses: Losses,

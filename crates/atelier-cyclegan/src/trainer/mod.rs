@@ -390,7 +390,8 @@ impl Trainer {
         let images = (step - from) * self.run.train.batch as u64;
         let line = LogLine {
             step,
-            epoch: self.state.epoch,
+            // the epoch of the step just done (the state holds the next batch's)
+            epoch: (step - 1) / self.run.batches_per_epoch as u64,
             lr: self.model.opt_g.config.lr,
             losses,
             images_per_s: images as f64 / since.elapsed().as_secs_f64().max(1e-9),
