@@ -189,6 +189,23 @@ fn bad_settings_are_refused_naming_what_is_wrong() {
         "{e}"
     );
 
+    let e = error_of(
+        TrainConfig {
+            crop_size: 18,
+            ..tiny(1)
+        },
+        "crop4",
+    );
+    assert!(e.contains("--crop-size 18 must be a multiple of 4"), "{e}");
+    let e = error_of(
+        TrainConfig {
+            n_layers_d: 3,
+            ..tiny(1)
+        },
+        "small",
+    );
+    assert!(e.contains("--crop-size 16 is too small") && e.contains("24"), "{e}");
+
     let empty = folder("empty", &[]);
     let e = error_of(
         TrainConfig {

@@ -109,13 +109,11 @@ impl CycleGanConfig {
         Ok(())
     }
 
-    /// The smallest square crop the networks take: the discriminator's 4×4 convolutions need
-    /// at least 2×2 at its last stride-1 layer, and the generator's reflection padding at
-    /// its 1/4 resolution needs 2×2.
+    /// The smallest square crop the networks take. The discriminator halves the side
+    /// `n_layers_d` times, then two 4×4 stride-1 convolutions (padding 1) each take a pixel
+    /// off, and one output must remain: `3 · 2^n_layers_d`. The generator's reflection
+    /// padding at a quarter of the size needs 2 pixels there: 8.
     pub fn min_crop(&self) -> usize {
-        // D: side s → s/2 per stride-2 layer (n_layers of them), then two 4×4 stride-1 convs
-        // with padding 1 that each take 1 pixel away; its output must be at least 1×1
-        let d = (1usize << self.n_layers_d) * 3;
-        d.max(8)
+        ((1usize << self.n_layers_d) * 3).max(8)
     }
 }

@@ -132,6 +132,13 @@ impl Trainer {
                 domains.b.describe()
             )));
         }
+        if !train.crop_size.is_multiple_of(4) {
+            return Err(CycleError::Config(format!(
+                "--crop-size {} must be a multiple of 4: the generator halves the size twice and \
+                 doubles it back",
+                train.crop_size
+            )));
+        }
         let min = model_config.min_crop();
         if train.crop_size < min {
             return Err(CycleError::Config(format!(
