@@ -3,6 +3,7 @@
 //! runtime error, 2 a usage error, 128 + N stopped by signal N with a checkpoint (see `exit`).
 
 mod args;
+mod cyclegan;
 mod data;
 mod exit;
 mod export;
@@ -10,6 +11,7 @@ mod gan;
 mod info;
 mod signals;
 mod style;
+mod training;
 
 use std::process::ExitCode;
 
@@ -34,6 +36,8 @@ enum Command {
     Style(style::Args),
     /// Train a DCGAN on artworks, sample it, walk its latent space, measure it (SWD).
     Gan(Box<gan::Args>),
+    /// Train a CycleGAN between two unpaired image sets (photo ↔ painting) and apply it.
+    Cyclegan(cyclegan::Args),
     /// Datasets as atelier sees them: dump one as a folder of PNGs.
     Data(data::Args),
     /// Export a trained generator for other runtimes (ONNX).
@@ -53,6 +57,7 @@ fn main() -> ExitCode {
         Command::Info(args) => info::run(args),
         Command::Style(args) => style::run(args),
         Command::Gan(args) => gan::run(*args),
+        Command::Cyclegan(args) => cyclegan::run(args),
         Command::Export(args) => export::run(args),
         Command::Data(args) => data::run(args),
     };

@@ -2,7 +2,8 @@
 //!
 //! Epoch `e` visits every image once in an order shuffled by
 //! `StdRng::seed_from_u64(derive_seed(seed, e))`, cut into `len / B` batches (the incomplete
-//! last batch is dropped). Because each epoch's order depends only on (seed, epoch), a run can
+//! last batch is dropped). The image at place `k` of epoch `e` is drawn with
+//! `derive_seed(derive_seed(seed, e), k)` ([`ImageSet::get_drawn`]: random crops and flips). Because each epoch's order depends only on (seed, epoch), a run can
 //! resume at any batch without replaying the ones before it.
 //!
 //! Resuming: a trainer that takes one batch per step and has finished `step` steps restarts
@@ -144,6 +145,11 @@ impl Batcher {
         order
     }
 
+    /// The draw of the image at place `place` of epoch `epoch` (see [`ImageSet::get_drawn`]).
+    pub fn draw(seed: u64, epoch: usize, place: usize) -> u64 {
+        derive_seed(derive_seed(seed, epoch as u64), place as u64)
+    }
+
     pub fn batches_per_epoch(&self) -> usize {
         self.batches_per_epoch
     }
@@ -206,13 +212,12 @@ fn produce(
         let order = Batcher::epoch_order(set.len(), seed, position.epoch);
         for index in position.index..batches_per_epoch {
             let mut data = vec![0.0f32; b * image_len];
-            fill(
-                &*set,
-                &order[index * b..(index + 1) * b],
-                &mut data,
-                image_len,
-                helpers,
-            );
+            let places = index * b..(index + 1) * b;
+            let draws: Vec<u64> = places
+                .clone()
+                .map(|k| Batcher::draw(seed, position.epoch, k))
+                .collect();
+            fill(&*set, &order[places], &draws, &mut data, image_len, helpers);
             let batch = Batch {
                 data,
                 shape,
@@ -239,23 +244,32 @@ fn fill_threads() -> usize {
     (cores / 2).clamp(1, 4)
 }
 
-/// Writes images `ids` of `set` one after another into `data`, on `threads` threads.
-fn fill(set: &dyn ImageSet, ids: &[usize], data: &mut [f32], image_len: usize, threads: usize) {
-    let fill_part = |ids: &[usize], data: &mut [f32]| {
-        for (&id, out) in ids.iter().zip(data.chunks_exact_mut(image_len)) {
-            set.get_into(id, out);
+/// Writes images `ids` of `set`, drawn with `draws`, one after another into `data`, on
+/// `threads` threads.
+fn fill(
+    set: &dyn ImageSet,
+    ids: &[usize],
+    draws: &[u64],
+    data: &mut [f32],
+    image_len: usize,
+    threads: usize,
+) {
+    let fill_part = |ids: &[usize], draws: &[u64], data: &mut [f32]| {
+        for ((&id, &draw), out) in ids.iter().zip(draws).zip(data.chunks_exact_mut(image_len)) {
+            set.get_drawn(id, draw, out);
         }
     };
     if threads <= 1 {
-        return fill_part(ids, data);
+        return fill_part(ids, draws, data);
     }
     let per_thread = ids.len().div_ceil(threads);
     std::thread::scope(|scope| {
-        for (ids, data) in ids
+        for ((ids, draws), data) in ids
             .chunks(per_thread)
+            .zip(draws.chunks(per_thread))
             .zip(data.chunks_mut(per_thread * image_len))
         {
-            scope.spawn(move || fill_part(ids, data));
+            scope.spawn(move || fill_part(ids, draws, data));
         }
     });
 }
@@ -269,11 +283,12 @@ mod tests {
     fn filling_on_several_threads_matches_one_thread() {
         let set = Builtin::new("kandinsky", 16, 13, 4).unwrap();
         let ids: Vec<usize> = (0..13).rev().collect();
+        let draws: Vec<u64> = (0..13).collect();
         let image_len = set.image_len();
         let mut one = vec![0.0; 13 * image_len];
         let mut three = vec![f32::NAN; 13 * image_len];
-        fill(&set, &ids, &mut one, image_len, 1);
-        fill(&set, &ids, &mut three, image_len, 3);
+        fill(&set, &ids, &draws, &mut one, image_len, 1);
+        fill(&set, &ids, &draws, &mut three, image_len, 3);
         assert_eq!(one, three);
     }
 }

@@ -19,7 +19,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::error::{Error, Result};
 use crate::image_set::ImageSet;
-use crate::{jpeg, pixels};
+use crate::pixels::{self, Fit};
+use crate::jpeg;
 
 /// Whether `path`'s extension names a format the `image` crate reads in this build.
 pub fn is_image_file_name(path: &Path) -> bool {
@@ -54,6 +55,16 @@ impl ImageFolder {
     ///
     /// [`skipped`]: ImageFolder::skipped
     pub fn open(dir: impl AsRef<Path>, size: usize, channels: Option<usize>) -> Result<Self> {
+        Self::open_fit(dir, size, channels, Fit::CentreCrop)
+    }
+
+    /// As [`open`](ImageFolder::open), each image squared to `size × size` as `fit` says.
+    pub fn open_fit(
+        dir: impl AsRef<Path>,
+        size: usize,
+        channels: Option<usize>,
+        fit: Fit,
+    ) -> Result<Self> {
         let root = dir.as_ref().to_path_buf();
         if size == 0 {
             return Err(Error::Invalid("image size must be at least 1".into()));
@@ -99,7 +110,7 @@ impl ImageFolder {
         let need = (files.len() as u128 * (3 * size * size) as u128).min(u64::MAX as u128);
         let what = format!("{} images of {size}×{size}", files.len());
         atelier_fs::check_host_memory(&what, need as u64)?;
-        let decoded = decode_all(&files, size);
+        let decoded = decode_all(&files, size, fit);
         let mut images = Vec::new();
         for (path, result) in files.into_iter().zip(decoded) {
             match result {
@@ -254,13 +265,13 @@ struct Decoded {
     grey: bool,
 }
 
-fn decode_one(path: &Path, size: usize) -> Result<Decoded, String> {
+fn decode_one(path: &Path, size: usize, fit: Fit) -> Result<Decoded, String> {
     // A decoder that panics on a malformed file costs that file, not the whole run.
-    std::panic::catch_unwind(|| try_decode(path, size))
+    std::panic::catch_unwind(|| try_decode(path, size, fit))
         .unwrap_or_else(|_| Err("the decoder panicked".to_string()))
 }
 
-fn try_decode(path: &Path, size: usize) -> Result<Decoded, String> {
+fn try_decode(path: &Path, size: usize, fit: Fit) -> Result<Decoded, String> {
     let bytes = atelier_fs::read_regular_file(path).map_err(|e| match e {
         atelier_fs::FsError::Io { error, .. } => error.to_string(),
         other => other.to_string(),
@@ -274,13 +285,13 @@ fn try_decode(path: &Path, size: usize) -> Result<Decoded, String> {
         .decode()
         .map_err(|e| e.to_string())?;
     Ok(Decoded {
-        rgb: pixels::to_planes(&image, size, 3),
+        rgb: pixels::to_planes_fit(&image, size, 3, fit),
         grey: pixels::is_grey(&image),
     })
 }
 
 /// Decodes `files` on all cores; results in the order of `files`.
-fn decode_all(files: &[PathBuf], size: usize) -> Vec<Result<Decoded, String>> {
+fn decode_all(files: &[PathBuf], size: usize, fit: Fit) -> Vec<Result<Decoded, String>> {
     let bar = ProgressBar::new(files.len() as u64).with_style(
         ProgressStyle::with_template("decoding images {bar:40} {pos}/{len} {eta}")
             .expect("static progress template"),
@@ -299,7 +310,7 @@ fn decode_all(files: &[PathBuf], size: usize) -> Vec<Result<Decoded, String>> {
                         if i >= files.len() {
                             return done;
                         }
-                        done.push((i, decode_one(&files[i], size)));
+                        done.push((i, decode_one(&files[i], size, fit)));
                         bar.inc(1);
                     }
                 })

@@ -18,6 +18,15 @@ pub trait ImageSet: Send + Sync {
     /// Writes image `i` into `out` (length `channels() * size() * size()`).
     fn get_into(&self, i: usize, out: &mut [f32]);
 
+    /// Writes image `i` as draw number `draw` gives it (`draw` seeds whatever is random about
+    /// an image: a random crop, a flip, a random pick). Sets without randomness ignore it,
+    /// which is the default. The [`Batcher`](crate::Batcher) derives each draw from (seed,
+    /// epoch, place in the epoch), so a resumed run draws the same.
+    fn get_drawn(&self, i: usize, draw: u64, out: &mut [f32]) {
+        let _ = draw;
+        self.get_into(i, out)
+    }
+
     /// Image `i` as a new vector of `channels() * size() * size()` floats.
     fn get(&self, i: usize) -> Vec<f32> {
         let mut out = vec![0.0; self.image_len()];

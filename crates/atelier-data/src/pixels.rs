@@ -23,6 +23,28 @@ pub fn square_resize(image: &DynamicImage, size: usize) -> DynamicImage {
     cropped.resize_exact(size as u32, size as u32, filter)
 }
 
+/// How an image of any shape becomes a `size × size` square.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Fit {
+    /// Short side to `size`, centre square kept ([`square_resize`]; DCGAN's loading).
+    #[default]
+    CentreCrop,
+    /// Both sides to `size`, the aspect ratio not kept (torchvision's `Resize([size, size])`
+    /// with bicubic filtering, as pytorch-CycleGAN-and-pix2pix's `resize_and_crop` loads).
+    Stretch,
+}
+
+/// `image` at `size × size` as `fit` says.
+pub fn fit_square(image: &DynamicImage, size: usize, fit: Fit) -> DynamicImage {
+    match fit {
+        Fit::CentreCrop => square_resize(image, size),
+        Fit::Stretch if image.width() as usize == size && image.height() as usize == size => {
+            image.clone()
+        }
+        Fit::Stretch => image.resize_exact(size as u32, size as u32, FilterType::CatmullRom),
+    }
+}
+
 /// True when the image's colour type has no colour (L or LA, 8 or 16 bit).
 pub fn is_grey(image: &DynamicImage) -> bool {
     !image.color().has_color()
@@ -81,9 +103,14 @@ pub fn unit_to_u8(v: f32) -> u8 {
     ((v + 1.0) * 127.5).round().clamp(0.0, 255.0) as u8
 }
 
-/// Decoded image → u8 planes of `channels` (1 or 3) at `size × size`.
+/// Decoded image → u8 planes of `channels` (1 or 3) at `size × size` (centre crop).
 pub fn to_planes(image: &DynamicImage, size: usize, channels: usize) -> Vec<u8> {
-    let square = square_resize(image, size);
+    to_planes_fit(image, size, channels, Fit::CentreCrop)
+}
+
+/// Decoded image → u8 planes of `channels` (1 or 3) at `size × size`, squared as `fit` says.
+pub fn to_planes_fit(image: &DynamicImage, size: usize, channels: usize, fit: Fit) -> Vec<u8> {
+    let square = fit_square(image, size, fit);
     match channels {
         1 => grey_plane(&square.to_luma8()),
         3 => rgb_planes(&square.to_rgb8()),

@@ -5,6 +5,7 @@ use crate::error::{Error, Result};
 use crate::folder::ImageFolder;
 use crate::idx::Idx;
 use crate::image_set::ImageSet;
+use crate::pixels::Fit;
 
 /// Opens the dataset a `--data` value names, at `size × size`:
 ///
@@ -13,6 +14,11 @@ use crate::image_set::ImageSet;
 /// - `idx:PATH`: an MNIST-style IDX image file, raw or gzipped (grey);
 /// - anything else: a folder of images (RGB unless every image is grey).
 pub fn open_dataset(spec: &str, size: usize, seed: u64) -> Result<Box<dyn ImageSet>> {
+    open_dataset_fit(spec, size, seed, Fit::CentreCrop)
+}
+
+/// As [`open_dataset`], a folder's images squared as `fit` says.
+pub fn open_dataset_fit(spec: &str, size: usize, seed: u64, fit: Fit) -> Result<Box<dyn ImageSet>> {
     if let Some(rest) = spec.strip_prefix("builtin:") {
         let (name, count) = match rest.split_once(':') {
             Some((name, count)) => {
@@ -41,5 +47,5 @@ pub fn open_dataset(spec: &str, size: usize, seed: u64) -> Result<Box<dyn ImageS
             problem: "expected builtin:NAME, idx:PATH or a folder".into(),
         });
     }
-    Ok(Box::new(ImageFolder::open(spec, size, None)?))
+    Ok(Box::new(ImageFolder::open_fit(spec, size, None, fit)?))
 }

@@ -10,6 +10,7 @@
 //! - [`sampling`]: many images in batches that fit the device.
 //! - [`inception`], [`quality`]: pytorch-fid's Inception network on atelier's kernels, and
 //!   FID, KID, precision and recall on its features.
+//! - [`run`]: what every trainer's run folder shares (CycleGAN's too).
 //! - [`swd`]: the sliced Wasserstein distance of Karras et al. (2018), on the CPU.
 
 pub mod ada;
@@ -20,6 +21,7 @@ pub mod latent;
 pub mod model;
 pub mod plan;
 pub mod quality;
+pub mod run;
 pub mod sampling;
 pub mod step;
 pub mod swd;

@@ -97,3 +97,61 @@ fn dcgan_init_draws_conv_weights_from_n_0_002_and_gamma_from_n_1_002() {
     );
     assert!(tensors[2].1.to_vec().iter().all(|&b| b == 0.0), "beta");
 }
+
+#[test]
+fn instance_norm_without_affine_has_no_state_and_normalises_each_image() {
+    use atelier_nn::{InstanceNorm2d, ReflectionPad2d};
+    let mut init = Init::new(Device::Cpu, 4);
+    let plain = InstanceNorm2d::new(&mut init, 3, false);
+    assert!(names(&plain).is_empty());
+    let affine = InstanceNorm2d::new(&mut init, 3, true);
+    assert_eq!(names(&affine), ["weight", "bias"]);
+    let x = Tensor::randn(&[2, 3, 5, 4], 2.0, 3.0, 8, Device::Cpu);
+    let y = plain.forward(&x).to_vec();
+    for plane in y.chunks(20) {
+        let mean = plane.iter().sum::<f32>() / 20.0;
+        let var = plane.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / 20.0;
+        assert!(
+            mean.abs() < 1e-5 && (var - 1.0).abs() < 1e-3,
+            "{mean} {var}"
+        );
+    }
+    // with γ = 1 and β = 0 the affine one computes the same
+    assert_eq!(affine.forward(&x).to_vec(), y);
+    assert_eq!(
+        ReflectionPad2d(2).forward(&x).shape(),
+        [2, 3, 9, 8],
+        "padded on all four sides"
+    );
+}
+
+#[test]
+fn normal_init_draws_weights_and_zeroes_biases() {
+    let mut init = Init::new(Device::Cpu, 5);
+    let net = Sequential::new()
+        .with(Conv2d::new(&mut init, 16, 32, 3, 1, 1, true))
+        .with(BatchNorm2d::new(&mut init, 32));
+    atelier_nn::init::normal(&net, 0.02, 6);
+    let stats = |v: &[f32]| {
+        let mean = v.iter().sum::<f32>() / v.len() as f32;
+        let std = (v.iter().map(|x| (x - mean).powi(2)).sum::<f32>() / v.len() as f32).sqrt();
+        (mean, std)
+    };
+    let tensors: Vec<(String, Vec<f32>)> = net
+        .named_parameters()
+        .into_iter()
+        .map(|(n, t)| (n, t.to_vec()))
+        .collect();
+    let (mean, std) = stats(&tensors[0].1);
+    assert!(
+        mean.abs() < 2e-3 && (std - 0.02).abs() < 2e-3,
+        "{mean} {std}"
+    );
+    assert!(tensors[1].1.iter().all(|&b| b == 0.0), "conv bias");
+    let (mean, std) = stats(&tensors[2].1);
+    assert!(
+        (mean - 1.0).abs() < 0.01 && (std - 0.02).abs() < 0.01,
+        "{mean} {std}"
+    );
+    assert!(tensors[3].1.iter().all(|&b| b == 0.0), "BatchNorm β");
+}

@@ -54,7 +54,7 @@ impl fmt::Display for Device {
 }
 
 /// Element type. GPU tensors are always f32; CPU tensors may be f64 for gradient checks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DType {
     F32,
     F64,

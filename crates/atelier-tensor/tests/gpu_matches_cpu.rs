@@ -241,6 +241,12 @@ fn image_ops() {
         &[xs, cs, cs],
     );
     same_on_both(
+        "instance_norm2d_no_affine",
+        |t| t[0].instance_norm2d_no_affine(1e-5),
+        std::slice::from_ref(&x),
+        &[xs],
+    );
+    same_on_both(
         "max_pool2d",
         |t| t[0].max_pool2d(2, 2, 0),
         std::slice::from_ref(&x),

@@ -293,7 +293,12 @@ mod image_ops {
         assert_grad(
             "instance_norm2d",
             |t| t[0].instance_norm2d(&t[1], &t[2], 1e-5),
-            &[x, gamma, beta],
+            &[x.clone(), gamma, beta],
+        );
+        assert_grad(
+            "instance_norm2d_no_affine",
+            |t| t[0].instance_norm2d_no_affine(1e-5),
+            std::slice::from_ref(&x),
         );
     }
 

@@ -21,6 +21,7 @@
 //! the suite there.
 
 mod ceilings;
+mod cyclegan;
 mod dcgan;
 mod report;
 mod roofline;
@@ -251,8 +252,10 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
         (family.bench)(&mut suite);
         gpu().release_free_buffers();
     }
-    // the whole DCGAN step last: it turns the timestamp profiler off (`dcgan.rs`)
+    // the whole steps last: they turn the timestamp profiler off (`dcgan.rs`)
     dcgan::run(&mut suite);
+    gpu().release_free_buffers();
+    cyclegan::run(&mut suite);
 
     let elapsed = started.elapsed().as_secs_f64();
     println!(

@@ -1,5 +1,6 @@
 //! BatchNorm2d, as PyTorch's: affine, running statistics updated by the op itself in
-//! training mode (momentum 0.1, unbiased variance), used in evaluation mode.
+//! training mode (momentum 0.1, unbiased variance), used in evaluation mode. InstanceNorm2d,
+//! as PyTorch's: statistics of each image's channel, affine or not, no running statistics.
 
 use std::cell::Cell;
 
@@ -86,5 +87,51 @@ impl Module for BatchNorm2d {
 
     fn set_training(&self, training: bool) {
         self.training.set(training);
+    }
+}
+
+/// `InstanceNorm2d(channels, affine)` without running statistics (`track_running_stats=False`,
+/// PyTorch's default): the same in training and evaluation. With `affine`, γ = 1 and β = 0 as
+/// parameters `weight` and `bias`; without, no state at all.
+pub struct InstanceNorm2d {
+    /// γ and β, `[C]` each, when affine.
+    pub affine: Option<(Tensor, Tensor)>,
+    pub channels: usize,
+    pub eps: f32,
+}
+
+impl InstanceNorm2d {
+    pub fn new(init: &mut Init, channels: usize, affine: bool) -> InstanceNorm2d {
+        let device = init.device();
+        let c = [channels];
+        InstanceNorm2d {
+            affine: affine.then(|| {
+                (
+                    Tensor::ones(&c, device).requires_grad_(true),
+                    Tensor::zeros(&c, device).requires_grad_(true),
+                )
+            }),
+            channels,
+            eps: 1e-5,
+        }
+    }
+}
+
+impl Module for InstanceNorm2d {
+    fn forward(&self, x: &Tensor) -> Tensor {
+        match &self.affine {
+            Some((gamma, beta)) => x.instance_norm2d(gamma, beta, self.eps),
+            None => x.instance_norm2d_no_affine(self.eps),
+        }
+    }
+
+    fn named_parameters(&self) -> Vec<(String, Tensor)> {
+        match &self.affine {
+            Some((gamma, beta)) => vec![
+                ("weight".into(), gamma.clone()),
+                ("bias".into(), beta.clone()),
+            ],
+            None => Vec::new(),
+        }
     }
 }

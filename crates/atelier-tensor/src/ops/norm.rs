@@ -3,6 +3,9 @@
 //! per-instance) reduction then apply: each a fused kernel (`shaders/batchnorm.wgsl`,
 //! `shaders/instance_norm.wgsl`).
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use atelier_kernels::GpuBuffer;
 use atelier_kernels::batchnorm::reference as rbn;
 use atelier_kernels::batchnorm::{self as bn, BatchNormConfig, BatchNormMode};
@@ -195,85 +198,138 @@ impl Tensor {
 
     /// Affine instance normalisation: statistics per (image, channel) over H, W.
     pub fn instance_norm2d(&self, gamma: &Tensor, beta: &Tensor, eps: f32) -> Tensor {
-        let op = "instance_norm2d";
-        let [n, c, h, w] = nchw(op, self);
-        check_channels(op, c, &[("gamma", gamma), ("beta", beta)]);
-        let cfg = InstanceNormConfig {
-            n,
-            c,
-            hw: h * w,
-            eps,
-        };
-        let nc = [n * c];
-        let mut stats = kernel_op!(
-            "instance_norm_stats",
-            [self],
+        instance_norm(self, Some((gamma, beta)), eps)
+    }
+
+    /// Instance normalisation without affine parameters (PyTorch's `InstanceNorm2d` default,
+    /// `affine=False`): `(x − mean) / sqrt(var + eps)` per (image, channel). The same kernels
+    /// as [`instance_norm2d`](Tensor::instance_norm2d) with γ = 1 and β = 0; its backward
+    /// computes no parameter gradients.
+    pub fn instance_norm2d_no_affine(&self, eps: f32) -> Tensor {
+        instance_norm(self, None, eps)
+    }
+}
+
+thread_local! {
+    /// γ = 1 and β = 0 for instance norms without affine parameters, by device, precision and
+    /// channel count: made once, so a training step fills nothing.
+    static UNIT_AFFINE: RefCell<HashMap<(Device, DType, usize), (Tensor, Tensor)>> =
+        RefCell::new(HashMap::new());
+}
+
+/// `[c]` ones and zeros on `like`'s device and in its precision (shared, never written).
+fn unit_affine(like: &Tensor, c: usize) -> (Tensor, Tensor) {
+    let key = (like.device(), like.dtype(), c);
+    UNIT_AFFINE.with(|cache| {
+        cache
+            .borrow_mut()
+            .entry(key)
+            .or_insert_with(|| match key {
+                (Device::Cpu, DType::F64, _) => (
+                    Tensor::from_f64(vec![1.0; c], &[c]),
+                    Tensor::from_f64(vec![0.0; c], &[c]),
+                ),
+                (device, _, _) => (Tensor::ones(&[c], device), Tensor::zeros(&[c], device)),
+            })
+            .clone()
+    })
+}
+
+/// Instance normalisation, affine when `affine` holds (γ, β).
+fn instance_norm(x: &Tensor, affine: Option<(&Tensor, &Tensor)>, eps: f32) -> Tensor {
+    let op = "instance_norm2d";
+    let [n, c, h, w] = nchw(op, x);
+    // without affine parameters the kernels run with γ = 1, β = 0 (made once per size)
+    let unit = affine.is_none().then(|| unit_affine(x, c));
+    let (gamma, beta) = match (affine, &unit) {
+        (Some((g, b)), _) => (g, b),
+        (None, Some((g, b))) => (g, b),
+        (None, None) => unreachable!("unit parameters made above"),
+    };
+    check_channels(op, c, &[("gamma", gamma), ("beta", beta)]);
+    let cfg = InstanceNormConfig {
+        n,
+        c,
+        hw: h * w,
+        eps,
+    };
+    let nc = [n * c];
+    let mut stats = kernel_op!(
+        "instance_norm_stats",
+        [x],
+        [&nc, &nc],
+        gpu | i,
+        o | inorm::instance_norm_stats(&cfg, i[0], o[0], o[1]),
+        cpu | i,
+        o | {
+            let (a, b) = o.split_at_mut(1);
+            rin::instance_norm_stats(&cfg, i[0], &mut a[0], &mut b[0])
+        }
+    );
+    let (mean, invstd) = (stats.remove(0), stats.remove(0));
+    let y = kernel_op!(
+        op,
+        [x, &mean, &invstd, gamma, beta],
+        [x.shape()],
+        gpu | i,
+        o | inorm::instance_norm_apply(&cfg, i[0], i[1], i[2], i[3], i[4], o[0]),
+        cpu | i,
+        o | rin::instance_norm_apply(&cfg, i[0], i[1], i[2], i[3], i[4], &mut o[0])
+    )
+    .remove(0);
+    let with_params = affine.is_some();
+    let (x_, g_) = (x.detach(), gamma.detach());
+    let shape = x.shape().to_vec();
+    let backward = move |gy: &Tensor| {
+        let mut sums = kernel_op!(
+            "instance_norm_backward_reduce",
+            [&x_, gy, &mean, &invstd],
             [&nc, &nc],
             gpu | i,
-            o | inorm::instance_norm_stats(&cfg, i[0], o[0], o[1]),
+            o | inorm::instance_norm_backward_reduce(&cfg, i[0], i[1], i[2], i[3], o[0], o[1]),
             cpu | i,
             o | {
                 let (a, b) = o.split_at_mut(1);
-                rin::instance_norm_stats(&cfg, i[0], &mut a[0], &mut b[0])
+                rin::instance_norm_backward_reduce(
+                    &cfg, i[0], i[1], i[2], i[3], &mut a[0], &mut b[0],
+                )
             }
         );
-        let (mean, invstd) = (stats.remove(0), stats.remove(0));
-        let y = kernel_op!(
-            op,
-            [self, &mean, &invstd, gamma, beta],
-            [self.shape()],
+        let (sum_gy_xhat, sum_gy) = (sums.remove(0), sums.remove(0));
+        let gx = kernel_op!(
+            "instance_norm_backward_apply",
+            [&x_, gy, &mean, &invstd, &g_, &sum_gy_xhat, &sum_gy],
+            [&shape],
             gpu | i,
-            o | inorm::instance_norm_apply(&cfg, i[0], i[1], i[2], i[3], i[4], o[0]),
+            o | inorm::instance_norm_backward_apply(
+                &cfg, i[0], i[1], i[2], i[3], i[4], i[5], i[6], o[0]
+            ),
             cpu | i,
-            o | rin::instance_norm_apply(&cfg, i[0], i[1], i[2], i[3], i[4], &mut o[0])
+            o | rin::instance_norm_backward_apply(
+                &cfg, i[0], i[1], i[2], i[3], i[4], i[5], i[6], &mut o[0]
+            )
         )
         .remove(0);
-        let (x, g_) = (self.detach(), gamma.detach());
-        let shape = self.shape().to_vec();
-        y.with_node(op, &[self, gamma, beta], move |gy| {
-            let mut sums = kernel_op!(
-                "instance_norm_backward_reduce",
-                [&x, gy, &mean, &invstd],
-                [&nc, &nc],
-                gpu | i,
-                o | inorm::instance_norm_backward_reduce(&cfg, i[0], i[1], i[2], i[3], o[0], o[1]),
-                cpu | i,
-                o | {
-                    let (a, b) = o.split_at_mut(1);
-                    rin::instance_norm_backward_reduce(
-                        &cfg, i[0], i[1], i[2], i[3], &mut a[0], &mut b[0],
-                    )
-                }
-            );
-            let (sum_gy_xhat, sum_gy) = (sums.remove(0), sums.remove(0));
-            let gx = kernel_op!(
-                "instance_norm_backward_apply",
-                [&x, gy, &mean, &invstd, &g_, &sum_gy_xhat, &sum_gy],
-                [&shape],
-                gpu | i,
-                o | inorm::instance_norm_backward_apply(
-                    &cfg, i[0], i[1], i[2], i[3], i[4], i[5], i[6], o[0]
-                ),
-                cpu | i,
-                o | rin::instance_norm_backward_apply(
-                    &cfg, i[0], i[1], i[2], i[3], i[4], i[5], i[6], &mut o[0]
-                )
-            )
-            .remove(0);
-            let mut pg = kernel_op!(
-                "instance_norm_param_grads",
-                [&sum_gy_xhat, &sum_gy],
-                [&[c], &[c]],
-                gpu | i,
-                o | inorm::instance_norm_param_grads(&cfg, i[0], i[1], o[0], o[1]),
-                cpu | i,
-                o | {
-                    let (a, b) = o.split_at_mut(1);
-                    rin::instance_norm_param_grads(&cfg, i[0], i[1], &mut a[0], &mut b[0])
-                }
-            );
-            let (ggamma, gbeta) = (pg.remove(0), pg.remove(0));
-            vec![Some(gx), Some(ggamma), Some(gbeta)]
-        })
+        if !with_params {
+            return vec![Some(gx)];
+        }
+        let mut pg = kernel_op!(
+            "instance_norm_param_grads",
+            [&sum_gy_xhat, &sum_gy],
+            [&[c], &[c]],
+            gpu | i,
+            o | inorm::instance_norm_param_grads(&cfg, i[0], i[1], o[0], o[1]),
+            cpu | i,
+            o | {
+                let (a, b) = o.split_at_mut(1);
+                rin::instance_norm_param_grads(&cfg, i[0], i[1], &mut a[0], &mut b[0])
+            }
+        );
+        let (ggamma, gbeta) = (pg.remove(0), pg.remove(0));
+        vec![Some(gx), Some(ggamma), Some(gbeta)]
+    };
+    match affine {
+        Some((g, b)) => y.with_node(op, &[x, g, b], backward),
+        None => y.with_node(op, &[x], backward),
     }
 }
