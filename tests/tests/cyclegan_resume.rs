@@ -257,6 +257,7 @@ fn bad_settings_are_refused_naming_what_is_wrong() {
             ..atelier_gan::trainer::TrainConfig::default()
         },
         &dcgan,
+        false,
     )
     .unwrap();
     gan.run(&NEVER, &mut |_| {}).unwrap();

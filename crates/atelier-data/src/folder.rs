@@ -19,8 +19,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::error::{Error, Result};
 use crate::image_set::ImageSet;
-use crate::pixels::{self, Fit};
 use crate::jpeg;
+use crate::pixels::{self, Fit};
 
 /// Whether `path`'s extension names a format the `image` crate reads in this build.
 pub fn is_image_file_name(path: &Path) -> bool {

@@ -6,21 +6,22 @@
 //! The full suite runs the repository's network at its training size (256×256 crops,
 //! ngf = ndf = 64, 9 residual blocks, the 70×70 PatchGAN, batch 1); `--quick` a small one (32×32,
 //! ngf = ndf = 8, 2 blocks, 2 discriminator layers). The image pool is on (50) as in training.
-//! The convolution variants are chosen as `ATELIER_CONV` says (`auto` unless set; variant
-//! `conv=<mode>`). FLOPs: the step's convolutions (`step_flops`); bytes are not counted, so
+//! The convolution variants are chosen as `ATELIER_KERNELS` says for conv2d (`auto` unless
+//! set; variant `conv=<mode>`). FLOPs: the step's convolutions (`step_flops`); bytes are not counted, so
 //! the row stays off the roofline. `images/s` is batch / median time.
 
 use atelier_benches::timing::Clock;
-use atelier_benches::work::{Work, conv2d_macs};
 use atelier_cyclegan::step::cyclegan_adam;
 use atelier_cyclegan::{CycleGan, CycleGanConfig, LossConfig};
 use atelier_kernels::gpu;
-use atelier_kernels::kernels::conv2d::Conv2dSpec;
+use atelier_kernels::conv2d::Conv2dSpec;
+use atelier_kernels::harness::work::{Work, conv2d_macs};
+use atelier_kernels::variant::{env_settings, with_kernels};
 use atelier_tensor::{Device, Tensor};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use super::Suite;
+use super::{Suite, own_row};
 
 pub const KERNEL: &str = "cyclegan.step";
 
@@ -117,7 +118,10 @@ pub fn step_flops(config: &CycleGanConfig, size: usize, batch: usize) -> f64 {
 pub fn run(suite: &mut Suite) {
     let (config, size, batch) = if suite.quick { quick() } else { full() };
     let shape = label(&config, size, batch);
-    let mode = std::env::var("ATELIER_CONV").unwrap_or_else(|_| "auto".into());
+    let mode = env_settings()
+        .ok()
+        .and_then(|s| s.get("conv2d").map(str::to_string))
+        .unwrap_or_else(|| "auto".into());
     let variant = format!("conv={mode}");
     if !suite.wants(KERNEL, &variant, &shape) {
         return;
@@ -137,18 +141,13 @@ pub fn run(suite: &mut Suite) {
         flops: step_flops(&config, size, batch),
         bytes: 0.0,
     };
-    suite.measure_with(
-        Clock::WallClock,
-        "cyclegan",
-        KERNEL,
-        &variant,
-        &shape,
-        work,
-        1,
-        |_| {
+    let row = own_row("cyclegan", KERNEL, &variant, &shape, work);
+    with_kernels(&format!("conv2d={mode}"), || {
+        suite.measure_with(Clock::WallClock, row, 1, &mut |_| {
             gan.step(&real_a, &real_b, &mut rng);
-        },
-    );
+        });
+    })
+    .expect("conv2d's selections are checked");
 }
 
 #[cfg(test)]

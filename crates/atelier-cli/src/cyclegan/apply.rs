@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use atelier_cyclegan::apply::{Direction, load_generator, translate};
-use atelier_data::folder::IMAGE_EXTENSIONS;
+use atelier_data::folder::is_image_file_name;
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(clap::Args)]
@@ -116,16 +116,13 @@ fn jobs(input: &Path, out: &Path) -> anyhow::Result<Vec<(PathBuf, PathBuf)>> {
         .with_context(|| format!("--input {}", input.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
-            p.is_file()
-                && p.extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| IMAGE_EXTENSIONS.iter().any(|k| e.eq_ignore_ascii_case(k)))
+            p.is_file() && is_image_file_name(p)
         })
         .collect();
     files.sort();
     if files.is_empty() {
         bail!(
-            "--input {}: the folder holds no png/jpg/jpeg/bmp/webp image",
+            "--input {}: the folder holds no image (png, jpg, bmp, webp, gif, tif)",
             input.display()
         );
     }
