@@ -87,7 +87,7 @@ impl DType {
     }
 
     /// f32 values → little-endian elements of this type (integers rounded).
-    pub(crate) fn from_f32(self, values: &[f32]) -> Vec<u8> {
+    pub(crate) fn encode(self, values: &[f32]) -> Vec<u8> {
         let mut out = Vec::with_capacity(values.len() * self.size());
         for &v in values {
             match self {

@@ -1,11 +1,14 @@
 //! torch's legacy format (torch.save before 1.6, or `_use_new_zipfile_serialization=False`):
-//! five pickles in a row, then the storages.
+//! five pickles in a row, then the storages:
 //!
-//! 1. the magic number 0x1950a86a20f9469cfc6c, 2. the protocol version 1001, 3. sys_info (a
-//! dict: `little_endian`, type sizes), 4. the object itself, whose persistent ids are
-//! `('storage', FloatStorage, root_key, location, numel, view_metadata)`, 5. the list of
-//! storage keys in the order their bytes follow; then for each key an int64 element count
-//! and that many little-endian elements.
+//! - the magic number 0x1950a86a20f9469cfc6c;
+//! - the protocol version, 1001;
+//! - sys_info, a dict (`little_endian`, type sizes);
+//! - the object itself, whose persistent ids are
+//!   `('storage', FloatStorage, root_key, location, numel, view_metadata)`;
+//! - the list of storage keys, in the order their bytes follow;
+//!
+//! then for each key an int64 element count and that many little-endian elements.
 
 use std::collections::HashMap;
 use std::io::Read;

@@ -84,7 +84,7 @@ pub(crate) enum Fault {
 }
 
 /// The objects one or more pickles built; [`Unpickler::load`] returns the root of each.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub(crate) struct Arena {
     objects: Vec<Object>,
 }
@@ -558,7 +558,7 @@ impl<'a> Unpickler<'a> {
     }
 
     fn pairs(&self, items: Vec<Id>) -> Result<Vec<(Id, Id)>, PickleError> {
-        if items.len() % 2 != 0 {
+        if !items.len().is_multiple_of(2) {
             return Err(self.malformed("odd number of dict items".into()));
         }
         Ok(items.chunks_exact(2).map(|kv| (kv[0], kv[1])).collect())
@@ -787,7 +787,8 @@ mod tests {
     #[test]
     fn long1_reads_two_complement_integers_of_any_width() {
         assert_eq!(long_from_bytes(vec![0xff]), Object::Int(-1));
-        assert_eq!(long_from_bytes(vec![0x00, 0x80]), Object::Int(32768));
+        assert_eq!(long_from_bytes(vec![0x00, 0x80]), Object::Int(-32768));
+        assert_eq!(long_from_bytes(vec![0x00, 0x80, 0x00]), Object::Int(32768));
         assert_eq!(long_from_bytes(vec![]), Object::Int(0));
         assert!(matches!(long_from_bytes(vec![1; 10]), Object::BigInt(_)));
     }

@@ -66,7 +66,7 @@ fn write_to<W: Write + Seek>(
     file(".storage_alignment", b"64", &mut zip)?;
     file("byteorder", b"little", &mut zip)?;
     for (i, (_, t)) in tensors.iter().enumerate() {
-        file(&format!("data/{i}"), &t.dtype.from_f32(&t.values), &mut zip)?;
+        file(&format!("data/{i}"), &t.dtype.encode(&t.values), &mut zip)?;
     }
     file("version", b"3\n", &mut zip)?;
     zip.finish().map_err(zip_err)
