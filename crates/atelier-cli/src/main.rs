@@ -1,6 +1,7 @@
 //! `atelier`: the command-line tool. One module per subcommand; each has an `Args` struct
 //! (clap) and a `run(args)` that returns an error a user can act on.
 
+mod export;
 mod gan;
 mod info;
 mod style;
@@ -28,6 +29,8 @@ enum Command {
     Style(style::Args),
     /// Train a DCGAN on artworks, sample it, walk its latent space, measure it (SWD).
     Gan(Box<gan::Args>),
+    /// Write a network as a file PyTorch loads (--format pth: a state_dict, zip format).
+    Export(export::Args),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
         Command::Info(args) => info::run(args),
         Command::Style(args) => style::run(args),
         Command::Gan(args) => gan::run(*args),
+        Command::Export(args) => export::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

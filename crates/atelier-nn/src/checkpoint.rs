@@ -1,4 +1,6 @@
-//! Checkpoints: safetensors files whose keys are PyTorch's `state_dict` names.
+//! Checkpoints: safetensors files whose keys are PyTorch's `state_dict` names. Loading also
+//! takes torch.save files (zip or legacy .pth, read by atelier-pth), told apart by content:
+//! a bare state_dict such as pytorch/examples' `netG_epoch_24.pth` loads with the empty prefix.
 //!
 //! One file can hold several models and their training state under separate prefixes, for
 //! example `netG.main.0.weight` (a model), `optim.netG.main.0.weight.exp_avg` (Adam's first
@@ -32,6 +34,9 @@ pub enum CheckpointError {
     },
     #[error("checkpoint {path}: not a readable safetensors file: {message}")]
     Format { path: String, message: String },
+    /// A .pth file that cannot be read (atelier-pth's message names the file).
+    #[error(transparent)]
+    Pth(#[from] atelier_pth::PthError),
     #[error("checkpoint {path}: key {key:?} is missing")]
     Missing { path: String, key: String },
     #[error(
@@ -179,15 +184,72 @@ impl Checkpoint {
         std::fs::rename(&tmp, path).map_err(io)
     }
 
-    /// Reads a safetensors file (F32, F64 and integer tensors; floats are kept as f32).
+    /// Reads a safetensors file (F32, F64 and integer tensors; floats are kept as f32) or a
+    /// torch.save file (integer tensors such as `num_batches_tracked` kept as integers),
+    /// whatever its name.
     pub fn load(path: impl AsRef<Path>) -> Result<Checkpoint> {
         let path = path.as_ref();
         let shown = path.display().to_string();
+        let format = atelier_pth::detect_file(path);
+        if matches!(
+            format,
+            Ok(atelier_pth::Format::TorchZip | atelier_pth::Format::TorchLegacy)
+        ) {
+            return Checkpoint::from_state_dict(atelier_pth::load(path)?);
+        }
         let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io {
             path: shown.clone(),
             source,
         })?;
         Checkpoint::from_bytes(&bytes, &shown)
+    }
+
+    /// A state_dict read by atelier-pth: float tensors as f32, integer ones as integers.
+    pub fn from_state_dict(sd: atelier_pth::StateDict) -> Result<Checkpoint> {
+        let source = sd.path().to_string();
+        let metadata = sd.metadata.clone();
+        let entries = sd
+            .into_entries()
+            .into_iter()
+            .map(|(key, t)| {
+                let values = if t.dtype.is_float() {
+                    Values::F32(t.values)
+                } else {
+                    Values::I64(t.values.iter().map(|&v| v as i64).collect())
+                };
+                let entry = Entry {
+                    shape: t.shape,
+                    values,
+                };
+                (key, entry)
+            })
+            .collect();
+        Ok(Checkpoint {
+            source,
+            entries,
+            metadata,
+        })
+    }
+
+    /// Writes `module`'s state (`prefix.NAME` keys stripped to `NAME`) as a zip-format .pth
+    /// state_dict that `torch.load(f, weights_only=True)` reads and `load_state_dict` takes
+    /// (integer buffers as int64), via a temporary file and a rename.
+    pub fn save_pth(path: impl AsRef<Path>, module: &dyn Module) -> Result<()> {
+        let tensors: Vec<(String, atelier_pth::Tensor)> = module
+            .named_tensors()
+            .into_iter()
+            .map(|(name, t)| {
+                let dtype = if is_integer_buffer(&name) {
+                    atelier_pth::DType::I64
+                } else {
+                    atelier_pth::DType::F32
+                };
+                let values = atelier_pth::Tensor::new(t.shape().to_vec(), dtype, t.to_vec());
+                (name, values)
+            })
+            .collect();
+        atelier_pth::save(path, &tensors)?;
+        Ok(())
     }
 
     /// Parses safetensors bytes; `source` names them in errors.

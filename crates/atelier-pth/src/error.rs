@@ -7,11 +7,9 @@ pub type Part = &'static str;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PthError {
-    #[error("{path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    // the I/O error is shown in the message, not chained (so it prints once)
+    #[error("{path}: {error}")]
+    Io { path: String, error: std::io::Error },
     /// Neither safetensors, torch's zip format nor its legacy pickle format.
     #[error("{path}: not a weights file atelier reads ({message})")]
     UnknownFormat { path: String, message: String },
@@ -79,10 +77,10 @@ pub enum PthError {
 pub type Result<T> = std::result::Result<T, PthError>;
 
 impl PthError {
-    pub(crate) fn io(path: &str, source: std::io::Error) -> PthError {
+    pub(crate) fn io(path: &str, error: std::io::Error) -> PthError {
         PthError::Io {
             path: path.to_string(),
-            source,
+            error,
         }
     }
 

@@ -11,7 +11,7 @@
 //! then for each key an int64 element count and that many little-endian elements.
 
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::{Read, Seek};
 
 use crate::error::{PthError, Result};
 use crate::pickle::{Arena, Input, Object, Unpickler};
@@ -23,7 +23,12 @@ use crate::torch::{Layout, Reader};
 pub(crate) const MAGIC: [u8; 10] = [0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
 const PROTOCOL_VERSION: i64 = 1001;
 
-pub(crate) fn read<R: Read>(reader: R, len: u64, path: &str, keep: Keep<'_>) -> Result<StateDict> {
+pub(crate) fn read<R: Read + Seek>(
+    reader: R,
+    len: u64,
+    path: &str,
+    keep: Keep<'_>,
+) -> Result<StateDict> {
     let mut input = Input::new(reader, len);
     let mut arena = Arena::default();
     let [magic, version, sys_info, root, keys] = {

@@ -16,7 +16,7 @@
 //! of a refused global survive; the torch-specific crates on crates.io are 0.0.x.
 
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 
 use crate::globals::Global;
 
@@ -149,20 +149,6 @@ impl<R: Read> Input<R> {
         Ok(buf)
     }
 
-    /// Skips `n` bytes (reading them: the inner reader need not seek).
-    pub(crate) fn skip(&mut self, n: u64) -> Result<(), PickleError> {
-        if n > self.remaining() {
-            return Err(self.error(Fault::Truncated));
-        }
-        let copied = std::io::copy(&mut (&mut self.inner).take(n), &mut std::io::sink())
-            .map_err(|e| self.error(Fault::Io(e)))?;
-        if copied != n {
-            return Err(self.error(Fault::Truncated));
-        }
-        self.pos += n;
-        Ok(())
-    }
-
     fn u8(&mut self) -> Result<u8, PickleError> {
         Ok(self.array::<1>()?[0])
     }
@@ -183,6 +169,21 @@ impl<R: Read> Input<R> {
             offset: self.pos,
             fault,
         }
+    }
+}
+
+impl<R: Read + Seek> Input<R> {
+    /// Steps over `n` bytes without reading them.
+    pub(crate) fn skip(&mut self, n: u64) -> Result<(), PickleError> {
+        let step = i64::try_from(n).ok().filter(|_| n <= self.remaining());
+        let Some(step) = step else {
+            return Err(self.error(Fault::Truncated));
+        };
+        self.inner
+            .seek(SeekFrom::Current(step))
+            .map_err(|e| self.error(Fault::Io(e)))?;
+        self.pos += n;
+        Ok(())
     }
 }
 

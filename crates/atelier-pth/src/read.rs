@@ -70,7 +70,7 @@ pub(crate) fn pickle_error(path: &str, part: Part, e: PickleError) -> PthError {
             offset,
             message: "the file ends inside the pickle (truncated?)".into(),
         },
-        Fault::Io(source) => PthError::Io { path, source },
+        Fault::Io(error) => PthError::Io { path, error },
         Fault::Malformed(message) => PthError::Pickle {
             path,
             part,

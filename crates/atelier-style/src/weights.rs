@@ -1,16 +1,17 @@
-//! Named f32 tensors in safetensors files, with PyTorch's key names: reading with checks that
-//! name the key and both shapes, and writing through a temporary file and a rename, so a crash
-//! never leaves half a file under the real name.
+//! Named f32 tensors in weights files with PyTorch's key names: safetensors or torch.save
+//! files (zip or legacy .pth, as downloaded), told apart by their content (atelier-pth).
+//! Reading checks name the key and both shapes; writing goes through a temporary file and a
+//! rename, so a crash never leaves half a file under the real name.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use atelier_tensor::{Device, Tensor};
-use safetensors::{Dtype, SafeTensors, tensor::TensorView};
+use safetensors::{Dtype, tensor::TensorView};
 
 use crate::error::{Result, StyleError};
 
-/// The tensors of one file, as f32 on the host, with the file's metadata.
+/// The tensors of one file, as f32 on the host, with the file's metadata (safetensors only).
 pub struct WeightsFile {
     pub path: PathBuf,
     tensors: HashMap<String, (Vec<usize>, Vec<f32>)>,
@@ -18,27 +19,24 @@ pub struct WeightsFile {
 }
 
 impl WeightsFile {
+    /// Reads a safetensors, zip-format .pth or legacy .pth file, whatever its name.
     pub fn read(path: &Path) -> Result<WeightsFile> {
-        let bytes = std::fs::read(path).map_err(|e| StyleError::io(path, e))?;
-        let bad = |e: safetensors::SafeTensorError| {
-            StyleError::weights(path, format!("not a safetensors file: {e}"))
-        };
-        let (_, header) = SafeTensors::read_metadata(&bytes).map_err(bad)?;
-        let st = SafeTensors::deserialize(&bytes).map_err(bad)?;
-        let mut tensors = HashMap::new();
-        for (key, view) in st.tensors() {
-            let values = to_f32(&view).ok_or_else(|| {
-                StyleError::weights(
-                    path,
-                    format!("{key} is {:?}; only F32 and F64 are read", view.dtype()),
-                )
-            })?;
-            tensors.insert(key, (view.shape().to_vec(), values));
-        }
+        WeightsFile::read_filtered(path, &|_| true)
+    }
+
+    /// Reads only the keys `keep` accepts (the others' data is skipped).
+    pub fn read_filtered(path: &Path, keep: &dyn Fn(&str) -> bool) -> Result<WeightsFile> {
+        let sd = atelier_pth::load_filtered(path, keep)?;
+        let metadata = sd.metadata.clone().into_iter().collect();
+        let tensors = sd
+            .into_entries()
+            .into_iter()
+            .map(|(k, t)| (k, (t.shape, t.values)))
+            .collect();
         Ok(WeightsFile {
             path: path.to_path_buf(),
             tensors,
-            metadata: header.metadata().clone().unwrap_or_default(),
+            metadata,
         })
     }
 
@@ -62,23 +60,6 @@ impl WeightsFile {
 
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.tensors.keys().map(String::as_str)
-    }
-}
-
-fn to_f32(view: &TensorView<'_>) -> Option<Vec<f32>> {
-    let d = view.data();
-    match view.dtype() {
-        Dtype::F32 => Some(
-            d.chunks_exact(4)
-                .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
-                .collect(),
-        ),
-        Dtype::F64 => Some(
-            d.chunks_exact(8)
-                .map(|c| f64::from_le_bytes(c.try_into().unwrap()) as f32)
-                .collect(),
-        ),
-        _ => None,
     }
 }
 

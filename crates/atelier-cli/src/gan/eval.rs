@@ -11,6 +11,8 @@ use atelier_gan::{latent, step::generate, trainer::checkpoint::load_generator};
 
 #[derive(clap::Args)]
 pub struct Args {
+    /// A checkpoint written by `atelier gan train` (RUN_DIR/checkpoint.safetensors), or a bare
+    /// generator state_dict such as pytorch/examples' netG_epoch_24.pth (sizes inferred).
     #[arg(long)]
     checkpoint: PathBuf,
     /// The real images (as for train; builtin sets are drawn from --seed).
@@ -35,8 +37,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     anyhow::ensure!(args.n >= 2, "--n must be at least 2");
     let device = super::device(&args.device)?;
     let loaded = load_generator(&args.checkpoint, device)?;
-    let (g, run) = (&loaded.g, &loaded.run);
-    let m = run.model;
+    let (g, m) = (&loaded.g, loaded.config);
     let set = atelier_data::open_dataset(&args.data, m.image_size, args.seed)?;
     anyhow::ensure!(
         set.channels() == m.channels,
@@ -87,8 +88,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let vs_real = swd::sliced_wasserstein(as_images(&real_a), as_images(&real_b), &cfg, args.seed);
 
     println!(
-        "SWD ×1e3 (Karras et al. 2018), {} images per set; generator after {} steps on {}",
-        args.n, loaded.step, run.dataset
+        "SWD ×1e3 (Karras et al. 2018), {} images per set; generator {}",
+        args.n,
+        loaded.origin()
     );
     if !disjoint {
         println!(

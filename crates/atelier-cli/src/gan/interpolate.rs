@@ -8,6 +8,8 @@ use atelier_tensor::Tensor;
 
 #[derive(clap::Args)]
 pub struct Args {
+    /// A checkpoint written by `atelier gan train` (RUN_DIR/checkpoint.safetensors), or a bare
+    /// generator state_dict such as pytorch/examples' netG_epoch_24.pth (sizes inferred).
     #[arg(long)]
     checkpoint: PathBuf,
     /// Seed of the first frame's latent point.
@@ -31,8 +33,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     anyhow::ensure!(args.frames >= 2, "--frames must be at least 2");
     let device = super::device(&args.device)?;
     let loaded = load_generator(&args.checkpoint, device)?;
-    let (g, run) = (&loaded.g, &loaded.run);
-    let m = run.model;
+    let (g, m) = (&loaded.g, loaded.config);
     let (a, b) = (latent::point(m.nz, args.from), latent::point(m.nz, args.to));
     let z: Vec<f32> = (0..args.frames)
         .flat_map(|i| latent::slerp(&a, &b, i as f32 / (args.frames - 1) as f32))

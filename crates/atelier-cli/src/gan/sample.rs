@@ -7,7 +7,8 @@ use atelier_gan::{latent, step::generate, trainer::checkpoint::load_generator};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// A checkpoint written by `atelier gan train` (RUN_DIR/checkpoint.safetensors).
+    /// A checkpoint written by `atelier gan train` (RUN_DIR/checkpoint.safetensors), or a bare
+    /// generator state_dict such as pytorch/examples' netG_epoch_24.pth (sizes inferred).
     #[arg(long)]
     checkpoint: PathBuf,
     #[arg(long, default_value_t = 64)]
@@ -32,8 +33,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     );
     let device = super::device(&args.device)?;
     let loaded = load_generator(&args.checkpoint, device)?;
-    let (g, run) = (&loaded.g, &loaded.run);
-    let m = run.model;
+    let (g, m) = (&loaded.g, loaded.config);
     let z = latent::noise(args.n, m.nz, args.seed, device);
     let images = generate(g, &z, args.batch_stats).to_vec();
     let cols = super::grid_columns(args.n);
