@@ -32,7 +32,8 @@ pub enum CheckpointError {
         path: String,
         source: std::io::Error,
     },
-    #[error("checkpoint {path}: not a readable safetensors file: {message}")]
+    /// Not a weights file, or a safetensors file that cannot be parsed or written.
+    #[error("checkpoint {path}: {message}")]
     Format { path: String, message: String },
     /// A .pth file that cannot be read (atelier-pth's message names the file).
     #[error(transparent)]
@@ -170,7 +171,7 @@ impl Checkpoint {
         let bytes =
             safetensors::serialize(views, Some(metadata)).map_err(|e| CheckpointError::Format {
                 path: shown.clone(),
-                message: e.to_string(),
+                message: format!("serialising: {e}"),
             })?;
         let tmp = temp_path(path);
         let io = |source| CheckpointError::Io {
@@ -190,12 +191,23 @@ impl Checkpoint {
     pub fn load(path: impl AsRef<Path>) -> Result<Checkpoint> {
         let path = path.as_ref();
         let shown = path.display().to_string();
-        let format = atelier_pth::detect_file(path);
-        if matches!(
-            format,
-            Ok(atelier_pth::Format::TorchZip | atelier_pth::Format::TorchLegacy)
-        ) {
-            return Checkpoint::from_state_dict(atelier_pth::load(path)?);
+        // by content, whatever the name
+        match atelier_pth::detect_file(path) {
+            Ok(atelier_pth::Format::Safetensors) => {}
+            Ok(_) => return Checkpoint::from_state_dict(atelier_pth::load(path)?),
+            Err(atelier_pth::PthError::UnknownFormat { message, .. }) => {
+                return Err(CheckpointError::Format {
+                    path: shown,
+                    message: format!("not a checkpoint: {message}"),
+                });
+            }
+            Err(atelier_pth::PthError::Io { error, .. }) => {
+                return Err(CheckpointError::Io {
+                    path: shown,
+                    source: error,
+                });
+            }
+            Err(e) => return Err(e.into()),
         }
         let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io {
             path: shown.clone(),
@@ -256,7 +268,7 @@ impl Checkpoint {
     pub fn from_bytes(bytes: &[u8], source: &str) -> Result<Checkpoint> {
         let format = |message: String| CheckpointError::Format {
             path: source.to_string(),
-            message,
+            message: format!("not a readable safetensors file: {message}"),
         };
         let (_, meta) = SafeTensors::read_metadata(bytes).map_err(|e| format(e.to_string()))?;
         let st = SafeTensors::deserialize(bytes).map_err(|e| format(e.to_string()))?;
