@@ -15,7 +15,8 @@ fuzz_target!(|data: &[u8]| {
     zip.write_all(data).unwrap();
     let record: Vec<u8> = (0..64u32).flat_map(|i| (i as f32).to_le_bytes()).collect();
     for i in 0..8 {
-        zip.start_file(format!("archive/data/{i}"), options).unwrap();
+        zip.start_file(format!("archive/data/{i}"), options)
+            .unwrap();
         zip.write_all(&record).unwrap();
     }
     let bytes = zip.finish().unwrap().into_inner();
