@@ -19,15 +19,22 @@ pub struct Refs {
     pub metadata: HashMap<String, String>,
 }
 
+/// `tests/data/pth/NAME` (PyTorch model files and their outputs; see its README).
+pub fn pth_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("data/pth")
+        .join(name)
+}
+
 impl Refs {
     pub fn load(name: &str) -> Refs {
-        Refs::load_path(&ref_path(name))
+        Refs::from_path(&ref_path(name))
     }
 
-    /// A reference file anywhere (e.g. tests/data/inception/...).
-    pub fn load_path(path: &std::path::Path) -> Refs {
+    /// A reference file anywhere (e.g. [`pth_path`], tests/data/inception/...).
+    pub fn from_path(path: &std::path::Path) -> Refs {
         let bytes =
-            std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+            std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
         let (_, meta) = SafeTensors::read_metadata(&bytes).expect("safetensors header");
         let st = SafeTensors::deserialize(&bytes).expect("safetensors file");
         let mut tensors = HashMap::new();

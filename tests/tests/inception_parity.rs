@@ -12,7 +12,7 @@ use serde_json::Value;
 
 fn fixture() -> Refs {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/inception/fid_inception");
-    Refs::load_path(&path.with_extension("safetensors"))
+    Refs::from_path(&path.with_extension("safetensors"))
 }
 
 fn usizes(v: &Value) -> Vec<usize> {

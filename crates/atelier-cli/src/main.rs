@@ -40,7 +40,8 @@ enum Command {
     Cyclegan(cyclegan::Args),
     /// Datasets as atelier sees them: dump one as a folder of PNGs.
     Data(data::Args),
-    /// Export a trained generator for other runtimes (ONNX).
+    /// Export a trained network for other tools: ONNX (--format onnx) or a PyTorch state_dict
+    /// (--format pth).
     Export(export::Args),
 }
 

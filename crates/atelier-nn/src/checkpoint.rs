@@ -1,4 +1,6 @@
-//! Checkpoints: safetensors files whose keys are PyTorch's `state_dict` names.
+//! Checkpoints: safetensors files whose keys are PyTorch's `state_dict` names. Loading also
+//! takes torch.save files (zip or legacy .pth, read by atelier-pth), told apart by content:
+//! a bare state_dict such as pytorch/examples' `netG_epoch_24.pth` loads with the empty prefix.
 //!
 //! One file can hold several models and their training state under separate prefixes, for
 //! example `netG.main.0.weight` (a model), `optim.netG.main.0.weight.exp_avg` (Adam's first
@@ -30,8 +32,12 @@ pub enum CheckpointError {
     /// The file could not be read or written (the OS error is in the message, once).
     #[error("checkpoint {error}")]
     Io { error: atelier_fs::FsError },
-    #[error("checkpoint {path}: not a readable safetensors file: {message}")]
+    /// Not a weights file, or a safetensors file that cannot be parsed or written.
+    #[error("checkpoint {path}: {message}")]
     Format { path: String, message: String },
+    /// A .pth file that cannot be read (atelier-pth's message names the file).
+    #[error(transparent)]
+    Pth(#[from] atelier_pth::PthError),
     #[error("checkpoint {path}: key {key:?} is missing")]
     Missing { path: String, key: String },
     #[error(
@@ -182,7 +188,7 @@ impl Checkpoint {
         let bytes =
             safetensors::serialize(views, Some(metadata)).map_err(|e| CheckpointError::Format {
                 path: shown.clone(),
-                message: e.to_string(),
+                message: format!("serialising: {e}"),
             })?;
         atelier_fs::write_atomic(path, &bytes).map_err(|error| CheckpointError::Io { error })
     }
@@ -204,14 +210,87 @@ impl Checkpoint {
         Ok(())
     }
 
-    /// Reads a safetensors file (F32, F64 and integer tensors; floats are kept as f32). Only a
-    /// regular file is opened; a tensor holding a NaN or an infinity is an error naming it.
+    /// Reads a safetensors file (F32, F64 and integer tensors; floats are kept as f32) or a
+    /// torch.save file (integer tensors such as `num_batches_tracked` kept as integers),
+    /// whatever its name. Only a regular file is opened; a tensor holding a NaN or an infinity
+    /// is an error naming it.
     pub fn load(path: impl AsRef<Path>) -> Result<Checkpoint> {
         let path = path.as_ref();
         let shown = path.display().to_string();
+        // a FIFO would block the format check, a folder is no checkpoint
+        atelier_fs::check_regular_file(path).map_err(|error| CheckpointError::Io { error })?;
+        // by content, whatever the name
+        match atelier_pth::detect_file(path) {
+            Ok(atelier_pth::Format::Safetensors) => {}
+            Ok(_) => {
+                let ck = Checkpoint::from_state_dict(atelier_pth::load(path)?)?;
+                ck.check_finite(&shown)?;
+                return Ok(ck);
+            }
+            Err(atelier_pth::PthError::UnknownFormat { message, .. }) => {
+                return Err(CheckpointError::Format {
+                    path: shown,
+                    message: format!("not a checkpoint: {message}"),
+                });
+            }
+            Err(atelier_pth::PthError::Io { error, .. }) => {
+                return Err(CheckpointError::Io {
+                    error: atelier_fs::FsError::io(path, error),
+                });
+            }
+            Err(e) => return Err(e.into()),
+        }
         let bytes =
             atelier_fs::read_regular_file(path).map_err(|error| CheckpointError::Io { error })?;
         Checkpoint::from_bytes(&bytes, &shown)
+    }
+
+    /// A state_dict read by atelier-pth: float tensors as f32, integer ones as integers.
+    pub fn from_state_dict(sd: atelier_pth::StateDict) -> Result<Checkpoint> {
+        let source = sd.path().to_string();
+        let metadata = sd.metadata.clone();
+        let entries = sd
+            .into_entries()
+            .into_iter()
+            .map(|(key, t)| {
+                let values = if t.dtype.is_float() {
+                    Values::F32(t.values)
+                } else {
+                    Values::I64(t.values.iter().map(|&v| v as i64).collect())
+                };
+                let entry = Entry {
+                    shape: t.shape,
+                    values,
+                };
+                (key, entry)
+            })
+            .collect();
+        Ok(Checkpoint {
+            source,
+            entries,
+            metadata,
+        })
+    }
+
+    /// Writes `module`'s state (`prefix.NAME` keys stripped to `NAME`) as a zip-format .pth
+    /// state_dict that `torch.load(f, weights_only=True)` reads and `load_state_dict` takes
+    /// (integer buffers as int64), via a temporary file and a rename.
+    pub fn save_pth(path: impl AsRef<Path>, module: &dyn Module) -> Result<()> {
+        let tensors: Vec<(String, atelier_pth::Tensor)> = module
+            .named_tensors()
+            .into_iter()
+            .map(|(name, t)| {
+                let dtype = if is_integer_buffer(&name) {
+                    atelier_pth::DType::I64
+                } else {
+                    atelier_pth::DType::F32
+                };
+                let values = atelier_pth::Tensor::new(t.shape().to_vec(), dtype, t.to_vec());
+                (name, values)
+            })
+            .collect();
+        atelier_pth::save(path, &tensors)?;
+        Ok(())
     }
 
     /// Parses safetensors bytes; `source` names them in errors. A tensor holding a NaN or an
@@ -219,7 +298,7 @@ impl Checkpoint {
     pub fn from_bytes(bytes: &[u8], source: &str) -> Result<Checkpoint> {
         let format = |message: String| CheckpointError::Format {
             path: source.to_string(),
-            message,
+            message: format!("not a readable safetensors file: {message}"),
         };
         let (_, meta) = SafeTensors::read_metadata(bytes).map_err(|e| format(e.to_string()))?;
         let st = SafeTensors::deserialize(bytes).map_err(|e| format(e.to_string()))?;

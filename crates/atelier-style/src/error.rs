@@ -20,6 +20,9 @@ pub enum StyleError {
     /// A weights file that does not match the network (missing key, wrong shape or dtype).
     #[error("{}: {message}", path.display())]
     Weights { path: PathBuf, message: String },
+    /// A weights file that cannot be read (atelier-pth's message names the file).
+    #[error(transparent)]
+    Pth(#[from] atelier_pth::PthError),
     /// A dataset that cannot be opened or batched (atelier-data's message).
     #[error(transparent)]
     Data(#[from] atelier_data::Error),

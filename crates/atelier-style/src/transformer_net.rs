@@ -270,9 +270,24 @@ impl TransformerNet {
         write_tensors(path, &self.named_parameters(), meta)
     }
 
-    /// Reads a model saved by [`TransformerNet::save`] or converted from PyTorch. Running
-    /// statistics that old pytorch/examples checkpoints carry (`in1.running_mean`, ...) are
-    /// ignored, as pytorch/examples does; any other unknown key is an error.
+    /// Writes the parameters as a zip-format .pth state_dict (what pytorch/examples'
+    /// `neural_style.py eval --model` and `TransformerNet.load_state_dict` take), via a
+    /// temporary file and a rename.
+    pub fn save_pth(&self, path: &Path) -> Result<()> {
+        let tensors: Vec<(String, atelier_pth::Tensor)> = self
+            .named_parameters()
+            .into_iter()
+            .map(|(k, t)| (k, atelier_pth::Tensor::f32(t.shape().to_vec(), t.to_vec())))
+            .collect();
+        atelier_pth::save(path, &tensors)?;
+        Ok(())
+    }
+
+    /// Reads a model saved by [`TransformerNet::save`], or pytorch/examples' own .pth files as
+    /// downloaded (`candy.pth`, `mosaic.pth`, ...: torch's legacy format) or saved by its
+    /// `neural_style.py train` (zip format): the format is read from the content. Running
+    /// statistics that the published models carry (`in1.running_mean`, ...) are ignored, as
+    /// pytorch/examples does; any other unknown key is an error.
     pub fn load(path: &Path, device: Device) -> Result<TransformerNet> {
         let file = WeightsFile::read(path)?;
         file.expect_kind(atelier_nn::kind::STYLE_NET)?;

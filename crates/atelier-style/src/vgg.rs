@@ -1,7 +1,8 @@
 //! VGG-19's convolutional part (Simonyan & Zisserman, configuration E) as torchvision builds it:
 //! 3×3 convolutions with padding 1, each followed by a ReLU, and 2×2 max pooling between the
 //! five blocks. Layers carry the names the style-transfer literature uses (conv1_1, relu1_1,
-//! ..., pool1, conv2_1, ...); weights come from a safetensors file with torchvision's keys
+//! ..., pool1, conv2_1, ...); weights come from torchvision's own file
+//! (`vgg19-dcbb9e9d.pth`, read as downloaded) or any safetensors/.pth file with its keys
 //! (`features.0.weight`, `features.0.bias`, ...), or are seeded random numbers.
 //!
 //! Only the layers up to the deepest one a caller needs are built and run.
@@ -15,8 +16,8 @@ use crate::weights::WeightsFile;
 
 /// Printed (by the CLI) and documented wherever random features are used.
 pub const RANDOM_FEATURES_NOTE: &str = "features: VGG-19 with seeded random weights; results are \
-     weaker than with trained weights (convert torchvision's with scripts/convert_vgg19.py and \
-     pass --features vgg19.safetensors)";
+     weaker than with trained weights (download torchvision's \
+     https://download.pytorch.org/models/vgg19-dcbb9e9d.pth and pass --features vgg19-dcbb9e9d.pth)";
 
 /// ImageNet statistics torchvision's VGG was trained with (inputs in [0, 1]).
 const IMAGENET_MEAN: [f32; 3] = [0.485, 0.456, 0.406];
@@ -106,7 +107,8 @@ pub fn layer_index(name: &str) -> Option<usize> {
 pub enum Features {
     /// He-initialised normal weights (std √(2 / fan_in)), zero biases, from a seed.
     Random { seed: u64 },
-    /// A safetensors file with torchvision's keys (see scripts/convert_vgg19.py).
+    /// A weights file with torchvision's keys: its `vgg19-dcbb9e9d.pth` as downloaded, or a
+    /// safetensors or .pth file holding the same `features.N.weight/bias`.
     File(PathBuf),
 }
 
@@ -200,11 +202,12 @@ impl Vgg19 {
         ))
     }
 
-    /// Weights from a safetensors file with torchvision's keys. Keys beyond `deepest` (and the
-    /// classifier's) are ignored; a missing key or a wrong shape is an error naming both.
+    /// Weights from a file with torchvision's keys (safetensors or .pth, by content). Keys
+    /// beyond `deepest` are ignored and the classifier's (500 MB of torchvision's 548) are not
+    /// even read; a missing key or a wrong shape is an error naming both.
     pub fn load(path: &Path, deepest: &str, device: Device) -> Result<Vgg19> {
         let layers = layers_up_to(deepest)?;
-        let file = WeightsFile::read(path)?;
+        let file = WeightsFile::read_filtered(path, &|k| k.starts_with("features."))?;
         file.expect_kind(atelier_nn::kind::VGG19)?;
         let mut convs = Vec::with_capacity(layers.len());
         for l in &layers {

@@ -1,57 +1,60 @@
-//! Named f32 tensors in safetensors files, with PyTorch's key names: reading with checks that
-//! name the key and both shapes (and what the file is, when it is another kind of atelier
-//! file), and writing atomically (`atelier_fs::write_atomic`), so a crash never leaves half a
-//! file under the real name. NaN and infinity are refused both ways, naming the tensor.
+//! Named f32 tensors in weights files with PyTorch's key names: safetensors or torch.save
+//! files (zip or legacy .pth, as downloaded), told apart by their content (atelier-pth).
+//! Reading checks name the key and both shapes (and what the file is, when it is another kind
+//! of atelier file); writing is atomic (`atelier_fs::write_atomic`), so a crash never leaves
+//! half a file under the real name. NaN and infinity are refused both ways, naming the tensor.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use atelier_tensor::{Device, Tensor};
-use safetensors::{Dtype, SafeTensors, tensor::TensorView};
+
+use safetensors::{Dtype, tensor::TensorView};
 
 use crate::error::{Result, StyleError};
 
-/// The tensors of one file, as f32 on the host, with the file's metadata.
+/// The tensors of one file, as f32 on the host, with the file's metadata (safetensors only).
 pub struct WeightsFile {
     pub path: PathBuf,
     tensors: HashMap<String, (Vec<usize>, Vec<f32>)>,
-    /// Keys of tensors that are not F32 or F64, with their dtype (an error if asked for).
-    others: HashMap<String, Dtype>,
+    /// Keys of tensors that are not floating point, with their dtype (an error if asked for).
+    others: HashMap<String, String>,
     pub metadata: HashMap<String, String>,
 }
 
 impl WeightsFile {
+    /// Reads a safetensors, zip-format .pth or legacy .pth file, whatever its name.
     pub fn read(path: &Path) -> Result<WeightsFile> {
-        let bytes = atelier_fs::read_regular_file(path)?;
-        let bad = |e: safetensors::SafeTensorError| {
-            StyleError::weights(path, format!("not a safetensors file: {e}"))
-        };
-        let (_, header) = SafeTensors::read_metadata(&bytes).map_err(bad)?;
-        let st = SafeTensors::deserialize(&bytes).map_err(bad)?;
+        WeightsFile::read_filtered(path, &|_| true)
+    }
+
+    /// Reads only the keys `keep` accepts (the others' data is skipped).
+    pub fn read_filtered(path: &Path, keep: &dyn Fn(&str) -> bool) -> Result<WeightsFile> {
+        // only a regular file is opened (a FIFO would block)
+        atelier_fs::check_regular_file(path)?;
+        let sd = atelier_pth::load_filtered(path, keep)?;
+        let metadata = sd.metadata.clone().into_iter().collect();
         let mut tensors = HashMap::new();
         let mut others = HashMap::new();
-        for (key, view) in st.tensors() {
-            match to_f32(&view) {
-                Some(values) => {
-                    let bad = values.iter().filter(|v| !v.is_finite()).count();
-                    if bad > 0 {
-                        return Err(StyleError::weights(
-                            path,
-                            format!("{key} holds {bad} non-finite value(s) (NaN or infinite)"),
-                        ));
-                    }
-                    tensors.insert(key, (view.shape().to_vec(), values));
-                }
-                None => {
-                    others.insert(key, view.dtype());
-                }
+        for (key, t) in sd.into_entries() {
+            if !t.dtype.is_float() {
+                others.insert(key, format!("{:?}", t.dtype));
+                continue;
             }
+            let bad = t.values.iter().filter(|v| !v.is_finite()).count();
+            if bad > 0 {
+                return Err(StyleError::weights(
+                    path,
+                    format!("{key} holds {bad} non-finite value(s) (NaN or infinite)"),
+                ));
+            }
+            tensors.insert(key, (t.shape, t.values));
         }
         Ok(WeightsFile {
             path: path.to_path_buf(),
             tensors,
             others,
-            metadata: header.metadata().clone().unwrap_or_default(),
+            metadata,
         })
     }
 
@@ -84,7 +87,7 @@ impl WeightsFile {
         if let Some(dtype) = self.others.get(key) {
             return Err(StyleError::weights(
                 &self.path,
-                format!("{key} is {dtype:?}; only F32 and F64 are read"),
+                format!("{key} is {dtype}; only floating-point tensors are read"),
             ));
         }
         let Some((file_shape, values)) = self.tensors.get(key) else {
@@ -107,23 +110,6 @@ impl WeightsFile {
             .keys()
             .chain(self.others.keys())
             .map(String::as_str)
-    }
-}
-
-fn to_f32(view: &TensorView<'_>) -> Option<Vec<f32>> {
-    let d = view.data();
-    match view.dtype() {
-        Dtype::F32 => Some(
-            d.chunks_exact(4)
-                .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
-                .collect(),
-        ),
-        Dtype::F64 => Some(
-            d.chunks_exact(8)
-                .map(|c| f64::from_le_bytes(c.try_into().unwrap()) as f32)
-                .collect(),
-        ),
-        _ => None,
     }
 }
 

@@ -19,6 +19,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(clap::Args)]
 pub struct Args {
+    /// A checkpoint written by `atelier gan train` (RUN_DIR/checkpoint.safetensors), or a bare
+    /// generator state_dict such as pytorch/examples' netG_epoch_24.pth (sizes inferred).
     #[arg(long)]
     checkpoint: PathBuf,
     /// The real images (as for train; builtin sets are drawn from --seed).
@@ -42,8 +44,8 @@ pub struct Args {
     /// distribution).
     #[arg(long, value_name = "T")]
     truncation: Option<f32>,
-    /// pytorch-fid's Inception weights (pt_inception-2015-12-05-6726825d.pth, as safetensors:
-    /// see the README) for FID, KID, precision and recall.
+    /// pytorch-fid's Inception weights (pt_inception-2015-12-05-6726825d.pth as downloaded, or
+    /// the same as safetensors) for FID, KID, precision and recall.
     #[arg(long, value_name = "FILE")]
     inception: Option<PathBuf>,
     /// KID: random subsets of each set (KID's code and torch-fidelity: 100).
@@ -66,24 +68,9 @@ pub struct Args {
 /// not depend on the device unless it holds fewer).
 const CHUNK: usize = 64;
 
-/// The Inception weights at `path`. Safetensors files are read here; pytorch-fid's `.pth`
-/// needs a PyTorch pickle reader (see the README for a one-line conversion meanwhile).
+/// The Inception weights at `path`: pytorch-fid's .pth as downloaded, or safetensors.
 fn load_inception_weights(path: &Path) -> anyhow::Result<StateDict> {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-    match ext {
-        "safetensors" => Ok(StateDict::from_safetensors(path)?),
-        "pth" | "pt" => anyhow::bail!(
-            "{}: reading PyTorch .pth files is not built in yet; convert it once with \
-             python3 -c \"import torch; from safetensors.torch import save_file; \
-             save_file(torch.load('{0}'), 'pt_inception.safetensors')\" and pass \
-             --inception pt_inception.safetensors",
-            path.display()
-        ),
-        _ => anyhow::bail!(
-            "{}: expected pytorch-fid's Inception weights as .safetensors",
-            path.display()
-        ),
-    }
+    Ok(StateDict::from_file(path)?)
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -107,8 +94,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         None => None,
     };
     let loaded = load_generator(&args.checkpoint, device, !args.no_ema)?;
-    let (g, run) = (&loaded.g, &loaded.run);
-    let m = run.model;
+    let (g, m) = (&loaded.g, loaded.config);
     // three sets of images, and per set and level `nhoods` descriptors of 7×7×channels
     let image_bytes = (m.channels * m.image_size * m.image_size * 4) as u128;
     let levels = (m.image_size / 16).max(1).ilog2() as u128 + 1;
@@ -171,9 +157,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let vs_real = swd::sliced_wasserstein(as_images(&real_a), as_images(&real_b), &cfg, args.seed);
 
     println!(
-        "generator after {} steps on {}: {}{}",
-        loaded.step,
-        run.dataset,
+        "generator {}: {}{}",
+        loaded.origin(),
         loaded.describe(),
         super::truncation_note(args.truncation)
     );

@@ -12,6 +12,8 @@ use image::imageops::FilterType;
 
 #[derive(clap::Args)]
 pub struct Args {
+    /// A checkpoint written by `atelier gan train` (RUN_DIR/checkpoint.safetensors), or a bare
+    /// generator state_dict such as pytorch/examples' netG_epoch_24.pth (sizes inferred).
     #[arg(long)]
     checkpoint: PathBuf,
     /// Seed of the first frame's latent point.
@@ -66,8 +68,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let device = super::device(&args.device)?;
     let loaded = load_generator(&args.checkpoint, device, !args.no_ema)?;
-    let (g, run) = (&loaded.g, &loaded.run);
-    let m = run.model;
+    let (g, m) = (&loaded.g, loaded.config);
     let mut seeds = vec![args.from];
     seeds.extend(&args.via);
     seeds.push(args.to);

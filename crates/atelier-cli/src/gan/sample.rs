@@ -15,7 +15,8 @@ pub const MAX_BATCH: usize = 256;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// A checkpoint written by `atelier gan train` (RUN_DIR/checkpoint.safetensors).
+    /// A checkpoint written by `atelier gan train` (RUN_DIR/checkpoint.safetensors), or a bare
+    /// generator state_dict such as pytorch/examples' netG_epoch_24.pth (sizes inferred).
     #[arg(long)]
     checkpoint: PathBuf,
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
@@ -50,8 +51,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     atelier_data::output_format(&args.out)?;
     let device = super::device(&args.device)?;
     let loaded = load_generator(&args.checkpoint, device, !args.no_ema)?;
-    let (g, run) = (&loaded.g, &loaded.run);
-    let m = run.model;
+    let (g, m) = (&loaded.g, loaded.config);
     let cols = super::grid_columns(n);
     super::check_grid_output(&args.out, n, m.channels, m.image_size, cols)?;
     let batch = m.generation_batch(device, MAX_BATCH);

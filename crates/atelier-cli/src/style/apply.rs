@@ -1,5 +1,5 @@
-//! `atelier style apply`: runs a trained TransformerNet (ours, or pytorch/examples' converted
-//! to safetensors) on one image.
+//! `atelier style apply`: runs a trained TransformerNet (ours, or pytorch/examples' .pth files
+//! as downloaded: candy.pth, mosaic.pth, udnie.pth, rain_princess.pth) on one image.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -18,7 +18,8 @@ const MIN_SIDE: u32 = 8;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// A trained network (.safetensors with PyTorch's TransformerNet keys).
+    /// A trained network with PyTorch's TransformerNet keys: ours (.safetensors) or
+    /// pytorch/examples' (candy.pth, ...; torch's legacy or zip format), read by content.
     #[arg(long)]
     model: PathBuf,
     /// The image to stylise.

@@ -56,7 +56,8 @@ pub struct Args {
     /// Adam's learning rate.
     #[arg(long, default_value_t = 1e-3, value_parser = crate::args::positive_f32)]
     lr: f32,
-    /// VGG-19 weights: a safetensors file with torchvision's keys, or random[:SEED].
+    /// VGG-19 weights: torchvision's vgg19-dcbb9e9d.pth as downloaded (or any .pth or
+    /// safetensors file with its keys), or random[:SEED].
     #[arg(long, default_value = "random", value_parser = common::features)]
     features: Features,
     /// Read the losses back every N steps.

@@ -54,8 +54,8 @@ pub struct Args {
     /// Coarse-to-fine levels: optimise at size/2^(N-1) first, then double up to --size.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=8))]
     scales: u32,
-    /// VGG-19 weights: a safetensors file with torchvision's keys (scripts/convert_vgg19.py),
-    /// or random[:SEED] (weaker results).
+    /// VGG-19 weights: torchvision's vgg19-dcbb9e9d.pth as downloaded (or any .pth or
+    /// safetensors file with its keys), or random[:SEED] (weaker results).
     #[arg(long, default_value = "random", value_parser = common::features)]
     features: Features,
     /// Write the current image every K steps into OUT's name + "_frames/".

@@ -9,8 +9,8 @@
 //! convolution's weights and a bias when loaded), and ReLU.
 //!
 //! The weights come from a [`StateDict`] (name → shape and values, PyTorch's names, e.g.
-//! `Mixed_5b.branch1x1.conv.weight`): from a safetensors file ([`StateDict::from_safetensors`]),
-//! or from any map, such as one read from pytorch-fid's `pt_inception-2015-12-05-6726825d.pth`.
+//! `Mixed_5b.branch1x1.conv.weight`): from pytorch-fid's `pt_inception-2015-12-05-6726825d.pth`
+//! or a safetensors file ([`StateDict::from_file`]), or from any map.
 //! tests/tests/inception_parity.rs checks every block type and the whole network against
 //! pytorch-fid's own modules (scripts/make_inception_fixture.py).
 

@@ -44,9 +44,9 @@ impl StateDict {
         self.tensors.insert(key.into(), (shape, values));
     }
 
-    /// Every tensor of a safetensors file (floats as f32), e.g. pytorch-fid's weights saved
-    /// with `safetensors.torch.save_file(torch.load(PTH), FILE)`.
-    pub fn from_safetensors(path: &Path) -> Result<StateDict, InceptionError> {
+    /// Every tensor of a weights file (floats as f32): pytorch-fid's
+    /// `pt_inception-2015-12-05-6726825d.pth` as downloaded, or a safetensors file with its keys.
+    pub fn from_file(path: &Path) -> Result<StateDict, InceptionError> {
         let file_err = |message: String| InceptionError::File {
             path: path.to_path_buf(),
             message,

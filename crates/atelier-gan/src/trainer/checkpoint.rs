@@ -10,7 +10,10 @@
 //! | metadata `config` | RUN_DIR/config.json's [`RunConfig`] |
 //!
 //! In PyTorch: `sd = safetensors.torch.load_file(f)`, then
-//! `netG.load_state_dict({k[5:]: v for k, v in sd.items() if k.startswith("netG.")})`.
+//! `netG.load_state_dict({k[5:]: v for k, v in sd.items() if k.startswith("netG.")})`, or
+//! `atelier export --format pth` for a .pth file `load_state_dict` takes as it is.
+//!
+//! [`load_generator`] also reads pytorch/examples' own `netG_epoch_N.pth` (a bare state_dict).
 
 use std::path::Path;
 
@@ -19,7 +22,7 @@ use atelier_tensor::{Device, Tensor};
 
 use super::config::RunConfig;
 use super::error::{Result, TrainError};
-use crate::model::Generator;
+use crate::model::{DcganConfig, Discriminator, Generator};
 use crate::step::Dcgan;
 
 pub const NET_G: &str = "netG";
@@ -146,45 +149,168 @@ pub fn has_module(ck: &Checkpoint, prefix: &str) -> bool {
     ck.keys().any(|k| k.starts_with(&p))
 }
 
-/// A generator restored from a checkpoint, with the run it came from.
+/// The discriminator of a checkpoint written by `atelier gan train`, on `device`.
+pub fn load_discriminator(path: &Path, device: Device) -> Result<Discriminator> {
+    let ck = Checkpoint::load(path)?;
+    let run = config_of(&ck, path)?;
+    let d = Discriminator::new(&mut Init::new(device, 0), run.model);
+    ck.load_module(NET_D, &d)?;
+    Ok(d)
+}
+
+/// A generator restored from a checkpoint, with what is known of where it came from.
 pub struct LoadedGenerator {
     pub g: Generator,
-    pub run: RunConfig,
-    /// Training steps it had when saved.
-    pub step: u64,
+    /// Its shape: from the run's config, or inferred from a bare state_dict's shapes.
+    pub config: DcganConfig,
+    /// The run that trained it (atelier checkpoints only).
+    pub run: Option<RunConfig>,
+    /// Training steps it had when saved (atelier checkpoints only).
+    pub step: Option<u64>,
     /// Whether `g` is the moving average (`netG_ema`) rather than the trained G (`netG`).
     pub ema: bool,
 }
 
 impl LoadedGenerator {
+    /// "after 400 steps on builtin:rothko", or "from a PyTorch state_dict".
+    pub fn origin(&self) -> String {
+        match (&self.run, self.step) {
+            (Some(run), Some(step)) => format!("after {step} steps on {}", run.dataset),
+            _ => "from a bare generator state_dict (no training record)".to_string(),
+        }
+    }
+
     /// Which weights these are, in words.
     pub fn describe(&self) -> String {
-        if self.ema {
-            let beta = self.run.train.ema.unwrap_or(f64::NAN);
-            format!("the moving average of G (netG_ema, decay {beta})")
-        } else {
-            "the trained G (netG)".into()
+        match (&self.run, self.ema) {
+            (Some(run), true) => {
+                let beta = run.train.ema.unwrap_or(f64::NAN);
+                format!("the moving average of G (netG_ema, decay {beta})")
+            }
+            (Some(_), false) => "the trained G (netG)".into(),
+            (None, _) => "a generator state_dict".into(),
+        }
         }
     }
 }
 
-/// The generator of a checkpoint, on `device`, with the run's config and step: its moving
-/// average (`netG_ema`) when `prefer_ema` and the checkpoint has one, else `netG`.
+/// The generator of a checkpoint, on `device`. Takes what `atelier gan train` writes (netG,
+/// netD, optimizers and the run's config), and a bare generator state_dict
+/// (`main.0.weight`, ...) in any format: pytorch/examples' `netG_epoch_24.pth` as downloaded,
+/// its sizes inferred from the shapes ([`infer_generator_config`]). Of an atelier checkpoint,
+/// G's moving average (`netG_ema`) when `prefer_ema` and the run kept one, else `netG`.
 pub fn load_generator(path: &Path, device: Device, prefer_ema: bool) -> Result<LoadedGenerator> {
     let ck = Checkpoint::load(path)?;
-    ck.expect_kind(FORMAT)?;
-    let run = config_of(&ck, path)?;
-    run.model
-        .check_generation_fits(device)
-        .map_err(|error| TrainError::TooLarge {
-            error: Box::new(error),
-            hint: "this generator is too wide for this device",
-        })?;
-    let g = Generator::new(&mut Init::new(device, 0), run.model);
-    let ema = prefer_ema && has_module(&ck, NET_G_EMA);
-    ck.load_module(if ema { NET_G_EMA } else { NET_G }, &g)?;
-    let step = ck.int("trainer.step")?.max(0) as u64;
-    Ok(LoadedGenerator { g, run, step, ema })
+    let fits = |config: &DcganConfig| {
+        config
+            .check_generation_fits(device)
+            .map_err(|error| TrainError::TooLarge {
+                error: Box::new(error),
+                hint: "this generator is too wide for this device",
+            })
+    };
+    if ck.metadata("config").is_some() {
+        ck.expect_kind(FORMAT)?;
+        let run = config_of(&ck, path)?;
+        fits(&run.model)?;
+        let g = Generator::new(&mut Init::new(device, 0), run.model);
+        let ema = prefer_ema && has_module(&ck, NET_G_EMA);
+        ck.load_module(if ema { NET_G_EMA } else { NET_G }, &g)?;
+        let step = ck.int("trainer.step")?.max(0) as u64;
+        return Ok(LoadedGenerator {
+            g,
+            config: run.model,
+            run: Some(run),
+            step: Some(step),
+            ema,
+        });
+    }
+    // a bare state_dict, or one under netG. (an atelier checkpoint without its config)
+    let prefix = if ck.contains("netG.main.0.weight") {
+        NET_G
+    } else {
+        ""
+    };
+    let config = infer_generator_config(&ck, prefix, path)?;
+    fits(&config)?;
+    let g = Generator::new(&mut Init::new(device, 0), config);
+    ck.load_module(prefix, &g)?;
+    Ok(LoadedGenerator {
+        g,
+        config,
+        run: None,
+        step: None,
+        ema: false,
+    })
+}
+
+/// A DCGAN generator's sizes from its state_dict (keys under `prefix`): nz and the first
+/// width from `main.0.weight` (`[nz, ngf·2^(s-1), 4, 4]`), the number s of stride-2 stages
+/// (hence the image size 4·2^s) from the last transposed convolution's index (`main.{3s}`),
+/// and the image channels from its shape (`[ngf, nc, 4, 4]`). Everything else is checked
+/// when the weights are loaded.
+pub fn infer_generator_config(ck: &Checkpoint, prefix: &str, path: &Path) -> Result<DcganConfig> {
+    let key = |name: &str| {
+        if prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{prefix}.{name}")
+        }
+    };
+    let bad = |message: String| TrainError::BadRun {
+        path: path.to_path_buf(),
+        message: format!("not a DCGAN generator state_dict: {message}"),
+    };
+    let first = key("main.0.weight");
+    if !ck.contains(&first) {
+        let keys: Vec<&str> = ck.keys().take(8).collect();
+        return Err(bad(format!(
+            "no key {first} (the file has {keys:?}...); pytorch/examples' netG_epoch_N.pth has it"
+        )));
+    }
+    let shape0 = ck.shape(&first)?.to_vec();
+    let &[nz, width, 4, 4] = shape0.as_slice() else {
+        return Err(bad(format!(
+            "{first} has shape {shape0:?}, [nz, channels, 4, 4] expected"
+        )));
+    };
+    // transposed convolutions at main.0, main.3, ..., main.{3s}: find the last one
+    let mut last = 0;
+    while ck.contains(&key(&format!("main.{}.weight", last + 3))) {
+        last += 3;
+    }
+    let stages = last / 3;
+    let image_size = 4usize.checked_shl(stages as u32).unwrap_or(0);
+    if !DcganConfig::IMAGE_SIZES.contains(&image_size) {
+        return Err(bad(format!(
+            "{} transposed convolutions (main.0 to main.{last}) do not make 32, 64 or 128 \
+             pixel images, the sizes atelier's DCGAN builds",
+            stages + 1
+        )));
+    }
+    let ngf = width >> (stages - 1);
+    if ngf == 0 || ngf << (stages - 1) != width {
+        return Err(bad(format!(
+            "{first} has {width} output channels, not ngf·2^{} for any ngf",
+            stages - 1
+        )));
+    }
+    let last_key = key(&format!("main.{last}.weight"));
+    let last_shape = ck.shape(&last_key)?.to_vec();
+    let &[_, channels, 4, 4] = last_shape.as_slice() else {
+        return Err(bad(format!(
+            "{last_key} has shape {last_shape:?}, [ngf, channels, 4, 4] expected"
+        )));
+    };
+    let config = DcganConfig {
+        nz,
+        ngf,
+        ndf: ngf, // the discriminator is not in the file; unused
+        channels,
+        image_size,
+    };
+    config.validate().map_err(bad)?;
+    Ok(config)
 }
 
 /// Fine-tuning: loads another run's G and D (and G's average, when both have one; else the

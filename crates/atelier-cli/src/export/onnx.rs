@@ -1,8 +1,4 @@
-//! `atelier export --format onnx --checkpoint FILE --out FILE`: a trained generator as an ONNX
-//! model (opset 17, dynamic batch; dynamic height and width for the TransformerNet), for any
-//! ONNX runtime. The checkpoint's metadata says which model it holds.
-
-use std::path::PathBuf;
+//! `atelier export --format onnx`: a trained generator or TransformerNet as an ONNX model.
 
 use anyhow::Context;
 use atelier_gan::{latent, step::generate, trainer::checkpoint::load_generator};
@@ -11,34 +7,9 @@ use atelier_onnx::Detected;
 use atelier_style::TransformerNet;
 use atelier_tensor::{Device, Tensor, no_grad};
 
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum Format {
-    /// ONNX (opset 17).
-    Onnx,
-}
+use super::Args;
 
-#[derive(clap::Args)]
-pub struct Args {
-    #[arg(long, value_enum)]
-    format: Format,
-    /// A DCGAN checkpoint (RUN_DIR/checkpoint.safetensors: its generator is exported) or a
-    /// TransformerNet (written by `atelier style train`).
-    #[arg(long)]
-    checkpoint: PathBuf,
-    /// The file to write (model.onnx).
-    #[arg(long)]
-    out: PathBuf,
-    /// Also write a safetensors file with an example `input` and atelier's `output` for it,
-    /// to check a runtime against (scripts/check_onnx.py).
-    #[arg(long, value_name = "FILE")]
-    example: Option<PathBuf>,
-    /// Device for the example's forward pass: cpu, gpu or auto.
-    #[arg(long, env = "ATELIER_DEVICE", default_value = "auto")]
-    device: String,
-}
-
-pub fn run(a: Args) -> anyhow::Result<()> {
-    let Format::Onnx = a.format;
+pub fn run(a: &Args) -> anyhow::Result<()> {
     let (model, weights, what) = atelier_onnx::detect(&a.checkpoint)?;
     let metadata = [
         ("atelier.source", a.checkpoint.display().to_string()),

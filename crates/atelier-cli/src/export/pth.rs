@@ -1,0 +1,69 @@
+//! `atelier export --format pth`: a network as a PyTorch state_dict (torch's zip format).
+
+use anyhow::{Context, bail};
+use atelier_gan::trainer::checkpoint::{load_discriminator, load_generator};
+use atelier_nn::{Checkpoint, Module};
+use atelier_style::TransformerNet;
+use atelier_tensor::Device;
+
+use super::{Args, What};
+
+pub fn run(a: &Args) -> anyhow::Result<()> {
+    if !a.checkpoint.is_file() {
+        bail!("--checkpoint {}: no such file", a.checkpoint.display());
+    }
+    let what = match a.what {
+        Some(w) => w,
+        None => guess(&a.checkpoint)?,
+    };
+    let summary = match what {
+        What::NetG => {
+            let loaded = load_generator(&a.checkpoint, Device::Cpu, false).context("--checkpoint")?;
+            Checkpoint::save_pth(&a.out, &loaded.g).context("--out")?;
+            let c = loaded.config;
+            format!(
+                "DCGAN generator, {0}×{0}, nz {1}, ngf {2}, {3} channel(s); {4} tensors",
+                c.image_size,
+                c.nz,
+                c.ngf,
+                c.channels,
+                loaded.g.named_tensors().len()
+            )
+        }
+        What::NetD => {
+            let d = load_discriminator(&a.checkpoint, Device::Cpu).context("--checkpoint")?;
+            Checkpoint::save_pth(&a.out, &d).context("--out")?;
+            format!("DCGAN discriminator; {} tensors", d.named_tensors().len())
+        }
+        What::Transformer => {
+            let net = TransformerNet::load(&a.checkpoint, Device::Cpu).context("--checkpoint")?;
+            net.save_pth(&a.out).context("--out")?;
+            format!(
+                "fast-neural-style TransformerNet; {} tensors",
+                net.named_parameters().len()
+            )
+        }
+    };
+    println!(
+        "wrote {} ({summary}): a PyTorch state_dict, torch.load(path, weights_only=True) reads it",
+        a.out.display()
+    );
+    Ok(())
+}
+
+/// What the file holds, from its keys.
+fn guess(path: &std::path::Path) -> anyhow::Result<What> {
+    let ck = Checkpoint::load(path).context("--checkpoint")?;
+    if ck.contains("netG.main.0.weight") || ck.contains("main.0.weight") {
+        Ok(What::NetG)
+    } else if ck.contains("conv1.conv2d.weight") {
+        Ok(What::Transformer)
+    } else {
+        let keys: Vec<&str> = ck.keys().take(6).collect();
+        bail!(
+            "--checkpoint {}: neither a DCGAN (main.0.weight) nor a TransformerNet \
+             (conv1.conv2d.weight); its keys begin {keys:?}",
+            path.display()
+        )
+    }
+}
