@@ -32,7 +32,7 @@ fn bare_dcgan_generator_pth_matches_pytorch() {
     let config: serde_json::Value = serde_json::from_str(&io.metadata["config"]).unwrap();
     let size = |k: &str| config[k].as_u64().unwrap() as usize;
     for device in devices() {
-        let loaded = load_generator(&pth_path("netG_tiny.pth"), device).unwrap();
+        let loaded = load_generator(&pth_path("netG_tiny.pth"), device, true).unwrap();
         let c = loaded.config;
         assert_eq!(
             (c.nz, c.ngf, c.channels, c.image_size),

@@ -190,7 +190,6 @@ impl LoadedGenerator {
             (Some(_), false) => "the trained G (netG)".into(),
             (None, _) => "a generator state_dict".into(),
         }
-        }
     }
 }
 
