@@ -204,7 +204,10 @@ fn bad_settings_are_refused_naming_what_is_wrong() {
         },
         "small",
     );
-    assert!(e.contains("--crop-size 16 is too small") && e.contains("24"), "{e}");
+    assert!(
+        e.contains("--crop-size 16 is too small") && e.contains("24"),
+        "{e}"
+    );
 
     let empty = folder("empty", &[]);
     let e = error_of(

@@ -36,11 +36,13 @@ impl NoiseStream {
     /// The next `n` vectors.
     pub fn next(&mut self, n: usize) -> Vec<f32> {
         (0..n * self.nz)
-            .map(|_| loop {
-                let z: f32 = StandardNormal.sample(&mut self.rng);
-                // values outside [-t, t] are redrawn, as latent::truncated does
-                if self.truncation.is_none_or(|t| z.abs() <= t) {
-                    break z;
+            .map(|_| {
+                loop {
+                    let z: f32 = StandardNormal.sample(&mut self.rng);
+                    // values outside [-t, t] are redrawn, as latent::truncated does
+                    if self.truncation.is_none_or(|t| z.abs() <= t) {
+                        break z;
+                    }
                 }
             })
             .collect()

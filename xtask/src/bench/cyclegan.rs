@@ -13,8 +13,8 @@
 use atelier_benches::timing::Clock;
 use atelier_cyclegan::step::cyclegan_adam;
 use atelier_cyclegan::{CycleGan, CycleGanConfig, LossConfig};
-use atelier_kernels::gpu;
 use atelier_kernels::conv2d::Conv2dSpec;
+use atelier_kernels::gpu;
 use atelier_kernels::harness::work::{Work, conv2d_macs};
 use atelier_kernels::variant::{env_settings, with_kernels};
 use atelier_tensor::{Device, Tensor};

@@ -115,9 +115,7 @@ fn jobs(input: &Path, out: &Path) -> anyhow::Result<Vec<(PathBuf, PathBuf)>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(input)
         .with_context(|| format!("--input {}", input.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.is_file() && is_image_file_name(p)
-        })
+        .filter(|p| p.is_file() && is_image_file_name(p))
         .collect();
     files.sort();
     if files.is_empty() {

@@ -63,7 +63,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     match a.format {
         Format::Onnx => {
             if a.what.is_some() {
-                crate::usage!("--what is for --format pth; ONNX export takes the generator or the TransformerNet");
+                crate::usage!(
+                    "--what is for --format pth; ONNX export takes the generator or the TransformerNet"
+                );
             }
             onnx::run(&a)
         }

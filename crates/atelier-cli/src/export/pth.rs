@@ -18,7 +18,8 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
     };
     let summary = match what {
         What::NetG => {
-            let loaded = load_generator(&a.checkpoint, Device::Cpu, false).context("--checkpoint")?;
+            let loaded =
+                load_generator(&a.checkpoint, Device::Cpu, false).context("--checkpoint")?;
             Checkpoint::save_pth(&a.out, &loaded.g).context("--out")?;
             let c = loaded.config;
             format!(

@@ -73,23 +73,28 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             ));
         }
     }
-    let panel = |series: &[(String, Vec<(u64, f64)>)], title: &str| -> Option<anyhow::Result<RgbImage>> {
-        if series.is_empty() {
-            return None;
-        }
-        let chart = series.iter().fold(
-            atelier_plot::LineChart::new(title).x_label("step"),
-            |chart, (name, points)| {
-                let points = points
-                    .iter()
-                    .filter(|p| p.1.is_finite())
-                    .map(|&(step, v)| (step as f64, v))
-                    .collect();
-                chart.series(name.clone(), points)
-            },
-        );
-        Some(chart.to_image().map_err(|e| anyhow::anyhow!("{title}: {e}")))
-    };
+    let panel =
+        |series: &[(String, Vec<(u64, f64)>)], title: &str| -> Option<anyhow::Result<RgbImage>> {
+            if series.is_empty() {
+                return None;
+            }
+            let chart = series.iter().fold(
+                atelier_plot::LineChart::new(title).x_label("step"),
+                |chart, (name, points)| {
+                    let points = points
+                        .iter()
+                        .filter(|p| p.1.is_finite())
+                        .map(|&(step, v)| (step as f64, v))
+                        .collect();
+                    chart.series(name.clone(), points)
+                },
+            );
+            Some(
+                chart
+                    .to_image()
+                    .map_err(|e| anyhow::anyhow!("{title}: {e}")),
+            )
+        };
     let panels: Vec<RgbImage> = [
         panel(&swd_series, "SWD x1e3 against the data (lower: closer)"),
         panel(&d_series, "D(x) on real, D(G(z)) on generated images"),

@@ -12,9 +12,9 @@ use anyhow::Context;
 use atelier_gan::trainer::{Event, LogLine, Outcome, TrainConfig, Trainer};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::runlog::GanLog;
 use crate::exit::Stopped;
 use crate::signals::Stop;
-use super::runlog::GanLog;
 
 #[derive(clap::Args)]
 pub struct Args {

@@ -19,9 +19,9 @@ use atelier_style::train::{TrainConfig, TrainProgress, train};
 use atelier_style::vgg::{Features, largest_activation};
 
 use super::common;
+use super::runlog::StyleLog;
 use crate::exit::Stopped;
 use crate::signals::Stop;
-use super::runlog::StyleLog;
 
 #[derive(clap::Args)]
 pub struct Args {

@@ -1,7 +1,7 @@
 //! Per-image translation with zero fill (DiffAugment's `rand_translation`).
 
-use atelier_kernels::translate::{self as k, TranslateConfig};
 use atelier_kernels::translate::reference as r;
+use atelier_kernels::translate::{self as k, TranslateConfig};
 
 use super::run::kernel_op;
 use crate::tensor::Tensor;
