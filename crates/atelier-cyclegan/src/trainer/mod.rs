@@ -462,7 +462,7 @@ pub fn save_visuals(model: &CycleGan, real_a: &Tensor, real_b: &Tensor, path: &P
     let (real_a, real_b) = (real_a.slice(0, 0, n), real_b.slice(0, 0, n));
     let visuals = model.visuals(&real_a, &real_b);
     let s = real_a.shape()[2];
-    let columns: Vec<Vec<f32>> = visuals.iter().map(|t| rgb(t)).collect();
+    let columns: Vec<Vec<f32>> = visuals.iter().map(rgb).collect();
     let image_len = 3 * s * s;
     let mut grid = Vec::with_capacity(6 * n * image_len);
     for row in 0..n {

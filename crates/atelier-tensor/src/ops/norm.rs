@@ -210,11 +210,13 @@ impl Tensor {
     }
 }
 
+/// (γ = 1, β = 0) by device, precision and channel count.
+type UnitAffineCache = HashMap<(Device, DType, usize), (Tensor, Tensor)>;
+
 thread_local! {
-    /// γ = 1 and β = 0 for instance norms without affine parameters, by device, precision and
-    /// channel count: made once, so a training step fills nothing.
-    static UNIT_AFFINE: RefCell<HashMap<(Device, DType, usize), (Tensor, Tensor)>> =
-        RefCell::new(HashMap::new());
+    /// γ = 1 and β = 0 for instance norms without affine parameters, made once per key, so a
+    /// training step fills nothing.
+    static UNIT_AFFINE: RefCell<UnitAffineCache> = RefCell::new(HashMap::new());
 }
 
 /// `[c]` ones and zeros on `like`'s device and in its precision (shared, never written).
