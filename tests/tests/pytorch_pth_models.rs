@@ -9,9 +9,9 @@
 use atelier_cyclegan::apply::{Direction, load_generator as load_cyclegan_generator};
 use atelier_gan::step::generate;
 use atelier_gan::trainer::checkpoint::load_generator;
+use atelier_nn::Module;
 use atelier_style::TransformerNet;
 use atelier_style::vgg::Vgg19;
-use atelier_nn::Module;
 use atelier_tensor::no_grad;
 use atelier_tests::{Refs, devices, pth_path, rel_err};
 

@@ -248,7 +248,7 @@ fn bad_input_gets_a_clear_error() {
                 "--out",
                 s(&out_png),
             ],
-            "not a safetensors file",
+            "not a weights file atelier reads",
         ),
     ];
     for (args, message) in cases {

@@ -124,7 +124,7 @@ impl ImageFolder {
         if images.is_empty() {
             return Err(Error::NoImages {
                 path: root,
-                skipped: skipped.len() + not_images.len(),
+                skipped: skipped.len(),
             });
         }
 

@@ -9,11 +9,12 @@
 pub const DCGAN: &str = "atelier-dcgan-1";
 pub const STYLE_NET: &str = "atelier-style-net-1";
 pub const VGG19: &str = "vgg19";
+pub const CYCLEGAN: &str = "atelier-cyclegan-1";
 
 /// (format, description, whether a key list without format metadata looks like it).
 type Kind = (&'static str, &'static str, fn(&[&str]) -> bool);
 
-const KINDS: [Kind; 3] = [
+const KINDS: [Kind; 4] = [
     (
         DCGAN,
         "a DCGAN checkpoint (from atelier gan train)",
@@ -26,6 +27,14 @@ const KINDS: [Kind; 3] = [
         STYLE_NET,
         "a style network (from atelier style train, or pytorch/examples' TransformerNet)",
         |keys| keys.contains(&"res1.conv1.conv2d.weight"),
+    ),
+    (
+        CYCLEGAN,
+        "a CycleGAN checkpoint (from atelier cyclegan train)",
+        |keys| {
+            keys.iter().any(|k| k.starts_with("netG_A."))
+                && keys.iter().any(|k| k.starts_with("netD_A."))
+        },
     ),
     (VGG19, "VGG-19 weights (torchvision's keys)", |keys| {
         keys.contains(&"features.0.weight") && keys.contains(&"features.34.weight")
@@ -61,6 +70,11 @@ mod tests {
         assert_eq!(identify(None, &mut dcgan.into_iter()), describe(DCGAN));
         let style = ["conv1.conv2d.weight", "res1.conv1.conv2d.weight"];
         assert_eq!(identify(None, &mut style.into_iter()), describe(STYLE_NET));
+        let cyclegan = ["netG_A.model.1.weight", "netD_A.model.0.weight"];
+        assert_eq!(
+            identify(None, &mut cyclegan.into_iter()),
+            describe(CYCLEGAN)
+        );
         assert_eq!(identify(None, &mut ["x"].into_iter()), None);
     }
 }

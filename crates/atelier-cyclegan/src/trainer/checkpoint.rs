@@ -23,7 +23,7 @@ pub const OPTIM_G: &str = "optim.G";
 pub const OPTIM_D: &str = "optim.D";
 pub const POOL_A: &str = "pool.fake_A";
 pub const POOL_B: &str = "pool.fake_B";
-pub const FORMAT: &str = "atelier-cyclegan-1";
+pub const FORMAT: &str = atelier_nn::kind::CYCLEGAN;
 
 /// Where a run is: steps done and the data position of the next batch.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

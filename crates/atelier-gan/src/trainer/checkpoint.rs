@@ -208,8 +208,9 @@ pub fn load_generator(path: &Path, device: Device, prefer_ema: bool) -> Result<L
                 hint: "this generator is too wide for this device",
             })
     };
+    // another kind of atelier file (a style network, a CycleGAN) says what it is
+    ck.expect_kind(FORMAT)?;
     if ck.metadata("config").is_some() {
-        ck.expect_kind(FORMAT)?;
         let run = config_of(&ck, path)?;
         fits(&run.model)?;
         let g = Generator::new(&mut Init::new(device, 0), run.model);
