@@ -7,8 +7,9 @@
 #
 # The GPU machine has PyTorch but no Rust toolchain, so `prep` builds here and
 # ../shared/tools/device-prep.sh copies the binary and the Vulkan loader into .device/.
-# `run` writes into $OUT (what the device tool brings back): bench.json, bench.txt,
-# roofline.png, torch.json, torch.txt and BENCHMARKS.md. Extra arguments go to
+# `run` writes into $OUT (what the device tool brings back): bench.json, bench.txt (its
+# end: the per-kernel profile of one DCGAN step), roofline.png, trace.json (that step's
+# timeline, for Perfetto), torch.json, torch.txt and BENCHMARKS.md. Extra arguments go to
 # `xtask bench` (for example --filter conv2d.forward or --batch 128).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,8 +26,8 @@ run)
     : "${OUT:?run this on the GPU machine, where the device tool sets OUT}"
     # shellcheck disable=SC1091
     source .device/env.sh
-    .device/bin/xtask bench --json "$OUT/bench.json" --roofline "$OUT/roofline.png" "$@" \
-        > "$OUT/bench.txt" 2>&1
+    .device/bin/xtask bench --json "$OUT/bench.json" --roofline "$OUT/roofline.png" \
+        --trace "$OUT/trace.json" "$@" > "$OUT/bench.txt" 2>&1
     tail -3 "$OUT/bench.txt"
     python3 scripts/torch_bench.py --atelier "$OUT/bench.json" --out "$OUT/torch.json" \
         > "$OUT/torch.txt" 2>&1

@@ -1,11 +1,12 @@
 //! `conv2d=tune`: the first convolution of each shape and direction times every candidate
 //! variant and keeps the fastest; the results are the same as on the CPU, later calls reuse
 //! the choice without tuning again. (One test in this binary: the tuning table is the
-//! process's.)
+//! process's.) The tune cache is off here: this test tunes in memory, and must neither read
+//! nor write the user's cache file (crates/atelier-kernels/tests/tune_cache.rs tests that).
 
 use atelier_kernels::context::gpu_for_tests;
 use atelier_kernels::conv2d::{Conv2dSpec, ConvDirection, ConvProblem, ConvVariant};
-use atelier_kernels::tune::{tuned_choice, tuned_count};
+use atelier_kernels::tune::{tuned_choice, tuned_count, with_tune_cache};
 use atelier_kernels::variant::{Variant, with_kernels};
 use atelier_tensor::{Conv2dParams, ConvTranspose2dParams, Device, Tensor};
 
@@ -48,7 +49,8 @@ fn tuning_picks_a_candidate_per_shape_once_and_keeps_the_results() {
     if !gpu_for_tests() {
         return;
     }
-    with_kernels("conv2d=tune", tune_and_check).expect("a valid setting");
+    with_tune_cache("off", || with_kernels("conv2d=tune", tune_and_check))
+        .expect("a valid setting");
 }
 
 fn tune_and_check() {

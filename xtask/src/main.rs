@@ -47,6 +47,11 @@ enum Task {
         /// Where to draw the roofline PNG.
         #[arg(long, default_value = "target/bench/roofline.png")]
         roofline: PathBuf,
+        /// Where to write the timeline of one DCGAN step (Chrome trace-event JSON, for
+        /// Perfetto or chrome://tracing), after the step's rows; its per-kernel profile is
+        /// printed at the end. Needs timestamp queries.
+        #[arg(long, default_value = "target/bench/trace.json")]
+        trace: PathBuf,
     },
     /// Join a bench JSON with PyTorch's times at the same shapes (scripts/torch_bench.py)
     /// into a Markdown report: atelier's fastest variant, PyTorch, their ratio, the targets.
@@ -74,12 +79,14 @@ fn main() -> anyhow::Result<()> {
             batch,
             json,
             roofline,
+            trace,
         } => bench::run(bench::Options {
             filter,
             quick,
             batches: batch,
             json,
             roofline,
+            trace,
         }),
         Task::Compare {
             atelier,

@@ -34,6 +34,7 @@ pub fn run(_args: Args) -> anyhow::Result<()> {
         Ok(gpu) => {
             print_device(gpu);
             print_kernels()?;
+            print_tune_cache(gpu);
             print_adapters(&context::list_adapters(), Some(&gpu.info));
             Ok(())
         }
@@ -90,6 +91,38 @@ fn print_kernels() -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Where tuning results are kept for this adapter, how many it holds, and whether the
+/// automatic selection uses them here.
+fn print_tune_cache(gpu: &Gpu) {
+    let cache = atelier_kernels::tune::cache_summary();
+    let env = atelier_kernels::tune::setting::ENV;
+    match &cache.path {
+        Ok(path) => {
+            let held = if path.exists() {
+                format!("{} tuned choices for this adapter", cache.choices)
+            } else {
+                "no file yet: `=tune` writes one".to_string()
+            };
+            println!("tune cache   {} ({held})", path.display());
+        }
+        Err(why) => println!("tune cache   off ({why}): tuned choices last for one run"),
+    }
+    if let Some(why) = &cache.ignored {
+        println!("             the file is ignored ({why}); the next tuning rewrites it");
+    }
+    if let Some(e) = &cache.write_error {
+        println!("             the last write failed: {e}");
+    }
+    println!(
+        "             {}; {env}=off|FOLDER turns it off or moves it",
+        if gpu.is_software() {
+            "used by families set to `tune` (a software adapter keeps each family's rule for `auto`)"
+        } else {
+            "used by `auto` and `tune` (a choice found there replaces the family's rule)"
+        }
+    );
 }
 
 fn print_no_gpu(why: &str, hint: bool) {

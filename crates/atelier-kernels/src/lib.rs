@@ -17,8 +17,9 @@
 //! - [`recorder`]: the open command encoder and compute pass, launches (with a bind-group
 //!   cache), uploads and read-backs.
 //! - [`variant`] and [`tune`]: how every family picks a variant (`ATELIER_KERNELS`), and
-//!   timing the candidates on first use.
-//! - [`profiler`]: GPU time per kernel from timestamp queries (`ATELIER_PROFILE=1`).
+//!   timing the candidates on first use, kept in a cache file per adapter and driver.
+//! - [`profiler`]: GPU time per kernel from timestamp queries (`ATELIER_PROFILE=1`), and
+//!   [`trace`]: every dispatch as a timeline Perfetto opens (`ATELIER_PROFILE=FILE.json`).
 //! - [`harness`]: what validation and benchmarks need (the [`harness::Validator`], random
 //!   inputs, the network shapes, FLOP and byte counts, the [`harness::Bencher`] interface).
 
@@ -37,6 +38,7 @@ pub mod recorder;
 pub mod registry;
 pub mod shader;
 mod stats;
+pub mod trace;
 pub mod tune;
 pub mod variant;
 

@@ -14,22 +14,67 @@
 //! and a launch pays one `Option` check.
 //!
 //! A command that ran with `ATELIER_PROFILE=1` prints the per-kernel table at exit when its
-//! `main` holds a [`ReportAtExit`] guard (the `atelier` binary and `xtask` do).
+//! `main` holds a [`ReportAtExit`] guard (the `atelier` binary and `xtask` do). With
+//! `ATELIER_PROFILE=FILE.json` it also writes every dispatch as a Chrome trace-event
+//! timeline to that file at exit (see [`crate::trace`]).
 
 use std::collections::HashMap;
 use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Instant;
 
 use crate::context::Gpu;
 use crate::pipeline::Kernel;
+use crate::trace::{Span, Trace};
 
 /// Timestamp queries in the query set: a begin and an end per pass, so half as many passes
 /// fit before the recorder must flush (wgpu's `QUERY_SET_MAX_QUERIES`).
 pub const QUERIES: u32 = wgpu::QUERY_SET_MAX_QUERIES;
 
-/// Whether `ATELIER_PROFILE` asks for profiling (`1`, `true` or `on`).
+/// What `ATELIER_PROFILE` asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProfileRequest {
+    /// Unset, empty, `0`, `false` or `off`.
+    Off,
+    /// `1`, `true` or `on`: the per-kernel table at exit.
+    Table,
+    /// `FILE.json`: the table, and the timeline of every dispatch written to the file.
+    Trace(PathBuf),
+}
+
+impl ProfileRequest {
+    /// One value of `ATELIER_PROFILE`; `Err` for anything else (say, a file name without
+    /// `.json`, which is more likely a mistake than a wish for a file).
+    pub fn parse(value: &str) -> Result<ProfileRequest, String> {
+        let v = value.trim();
+        match v.to_ascii_lowercase().as_str() {
+            "" | "0" | "false" | "off" => Ok(ProfileRequest::Off),
+            "1" | "true" | "on" => Ok(ProfileRequest::Table),
+            lower if lower.ends_with(".json") => Ok(ProfileRequest::Trace(PathBuf::from(v))),
+            _ => Err(format!(
+                "ATELIER_PROFILE={value:?} is not 1 (the per-kernel table), 0, or FILE.json (a trace too)"
+            )),
+        }
+    }
+
+    /// The environment's request, read once; a wrong value is reported once and profiling
+    /// stays off.
+    pub fn from_env() -> &'static ProfileRequest {
+        static REQUEST: OnceLock<ProfileRequest> = OnceLock::new();
+        REQUEST.get_or_init(|| {
+            let value = std::env::var("ATELIER_PROFILE").unwrap_or_default();
+            ProfileRequest::parse(&value).unwrap_or_else(|e| {
+                eprintln!("atelier: {e}; profiling stays off");
+                ProfileRequest::Off
+            })
+        })
+    }
+}
+
+/// Whether `ATELIER_PROFILE` asks for profiling (`1`, `true`, `on` or a trace file).
 pub fn requested_by_env() -> bool {
-    std::env::var("ATELIER_PROFILE")
-        .is_ok_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "on"))
+    *ProfileRequest::from_env() != ProfileRequest::Off
 }
 
 /// The GPU time of one dispatch.
@@ -101,11 +146,14 @@ pub(crate) struct Profiler {
     resolved: wgpu::Buffer,
     /// MAP_READ | COPY_DST: the host reads the ticks from here.
     readback: wgpu::Buffer,
-    /// The kernel of each pass recorded since the last collect; pass i owns queries 2i, 2i+1.
-    passes: Vec<(&'static str, &'static str)>,
+    /// The kernel of each pass recorded since the last collect (and its arguments' number in
+    /// the trace); pass i owns queries 2i, 2i+1.
+    passes: Vec<((&'static str, &'static str), u32)>,
     totals: HashMap<(&'static str, &'static str), KernelTotal>,
     /// Per-dispatch times, kept only when asked for (a benchmark splits them into runs).
     dispatch_times: Option<Vec<DispatchTime>>,
+    /// The timeline, when one is kept.
+    pub(crate) trace: Option<Trace>,
 }
 
 impl Profiler {
@@ -140,6 +188,7 @@ impl Profiler {
             passes: Vec::with_capacity(QUERIES as usize / 2),
             totals: HashMap::new(),
             dispatch_times: None,
+            trace: None,
         })
     }
 
@@ -148,10 +197,15 @@ impl Profiler {
         self.passes.len() * 2 >= QUERIES as usize
     }
 
-    /// The timestamp writes for the next compute pass, which runs `kernel`.
-    pub(crate) fn pass_writes(&mut self, kernel: &Kernel) -> wgpu::ComputePassTimestampWrites<'_> {
+    /// The timestamp writes for the next compute pass, which runs `kernel` (`args`: its
+    /// arguments' number in the trace, if one is kept).
+    pub(crate) fn pass_writes(
+        &mut self,
+        kernel: &Kernel,
+        args: u32,
+    ) -> wgpu::ComputePassTimestampWrites<'_> {
         let begin = self.passes.len() as u32 * 2;
-        self.passes.push((kernel.shader.name, kernel.entry));
+        self.passes.push(((kernel.shader.name, kernel.entry), args));
         wgpu::ComputePassTimestampWrites {
             query_set: &self.queries,
             beginning_of_pass_write_index: Some(begin),
@@ -170,6 +224,13 @@ impl Profiler {
         encoder.copy_buffer_to_buffer(&self.resolved, 0, &self.readback, 0, bytes);
     }
 
+    /// Just before the submit that carries [`Profiler::resolve`]: the trace notes when.
+    pub(crate) fn submitting(&mut self) {
+        if let Some(t) = self.trace.as_mut().filter(|_| !self.passes.is_empty()) {
+            t.submitting();
+        }
+    }
+
     /// After the submit that carried [`Profiler::resolve`]: waits, reads the ticks and
     /// attributes each pass's time to its kernel.
     pub(crate) fn collect(&mut self, gpu: &Gpu) {
@@ -180,6 +241,7 @@ impl Profiler {
         let period_ns = gpu.queue.get_timestamp_period() as f64;
         let slice = self.readback.slice(0..bytes);
         let (tx, rx) = std::sync::mpsc::channel();
+        let waiting = Instant::now();
         slice.map_async(wgpu::MapMode::Read, move |r| {
             let _ = tx.send(r);
         });
@@ -189,14 +251,20 @@ impl Profiler {
         rx.recv()
             .expect("map callback ran")
             .unwrap_or_else(|e| panic!("atelier: reading timestamps failed: {e}"));
+        if let Some(t) = &mut self.trace {
+            t.cpu_span(Span::Wait, waiting, Instant::now());
+        }
         {
             let view = slice
                 .get_mapped_range()
                 .unwrap_or_else(|e| panic!("atelier: mapping timestamps failed: {e}"));
             let ticks: Vec<u64> = bytemuck::pod_collect_to_vec(&view);
-            for (pass, kernel) in self.passes.iter().enumerate() {
-                let elapsed = ticks[2 * pass + 1].saturating_sub(ticks[2 * pass]);
-                let ns = elapsed as f64 * period_ns;
+            for (pass, (kernel, args)) in self.passes.iter().enumerate() {
+                let (begin, end) = (ticks[2 * pass], ticks[2 * pass + 1]);
+                let ns = end.saturating_sub(begin) as f64 * period_ns;
+                if let Some(t) = &mut self.trace {
+                    t.gpu(*kernel, *args, (begin, end), period_ns);
+                }
                 let total = self.totals.entry(*kernel).or_default();
                 total.calls += 1;
                 total.ns += ns;
@@ -254,6 +322,53 @@ impl Gpu {
         }
     }
 
+    /// Turns profiling on (as [`Gpu::enable_profiling`]) and starts a new timeline of every
+    /// dispatch from here on, for [`Gpu::write_trace`]; a timeline kept so far is dropped.
+    /// Returns false when the device has no `TIMESTAMP_QUERY`.
+    pub fn start_trace(&self) -> bool {
+        if !self.enable_profiling(false) {
+            return false;
+        }
+        let mut rec = self.recorder.lock().unwrap();
+        // the passes recorded so far belong to no trace: collect them first
+        rec.flush(self);
+        if let Some(p) = rec.profiler.as_mut() {
+            p.trace = None; // resets the trace's flag before the new one sets it
+            p.trace = Some(Trace::new());
+        }
+        true
+    }
+
+    /// Writes the timeline kept since [`Gpu::start_trace`] (or since the start, under
+    /// `ATELIER_PROFILE=FILE.json`) to `path` as Chrome trace-event JSON, atomically; submits
+    /// pending work and waits first. Returns the number of dispatches written.
+    pub fn write_trace(&self, path: &Path) -> Result<usize, crate::Error> {
+        let mut rec = self.recorder.lock().unwrap();
+        rec.flush(self);
+        let trace = rec
+            .profiler
+            .as_ref()
+            .and_then(|p| p.trace.as_ref())
+            .ok_or_else(|| {
+                crate::Error::Config(
+                    "no trace is being kept (set ATELIER_PROFILE=FILE.json, or call start_trace)"
+                        .into(),
+                )
+            })?;
+        trace
+            .write(path, &self.info)
+            .map_err(|e| crate::Error::Config(format!("writing the trace {}: {e}", path.display())))?;
+        if trace.dropped() > 0 {
+            eprintln!(
+                "atelier: the trace {} holds the first {} dispatches; {} more were left out",
+                path.display(),
+                trace.dispatches(),
+                trace.dropped()
+            );
+        }
+        Ok(trace.dispatches())
+    }
+
     /// Whether dispatches are being timed.
     pub fn is_profiling(&self) -> bool {
         self.recorder.lock().unwrap().profiler.is_some()
@@ -281,12 +396,14 @@ impl Gpu {
 }
 
 /// Prints the per-kernel table on stderr when dropped, if `ATELIER_PROFILE` asked for it and
-/// a GPU context was created. Hold one in `main`: `let _profile = ReportAtExit;`.
+/// a GPU context was created, and writes the timeline when it named a file. Hold one in
+/// `main`: `let _profile = ReportAtExit;`.
 pub struct ReportAtExit;
 
 impl Drop for ReportAtExit {
     fn drop(&mut self) {
-        if !requested_by_env() {
+        let request = ProfileRequest::from_env();
+        if *request == ProfileRequest::Off {
             return;
         }
         let Some(gpu) = crate::context::gpu_if_created() else {
@@ -297,6 +414,16 @@ impl Drop for ReportAtExit {
                 "\natelier profile ({}, GPU timestamps)\n{profile}",
                 gpu.info.name
             );
+        }
+        if let ProfileRequest::Trace(path) = request {
+            match gpu.write_trace(path) {
+                Ok(n) => eprintln!(
+                    "atelier: trace of {n} dispatches in {} (open it in https://ui.perfetto.dev or chrome://tracing)",
+                    path.display()
+                ),
+                // profiling was turned off on the way (a benchmark's whole-step rows do)
+                Err(e) => eprintln!("atelier: no trace written: {e}"),
+            }
         }
     }
 }

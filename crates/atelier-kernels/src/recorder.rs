@@ -27,6 +27,7 @@
 
 use std::sync::Mutex;
 use std::sync::atomic::Ordering::Relaxed;
+use std::time::Instant;
 
 use bytemuck::Pod;
 
@@ -34,8 +35,9 @@ use crate::bind_groups::BindGroupCache;
 use crate::buffer_pool::{GpuBuffer, padded_bytes};
 use crate::context::Gpu;
 use crate::pipeline::Kernel;
-use crate::profiler::{self, Profiler};
+use crate::profiler::{self, ProfileRequest, Profiler};
 use crate::stats::Stats;
+use crate::trace::{self, Span, Trace};
 
 /// Commands recorded before the recorder submits on its own.
 const MAX_PENDING: u32 = 2048;
@@ -76,11 +78,14 @@ impl Recorder {
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let profiler = profiler::requested_by_env()
+        let mut profiler = profiler::requested_by_env()
             .then(|| Profiler::new(device))
             .flatten();
         if profiler::requested_by_env() && profiler.is_none() {
             eprintln!("atelier: ATELIER_PROFILE is set but this device has no TIMESTAMP_QUERY");
+        }
+        if let (Some(p), ProfileRequest::Trace(_)) = (&mut profiler, ProfileRequest::from_env()) {
+            p.trace = Some(Trace::new());
         }
         Recorder {
             encoder: None,
@@ -111,10 +116,18 @@ impl Recorder {
         if !self.arena.is_empty() {
             gpu.queue.write_buffer(&self.arena_buffer, 0, &self.arena);
         }
-        if let Some(p) = &self.profiler {
+        if let Some(p) = &mut self.profiler {
             p.resolve(&mut encoder);
+            p.submitting();
         }
+        let submitting = trace::active().then(Instant::now);
         gpu.queue.submit([encoder.finish()]);
+        if let (Some(start), Some(t)) = (
+            submitting,
+            self.profiler.as_mut().and_then(|p| p.trace.as_mut()),
+        ) {
+            t.cpu_span(Span::Submit, start, Instant::now());
+        }
         Stats::bump(&gpu.stats.submits, 1);
         self.arena.clear();
         self.pending = 0;
@@ -190,6 +203,8 @@ impl Gpu {
         if grid.contains(&0) {
             return;
         }
+        // the timeline's CPU track: this dispatch's recording, pipeline compilation included
+        let recording = trace::active().then(Instant::now);
         let max = self.limits.max_compute_workgroups_per_dimension;
         assert!(
             grid.iter().all(|&g| g <= max),
@@ -235,6 +250,11 @@ impl Gpu {
             bytes.len() as u64,
             buffers,
         );
+        // the trace's arguments of this dispatch (interned)
+        let args = profiler
+            .as_mut()
+            .and_then(|p| p.trace.as_mut())
+            .map_or(u32::MAX, |t| t.intern(grid, constants));
         // profiling times passes, so it needs one pass per dispatch
         if pass.is_none() || profiler.is_some() {
             *pass = None;
@@ -244,7 +264,7 @@ impl Gpu {
             });
             let begun = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: None,
-                timestamp_writes: profiler.as_mut().map(|p| p.pass_writes(kernel)),
+                timestamp_writes: profiler.as_mut().map(|p| p.pass_writes(kernel, args)),
             });
             *pass = Some(begun.forget_lifetime());
             Stats::bump(&self.stats.compute_passes, 1);
@@ -258,6 +278,13 @@ impl Gpu {
         }
         rec.pending += 1;
         Stats::bump(&self.stats.dispatches, 1);
+        if let (Some(start), Some(t)) = (
+            recording,
+            rec.profiler.as_mut().and_then(|p| p.trace.as_mut()),
+        ) {
+            let name = (kernel.shader.name, kernel.entry);
+            t.cpu_span(Span::Record(name, args), start, Instant::now());
+        }
     }
 
     /// Records a buffer-to-buffer copy of `len` f32s.

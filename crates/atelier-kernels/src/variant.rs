@@ -13,9 +13,12 @@
 //! ATELIER_KERNELS=conv2d=tune,matmul=naive,reduce=auto
 //! ```
 //!
-//! - `auto` (the default): the family's rule ([`Variant::auto`]).
+//! - `auto` (the default): the family's rule ([`Variant::auto`]); on a hardware adapter, a
+//!   choice tuned earlier for this problem on this adapter and driver comes first (the tune
+//!   cache, [`crate::tune`]). A software adapter keeps the rule.
 //! - `tune`: time every candidate on the device the first time a problem is met and keep the
-//!   fastest ([`crate::tune`], PyTorch's `cudnn.benchmark`).
+//!   fastest ([`crate::tune`], PyTorch's `cudnn.benchmark`); the choice is kept in the tune
+//!   cache, so later runs on the same adapter start with it instead of timing again.
 //! - a variant's name: always that one (an error if this device cannot run it).
 //!
 //! Code that wants other settings for a while (tests, benchmarks) passes them in with
@@ -239,7 +242,7 @@ pub fn selection<V: Variant>() -> Result<Selection<V>, Error> {
 pub fn choose<V: Variant>(problem: &V::Problem, launch: &mut dyn FnMut(V)) -> V {
     let fail = |e: Error| -> ! { panic!("atelier: {e}") };
     match selection::<V>().unwrap_or_else(|e| fail(e)) {
-        Selection::Auto => V::auto(problem),
+        Selection::Auto => crate::tune::remembered(problem).unwrap_or_else(|| V::auto(problem)),
         Selection::Fixed(v) => {
             if let Some(why) = v.unavailable() {
                 fail(Error::Config(format!(
@@ -257,7 +260,20 @@ pub fn choose<V: Variant>(problem: &V::Problem, launch: &mut dyn FnMut(V)) -> V 
 /// Chooses the variant for `problem` and launches it once: `launch(v)` records variant `v`.
 pub fn run<V: Variant>(problem: &V::Problem, mut launch: impl FnMut(V)) {
     let v = choose(problem, &mut launch);
-    launch(v);
+    launching(v, problem, false, launch);
+}
+
+/// Runs `launch(v)` with the family, variant and problem named on the dispatches it records,
+/// for the profiler's timeline (`ATELIER_PROFILE=FILE.json`; free when no trace is kept).
+/// `tuning`: the dispatches time a candidate. [`run`] does this; a launcher that chooses with
+/// [`choose`] and launches itself calls it around the launch.
+pub fn launching<V: Variant, R>(
+    v: V,
+    problem: &V::Problem,
+    tuning: bool,
+    launch: impl FnOnce(V) -> R,
+) -> R {
+    crate::trace::with_label(V::FAMILY, v.name(), problem, tuning, || launch(v))
 }
 
 /// Checks the environment's kernel settings (for commands to call at start, so a mistake is

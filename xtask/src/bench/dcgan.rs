@@ -16,6 +16,13 @@
 //! (64 and 128, or `--batch`); `--quick` runs the README demo's network (32×32, width 16,
 //! batch 8). FLOPs: the convolutions the step needs (`step_flops`); bytes are not counted, so
 //! the row stays off the roofline. `images/s` is batch / median time.
+//!
+//! After the timed steps of the last configuration (the largest batch), one more step runs
+//! with the timestamp profiler on and keeps its timeline (`--trace FILE`, Chrome trace-event
+//! JSON: every dispatch on the GPU, its recording on the CPU); its per-kernel profile is
+//! printed at the end of the suite.
+
+use std::path::Path;
 
 use atelier_benches::timing::Clock;
 use atelier_gan::{Dcgan, DcganConfig, latent};
@@ -124,15 +131,20 @@ fn conv_modes() -> Vec<String> {
     }
 }
 
-pub fn run(suite: &mut Suite) {
+/// Times the step of every configuration; returns the profile of the traced step (the first
+/// row of the last configuration), or `None` when no row ran or the device cannot time.
+pub fn run(suite: &mut Suite, trace: &Path) -> anyhow::Result<Option<String>> {
     let g = gpu();
-    for (config, batch) in configs(suite) {
+    let configs = configs(suite);
+    let mut traced = None;
+    for (i, (config, batch)) in configs.iter().copied().enumerate() {
         let shape = label(&config, batch);
         for mode in conv_modes() {
             let variant = format!("conv={mode}");
             if !suite.wants(KERNEL, &variant, &shape) {
                 continue;
             }
+            let trace_this = i + 1 == configs.len() && traced.is_none();
             g.disable_profiling();
             let work = Work {
                 flops: step_flops(&config, batch),
@@ -153,10 +165,39 @@ pub fn run(suite: &mut Suite) {
                 suite.measure_with(Clock::WallClock, row, 1, &mut |_| {
                     gan.step(&real, &z);
                 });
+                if trace_this {
+                    let what = format!("{KERNEL} {variant} {shape}");
+                    traced = Some(trace_step(&what, trace, &mut || {
+                        gan.step(&real, &z);
+                    }));
+                }
             })
             .expect("conv2d's selections are checked");
         }
     }
+    traced.transpose().map(Option::flatten)
+}
+
+/// Runs `step` once with the profiler on, writes its timeline to `path`, and returns its
+/// per-kernel profile (`None` without timestamp queries).
+fn trace_step(what: &str, path: &Path, step: &mut dyn FnMut()) -> anyhow::Result<Option<String>> {
+    let g = gpu();
+    if !g.start_trace() {
+        println!("no timeline of {what}: {} has no timestamp queries", g.info.name);
+        return Ok(None);
+    }
+    step();
+    let profile = g.profile().expect("profiling is on");
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let written = g.write_trace(path);
+    g.disable_profiling();
+    let dispatches = written?;
+    Ok(Some(format!(
+        "one {what}, profiled: {dispatches} dispatches; timeline: {} (open it in https://ui.perfetto.dev or chrome://tracing)\n{profile}",
+        path.display()
+    )))
 }
 
 #[cfg(test)]

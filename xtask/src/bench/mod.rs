@@ -18,7 +18,8 @@
 //! `scripts/torch_bench.py`) and a roofline PNG.
 //!
 //! On a GPU machine without a Rust toolchain, `scripts/device_bench.sh` builds here and runs
-//! the suite there.
+//! the suite there. The suite ignores the tune cache (see [`run`]) and, with `--trace`, keeps
+//! the timeline of one DCGAN step (`dcgan.rs`).
 
 mod ceilings;
 mod cyclegan;
@@ -42,6 +43,8 @@ pub struct Options {
     pub batches: Option<Vec<usize>>,
     pub json: PathBuf,
     pub roofline: PathBuf,
+    /// Where the timeline of one DCGAN step goes.
+    pub trace: PathBuf,
 }
 
 /// How long a row's timed runs should take together, and the bounds on their count.
@@ -221,7 +224,13 @@ pub fn own_row(
     }
 }
 
+/// Runs the suite. The tune cache is off for it: `conv=auto` rows measure the families' rules
+/// and `conv=tune` rows a fresh tuning, whatever earlier runs left in the user's cache.
 pub fn run(opts: Options) -> anyhow::Result<()> {
+    atelier_kernels::tune::with_tune_cache("off", || run_suite(opts))
+}
+
+fn run_suite(opts: Options) -> anyhow::Result<()> {
     let g = atelier_kernels::try_gpu().map_err(|e| anyhow::anyhow!("cannot benchmark: {e}"))?;
     let clock = Clock::choose();
     println!(
@@ -253,7 +262,7 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
         gpu().release_free_buffers();
     }
     // the whole steps last: they turn the timestamp profiler off (`dcgan.rs`)
-    dcgan::run(&mut suite);
+    let traced = dcgan::run(&mut suite, &opts.trace)?;
     gpu().release_free_buffers();
     cyclegan::run(&mut suite);
 
@@ -268,5 +277,8 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
     println!("JSON: {}", opts.json.display());
     roofline::draw(&suite, &opts.roofline)?;
     println!("roofline: {}", opts.roofline.display());
+    if let Some(traced) = traced {
+        println!("\n{traced}");
+    }
     Ok(())
 }

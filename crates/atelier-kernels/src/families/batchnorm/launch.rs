@@ -147,7 +147,9 @@ pub fn batchnorm_stats(
         gpu().copy(running_var, 0, &rv, 0, cfg.c);
         batchnorm_stats_with(v, cfg, x, mean, invstd, &rm, &rv);
     });
-    batchnorm_stats_with(variant, cfg, x, mean, invstd, running_mean, running_var);
+    crate::variant::launching(variant, &cfg.shape(), false, |v| {
+        batchnorm_stats_with(v, cfg, x, mean, invstd, running_mean, running_var)
+    });
 }
 
 /// [`batchnorm_stats`] with the reduction variant chosen by the caller.
