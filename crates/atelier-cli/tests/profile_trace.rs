@@ -17,8 +17,17 @@ fn a_training_run_writes_its_timeline_at_exit() {
     let trace = dir.join("trace.json");
     let run = dir.join("run");
     let out = Command::new(env!("CARGO_BIN_EXE_atelier"))
-        .args(["gan", "train", "--data", "builtin:kandinsky:32", "--image-size", "32"])
-        .args(["--ngf", "8", "--ndf", "8", "--nz", "16", "--batch", "4", "--steps", "1"])
+        .args([
+            "gan",
+            "train",
+            "--data",
+            "builtin:kandinsky:32",
+            "--image-size",
+            "32",
+        ])
+        .args([
+            "--ngf", "8", "--ndf", "8", "--nz", "16", "--batch", "4", "--steps", "1",
+        ])
         .arg("--out")
         .arg(&run)
         .env("ATELIER_PROFILE", &trace)
@@ -27,7 +36,10 @@ fn a_training_run_writes_its_timeline_at_exit() {
         .expect("running atelier");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("atelier profile"), "the table is printed: {stderr}");
+    assert!(
+        stderr.contains("atelier profile"),
+        "the table is printed: {stderr}"
+    );
     assert!(stderr.contains("trace of"), "{stderr}");
 
     let json: serde_json::Value =

@@ -355,9 +355,9 @@ impl Gpu {
                         .into(),
                 )
             })?;
-        trace
-            .write(path, &self.info)
-            .map_err(|e| crate::Error::Config(format!("writing the trace {}: {e}", path.display())))?;
+        trace.write(path, &self.info).map_err(|e| {
+            crate::Error::Config(format!("writing the trace {}: {e}", path.display()))
+        })?;
         if trace.dropped() > 0 {
             eprintln!(
                 "atelier: the trace {} holds the first {} dispatches; {} more were left out",

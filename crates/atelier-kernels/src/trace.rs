@@ -32,8 +32,9 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-/// Dispatches a trace keeps (about 150 bytes each in memory, 300 in the file).
-pub const MAX_DISPATCHES: usize = 200_000;
+/// Dispatches a trace keeps: about 600 bytes each in the file (its GPU and CPU events), so
+/// at most some 60 MB, which the viewers still open (a DCGAN step at batch 128 is about 350).
+pub const MAX_DISPATCHES: usize = 100_000;
 
 /// Whether a trace is being kept: labels are only built then.
 static ACTIVE: AtomicBool = AtomicBool::new(false);
@@ -195,7 +196,8 @@ impl Trace {
 
     /// A span of CPU work on the calling thread.
     pub(crate) fn cpu_span(&mut self, span: Span, start: Instant, end: Instant) {
-        let unknown_args = matches!(span, Span::Record(_, args) if args as usize >= self.args.len());
+        let unknown_args =
+            matches!(span, Span::Record(_, args) if args as usize >= self.args.len());
         if self.full() || unknown_args {
             return;
         }

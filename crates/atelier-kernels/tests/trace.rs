@@ -50,7 +50,10 @@ fn a_short_run_writes_a_valid_trace() {
         assert!(e["name"].is_string(), "{e}");
         assert!(e["ph"].is_string(), "{e}");
         for field in ["ts", "dur", "pid", "tid"] {
-            assert!(e[field].as_f64().is_some_and(|v| v >= 0.0), "{field} in {e}");
+            assert!(
+                e[field].as_f64().is_some_and(|v| v >= 0.0),
+                "{field} in {e}"
+            );
         }
     }
     let complete = |pid: u64| -> Vec<&Value> {
@@ -64,7 +67,12 @@ fn a_short_run_writes_a_valid_trace() {
     let mut gpu_events = complete(1);
     assert_eq!(gpu_events.len(), dispatches);
     assert_eq!(json["otherData"]["dispatches"], dispatches);
-    gpu_events.sort_by(|x, y| x["ts"].as_f64().unwrap().total_cmp(&y["ts"].as_f64().unwrap()));
+    gpu_events.sort_by(|x, y| {
+        x["ts"]
+            .as_f64()
+            .unwrap()
+            .total_cmp(&y["ts"].as_f64().unwrap())
+    });
     let kernels: Vec<&str> = gpu_events
         .iter()
         .map(|e| e["args"]["kernel"].as_str().unwrap())
@@ -75,9 +83,18 @@ fn a_short_run_writes_a_valid_trace() {
             .all(|k| *k == "elementwise/elementwise.wgsl::fill"),
         "{kernels:?}"
     );
-    assert!(kernels[2 * fills].starts_with("matmul/matmul.wgsl::"), "{kernels:?}");
-    assert_eq!(kernels[2 * fills + 1], "elementwise/elementwise.wgsl::unary");
-    let mut tracks: Vec<u64> = gpu_events.iter().map(|e| e["tid"].as_u64().unwrap()).collect();
+    assert!(
+        kernels[2 * fills].starts_with("matmul/matmul.wgsl::"),
+        "{kernels:?}"
+    );
+    assert_eq!(
+        kernels[2 * fills + 1],
+        "elementwise/elementwise.wgsl::unary"
+    );
+    let mut tracks: Vec<u64> = gpu_events
+        .iter()
+        .map(|e| e["tid"].as_u64().unwrap())
+        .collect();
     tracks.dedup();
     for tid in tracks {
         let track: Vec<&&Value> = gpu_events.iter().filter(|e| e["tid"] == tid).collect();
@@ -102,7 +119,12 @@ fn a_short_run_writes_a_valid_trace() {
             .is_some_and(|s| s.contains("m: 9") && s.contains("k: 5")),
         "{mm}"
     );
-    assert!(mm["name"].as_str().unwrap().ends_with(&format!("({})", mm["args"]["variant"].as_str().unwrap())));
+    assert!(
+        mm["name"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("({})", mm["args"]["variant"].as_str().unwrap()))
+    );
     assert!(mm["args"]["workgroups"].is_array());
 
     // CPU: each dispatch's recording, the submits and the waits
@@ -129,5 +151,8 @@ fn a_short_run_writes_a_valid_trace() {
     assert_eq!(g.write_trace(&path).unwrap(), 0);
     std::fs::remove_file(&path).unwrap();
     g.disable_profiling();
-    assert!(g.write_trace(&path).is_err(), "no trace once profiling is off");
+    assert!(
+        g.write_trace(&path).is_err(),
+        "no trace once profiling is off"
+    );
 }

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use atelier_kernels::context::gpu_for_tests;
 use atelier_kernels::matmul::{MatmulSpec, MatmulVariant, matmul_with};
 use atelier_kernels::tune::file::{self, CacheFile, Entry, Identity};
-use atelier_kernels::tune::{self, TIMED_RUNS, tuned, tuned_choice, with_tune_cache};
+use atelier_kernels::tune::{
+    self, TIMED_RUNS, remembered_on, tuned, tuned_choice, with_tune_cache,
+};
 use atelier_kernels::variant::{self, Variant, with_kernels};
 use atelier_kernels::{GpuBuffer, gpu};
 
@@ -58,7 +60,11 @@ fn a_second_run_reads_the_choice_instead_of_timing() {
     let first = temp_dir("first");
     let (chosen, launches) = tune_counting(&first);
     let candidates = MatmulVariant::candidates(&problem()).len();
-    assert_eq!(launches, candidates * (1 + TIMED_RUNS), "the first run times");
+    assert_eq!(
+        launches,
+        candidates * (1 + TIMED_RUNS),
+        "the first run times"
+    );
 
     let path = cache_path(&first);
     let written = read_cache(&path);
@@ -74,7 +80,10 @@ fn a_second_run_reads_the_choice_instead_of_timing() {
     assert_eq!(tune_counting(&second), (chosen, 0), "read, not timed");
     let summary = with_tune_cache(second.to_str().unwrap(), tune::cache_summary);
     assert_eq!(summary.choices, 1);
-    assert_eq!(summary.path.as_deref().ok(), Some(cache_path(&second).as_path()));
+    assert_eq!(
+        summary.path.as_deref().ok(),
+        Some(cache_path(&second).as_path())
+    );
 
     // and in the same process, the first location answers from memory
     assert_eq!(tune_counting(&first), (chosen, 0));
@@ -104,7 +113,10 @@ fn a_corrupt_file_is_ignored_and_rewritten() {
     );
 
     let (chosen, launches) = tune_counting(&dir);
-    assert!(launches > 0, "nothing usable was cached: the candidates are timed");
+    assert!(
+        launches > 0,
+        "nothing usable was cached: the candidates are timed"
+    );
     let rewritten = read_cache(&path);
     assert_eq!(
         rewritten.choices[&tune::key::<MatmulVariant>(&problem())].variant,
@@ -158,7 +170,11 @@ fn another_adapters_or_drivers_choices_never_apply() {
         let path = foreign_file(&dir, identity.clone());
         let (_, launches) = tune_counting(&dir);
         assert!(launches > 0, "another {name}'s choice was used");
-        assert_eq!(read_cache(&path).adapter, ours, "rewritten as this adapter's");
+        assert_eq!(
+            read_cache(&path).adapter,
+            ours,
+            "rewritten as this adapter's"
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
     // and a file under another adapter's name in the same folder is never read
@@ -178,9 +194,12 @@ fn another_adapters_or_drivers_choices_never_apply() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// `auto` takes a cached choice on a hardware adapter and keeps the rule on a software one.
+/// This machine's adapter decides which `variant::choose` sees; `remembered_on` answers for
+/// both kinds.
 #[test]
-fn a_software_adapter_keeps_the_rule_for_auto() {
-    if !gpu_for_tests() || !gpu().is_software() {
+fn auto_uses_the_cache_on_hardware_and_the_rule_on_software() {
+    if !gpu_for_tests() {
         return;
     }
     let spec = problem();
@@ -211,9 +230,11 @@ fn a_software_adapter_keeps_the_rule_for_auto() {
         let mut never = |_: MatmulVariant| panic!("nothing is timed");
         let tuned = with_kernels("matmul=tune", || variant::choose(&spec, &mut never)).unwrap();
         assert_eq!(tuned, other);
-        // ...but `auto` on a software adapter keeps the family's rule
+        // ...and so does `auto` on a hardware adapter, while a software one keeps the rule
+        assert_eq!(remembered_on::<MatmulVariant>(false, &spec), Some(other));
+        assert_eq!(remembered_on::<MatmulVariant>(true, &spec), None);
         let auto = with_kernels("matmul=auto", || variant::choose(&spec, &mut never)).unwrap();
-        assert_eq!(auto, rule);
+        assert_eq!(auto, if gpu().is_software() { rule } else { other });
     });
     std::fs::remove_dir_all(dir).unwrap();
 }

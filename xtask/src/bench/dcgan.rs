@@ -183,7 +183,10 @@ pub fn run(suite: &mut Suite, trace: &Path) -> anyhow::Result<Option<String>> {
 fn trace_step(what: &str, path: &Path, step: &mut dyn FnMut()) -> anyhow::Result<Option<String>> {
     let g = gpu();
     if !g.start_trace() {
-        println!("no timeline of {what}: {} has no timestamp queries", g.info.name);
+        println!(
+            "no timeline of {what}: {} has no timestamp queries",
+            g.info.name
+        );
         return Ok(None);
     }
     step();

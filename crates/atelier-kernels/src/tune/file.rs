@@ -137,7 +137,10 @@ pub fn load(path: &Path, identity: &Identity) -> Loaded {
     };
     let version = env!("CARGO_PKG_VERSION");
     if file.format != FORMAT {
-        Loaded::Ignored(format!("format {} (this atelier reads {FORMAT})", file.format))
+        Loaded::Ignored(format!(
+            "format {} (this atelier reads {FORMAT})",
+            file.format
+        ))
     } else if file.adapter != *identity {
         Loaded::Ignored(format!(
             "written for another adapter or driver: {}",
@@ -246,7 +249,9 @@ mod tests {
         assert_eq!(both.len(), 2);
 
         std::fs::write(&path, b"{ half a file").unwrap();
-        assert!(matches!(load(&path, &lavapipe()), Loaded::Ignored(why) if why.contains("not a tune cache")));
+        assert!(
+            matches!(load(&path, &lavapipe()), Loaded::Ignored(why) if why.contains("not a tune cache"))
+        );
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(matches!(load(&path, &lavapipe()), Loaded::Missing));
     }

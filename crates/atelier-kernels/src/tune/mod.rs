@@ -42,10 +42,16 @@ pub fn tuned_choice<V: Variant>(problem: &V::Problem) -> Option<V> {
 /// GPU).
 pub fn remembered<V: Variant>(problem: &V::Problem) -> Option<V> {
     let g = gpu_if_created()?;
-    if g.is_software() {
-        return None;
+    remembered_on(g.is_software(), problem)
+}
+
+/// What [`remembered`] answers on a software adapter (`software`) or a hardware one.
+pub fn remembered_on<V: Variant>(software: bool, problem: &V::Problem) -> Option<V> {
+    if software {
+        None
+    } else {
+        store::lookup::<V>(problem)
     }
-    store::lookup::<V>(problem)
 }
 
 /// How many problems (of every family) the cache in force holds choices for: read from its
