@@ -1,8 +1,9 @@
 //! The timeline: every profiled dispatch as a Chrome trace-event file, which Perfetto
 //! (ui.perfetto.dev) and chrome://tracing open.
 //!
-//! `ATELIER_PROFILE=FILE.json` (or [`Gpu::start_trace`] and [`Gpu::write_trace`]) keeps, beside
-//! the profiler's per-kernel totals, one event per dispatch:
+//! `ATELIER_PROFILE=FILE.json` (or [`crate::Gpu::start_trace`] and
+//! [`crate::Gpu::write_trace`]) keeps, beside the profiler's per-kernel totals, one event per
+//! dispatch:
 //!
 //! - **GPU** (process 1): each dispatch from its begin to its end timestamp, named
 //!   `shader::entry` (with the variant, where the family has several), its arguments the
