@@ -10,9 +10,10 @@
 //! choice is printed once on stderr with the times it was made from.
 //!
 //! Choices last beyond the process: they are kept in a cache file per adapter and driver
-//! (`~/.cache/atelier/tune-<adapter>.json`; [`file`](mod@file) says what it holds, [`setting`] where it
-//! lives and how `ATELIER_TUNE_CACHE=off|FOLDER` moves it), read at first use. So a second run
-//! on the same machine starts with the tuned choices instead of timing every candidate again.
+//! (`~/.cache/atelier/tune-<adapter>.json`; [`file`](mod@file) says what it holds,
+//! [`setting`] where it lives and how `ATELIER_TUNE_CACHE=off|FOLDER` moves it), read at
+//! first use. So a second run on the same machine starts with the tuned choices instead of
+//! timing every candidate again.
 //! On a hardware adapter the automatic selection uses them too ([`remembered`]); a software
 //! adapter (lavapipe, llvmpipe) keeps the families' rules unless a family is set to `tune`.
 
