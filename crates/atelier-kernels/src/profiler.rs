@@ -416,14 +416,45 @@ impl Drop for ReportAtExit {
             );
         }
         if let ProfileRequest::Trace(path) = request {
+            if !gpu.is_profiling() {
+                eprintln!(
+                    "atelier: no trace written to {}: {} has no TIMESTAMP_QUERY, or the command turned profiling off",
+                    path.display(),
+                    gpu.info.name
+                );
+                return;
+            }
             match gpu.write_trace(path) {
                 Ok(n) => eprintln!(
                     "atelier: trace of {n} dispatches in {} (open it in https://ui.perfetto.dev or chrome://tracing)",
                     path.display()
                 ),
-                // profiling was turned off on the way (a benchmark's whole-step rows do)
                 Err(e) => eprintln!("atelier: no trace written: {e}"),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profile_values() {
+        for off in ["", "0", "off", "False"] {
+            assert_eq!(ProfileRequest::parse(off), Ok(ProfileRequest::Off));
+        }
+        for table in ["1", "on", "TRUE"] {
+            assert_eq!(ProfileRequest::parse(table), Ok(ProfileRequest::Table));
+        }
+        assert_eq!(
+            ProfileRequest::parse(" runs/Step.JSON "),
+            Ok(ProfileRequest::Trace(PathBuf::from("runs/Step.JSON")))
+        );
+        let err = ProfileRequest::parse("trace").unwrap_err();
+        assert!(
+            err.contains("\"trace\"") && err.contains("FILE.json"),
+            "{err}"
+        );
     }
 }
