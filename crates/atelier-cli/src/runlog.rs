@@ -1,4 +1,5 @@
-//! What the training commands' run logs share (`gan::runlog`, `cyclegan::runlog`): the run's
+//! What the training commands' run logs share (`gan::runlog`, `cyclegan::runlog`,
+//! `style::runlog`): the run's
 //! [`RunLog`] (TensorBoard events, scalars.csv) and its [`RunPage`] (index.html), opened for a
 //! new or a resumed run, with the rule that a failure here warns once and training goes on (a
 //! lost chart is no reason to lose a run); and GPU time per step from the profiler.
@@ -33,6 +34,11 @@ impl PageLog {
         };
         me.write_page();
         Ok(me)
+    }
+
+    /// The run folder.
+    pub fn dir(&self) -> &Path {
+        self.log.dir()
     }
 
     /// The page's checkpoint line, when the run folder holds a checkpoint (at `step`).
