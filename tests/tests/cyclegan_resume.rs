@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use atelier_cyclegan::trainer::{CycleError, Event, Outcome, TrainConfig, Trainer};
-use atelier_nn::Checkpoint;
+use atelier_nn::{Checkpoint, Module};
 
 fn run_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("atelier-cg-{}-{name}", std::process::id()));
@@ -72,7 +72,7 @@ static NEVER: AtomicBool = AtomicBool::new(false);
 fn an_interrupted_run_resumes_where_it_stopped() {
     let total = 5;
     let dir = run_dir("interrupted");
-    let mut t = Trainer::create(tiny(total), &dir).unwrap();
+    let mut t = Trainer::create(tiny(total), &dir, false).unwrap();
     assert_eq!((t.run.epoch_len, t.run.batches_per_epoch), (6, 3));
     let stop = AtomicBool::new(false);
     let mut lrs = Vec::new();
@@ -119,7 +119,7 @@ fn an_interrupted_run_resumes_where_it_stopped() {
     // the second epoch decays: lr · (1 − 1/2)
     assert_eq!(lrs, [(0, 2e-4), (1, 1e-4)]);
 
-    let mut straight = Trainer::create(tiny(total), run_dir("straight")).unwrap();
+    let mut straight = Trainer::create(tiny(total), run_dir("straight"), false).unwrap();
     straight.run(&NEVER, &mut |_| {}).unwrap();
     assert_eq!(
         state(&t),
@@ -147,7 +147,7 @@ fn an_interrupted_run_resumes_where_it_stopped() {
 }
 
 fn error_of(config: TrainConfig, name: &str) -> String {
-    match Trainer::create(config, run_dir(name)) {
+    match Trainer::create(config, run_dir(name), false) {
         Ok(_) => panic!("{name}: expected an error"),
         Err(e) => e.to_string(),
     }
@@ -240,6 +240,7 @@ fn bad_settings_are_refused_naming_what_is_wrong() {
             ..tiny(1)
         },
         run_dir("grey-run"),
+        false,
     )
     .unwrap();
     assert_eq!((t.run.model.nc_a, t.run.model.nc_b), (1, 3));
@@ -264,6 +265,7 @@ fn bad_settings_are_refused_naming_what_is_wrong() {
     )
     .unwrap();
     gan.run(&NEVER, &mut |_| {}).unwrap();
+    drop(gan); // its run folder's lock
     let e = Trainer::resume(&dcgan, None, None).err().unwrap();
     assert!(matches!(e, CycleError::BadRun { .. }), "{e}");
     assert!(e.to_string().contains("not a CycleGAN run"), "{e}");
@@ -276,4 +278,31 @@ fn bad_settings_are_refused_naming_what_is_wrong() {
     .unwrap()
     .to_string();
     assert!(e.contains("neither a CycleGAN checkpoint"), "{e}");
+}
+
+#[test]
+fn a_non_finite_weight_never_reaches_a_checkpoint_and_the_folder_has_one_owner() {
+    let dir = run_dir("non-finite");
+    let mut t = Trainer::create(tiny(2), &dir, false).unwrap();
+    // the folder is claimed: a second trainer is refused while this one lives
+    let e = Trainer::resume(&dir, None, None).err().unwrap().to_string();
+    assert!(e.contains("in use by another atelier process"), "{e}");
+    t.run_until(1, &NEVER, &mut |_| {}).unwrap();
+    assert_eq!(t.step(), 1);
+    let (name, w) = t.model.g_b.named_parameters().swap_remove(3);
+    let mut values = w.to_vec();
+    values[1] = f32::NAN;
+    w.write(&values);
+    let e = t.checkpoint(&mut |_| {}).err().unwrap();
+    assert!(matches!(e, CycleError::NonFinite { .. }), "{e}");
+    assert!(
+        e.to_string().contains(&format!("netG_B.{name}")) && e.to_string().contains("step 1"),
+        "{e}"
+    );
+    drop(t);
+    // the last good checkpoint stays, and resuming it with fewer steps changes nothing
+    let ck = Checkpoint::load(dir.join("checkpoint.safetensors")).unwrap();
+    assert_eq!(ck.int("trainer.step").unwrap(), 1);
+    let e = Trainer::resume(&dir, Some(0), None).err().unwrap();
+    assert!(matches!(e, CycleError::StepsBehind { at: 1, .. }), "{e}");
 }

@@ -51,6 +51,13 @@ fn is_usage(e: &anyhow::Error) -> bool {
                 )
             )
             || matches!(
+                c.downcast_ref::<atelier_cyclegan::trainer::CycleError>(),
+                Some(
+                    atelier_cyclegan::trainer::CycleError::Config(_)
+                        | atelier_cyclegan::trainer::CycleError::StepsBehind { .. }
+                )
+            )
+            || matches!(
                 c.downcast_ref::<atelier_data::Error>(),
                 Some(
                     atelier_data::Error::BadSpec { .. }

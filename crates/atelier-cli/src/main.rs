@@ -9,6 +9,7 @@ mod exit;
 mod export;
 mod gan;
 mod info;
+mod runlog;
 mod signals;
 mod style;
 mod training;

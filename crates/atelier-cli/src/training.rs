@@ -1,23 +1,8 @@
 //! What the training commands share (`cyclegan train`; `gan train` keeps its own bar): the
-//! check that a new run does not overwrite an old one, the progress bar, the device line. The
-//! stop flag that signals set is `signals::Stop`.
+//! progress bar, the device line. The stop flag that signals set is `signals::Stop`; the run
+//! log and page are `runlog`'s; the run folder's ownership is the trainers' (atelier_fs::RunDir).
 
-use std::path::Path;
-
-use anyhow::bail;
 use indicatif::{ProgressBar, ProgressStyle};
-
-/// An error when `out` already holds a run (`command` continues it with `--resume`).
-pub fn refuse_existing_run(out: &Path, command: &str) -> anyhow::Result<()> {
-    if atelier_gan::run::checkpoint_path(out).exists() {
-        bail!(
-            "{} already holds a run; continue it with `{command} --resume {0}`, or pick another \
-             --out",
-            out.display()
-        );
-    }
-    Ok(())
-}
 
 /// A bar of `total` steps starting at `at`, with a message.
 pub fn step_bar(total: u64, at: u64) -> ProgressBar {

@@ -1,10 +1,15 @@
 //! `atelier cyclegan` end to end, running the built binary with tiny settings (16×16 crops,
-//! widths 2 and 4, one residual block): train, Ctrl-C, resume, apply to a folder and to one
-//! image, and the errors a user meets first.
+//! widths 2 and 4, one residual block): train (the run folder locked while it trains),
+//! Ctrl-C, resume (TensorBoard logging on in a second event file), apply to a folder and to
+//! one image, export the generators (ONNX, and a .pth that `apply` reads back), and the
+//! errors a user meets first.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+
+use atelier_runlog::tensorboard::proto::{Kind, What};
+use atelier_runlog::tensorboard::read_events;
 
 fn atelier(args: &[&str]) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_atelier"))
@@ -61,6 +66,42 @@ const TINY: [&str; 20] = [
     "2",
 ];
 
+/// The folder's TensorBoard event files, oldest first.
+fn event_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains("events.out.tfevents."))
+        .collect();
+    v.sort();
+    v
+}
+
+/// (step, number of scalars) of each event with scalars, and the steps of sample grids.
+fn logged(path: &Path) -> (Vec<(i64, usize)>, Vec<i64>) {
+    let (mut scalars, mut images) = (Vec::new(), Vec::new());
+    for e in read_events(path).unwrap() {
+        let Some(What::Summary(s)) = e.what else {
+            continue;
+        };
+        let n = s
+            .value
+            .iter()
+            .filter(|v| matches!(v.kind, Some(Kind::SimpleValue(x)) if x.is_finite()))
+            .count();
+        if n > 0 {
+            scalars.push((e.step, n));
+        }
+        if s.value
+            .iter()
+            .any(|v| matches!(v.kind, Some(Kind::Image(_))))
+        {
+            images.push(e.step);
+        }
+    }
+    (scalars, images)
+}
+
 fn metric_steps(dir: &Path) -> Vec<u64> {
     std::fs::read_to_string(dir.join("metrics.csv"))
         .unwrap()
@@ -109,6 +150,23 @@ fn train_interrupt_resume_apply() {
     ] {
         assert!(seen.contains(name), "{name} not logged:\n{seen}");
     }
+
+    // while it trains the folder is its own: a second run and a resume are refused, naming
+    // the folder and the process that holds it
+    let pid = format!("PID {}", child.id());
+    let resume_args = ["cyclegan", "train", "--resume", s(&dir), "--steps", "6"];
+    for other in [&args[..], &resume_args[..]] {
+        let o = atelier(other);
+        assert_eq!(o.status.code(), Some(1));
+        let err = stderr(&o);
+        assert!(
+            err.contains(s(&dir))
+                && err.contains("in use by another atelier process")
+                && err.contains(&pid),
+            "{err}"
+        );
+    }
+
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -131,11 +189,20 @@ fn train_interrupt_resume_apply() {
     let stopped: u64 = metric_steps(&dir).last().copied().unwrap();
     assert!(stopped >= 2);
 
+    assert!(!dir.join(".atelier.lock").exists(), "the lock is released");
+
     // a new run into the same folder is refused; --resume carries on to 6 steps
     let again = atelier(&args);
-    assert!(!again.status.success());
-    assert!(stderr(&again).contains("--resume"), "{}", stderr(&again));
-    let o = atelier(&["cyclegan", "train", "--resume", s(&dir), "--steps", "6"]);
+    assert_eq!(again.status.code(), Some(1));
+    let err = stderr(&again);
+    assert!(
+        err.contains(s(&dir))
+            && err.contains("already holds a run")
+            && err.contains("--resume")
+            && err.contains("--force"),
+        "{err}"
+    );
+    let o = atelier(&resume_args);
     assert!(o.status.success());
     let text = stdout(&o);
     assert!(text.contains(&format!("at step {stopped} of 6")), "{text}");
@@ -151,6 +218,43 @@ fn train_interrupt_resume_apply() {
         (w, h),
         (6 * 18 + 2, 4 * 18 + 2),
         "rows real_A | fake_B | … | rec_B"
+    );
+
+    // TensorBoard: the first run's event file up to the stop, the resumed run's after it;
+    // every step's eight losses, learning rate and images/s, and the grid of every second step
+    let files = event_files(&dir);
+    assert_eq!(files.len(), 2, "{files:?}");
+    let (first, resumed) = (logged(&files[0]), logged(&files[1]));
+    let steps = |l: &(Vec<(i64, usize)>, Vec<i64>)| l.0.iter().map(|s| s.0).collect::<Vec<_>>();
+    let stopped = stopped as i64;
+    assert_eq!(steps(&first), (1..=stopped).collect::<Vec<_>>());
+    assert_eq!(steps(&resumed), (stopped + 1..=6).collect::<Vec<_>>());
+    assert!(
+        first.0.iter().chain(&resumed.0).all(|&(_, n)| n == 10),
+        "8 losses, lr, images/s: {first:?} {resumed:?}"
+    );
+    let grids: Vec<i64> = first.1.iter().chain(&resumed.1).copied().collect();
+    assert_eq!(grids, [2, 4, 6]);
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(
+        html.contains("step 6 of 6") && html.contains("checkpoint-step\">6<"),
+        "{html}"
+    );
+
+    // a finished run says so; fewer steps than it has done is a usage error
+    let o = atelier(&["cyclegan", "train", "--resume", s(&dir)]);
+    assert!(o.status.success());
+    assert!(
+        stdout(&o).contains("already finished at step 6"),
+        "{}",
+        stdout(&o)
+    );
+    let o = atelier(&["cyclegan", "train", "--resume", s(&dir), "--steps", "3"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("below the checkpoint's step 6"),
+        "{}",
+        stderr(&o)
     );
 
     // apply G_B to a folder of photos of any size (a corrupt file among them)
@@ -211,6 +315,157 @@ fn train_interrupt_resume_apply() {
         stdout(&o)
     );
     assert_eq!(image::image_dimensions(&one).unwrap(), (23, 17));
+
+    export_generators(&ck, &photos.join("a.png"), &one);
+}
+
+/// `export` of a CycleGAN checkpoint's generators: ONNX (netG_A by default, netG_B asked for;
+/// an example input in [-1, 1] with atelier's output), and .pth files holding the plain
+/// ResnetGenerator state_dict that `cyclegan apply` reads back as a `latest_net_G.pth`, with
+/// the same result as the checkpoint itself (`translated` is G_A's translation of `photo`).
+fn export_generators(ck: &Path, photo: &Path, translated: &Path) {
+    let dir = temp("export");
+    std::fs::create_dir_all(&dir).unwrap();
+    let stored = atelier_nn::Checkpoint::load(ck).unwrap();
+    for (what, channels) in [(None, 3), (Some("netG_B"), 3)] {
+        let onnx = dir.join(format!("{}.onnx", what.unwrap_or("default")));
+        let example = dir.join(format!("{}.safetensors", what.unwrap_or("default")));
+        let mut args = vec![
+            "export",
+            "--format",
+            "onnx",
+            "--checkpoint",
+            s(ck),
+            "--out",
+            s(&onnx),
+            "--example",
+            s(&example),
+        ];
+        if let Some(w) = what {
+            args.extend(["--what", w]);
+        }
+        let o = atelier(&args);
+        assert!(o.status.success());
+        assert!(
+            stdout(&o).contains(what.unwrap_or("netG_A")),
+            "{}",
+            stdout(&o)
+        );
+        let ex = atelier_nn::Checkpoint::load(&example).unwrap();
+        assert_eq!(ex.shape("input").unwrap(), [2, channels, 38, 44]);
+        let x = ex.values("input").unwrap();
+        assert!(x.iter().all(|v| (-1.0..=1.0).contains(v)));
+        // the two strides and upsamplings round 38 up to 40
+        assert_eq!(ex.shape("output").unwrap(), [2, channels, 40, 44]);
+        assert!(std::fs::metadata(&onnx).unwrap().len() > 0);
+    }
+
+    for net in ["netG_A", "netG_B"] {
+        let pth = dir.join(format!("latest_net_{}.pth", &net[3..]));
+        let o = atelier(&[
+            "export",
+            "--format",
+            "pth",
+            "--checkpoint",
+            s(ck),
+            "--out",
+            s(&pth),
+            "--what",
+            net,
+        ]);
+        assert!(o.status.success());
+        let exported = atelier_pth::load(&pth).unwrap();
+        let prefix = format!("{net}.");
+        let keys: Vec<&str> = stored
+            .keys()
+            .filter_map(|k| k.strip_prefix(&prefix))
+            .collect();
+        assert!(keys.contains(&"model.1.weight"), "{keys:?}");
+        let mut written: Vec<&str> = exported.keys().collect();
+        written.sort();
+        assert_eq!(written, keys, "{net}: the state_dict, nothing else");
+        for key in keys {
+            let full = format!("{prefix}{key}");
+            let t = exported.get(key).unwrap();
+            assert_eq!(t.shape, stored.shape(&full).unwrap(), "{full}");
+            assert_eq!(t.values, stored.values(&full).unwrap(), "{full}");
+        }
+    }
+
+    // G_A's file translates as the checkpoint's G_A does
+    let again = dir.join("again.png");
+    let o = atelier(&[
+        "cyclegan",
+        "apply",
+        "--model",
+        s(&dir.join("latest_net_G_A.pth")),
+        "--input",
+        s(photo),
+        "--out",
+        s(&again),
+    ]);
+    assert!(o.status.success());
+    assert_eq!(
+        image::open(&again).unwrap().to_rgb8(),
+        image::open(translated).unwrap().to_rgb8()
+    );
+
+    // one generator's file holds no netG_B
+    let o = atelier(&[
+        "export",
+        "--format",
+        "onnx",
+        "--checkpoint",
+        s(&dir.join("latest_net_G_B.pth")),
+        "--out",
+        s(&dir.join("x.onnx")),
+        "--what",
+        "netG_B",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("one CycleGAN generator"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_folder_that_is_not_empty_is_refused_naming_it() {
+    let dir = temp("not-empty");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+    let mut args = vec![
+        "cyclegan",
+        "train",
+        "--data-a",
+        "builtin:mondrian:4",
+        "--data-b",
+        "builtin:rothko:4",
+        "--steps",
+        "1",
+        "--out",
+        s(&dir),
+    ];
+    args.extend(TINY);
+    let o = atelier(&args);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains(s(&dir)) && err.contains("not empty (notes.txt)") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "nothing written"
+    );
+    // --force: the run goes in beside the user's file
+    args.push("--force");
+    let o = atelier(&args);
+    assert!(o.status.success());
+    assert!(dir.join("checkpoint.safetensors").exists());
+    assert_eq!(std::fs::read(dir.join("notes.txt")).unwrap(), b"mine");
 }
 
 #[test]

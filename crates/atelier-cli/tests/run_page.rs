@@ -1,6 +1,7 @@
-//! `atelier gan train` leaves TensorBoard event files and a run page: the events hold every
-//! scalar at every logged step and the sample grids; index.html, opened in headless Chromium,
-//! loads every image it shows and draws every curve. A resumed run logs on in a new event file.
+//! `atelier gan train` and `atelier cyclegan train` leave TensorBoard event files and a run
+//! page: the events hold every scalar at every logged step and the sample grids; index.html,
+//! opened in headless Chromium, loads every image it shows and draws every curve. A resumed
+//! run logs on in a new event file; a run forced over an old one replaces its event files.
 //!
 //! Chromium (Debian's `chromium`) must be installed for the browser half: without it the test
 //! says so and skips that half, unless ATELIER_REQUIRE_BROWSER=1 (CI sets it), where that is a
@@ -12,18 +13,20 @@ use std::process::Command;
 use atelier_runlog::tensorboard::proto::{Kind, What};
 use atelier_runlog::tensorboard::read_events;
 
-fn atelier(args: &[&str]) {
+/// Runs atelier, which must succeed; returns its stderr.
+fn atelier(args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_atelier"))
         .args(args)
         .output()
         .expect("running atelier");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
     eprintln!(
-        "$ atelier {}\n{}{}",
+        "$ atelier {}\n{}{err}",
         args.join(" "),
         String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
     );
     assert!(out.status.success());
+    err
 }
 
 fn event_files(dir: &Path) -> Vec<PathBuf> {
@@ -159,14 +162,132 @@ fn gan_train_writes_tensorboard_events_and_a_run_page_that_renders() {
     assert!(event_files(&quiet).is_empty());
     assert!(quiet.join("index.html").exists());
 
-    browser_check(&dir);
+    browser_check(
+        &dir,
+        Expect {
+            // the latest grid, the strip of earlier ones (steps 2, 4), the latent walk, real
+            // images
+            min_images: 5,
+            charts: "loss, D, lr, perf",
+            missing: "walk.png",
+        },
+    );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+const CYCLEGAN_TAGS: [&str; 10] = [
+    "loss/D_A",
+    "loss/G_A",
+    "loss/cycle_A",
+    "loss/idt_A",
+    "loss/D_B",
+    "loss/G_B",
+    "loss/cycle_B",
+    "loss/idt_B",
+    "lr",
+    "perf/images_per_s",
+];
+
+#[test]
+fn cyclegan_train_writes_tensorboard_events_and_a_run_page_that_renders() {
+    let dir = std::env::temp_dir().join(format!("atelier-cli-{}-cg-page", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let d = dir.to_str().unwrap();
+    let mut args = vec![
+        "cyclegan",
+        "train",
+        "--data-a",
+        "builtin:mondrian:4",
+        "--data-b",
+        "builtin:rothko:4",
+        "--steps",
+        "4",
+    ];
+    args.extend([
+        "--load-size",
+        "20",
+        "--crop-size",
+        "16",
+        "--ngf",
+        "2",
+        "--ndf",
+        "4",
+        "--n-blocks",
+        "1",
+        "--n-layers-d",
+        "1",
+        "--batch",
+        "2",
+        "--log-every",
+        "2",
+        "--sample-every",
+        "2",
+        "--out",
+        d,
+    ]);
+    atelier(&args);
+
+    let files = event_files(&dir);
+    assert_eq!(files.len(), 1, "{files:?}");
+    let (scalars, images) = contents(&files[0]);
+    let expected: Vec<(i64, String)> = [2, 4]
+        .iter()
+        .flat_map(|&s| CYCLEGAN_TAGS.iter().map(move |t| (s, t.to_string())))
+        .collect();
+    assert_eq!(scalars, expected);
+    assert_eq!(
+        images,
+        [(2, "samples".to_string()), (4, "samples".to_string())]
+    );
+    assert!(dir.join("scalars.csv").exists());
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    for text in [
+        "CycleGAN: ",
+        "step 4 of 4, stopped",
+        "checkpoint-step\">4<",
+        "real_A | fake_B",
+        "builtin:mondrian",
+        "&quot;n_blocks&quot;: 1",
+    ] {
+        assert!(html.contains(text), "{text} missing:\n{html}");
+    }
+    browser_check(
+        &dir,
+        Expect {
+            // the latest grid and the strip's earlier one (step 2)
+            min_images: 2,
+            charts: "loss, lr, perf",
+            missing: "samples/step_000002.png",
+        },
+    );
+
+    // a new run forced over this one, without TensorBoard: the old run's event file goes, no
+    // new one comes, the page is the new run's
+    let mut forced = args.clone();
+    forced[7] = "2"; // --steps
+    forced.extend(["--force", "--no-tensorboard"]);
+    let err = atelier(&forced);
+    assert!(err.contains("replaced the previous run's files"), "{err}");
+    assert!(event_files(&dir).is_empty());
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(html.contains("step 2 of 2"), "{html}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// What the run page of a test run must show.
+struct Expect {
+    /// Images on the page, at least.
+    min_images: u64,
+    /// The charts, in order (their scalar groups).
+    charts: &'static str,
+    /// A file the page shows, removed to see the check fail on it.
+    missing: &'static str,
 }
 
 /// Opens index.html through a page beside it that reads the loaded page's DOM: every image
 /// must have loaded (natural width > 0) and every chart must have a curve drawn wider than
 /// its legend swatch.
-fn browser_check(dir: &Path) {
+fn browser_check(dir: &Path, expect: Expect) {
     let Some(chromium) = find_chromium() else {
         let msg = "run page: no chromium on PATH (apt-get install chromium)";
         if std::env::var("ATELIER_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
@@ -213,25 +334,28 @@ fn browser_check(dir: &Path) {
     };
     let r = result(dir);
     eprintln!("run page in chromium: {r}");
-    // the latest grid, the strip of earlier ones (steps 2, 4), the latent walk, real images
-    assert!(r["images"].as_u64().unwrap() >= 5, "{r}");
+    assert!(r["images"].as_u64().unwrap() >= expect.min_images, "{r}");
     assert_eq!(r["broken"], serde_json::json!([]), "{r}");
+    assert_eq!(
+        r["groups"],
+        serde_json::json!(expect.charts.split(", ").collect::<Vec<_>>()),
+        "{r}"
+    );
     let drawn: Vec<u64> = r["drawn"]
         .as_array()
         .unwrap()
         .iter()
         .map(|v| v.as_u64().unwrap())
         .collect();
-    assert_eq!(drawn.len(), 4, "charts: loss, D, lr, perf: {r}");
     assert!(
         drawn.iter().all(|&n| n >= 1),
         "every chart draws its curves: {r}"
     );
 
     // the check itself fails on a missing image
-    std::fs::remove_file(dir.join("walk.png")).unwrap();
+    std::fs::remove_file(dir.join(expect.missing)).unwrap();
     let r = result(dir);
-    assert_eq!(r["broken"], serde_json::json!(["walk.png"]), "{r}");
+    assert_eq!(r["broken"], serde_json::json!([expect.missing]), "{r}");
 }
 
 fn find_chromium() -> Option<PathBuf> {
@@ -250,8 +374,9 @@ document.getElementById('f').addEventListener('load', () => {
   const broken = imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src'));
   const drawn = Array.from(d.querySelectorAll('.chart svg')).map(s =>
     Array.from(s.querySelectorAll('polyline')).filter(l => l.getBBox().width > 60).length);
+  const groups = Array.from(d.querySelectorAll('.chart')).map(c => c.dataset.group);
   const out = document.createElement('pre');
-  out.textContent = 'RESULT ' + JSON.stringify({images: imgs.length, broken, drawn});
+  out.textContent = 'RESULT ' + JSON.stringify({images: imgs.length, broken, drawn, groups});
   document.body.appendChild(out);
 });
 </script></body></html>

@@ -21,7 +21,9 @@ pub const LOCK_FILE: &str = ".atelier.lock";
 pub struct RunLayout {
     /// The file whose presence means the folder holds a run to resume (its checkpoint).
     pub marker: &'static str,
-    /// Every file and folder the run writes (removed when a new run is forced over an old one).
+    /// Every file and folder the run writes (removed when a new run is forced over an old one);
+    /// a name ending in `*` stands for every name that begins with the rest
+    /// (`events.out.tfevents.*`).
     pub files: &'static [&'static str],
     /// The flag that resumes a run (`--resume`), for messages.
     pub resume_flag: &'static str,
@@ -95,17 +97,18 @@ impl RunDir {
         if !std::mem::take(&mut self.forced) {
             return Ok(());
         }
-        for name in self.layout.files {
-            let path = self.dir.join(name);
-            let removed = if path.is_dir() {
-                std::fs::remove_dir_all(&path)
-            } else if path.exists() {
-                std::fs::remove_file(&path)
-            } else {
-                continue;
-            };
-            removed.map_err(|e| FsError::io(&path, e))?;
-            self.replaced.push(name.to_string());
+        let names = self.contents()?;
+        for pattern in self.layout.files {
+            for name in names.iter().filter(|n| matches(pattern, n)) {
+                let path = self.dir.join(name);
+                let removed = if path.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+                removed.map_err(|e| FsError::io(&path, e))?;
+                self.replaced.push(name.clone());
+            }
         }
         Ok(())
     }
@@ -135,7 +138,7 @@ impl RunDir {
     fn claim(dir: &Path, layout: &RunLayout) -> Result<RunDir> {
         let lock = RunLock::acquire(&dir.join(LOCK_FILE))?;
         let mut cleaned = clean_stale_temps(dir);
-        for name in layout.files {
+        for name in layout.files.iter().filter(|n| !n.ends_with('*')) {
             let path = dir.join(name);
             if path.is_dir() {
                 cleaned.extend(clean_stale_temps(&path));
@@ -232,6 +235,15 @@ impl Drop for RunDir {
     }
 }
 
+/// Whether `name` is what the layout entry `pattern` names: the same name, or for a pattern
+/// ending in `*`, a name that begins with the rest.
+fn matches(pattern: &str, name: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => name == pattern,
+    }
+}
+
 /// "a, b, c and 4 more".
 fn list(names: &[String]) -> String {
     const SHOWN: usize = 4;
@@ -253,7 +265,12 @@ mod tests {
 
     const LAYOUT: RunLayout = RunLayout {
         marker: "checkpoint.safetensors",
-        files: &["checkpoint.safetensors", "config.json", "samples"],
+        files: &[
+            "checkpoint.safetensors",
+            "config.json",
+            "samples",
+            "events.out.tfevents.*",
+        ],
         resume_flag: "--resume",
         force_flag: "--force",
     };
@@ -289,6 +306,39 @@ mod tests {
         run.clear_old_run().unwrap();
         assert_eq!(run.replaced(), ["config.json"]);
         assert!(dir.join("notes.txt").exists() && !dir.join("config.json").exists());
+    }
+
+    #[test]
+    fn a_forced_run_replaces_files_named_by_a_prefix_and_nothing_else() {
+        let dir = scratch("prefix");
+        std::fs::create_dir_all(dir.join("samples")).unwrap();
+        for name in [
+            "checkpoint.safetensors",
+            "events.out.tfevents.1.host.7.0",
+            "events.out.tfevents.2.host.8.0",
+            "events.txt",
+            "notes.txt",
+        ] {
+            std::fs::write(dir.join(name), "x").unwrap();
+        }
+        let mut run = RunDir::create(&dir, true, &LAYOUT).unwrap();
+        run.clear_old_run().unwrap();
+        assert_eq!(
+            run.replaced(),
+            [
+                "checkpoint.safetensors",
+                "samples",
+                "events.out.tfevents.1.host.7.0",
+                "events.out.tfevents.2.host.8.0"
+            ]
+        );
+        let mut left: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, [LOCK_FILE, "events.txt", "notes.txt"]);
+        assert!(matches("a.*", "a.b") && !matches("a.*", "a") && matches("a", "a"));
     }
 
     #[test]

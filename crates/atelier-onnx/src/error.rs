@@ -10,6 +10,9 @@ pub enum ExportError {
     },
     #[error("model description: {0}")]
     Description(String),
+    /// A ResnetGenerator state_dict that does not fit the architecture its keys describe.
+    #[error(transparent)]
+    Architecture(#[from] atelier_cyclegan::model::ArchitectureError),
     #[error("{path}: {message}")]
     NotAModel { path: String, message: String },
     #[error("writing {path}: {source}")]

@@ -5,7 +5,10 @@
 //! state_dict keys ([`models`]); [`export`] turns a description and the weights of a
 //! checkpoint into a `ModelProto` (opset 17, IR version 8) whose initializers carry those
 //! same names and whose batch (and, for fully convolutional nets, height and width) are
-//! dynamic. [`detect`] reads a checkpoint and picks the description its metadata names.
+//! dynamic. [`detect`] reads a checkpoint and picks the description its metadata (or, for a
+//! bare state_dict, its keys) names: a DCGAN run's generator, a TransformerNet, a CycleGAN
+//! run's G_A or G_B ([`detect_in`] picks which), or one ResnetGenerator state_dict such as
+//! pytorch-CycleGAN-and-pix2pix's `latest_net_G.pth`.
 
 pub mod error;
 pub mod layers;
@@ -14,6 +17,9 @@ pub mod proto;
 
 use std::path::Path;
 
+use atelier_cyclegan::GeneratorConfig;
+use atelier_cyclegan::apply::Direction;
+use atelier_cyclegan::model::{ResnetGenerator, state_dict_of};
 use atelier_nn::Checkpoint;
 use prost::Message;
 
@@ -164,15 +170,52 @@ pub enum Detected {
     /// A DCGAN run's checkpoint: its generator.
     Dcgan(atelier_gan::model::DcganConfig),
     TransformerNet,
+    /// A CycleGAN ResnetGenerator: G_A or G_B of a CycleGAN run's checkpoint (`direction`), or
+    /// the one generator of a bare state_dict (`direction` is `None`).
+    CycleGan {
+        direction: Option<Direction>,
+        config: GeneratorConfig,
+    },
 }
 
 /// The TransformerNet's architecture tag in its safetensors metadata (atelier-style writes it).
 pub const TRANSFORMER_NET_ARCHITECTURE: &str = "pytorch/examples fast_neural_style TransformerNet";
 
-/// Reads `path` and picks the model its metadata names: (description, weights, what).
+/// Reads `path` and picks the model its metadata names: (description, weights, what). A
+/// CycleGAN checkpoint gives its G_A (see [`detect_in`]).
 pub fn detect(path: &Path) -> Result<(Model, CheckpointWeights, Detected)> {
+    detect_in(path, Direction::AtoB)
+}
+
+/// As [`detect`], with the generator of a CycleGAN checkpoint `direction` picks: G_A for
+/// AtoB, G_B for BtoA (a file that holds one generator, or another model, ignores it).
+pub fn detect_in(
+    path: &Path,
+    direction: Direction,
+) -> Result<(Model, CheckpointWeights, Detected)> {
     let ck = Checkpoint::load(path)?;
     let shown = path.display().to_string();
+    let cyclegan = ck.metadata("format") == Some(atelier_nn::kind::CYCLEGAN)
+        || ck.keys().any(|k| k.starts_with("netG_A."));
+    if cyclegan || ck.contains("model.1.weight") {
+        let direction = cyclegan.then_some(direction);
+        let net = direction.map(Direction::net);
+        let prefix = net.unwrap_or_default();
+        let source = match net {
+            Some(net) => format!("{shown} ({net})"),
+            None => shown.clone(),
+        };
+        // every key and shape checked against the architecture its keys describe
+        let sd = state_dict_of(&ck, prefix);
+        let config =
+            ResnetGenerator::from_state_dict(&sd, &source, atelier_tensor::Device::Cpu)?.config;
+        let weights = CheckpointWeights {
+            checkpoint: ck,
+            prefix: prefix.into(),
+        };
+        let model = models::cyclegan::resnet_generator(&config);
+        return Ok((model, weights, Detected::CycleGan { direction, config }));
+    }
     if ck.metadata("format") == Some(atelier_gan::trainer::checkpoint::FORMAT) {
         let run = atelier_gan::trainer::checkpoint::config_of(&ck, path).map_err(|e| {
             ExportError::NotAModel {
@@ -209,8 +252,10 @@ pub fn detect(path: &Path) -> Result<(Model, CheckpointWeights, Detected)> {
     }
     Err(ExportError::NotAModel {
         path: shown,
-        message: "neither a DCGAN checkpoint (atelier gan train) nor a TransformerNet \
-                  (atelier style train): its metadata names no model atelier can export"
+        message: "neither a DCGAN checkpoint (atelier gan train), a TransformerNet \
+                  (atelier style train), a CycleGAN checkpoint (atelier cyclegan train) nor a \
+                  ResnetGenerator state_dict (model.1.weight, ...): its metadata and keys name \
+                  no model atelier can export"
             .into(),
     })
 }

@@ -13,7 +13,7 @@ use atelier_gan::trainer::{RunConfig, TrainConfig, TrainerState, checkpoint};
 use atelier_nn::Module;
 use atelier_onnx::proto::tensor_shape_proto::dimension::Value as DimValue;
 use atelier_onnx::proto::{ModelProto, ValueInfoProto, type_proto};
-use atelier_onnx::{Detected, detect, export, save};
+use atelier_onnx::{Detected, detect, detect_in, export, save};
 use atelier_tensor::{Device, Tensor};
 use prost::Message;
 
@@ -214,6 +214,163 @@ fn transformer_net_exports_fully_dynamic_with_every_parameter() {
     let pad = &g.node[0];
     let mode = pad.attribute.iter().find(|a| a.name == "mode").unwrap();
     assert_eq!(mode.s, b"reflect");
+}
+
+/// The op types of a ResnetGenerator with `blocks` residual blocks, in order.
+fn resnet_generator_ops(blocks: usize) -> Vec<&'static str> {
+    let mut ops = vec!["Pad", "Conv", "InstanceNormalization", "Relu"];
+    for _ in 0..2 {
+        ops.extend(["Conv", "InstanceNormalization", "Relu"]);
+    }
+    for _ in 0..blocks {
+        ops.extend(["Pad", "Conv", "InstanceNormalization", "Relu"]);
+        ops.extend(["Pad", "Conv", "InstanceNormalization", "Add"]);
+    }
+    for _ in 0..2 {
+        ops.extend(["ConvTranspose", "InstanceNormalization", "Relu"]);
+    }
+    ops.extend(["Pad", "Conv", "Tanh"]);
+    ops
+}
+
+/// Every parameter of `g`, under its state_dict name, with its values, and nothing else but
+/// the instance norms' constant scales and shifts.
+fn check_parameters(m: &ModelProto, g: &dyn Module) {
+    let inits = initializers(m);
+    let params = g.named_parameters();
+    for (name, t) in &params {
+        let (shape, values) = &inits[name];
+        assert_eq!(shape, t.shape(), "{name}");
+        assert_eq!(values, &t.to_vec(), "{name}");
+    }
+    let constants: Vec<&String> = inits
+        .keys()
+        .filter(|k| !params.iter().any(|(n, _)| n == *k))
+        .collect();
+    assert!(
+        constants.iter().all(|k| k.contains("instance_norm")),
+        "{constants:?}"
+    );
+}
+
+#[test]
+fn cyclegan_generators_export_from_a_checkpoint_and_from_a_bare_state_dict() {
+    use atelier_cyclegan::apply::Direction;
+    use atelier_cyclegan::trainer::{self, RunConfig, TrainConfig, TrainerState};
+    use atelier_cyclegan::{CycleGan, CycleGanConfig, GeneratorConfig};
+
+    // grey A, RGB B: the two generators differ in their channels
+    let config = CycleGanConfig {
+        nc_a: 1,
+        nc_b: 3,
+        ngf: 2,
+        ndf: 2,
+        n_blocks: 2,
+        n_layers_d: 1,
+    };
+    let train = TrainConfig {
+        lambda_identity: 0.0,
+        ..TrainConfig::default()
+    };
+    let model = CycleGan::new(
+        config,
+        train.losses(),
+        Device::Cpu,
+        5,
+        atelier_cyclegan::step::cyclegan_adam(2e-4, 0.5),
+    );
+    let run = RunConfig {
+        total_steps: 1,
+        model: config,
+        dataset_a: "a".into(),
+        dataset_b: "b".into(),
+        epoch_len: 1,
+        batches_per_epoch: 1,
+        train,
+    };
+    let path = temp("cyclegan.safetensors");
+    trainer::checkpoint::save(&path, &model, &TrainerState::default(), &run).unwrap();
+
+    // G_A by default, G_B when asked
+    for (direction, g, (c_in, c_out)) in [
+        (None, &model.g_a, (1, 3)),
+        (Some(Direction::BtoA), &model.g_b, (3, 1)),
+    ] {
+        let (m, w, what) = match direction {
+            None => detect(&path).unwrap(),
+            Some(d) => detect_in(&path, d).unwrap(),
+        };
+        let expected = GeneratorConfig {
+            input_nc: c_in,
+            output_nc: c_out,
+            ngf: 2,
+            n_blocks: 2,
+        };
+        let net = direction.unwrap_or(Direction::AtoB);
+        assert!(
+            matches!(what, Detected::CycleGan { direction: Some(d), config } if d == net && config == expected),
+            "{direction:?}"
+        );
+        let proto = export(&m, &w, &[]).unwrap();
+        let file = temp(&format!("{}.onnx", net.net()));
+        save(&proto, &file).unwrap();
+        let back = ModelProto::decode(&std::fs::read(&file).unwrap()[..]).unwrap();
+        assert_eq!(check_wiring(&back), resnet_generator_ops(2));
+        let graph = back.graph.as_ref().unwrap();
+        assert_eq!(
+            dims(&graph.input[0]),
+            ["batch", &c_in.to_string(), "height", "width"]
+        );
+        assert_eq!(
+            dims(&graph.output[0]),
+            ["batch", &c_out.to_string(), "out_height", "out_width"]
+        );
+        check_parameters(&back, g);
+    }
+
+    // one generator's state_dict as pytorch-CycleGAN-and-pix2pix saves it (latest_net_G.pth),
+    // with the instance-norm buffers old PyTorch versions left in it: its block count and
+    // channels come from the keys
+    let mut tensors: Vec<(String, atelier_pth::Tensor)> = model
+        .g_b
+        .named_parameters()
+        .into_iter()
+        .map(|(k, t)| (k, atelier_pth::Tensor::f32(t.shape().to_vec(), t.to_vec())))
+        .collect();
+    tensors.push((
+        "model.2.running_mean".into(),
+        atelier_pth::Tensor::f32(vec![2], vec![0.0; 2]),
+    ));
+    let pth = temp("latest_net_G.pth");
+    atelier_pth::save(&pth, &tensors).unwrap();
+    let (m, w, what) = detect(&pth).unwrap();
+    assert!(matches!(
+        what,
+        Detected::CycleGan {
+            direction: None,
+            config: GeneratorConfig {
+                input_nc: 3,
+                output_nc: 1,
+                ngf: 2,
+                n_blocks: 2
+            }
+        }
+    ));
+    let proto = export(&m, &w, &[]).unwrap();
+    assert_eq!(check_wiring(&proto), resnet_generator_ops(2));
+    check_parameters(&proto, &model.g_b);
+
+    // a generator state_dict with a key of the wrong shape is refused naming it
+    let mut bad = tensors.clone();
+    let down = bad.iter_mut().find(|(k, _)| k == "model.4.weight").unwrap();
+    down.1 = atelier_pth::Tensor::f32(vec![4, 3, 3, 3], vec![0.0; 4 * 3 * 9]);
+    let bad_path = temp("bad_net_G.pth");
+    atelier_pth::save(&bad_path, &bad).unwrap();
+    let err = detect(&bad_path).err().unwrap().to_string();
+    assert!(
+        err.contains("bad_net_G.pth") && err.contains("model.4.weight"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -24,6 +24,11 @@ use error::io;
 use scalars::ScalarFile;
 use tensorboard::EventWriter;
 
+/// What a [`RunLog`] writes in a run folder, as a trainer's run layout lists them
+/// (`atelier_fs::run_dir::RunLayout`: a trailing `*` stands for any rest of the name), so that
+/// a new run forced into an old run's folder replaces them too.
+pub const FILES: [&str; 3] = [page::FILE, scalars::FILE, "events.out.tfevents.*"];
+
 pub struct RunLog {
     dir: PathBuf,
     events: Option<EventWriter>,

@@ -1,6 +1,7 @@
 //! `atelier cyclegan`: unpaired image-to-image translation (CycleGAN).
 
 mod apply;
+mod runlog;
 mod train;
 
 use clap::Subcommand;

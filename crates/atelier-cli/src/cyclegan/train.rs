@@ -1,8 +1,10 @@
 //! `atelier cyclegan train`: trains a CycleGAN into a run folder (see
-//! `atelier_cyclegan::trainer` for what the folder holds), with a progress bar showing the
-//! eight losses. SIGINT (Ctrl-C), SIGTERM and SIGHUP write a checkpoint and exit with 130, 143
-//! and 129 (a second signal exits at once); `--resume RUN_DIR` carries on from the last
-//! checkpoint. Defaults are the repository's
+//! `atelier_cyclegan::trainer` for what the folder holds, and `runlog` for the TensorBoard
+//! events and the run page beside it), with a progress bar showing the eight losses. The
+//! folder is locked while the run trains, and a new run refuses a folder that holds anything
+//! (`--force` to start over in it). SIGINT (Ctrl-C), SIGTERM and SIGHUP write a checkpoint and
+//! exit with 130, 143 and 129 (a second signal exits at once); `--resume RUN_DIR` carries on
+//! from the last checkpoint. Defaults are the repository's
 //! (`python train.py --model cycle_gan`).
 
 use std::path::PathBuf;
@@ -11,7 +13,9 @@ use std::time::Instant;
 use anyhow::Context;
 use atelier_cyclegan::trainer::{Event, LogLine, Outcome, TrainConfig, Trainer};
 use atelier_cyclegan::{GanMode, Losses};
+use indicatif::ProgressBar;
 
+use super::runlog::CycleLog;
 use crate::exit::Stopped;
 use crate::signals::Stop;
 use crate::training;
@@ -30,8 +34,13 @@ pub struct Args {
     out: Option<PathBuf>,
     /// Continue the run in RUN_DIR from its checkpoint (its config; --steps and --device may
     /// change).
-    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["data_a", "data_b", "out"])]
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["data_a", "data_b", "out", "force"])]
     resume: Option<PathBuf>,
+    /// Start a new run in a --out folder that is not empty: the files a run writes there
+    /// (checkpoint, config, samples, metrics, run page, event files) are replaced, other files
+    /// are kept.
+    #[arg(long)]
+    force: bool,
     /// Images are loaded at this size (both sides)...
     #[arg(long, default_value_t = 286)]
     load_size: usize,
@@ -98,20 +107,33 @@ pub struct Args {
     /// Write checkpoint.safetensors every N steps.
     #[arg(long, default_value_t = 5000)]
     checkpoint_every: u64,
+    /// Write no TensorBoard event files (scalars.csv and the run page index.html are always
+    /// written).
+    #[arg(long)]
+    no_tensorboard: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let mut trainer = match &args.resume {
         Some(dir) => {
             let device = training::device_flag_given().then_some(args.device.as_str());
-            let t = Trainer::resume(dir, args.steps, device)
-                .with_context(|| format!("resuming {}", dir.display()))?;
-            println!(
+            // its errors name the run folder or the checkpoint
+            let t = Trainer::resume(dir, args.steps, device)?;
+            if t.step() >= t.total_steps() && args.steps.is_none() {
+                training::out(&format!(
+                    "{} is already finished at step {}; give --steps N (N > {}) to train further",
+                    dir.display(),
+                    t.step(),
+                    t.step()
+                ));
+                return Ok(());
+            }
+            training::out(&format!(
                 "resuming {} at step {} of {}",
                 dir.display(),
                 t.step(),
                 t.total_steps()
-            );
+            ));
             t
         }
         None => {
@@ -143,10 +165,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 checkpoint_every: args.checkpoint_every,
             };
             let out = args.out.clone().expect("clap requires --out");
-            training::refuse_existing_run(&out, "atelier cyclegan train")?;
-            Trainer::create(config, &out)?
+            Trainer::create(config, &out, args.force)?
         }
     };
+    for note in trainer.folder_notes() {
+        eprintln!("note: {note}");
+    }
     let run = &trainer.run;
     let m = &run.model;
     println!(
@@ -180,19 +204,31 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         run.total_steps,
     );
 
+    let mut log = CycleLog::open(&trainer, !args.no_tensorboard)?;
     let stop = Stop::install("writing a checkpoint").context("installing signal handlers")?;
     let bar = training::step_bar(trainer.total_steps(), trainer.step());
     let started = Instant::now();
     let first_step = trainer.step();
-    let outcome = trainer.run(stop.flag(), &mut |event| match event {
+    let outcome = trainer.run(stop.flag(), &mut |event| {
+        log.on_event(&event);
+        report(&bar, event)
+    });
+    bar.finish_and_clear();
+    log.finish(trainer.step());
+    summary(&trainer, outcome?, &stop, started, first_step)
+}
+
+/// The progress bar's and the terminal's view of a trainer event.
+fn report(bar: &ProgressBar, event: Event) {
+    match event {
         Event::Step { step, .. } => bar.set_position(step),
         Event::Epoch { epoch, lr } => {
-            training::say(&bar, format!("epoch {epoch}: learning rate {lr:.7}"))
+            training::say(bar, format!("epoch {epoch}: learning rate {lr:.7}"))
         }
         Event::Log(line) => {
             bar.set_message(short(&line.losses));
             training::say(
-                &bar,
+                bar,
                 format!(
                     "[{}/{}] {}",
                     line.step,
@@ -203,16 +239,23 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         Event::Sample(path) => bar.set_message(format!("wrote {}", path.display())),
         Event::Checkpoint(_) => {}
-    });
-    bar.finish_and_clear();
-    let outcome = outcome?;
+    }
+}
+
+fn summary(
+    trainer: &Trainer,
+    outcome: Outcome,
+    stop: &Stop,
+    started: Instant,
+    first_step: u64,
+) -> anyhow::Result<()> {
     let steps = trainer.step() - first_step;
     let secs = started.elapsed().as_secs_f64();
     let dir = trainer.dir().display();
     match (outcome, stop.received()) {
         (Outcome::Finished, _) => training::out(&format!(
             "finished: {} steps in {secs:.1} s ({:.2} s per step); samples in {dir}/samples, \
-             checkpoint {dir}/checkpoint.safetensors, losses {dir}/losses.png",
+             checkpoint {dir}/checkpoint.safetensors, run page {dir}/index.html",
             trainer.step(),
             secs / steps.max(1) as f64
         )),

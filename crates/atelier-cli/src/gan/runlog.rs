@@ -6,31 +6,24 @@ use std::path::Path;
 
 use atelier_gan::trainer::{Event, GRID, LogLine, SAMPLE_BATCH_STATS, Trainer};
 use atelier_gan::{latent, step::generate};
-use atelier_runlog::{Figure, RunLog, RunPage};
-use atelier_tensor::{Device, Tensor};
+use atelier_runlog::{Figure, RunPage};
+use atelier_tensor::Tensor;
+
+use crate::runlog::{GpuClock, PageLog};
 
 /// Latent walks on the run page: this many walks of this many frames.
 const WALKS: usize = 4;
 const FRAMES: usize = 8;
 
 pub struct GanLog {
-    log: RunLog,
-    page: RunPage,
-    device: Device,
-    /// (step, total GPU ns) at the last log line, when the profiler is timing dispatches.
-    gpu_clock: Option<(u64, f64)>,
-    warned: bool,
+    log: PageLog,
+    gpu_clock: GpuClock,
 }
 
 impl GanLog {
     /// The log of `trainer`'s run (resumed when it is past step 0).
     pub fn open(trainer: &Trainer, tensorboard: bool) -> anyhow::Result<GanLog> {
         let dir = trainer.dir();
-        let log = if trainer.step() > 0 {
-            RunLog::resume(dir, trainer.step(), tensorboard)?
-        } else {
-            RunLog::create(dir, tensorboard)?
-        };
         let run = &trainer.run;
         let m = &run.model;
         let facts = vec![
@@ -54,17 +47,13 @@ impl GanLog {
                 super::train::describe_device(trainer.model.device),
             ),
         ];
-        let checkpoint = trainer
-            .checkpoint_path()
-            .exists()
-            .then(|| ("checkpoint.safetensors".to_string(), trainer.step()));
         let page = RunPage {
             title: format!("DCGAN: {}", dir.display()),
             facts,
             step: trainer.step(),
             total_steps: Some(trainer.total_steps()),
             running: true,
-            checkpoint,
+            checkpoint: PageLog::checkpoint_in(dir, trainer.step()),
             samples: Some((
                 "samples".into(),
                 format!(
@@ -89,53 +78,22 @@ impl GanLog {
             ],
             config: std::fs::read_to_string(dir.join("config.json")).ok(),
         };
-        let device = trainer.model.device;
-        let gpu_clock = gpu_total_ns(device).map(|ns| (trainer.step(), ns));
-        let mut me = GanLog {
-            log,
-            page,
-            device,
-            gpu_clock,
-            warned: false,
-        };
-        me.write_page();
-        Ok(me)
-    }
-
-    fn warn(&mut self, what: &str, e: impl std::fmt::Display) {
-        if !self.warned {
-            eprintln!("atelier: warning: {what}: {e} (training goes on)");
-            self.warned = true;
-        }
-    }
-
-    fn write_page(&mut self) {
-        if let Err(e) = self.log.write_page(&self.page) {
-            self.warn("writing the run page", e);
-        }
+        Ok(GanLog {
+            log: PageLog::open(dir, trainer.step(), tensorboard, page)?,
+            gpu_clock: GpuClock::start(trainer.model.device, trainer.step()),
+        })
     }
 
     /// Feeds one trainer event to the log.
     pub fn on_event(&mut self, event: &Event, lr: f64) {
         match *event {
-            Event::Step { step, .. } => self.page.step = step,
+            Event::Step { step, .. } => self.log.page.step = step,
             Event::Log(line) => {
                 let values = self.scalars(line, lr);
-                let pairs: Vec<(&str, f64)> = values.iter().map(|(t, v)| (*t, *v)).collect();
-                if let Err(e) = self.log.scalars(line.step, &pairs) {
-                    self.warn("logging scalars", e);
-                }
+                self.log.scalars(line.step, &values);
             }
-            Event::Sample(path) => {
-                if let Err(e) = self.log.image(self.page.step, "samples", path) {
-                    self.warn("logging the sample grid", e);
-                }
-                self.write_page();
-            }
-            Event::Checkpoint(_) => {
-                self.page.checkpoint = Some(("checkpoint.safetensors".into(), self.page.step));
-                self.write_page();
-            }
+            Event::Sample(path) => self.log.sample(path),
+            Event::Checkpoint(_) => self.log.checkpoint(),
         }
     }
 
@@ -152,46 +110,25 @@ impl GanLog {
             ("lr", lr),
             ("perf/images_per_s", line.images_per_s),
         ];
-        if let (Some((from, before)), Some(now)) = (self.gpu_clock, gpu_total_ns(self.device)) {
-            if line.step > from {
-                out.push((
-                    "perf/gpu_ms_per_step",
-                    (now - before) / 1e6 / (line.step - from) as f64,
-                ));
-            }
-            self.gpu_clock = Some((line.step, now));
+        if let Some(ms) = self.gpu_clock.ms_per_step(line.step) {
+            out.push(("perf/gpu_ms_per_step", ms));
         }
         out
     }
 
     /// After an error: the page marked as no longer training.
     pub fn stop(&mut self) {
-        self.page.running = false;
-        self.write_page();
+        let step = self.log.page.step;
+        self.log.finish(step);
     }
 
     /// At the end of a run: the latent walks, and the page marked as no longer training.
     pub fn finish(&mut self, trainer: &Trainer) {
         if let Err(e) = write_walks(trainer, &trainer.dir().join("walk.png")) {
-            self.warn("writing walk.png", e);
+            self.log.warn("writing walk.png", e);
         }
-        self.page.running = false;
-        self.page.step = trainer.step();
-        self.write_page();
+        self.log.finish(trainer.step());
     }
-}
-
-/// GPU time of every dispatch so far, when the profiler is on (it reads nothing extra: the
-/// log line just read the losses back, so the queue is already drained).
-fn gpu_total_ns(device: Device) -> Option<f64> {
-    if device != Device::Gpu {
-        return None;
-    }
-    let gpu = atelier_kernels::gpu();
-    if !gpu.is_profiling() {
-        return None;
-    }
-    gpu.profile().map(|p| p.total_ns())
 }
 
 /// RUN_DIR/walk.png: WALKS rows of FRAMES frames, each a spherical walk between the latent

@@ -1,30 +1,30 @@
 //! What `atelier style train` leaves for people: a run folder with TensorBoard scalars (the
 //! three losses, their total, the learning rate, images/s) and sample grids (a few training
 //! photos, and the network's rendering of them as training goes), scalars.csv and the run
-//! page. Failures warn once and training goes on.
+//! page (the shared [`PageLog`]: failures warn once and training goes on).
 
 use std::path::Path;
 use std::time::Instant;
 
 use atelier_data::ImageSet;
-use atelier_runlog::{Figure, RunLog, RunPage};
+use atelier_runlog::{Figure, RunPage};
 use atelier_style::TransformerNet;
 use atelier_style::loss::LossValues;
 use atelier_tensor::Tensor;
+
+use crate::runlog::PageLog;
 
 /// Photos in the sample grid.
 const SAMPLES: usize = 4;
 
 pub struct StyleLog {
-    log: RunLog,
-    page: RunPage,
+    log: PageLog,
     /// The sample photos `[k, 3, S, S]` in [0, 1], on the training device.
     photos: Tensor,
     /// Start of the current images/s interval: (time, step).
     interval: (Instant, usize),
     batch: usize,
     lr: f64,
-    warned: bool,
 }
 
 impl StyleLog {
@@ -58,31 +58,13 @@ impl StyleLog {
             format!("top: {k} training photos; bottom: the network's rendering of them"),
         ));
         page.running = true;
-        let log = RunLog::create(dir, tensorboard)?;
-        let mut me = StyleLog {
-            log,
-            page,
+        Ok(StyleLog {
+            log: PageLog::open(dir, 0, tensorboard, page)?,
             photos,
             interval: (Instant::now(), 0),
             batch,
             lr,
-            warned: false,
-        };
-        me.write_page();
-        Ok(me)
-    }
-
-    fn warn(&mut self, what: &str, e: impl std::fmt::Display) {
-        if !self.warned {
-            eprintln!("atelier: warning: {what}: {e} (training goes on)");
-            self.warned = true;
-        }
-    }
-
-    fn write_page(&mut self) {
-        if let Err(e) = self.log.write_page(&self.page) {
-            self.warn("writing the run page", e);
-        }
+        })
     }
 
     /// Logs the losses read at `step`.
@@ -98,24 +80,19 @@ impl StyleLog {
             ("lr", self.lr),
             ("perf/images_per_s", ips),
         ];
-        if let Err(e) = self.log.scalars(step as u64, &values) {
-            self.warn("logging scalars", e);
-        }
-        self.page.step = step as u64;
+        self.log.scalars(step as u64, &values);
+        self.log.page.step = step as u64;
     }
 
     /// samples/step_NNNNNN.png: the photos over their stylised versions; logged and paged.
     pub fn sample(&mut self, step: usize, net: &TransformerNet) {
         let path = self.log.dir().join(format!("samples/step_{step:06}.png"));
         if let Err(e) = self.write_sample(&path, net) {
-            self.warn("writing a sample grid", e);
+            self.log.warn("writing a sample grid", e);
             return;
         }
-        if let Err(e) = self.log.image(step as u64, "samples", &path) {
-            self.warn("logging a sample grid", e);
-        }
-        self.page.step = step as u64;
-        self.write_page();
+        self.log.page.step = step as u64;
+        self.log.sample(&path);
     }
 
     fn write_sample(&self, path: &Path, net: &TransformerNet) -> anyhow::Result<()> {
@@ -137,8 +114,6 @@ impl StyleLog {
 
     /// The page marked as finished, with the model file named.
     pub fn finish(&mut self, step: usize) {
-        self.page.running = false;
-        self.page.step = step as u64;
-        self.write_page();
+        self.log.finish(step as u64);
     }
 }

@@ -54,6 +54,31 @@ fn d_names(model: &CycleGan) -> Vec<String> {
     param_names(&n[2..])
 }
 
+/// Every tensor a checkpoint stores from the model (the four networks and both Adams'
+/// moments), named as in the file, for the finiteness check before it is written.
+pub fn state_tensors(model: &CycleGan) -> Vec<(String, atelier_tensor::Tensor)> {
+    let mut t: Vec<(String, atelier_tensor::Tensor)> = model
+        .nets()
+        .into_iter()
+        .flat_map(|(net, m)| {
+            m.named_tensors()
+                .into_iter()
+                .map(move |(n, x)| (format!("{net}.{n}"), x))
+        })
+        .collect();
+    for (prefix, names, opt) in [
+        (OPTIM_G, g_names(model), &model.opt_g),
+        (OPTIM_D, d_names(model), &model.opt_d),
+    ] {
+        let (_, exp_avg, exp_avg_sq) = opt.state();
+        for ((name, a), b) in names.iter().zip(exp_avg).zip(exp_avg_sq) {
+            t.push((format!("{prefix}.{name}.exp_avg"), a.clone()));
+            t.push((format!("{prefix}.{name}.exp_avg_sq"), b.clone()));
+        }
+    }
+    t
+}
+
 /// Writes the networks, both optimizers, both pools, the trainer state and the config
 /// (temp file + rename).
 pub fn save(path: &Path, model: &CycleGan, state: &TrainerState, run: &RunConfig) -> Result<()> {

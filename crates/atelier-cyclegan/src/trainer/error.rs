@@ -24,6 +24,24 @@ pub enum CycleError {
     Architecture(#[from] ArchitectureError),
     #[error(transparent)]
     Run(#[from] RunError),
+    /// The run folder could not be claimed (in use, not empty, not writable).
+    #[error(transparent)]
+    RunDir(#[from] atelier_fs::FsError),
+    /// `--steps` below the step a resumed run has reached.
+    #[error(
+        "{}: --steps {steps} is below the checkpoint's step {at}; give --steps above {at} to \
+         train further (nothing was changed)", path.display()
+    )]
+    StepsBehind { path: PathBuf, steps: u64, at: u64 },
+    #[error(
+        "training diverged by step {step}: {tensor} holds a NaN or an infinity; stopped \
+         without saving. {kept}"
+    )]
+    NonFinite {
+        step: u64,
+        tensor: String,
+        kept: String,
+    },
     #[error("{path}: {message}")]
     BadRun { path: PathBuf, message: String },
     #[error(

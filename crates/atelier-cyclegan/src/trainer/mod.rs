@@ -8,10 +8,18 @@
 //! RUN_DIR/checkpoint.safetensors    networks, optimizers, pools, trainer state (`checkpoint`)
 //! RUN_DIR/metrics.csv               the eight losses, lr, images/s every log_every steps
 //! RUN_DIR/losses.png                the eight losses against the step
+//! RUN_DIR/.atelier.lock             held while a process trains in the folder (atelier_fs::RunDir)
 //! ```
 //!
+//! A run folder has one owner, as a DCGAN run's: creating or resuming a run claims the folder
+//! ([`atelier_fs::RunDir`]), so a second process is refused while the first runs, a new run
+//! refuses a folder that holds anything (unless forced), and temporary files of killed
+//! writers are removed.
+//!
 //! A step reads nothing back; the losses are read every `log_every` steps and before each
-//! checkpoint, so a NaN never reaches a checkpoint ([`CycleError::Diverged`]). A stop flag
+//! checkpoint, and before each checkpoint every weight and Adam moment is checked on the
+//! device (one scalar read), so a NaN never reaches a checkpoint ([`CycleError::Diverged`],
+//! [`CycleError::NonFinite`]). A stop flag
 //! (Ctrl-C) ends the run after the current step with a checkpoint; [`Trainer::resume`]
 //! carries on with the same weights, Adam state, pools, data position and random draws, so a
 //! resumed run computes what an uninterrupted one would have. The learning rate follows
@@ -28,6 +36,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use atelier_data::{Batcher, ImageSet, Position};
+use atelier_fs::RunDir;
+use atelier_fs::run_dir::RunLayout;
 use atelier_gan::latent::derive_seed;
 use atelier_gan::run;
 use atelier_tensor::{Device, Tensor};
@@ -50,6 +60,24 @@ pub const SAMPLE_ROWS: usize = 4;
 const SEED_BATCHES_A: u64 = 1;
 const SEED_BATCHES_B: u64 = 2;
 const SEED_POOL: u64 = 3;
+
+/// What a run writes in its folder (what `--force` replaces): the trainer's files, and those
+/// of the CLI's run log (`atelier_runlog::FILES`).
+pub const RUN_LAYOUT: RunLayout = RunLayout {
+    marker: run::CHECKPOINT_FILE,
+    files: &[
+        run::CHECKPOINT_FILE,
+        run::CONFIG_FILE,
+        run::SAMPLES_DIR,
+        run::METRICS_FILE,
+        run::LOSSES_FILE,
+        "index.html",
+        "scalars.csv",
+        "events.out.tfevents.*",
+    ],
+    resume_flag: "--resume",
+    force_flag: "--force",
+};
 
 /// What the loop reports as it goes.
 pub enum Event<'a> {
@@ -75,6 +103,8 @@ pub struct Trainer {
     pub run: RunConfig,
     pub model: CycleGan,
     dir: PathBuf,
+    /// The claim on the run folder, held while the trainer lives.
+    run_dir: RunDir,
     domains: Domains,
     batcher_a: Batcher,
     batcher_b: Batcher,
@@ -106,10 +136,15 @@ fn open_domains(train: &TrainConfig) -> Result<Domains> {
 }
 
 impl Trainer {
-    /// Starts a new run in `dir` (created if needed): writes config.json.
-    pub fn create(train: TrainConfig, dir: impl AsRef<Path>) -> Result<Trainer> {
+    /// Starts a new run in `dir` (created if needed): checks the settings, claims the folder,
+    /// which must be empty unless `force` (see [`RunDir::create`]), checks the data and the
+    /// networks, then writes config.json.
+    pub fn create(train: TrainConfig, dir: impl AsRef<Path>, force: bool) -> Result<Trainer> {
         train.validate().map_err(CycleError::Config)?;
         let dir = dir.as_ref().to_path_buf();
+        let device = device_of(&train.device)?;
+        // claimed before the data is read: a second run in the folder is refused at once
+        let mut run_dir = RunDir::create(&dir, force, &RUN_LAYOUT)?;
         let domains = open_domains(&train)?;
         let model_config = CycleGanConfig {
             nc_a: domains.a.channels(),
@@ -165,14 +200,14 @@ impl Trainer {
             batches_per_epoch,
             train,
         };
-        let device = device_of(&run.train.device)?;
+        run_dir.clear_old_run()?;
         run::create(&dir, &run.to_json())?;
         let model = new_model(&run, device);
         let metrics = metrics::Metrics::create(&dir)?;
         Trainer::assemble(
             run,
             model,
-            dir,
+            run_dir,
             domains,
             TrainerState::default(),
             metrics,
@@ -188,9 +223,19 @@ impl Trainer {
         device: Option<&str>,
     ) -> Result<Trainer> {
         let dir = dir.as_ref().to_path_buf();
+        // claimed first: nobody else trains here while this reads and resumes
+        let run_dir = RunDir::resume(&dir, &RUN_LAYOUT)?;
         let (ck, path) = run::open_checkpoint(&dir)?;
         let mut run = checkpoint::config_of(&ck, &path)?;
         if let Some(s) = steps {
+            let at = ck.int("trainer.step")?.max(0) as u64;
+            if s < at {
+                return Err(CycleError::StepsBehind {
+                    path: dir,
+                    steps: s,
+                    at,
+                });
+            }
             run.train.steps = Some(s);
             run.total_steps = s;
         }
@@ -215,13 +260,21 @@ impl Trainer {
         let state = checkpoint::load_into(&ck, &mut model)?;
         run::write_config(&dir, &run.to_json())?;
         let metrics = metrics::Metrics::resume(&dir, state.step)?;
-        Trainer::assemble(run, model, dir, domains, state, metrics, Some(state.step))
+        Trainer::assemble(
+            run,
+            model,
+            run_dir,
+            domains,
+            state,
+            metrics,
+            Some(state.step),
+        )
     }
 
     fn assemble(
         run: RunConfig,
         model: CycleGan,
-        dir: PathBuf,
+        run_dir: RunDir,
         domains: Domains,
         state: TrainerState,
         metrics: metrics::Metrics,
@@ -246,7 +299,8 @@ impl Trainer {
             interval: (Instant::now(), state.step),
             run,
             model,
-            dir,
+            dir: run_dir.path().to_path_buf(),
+            run_dir,
             domains,
             batcher_a,
             batcher_b,
@@ -262,6 +316,12 @@ impl Trainer {
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// What claiming the run folder did (a stale lock taken over, temporary files removed,
+    /// old run files replaced), one line each.
+    pub fn folder_notes(&self) -> Vec<String> {
+        self.run_dir.notes()
     }
 
     pub fn checkpoint_path(&self) -> PathBuf {
@@ -384,13 +444,7 @@ impl Trainer {
         let losses = outputs.read();
         let step = self.state.step;
         if !losses.is_finite() {
-            let kept = match self.saved_step {
-                Some(s) => format!(
-                    "The last good checkpoint (step {s}) is {}.",
-                    self.checkpoint_path().display()
-                ),
-                None => "No checkpoint had been written yet.".into(),
-            };
+            let kept = self.kept();
             return Err(CycleError::Diverged { step, losses, kept });
         }
         let (since, from) = self.interval;
@@ -419,9 +473,28 @@ impl Trainer {
         Ok(())
     }
 
-    /// Writes RUN_DIR/checkpoint.safetensors (after checking the last step's losses).
+    /// Which checkpoint is left after a divergence, in words.
+    fn kept(&self) -> String {
+        match self.saved_step {
+            Some(s) => format!(
+                "The last good checkpoint (step {s}) is {}.",
+                self.checkpoint_path().display()
+            ),
+            None => "No checkpoint had been written yet.".into(),
+        }
+    }
+
+    /// Writes RUN_DIR/checkpoint.safetensors, after checking the last step's losses and that
+    /// every weight and Adam moment is finite (on the device, one scalar read).
     pub fn checkpoint(&mut self, on: &mut dyn FnMut(Event)) -> Result<()> {
         self.log(on)?;
+        if let Some(tensor) = atelier_nn::find_non_finite(&checkpoint::state_tensors(&self.model)) {
+            return Err(CycleError::NonFinite {
+                step: self.state.step,
+                tensor,
+                kept: self.kept(),
+            });
+        }
         let path = self.checkpoint_path();
         checkpoint::save(&path, &self.model, &self.state, &self.run)?;
         self.saved_step = Some(self.state.step);

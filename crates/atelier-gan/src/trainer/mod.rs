@@ -68,7 +68,9 @@ pub const GRID: usize = 64;
 /// does (its `netG(fixed_noise)` runs in training mode).
 pub const SAMPLE_BATCH_STATS: bool = true;
 
-/// What a run writes in its folder (what `--force` replaces).
+/// What a run writes in its folder (what `--force` replaces): the trainer's files, and those
+/// of the CLI's run log (`atelier_runlog::FILES`, `walk.png`), so that a forced run leaves
+/// no event file or chart of the old run to mix with its own.
 pub const RUN_LAYOUT: RunLayout = RunLayout {
     marker: "checkpoint.safetensors",
     files: &[
@@ -78,6 +80,13 @@ pub const RUN_LAYOUT: RunLayout = RunLayout {
         "samples",
         "metrics.csv",
         "losses.png",
+        "progress.gif",
+        "swd.csv",
+        "swd.png",
+        "walk.png",
+        "index.html",
+        "scalars.csv",
+        "events.out.tfevents.*",
     ],
     resume_flag: "--resume",
     force_flag: "--force",

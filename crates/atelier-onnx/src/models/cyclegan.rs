@@ -1,8 +1,12 @@
 //! CycleGAN's ResnetGenerator as pytorch-CycleGAN-and-pix2pix builds it (reflection padding,
 //! instance normalisation without affine parameters, convolutions with biases, no dropout),
 //! with its state_dict names (`model.1.weight`, `model.10.conv_block.1.weight`, ...): images
-//! `[N, C, H, W]` in [-1, 1] → translated images in [-1, 1], every size dynamic. Not wired to
-//! [`crate::detect`] yet: atelier's CycleGAN trainer names its checkpoint format.
+//! `[N, C_in, H, W]` in [-1, 1] → translated images `[N, C_out, H', W']` in [-1, 1], batch,
+//! height and width dynamic. The two stride-2 convolutions and the two upsamplings make
+//! `H' = 4·⌈H/4⌉`: H itself for the multiples of 4 (`atelier cyclegan apply` pads other sizes
+//! by reflection first and crops the result back).
+
+use atelier_cyclegan::GeneratorConfig;
 
 use crate::{Dim, Layer, Model};
 
@@ -13,8 +17,10 @@ fn instance_norm() -> Layer {
     }
 }
 
-/// The generator with `blocks` residual blocks (9 for 256×256, 6 for 128×128).
-pub fn resnet_generator(blocks: usize) -> Model {
+/// The generator `c` describes (its channels and block count; the width comes with the
+/// weights).
+pub fn resnet_generator(c: &GeneratorConfig) -> Model {
+    let blocks = c.n_blocks;
     let mut layers = vec![
         Layer::ReflectionPad(3),
         Layer::conv("model.1", 1, 0, true),
@@ -55,14 +61,17 @@ pub fn resnet_generator(blocks: usize) -> Model {
     ]);
     Model {
         name: "cyclegan_resnet_generator".into(),
-        doc: "CycleGAN ResnetGenerator (pytorch-CycleGAN-and-pix2pix), exported by atelier: \
-              images [N, C, H, W] in [-1, 1] -> translated images in [-1, 1]"
-            .into(),
+        doc: format!(
+            "CycleGAN ResnetGenerator (pytorch-CycleGAN-and-pix2pix; ngf {}, {blocks} blocks), \
+             exported by atelier: images [N, {}, H, W] in [-1, 1] -> translated images [N, {}, \
+             H', W'] in [-1, 1] (H' = H when H is a multiple of 4, else the next one)",
+            c.ngf, c.input_nc, c.output_nc
+        ),
         input: (
             "input".into(),
             [
                 Dim::batch(),
-                Dim::Fixed(3),
+                Dim::Fixed(c.input_nc),
                 Dim::param("height"),
                 Dim::param("width"),
             ],
@@ -71,9 +80,9 @@ pub fn resnet_generator(blocks: usize) -> Model {
             "output".into(),
             [
                 Dim::batch(),
-                Dim::Fixed(3),
-                Dim::param("height"),
-                Dim::param("width"),
+                Dim::Fixed(c.output_nc),
+                Dim::param("out_height"),
+                Dim::param("out_width"),
             ],
         ),
         layers,
@@ -119,7 +128,13 @@ mod tests {
         conv("model.12".into(), 4 * ngf, 2 * ngf, 3);
         conv("model.15".into(), 2 * ngf, ngf, 3);
         conv("model.19".into(), 3, ngf, 7);
-        let m = export(&resnet_generator(2), &Shapes(s), &[]).unwrap();
+        let config = GeneratorConfig {
+            input_nc: 3,
+            output_nc: 3,
+            ngf,
+            n_blocks: 2,
+        };
+        let m = export(&resnet_generator(&config), &Shapes(s), &[]).unwrap();
         let g = m.graph.unwrap();
         let ops: Vec<&str> = g.node.iter().map(|n| n.op_type.as_str()).collect();
         let count = |op: &str| ops.iter().filter(|o| **o == op).count();
