@@ -42,6 +42,15 @@ pub enum FsError {
 pub type Result<T, E = FsError> = std::result::Result<T, E>;
 
 impl FsError {
+    /// The OS error behind this one, without the path (for callers whose own error type names
+    /// the path already); errors that are not an OS error become one with their message.
+    pub fn into_io(self) -> std::io::Error {
+        match self {
+            FsError::Io { error, .. } | FsError::NotWritable { error, .. } => error,
+            other => std::io::Error::other(other.to_string()),
+        }
+    }
+
     pub fn io(path: impl Into<PathBuf>, error: std::io::Error) -> FsError {
         FsError::Io {
             path: path.into(),

@@ -260,15 +260,10 @@ pub fn detect_in(
     })
 }
 
-/// Writes `model` to `path` (temporary file + rename).
+/// Writes `model` to `path` (a temporary file of this process, synced, then renamed).
 pub fn save(model: &ModelProto, path: &Path) -> Result<()> {
-    let err = |source| ExportError::Write {
+    atelier_fs::write_atomic(path, &model.encode_to_vec()).map_err(|e| ExportError::Write {
         path: path.display().to_string(),
-        source,
-    };
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".tmp");
-    let tmp = path.with_file_name(name);
-    std::fs::write(&tmp, model.encode_to_vec()).map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(err)
+        source: e.into_io(),
+    })
 }

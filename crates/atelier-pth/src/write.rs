@@ -6,7 +6,7 @@
 //! names no global beyond the ones its safe unpickler allows.
 
 use std::io::{Seek, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
@@ -15,18 +15,25 @@ use crate::dtype::DType;
 use crate::error::{PthError, Result};
 use crate::state_dict::Tensor;
 
-/// Writes `tensors` to `path` as a zip-format .pth state_dict, through `path.tmp`, synced,
-/// then renamed over `path`, so a crash never leaves half a file under the real name.
+/// Writes `tensors` to `path` as a zip-format .pth state_dict, through a temporary file of
+/// this process beside it, synced, then renamed over `path`, so a crash never leaves half a
+/// file under the real name (a failed write removes its temporary file).
 pub fn save(path: impl AsRef<Path>, tensors: &[(String, Tensor)]) -> Result<()> {
     let path = path.as_ref();
     let shown = path.display().to_string();
     let io = |e| PthError::io(&shown, e);
-    let tmp = temp_path(path);
-    let file = std::fs::File::create(&tmp).map_err(io)?;
-    let file = write_to(file, &archive_name(path), tensors, &shown)?;
-    file.sync_all().map_err(io)?;
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(io)
+    let tmp = atelier_fs::temp_path(path);
+    let written = (|| {
+        let file = std::fs::File::create(&tmp).map_err(io)?;
+        let file = write_to(file, &archive_name(path), tensors, &shown)?;
+        file.sync_all().map_err(io)?;
+        drop(file);
+        std::fs::rename(&tmp, path).map_err(io)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 /// The same file in memory (for tests and round trips).
@@ -84,12 +91,6 @@ fn archive_name(path: &Path) -> String {
     } else {
         "archive".to_string()
     }
-}
-
-fn temp_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".tmp");
-    path.with_file_name(name)
 }
 
 /// data.pkl: `OrderedDict([(key, _rebuild_tensor_v2(...)), ...])`, pickle protocol 2.

@@ -302,14 +302,12 @@ pub fn render(dir: &Path, page: &RunPage, scalars: &Scalars) -> Result<String> {
     Ok(h)
 }
 
-/// Writes RUN_DIR/index.html (through a temporary file and a rename, so a browser never
-/// reads half a page).
+/// Writes RUN_DIR/index.html (through a temporary file of this process and a rename, so a
+/// browser never reads half a page and two writers never share a temporary file).
 pub fn write(dir: &Path, page: &RunPage, scalars: &Scalars) -> Result<PathBuf> {
     let html = render(dir, page, scalars)?;
     let path = dir.join(FILE);
-    let tmp = dir.join(format!("{FILE}.tmp"));
-    std::fs::write(&tmp, html).map_err(io(&tmp))?;
-    std::fs::rename(&tmp, &path).map_err(io(&path))?;
+    atelier_fs::write_atomic(&path, html.as_bytes()).map_err(|e| io(&path)(e.into_io()))?;
     Ok(path)
 }
 
