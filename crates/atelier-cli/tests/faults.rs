@@ -575,9 +575,10 @@ fn usage_errors_exit_2_and_os_errors_print_once() {
     );
 }
 
-/// A side length whose VGG conv1_1 output (64 channels) is over the device's largest tensor.
+/// A side length whose VGG conv1_1 output (64 channels) is over what the device binds (style
+/// transfer's ops bind their tensors whole).
 fn side_over_the_limit(device: Device) -> usize {
-    let limit = atelier_tensor::max_tensor_bytes(device).bytes as f64;
+    let limit = atelier_tensor::max_binding_bytes(device).bytes as f64;
     (limit / (64.0 * 4.0)).sqrt() as usize + 8
 }
 
@@ -684,4 +685,83 @@ fn sizes_past_the_device_are_refused_up_front_and_big_work_is_batched() {
             "pixel {x},{y}"
         );
     }
+}
+
+/// Sets the value of `flag` in `args`.
+fn set(args: &mut [String], flag: &str, value: &str) {
+    let i = args.iter().position(|a| a == flag).expect("flag present");
+    args[i + 1] = value.into();
+}
+
+/// The losses (loss_d, loss_g, d_x, d_g_z1, d_g_z2) of each row of RUN_DIR/metrics.csv.
+fn losses(run: &Path) -> Vec<Vec<f64>> {
+    let csv = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    csv.lines()
+        .skip(1)
+        .map(|l| {
+            l.split(',')
+                .skip(2)
+                .take(5)
+                .map(|v| v.parse().unwrap())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn a_batch_over_the_binding_limit_trains_in_chunks_as_it_trains_whole() {
+    if !atelier_kernels::context::gpu_for_tests() {
+        return;
+    }
+    let dir = temp("chunks");
+    std::fs::create_dir_all(&dir).unwrap();
+    // batch 16 at 32×32, widths 8: G's last stage output [16, 8, 16, 16] (128 KiB), the
+    // images (192 KiB) and D's first output (128 KiB) are over a binding of 64 KiB
+    let args = |run: &'static str| {
+        let out = dir.join(run);
+        let mut a: Vec<String> = train_args("builtin:mondrian:16", s(&out), "2")
+            .into_iter()
+            .map(String::from)
+            .collect();
+        set(&mut a, "--batch", "16");
+        set(&mut a, "--log-every", "1");
+        a
+    };
+    let run = |name: &'static str, limit: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_atelier"));
+        cmd.args(args(name));
+        if let Some(l) = limit {
+            cmd.env("ATELIER_MAX_BINDING_BYTES", l);
+        }
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        losses(&dir.join(name))
+    };
+    // the lowered limit is the device's own: a kernel binding more than 64 KiB would be a
+    // wgpu validation error, so the run passing shows every large tensor went in chunks
+    let whole = run("whole", None);
+    let split = run("split", Some("65536"));
+    assert_eq!(whole.len(), 2);
+    assert_eq!(whole.len(), split.len());
+    for (a, b) in whole.iter().zip(&split) {
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() <= 1e-3 * x.abs().max(1.0), "{a:?} vs {b:?}");
+        }
+    }
+    // one image over a binding is refused before any work, naming it and the limit
+    let mut refused = args("refused");
+    // at 128×128 with widths 2, one generated image (192 KiB) is over the binding
+    set(&mut refused, "--image-size", "128");
+    set(&mut refused, "--ngf", "2");
+    set(&mut refused, "--ndf", "2");
+    let o = Command::new(env!("CARGO_BIN_EXE_atelier"))
+        .args(refused)
+        .env("ATELIER_MAX_BINDING_BYTES", "65536")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("one item of generated images"), "{err}");
+    assert!(err.contains("max storage-buffer binding size"), "{err}");
+    assert!(!dir.join("refused").exists(), "nothing written");
 }

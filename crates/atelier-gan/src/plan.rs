@@ -4,7 +4,9 @@
 //! work, and splits generation into batches that fit.
 
 use atelier_tensor::Device;
-use atelier_tensor::limits::{TooLarge, check_all_fit, items_per_batch, tensor_bytes};
+use atelier_tensor::limits::{
+    TooLarge, check_all_batches_fit, check_all_fit, items_per_batch, tensor_bytes,
+};
 
 use crate::model::DcganConfig;
 
@@ -99,9 +101,15 @@ impl DcganConfig {
     }
 
     /// An error naming the first tensor of a training step at `batch` that `device` cannot
-    /// hold.
+    /// hold: weights and gradient scratch are bound whole; activations are batches, which the
+    /// kernels split into chunks that fit a binding (one image's must).
     pub fn check_training_fits(&self, batch: usize, device: Device) -> Result<(), TooLarge> {
-        check_all_fit(&self.training_tensors(batch), device)
+        let (batched, whole): (Shapes, Shapes) = self
+            .training_tensors(batch)
+            .into_iter()
+            .partition(|(n, _)| n.ends_with("output") || n == "generated images");
+        check_all_fit(&whole, device)?;
+        check_all_batches_fit(&batched, device)
     }
 
     /// An error naming the first tensor of generating one image that `device` cannot hold

@@ -7,8 +7,8 @@
 //! Why a cached bind group is never stale:
 //! - the uniform params are bound with a dynamic offset (see `bind_layout`): the arena offset of
 //!   a launch's params is passed at `set_bind_group`, not stored in the bind group;
-//! - storage buffers are always bound whole, and keyed by their pool id, which is unique for the
-//!   life of the process: a buffer that goes back to the pool and out again is the same wgpu
+//! - storage buffers are keyed by their pool id with the range bound (whole, or a window: see
+//!   `GpuBuffer::window`); the id is unique for the life of the process: a buffer that goes back to the pool and out again is the same wgpu
 //!   buffer with the same id, and a newly created buffer gets a new id, never an old one;
 //! - a cached bind group keeps its buffers alive, so when the pool drops its free buffers
 //!   (`Gpu::release_free_buffers`) the cache is dropped too, and it is bounded: once it holds
@@ -28,7 +28,8 @@ const MAX_BIND_GROUPS: usize = 16 * 1024;
 struct Key {
     layout: u64,
     params_bytes: u64,
-    buffers: Vec<u64>,
+    /// (pool id, first f32, f32s) of each storage buffer.
+    buffers: Vec<(u64, usize, usize)>,
 }
 
 #[derive(Default)]
@@ -50,7 +51,10 @@ impl BindGroupCache {
         let key = Key {
             layout: layout.id,
             params_bytes,
-            buffers: buffers.iter().map(|b| b.id()).collect(),
+            buffers: buffers
+                .iter()
+                .map(|b| (b.id(), b.offset(), b.len()))
+                .collect(),
         };
         if let Some(group) = self.groups.get(&key) {
             Stats::bump(&gpu.stats.bind_groups_reused, 1);
@@ -67,7 +71,11 @@ impl BindGroupCache {
         for (i, b) in buffers.iter().enumerate() {
             entries.push(wgpu::BindGroupEntry {
                 binding: i as u32 + 1,
-                resource: b.raw().as_entire_binding(),
+                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                    buffer: b.raw(),
+                    offset: (b.offset() * 4) as u64,
+                    size: wgpu::BufferSize::new(b.binding_bytes()),
+                }),
             });
         }
         let group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {

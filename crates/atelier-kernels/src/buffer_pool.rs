@@ -105,9 +105,16 @@ impl BufferPool {
 }
 
 /// f32 storage on the GPU. Dropping it returns the buffer to the pool.
+///
+/// A *window* ([`GpuBuffer::window`]) is a range of another buffer that kernels bind as if it
+/// were a whole buffer: how a launcher runs a tensor larger than one storage binding in chunks
+/// (see [`crate::chunk`]). Dropping a window returns nothing.
 pub struct GpuBuffer {
     buffer: Option<PooledBuffer>,
     len: usize,
+    /// Where this buffer starts in the wgpu buffer, in f32s (0 unless a window).
+    offset: usize,
+    window: bool,
     pub(crate) used_epoch: AtomicU64,
 }
 
@@ -119,8 +126,45 @@ impl GpuBuffer {
         GpuBuffer {
             buffer: Some(buffer),
             len,
+            offset: 0,
+            window: false,
             used_epoch: AtomicU64::new(used_epoch),
         }
+    }
+
+    /// `len` f32s of this buffer from element `offset`, bound by kernels as a buffer of its
+    /// own. The byte offset must be a multiple of the device's
+    /// `min_storage_buffer_offset_alignment` (wgpu checks it at binding).
+    pub fn window(&self, offset: usize, len: usize) -> GpuBuffer {
+        assert!(
+            offset + len <= self.len,
+            "atelier: window {offset}..{} of a buffer of {} f32s",
+            offset + len,
+            self.len
+        );
+        let parent = self.buffer.as_ref().expect("buffer present until drop");
+        GpuBuffer {
+            buffer: Some(PooledBuffer {
+                buffer: parent.buffer.clone(),
+                id: parent.id,
+            }),
+            len,
+            offset: self.offset + offset,
+            window: true,
+            used_epoch: AtomicU64::new(self.used_epoch.load(Relaxed)),
+        }
+    }
+
+    /// Where this buffer starts in [`GpuBuffer::raw`], in f32s (0 unless a window).
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// The bytes a kernel binds: `len` rounded up to 16 bytes (for vec4 loads) while that
+    /// stays inside the wgpu buffer.
+    pub(crate) fn binding_bytes(&self) -> u64 {
+        let start = (self.offset * 4) as u64;
+        padded_bytes(self.len).min(self.raw().size() - start)
     }
 
     /// Number of f32 elements.
@@ -152,6 +196,9 @@ impl GpuBuffer {
 
 impl Drop for GpuBuffer {
     fn drop(&mut self) {
+        if self.window {
+            return;
+        }
         if let Some(b) = self.buffer.take() {
             gpu()
                 .pool
@@ -162,6 +209,10 @@ impl Drop for GpuBuffer {
 
 impl std::fmt::Debug for GpuBuffer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "GpuBuffer({} f32)", self.len)
+        if self.window {
+            write!(f, "GpuBuffer({} f32 at {})", self.len, self.offset)
+        } else {
+            write!(f, "GpuBuffer({} f32)", self.len)
+        }
     }
 }

@@ -7,6 +7,9 @@
 //! `ATELIER_DISABLE_FEATURES=<name>,...` leaves optional features (names as in
 //! [`OPTIONAL_FEATURES`]) off although the adapter has them, to run what a device without them
 //! would run (the variants that need them are then skipped, never chosen).
+//! `ATELIER_MAX_BINDING_BYTES=<bytes>` requests a smaller storage-binding limit than the
+//! adapter's, to run on any device what a device with that limit runs (tensors larger than a
+//! binding go through [`crate::chunk`]); tests use it to reach that path at small sizes.
 
 use std::sync::{Mutex, OnceLock};
 
@@ -164,6 +167,21 @@ fn disabled_features() -> Result<wgpu::Features, crate::Error> {
     Ok(disabled)
 }
 
+/// `ATELIER_MAX_BINDING_BYTES`, when set: a number of bytes, at least 64 KiB (a smaller limit
+/// would split even small weights), a multiple of 4.
+fn binding_limit_from_env() -> Result<Option<u64>, crate::Error> {
+    let Ok(v) = std::env::var("ATELIER_MAX_BINDING_BYTES") else {
+        return Ok(None);
+    };
+    match v.trim().parse::<u64>() {
+        Ok(b) if b >= 1 << 16 && b % 4 == 0 => Ok(Some(b)),
+        _ => Err(crate::Error::Config(format!(
+            "ATELIER_MAX_BINDING_BYTES={v:?} is not a number of bytes of at least 65536 and a \
+             multiple of 4"
+        ))),
+    }
+}
+
 impl Gpu {
     fn new() -> Result<Self, crate::Error> {
         let adapters = list_adapters();
@@ -192,7 +210,13 @@ impl Gpu {
                 features |= f;
             }
         }
-        let limits = adapter.limits();
+        // the adapter's own limits (on most GPUs far above WebGPU's defaults: a binding of
+        // 128 MiB by default, 2 GiB or more on many)
+        let mut limits = adapter.limits();
+        if let Some(bytes) = binding_limit_from_env()? {
+            limits.max_storage_buffer_binding_size =
+                limits.max_storage_buffer_binding_size.min(bytes);
+        }
         let experimental = if features.contains(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX) {
             // SAFETY: cooperative matrices are only used by kernels that opt in and are validated.
             unsafe { wgpu::ExperimentalFeatures::enabled() }

@@ -11,7 +11,8 @@
 //!
 //! The machinery every family shares:
 //! - [`context`]: adapter and device selection, features and limits, the shared [`Gpu`].
-//! - [`buffer_pool`]: pooled GPU buffers ([`GpuBuffer`]).
+//! - [`buffer_pool`]: pooled GPU buffers ([`GpuBuffer`]), and windows of them.
+//! - [`chunk`]: launching over tensors larger than one storage binding, in batch chunks.
 //! - [`shader`] and [`pipeline`]: WGSL sources (each joined onto `prelude.wgsl`), entry
 //!   points ([`Kernel`]) and the pipeline cache, with bind-group layouts read from the WGSL.
 //! - [`recorder`]: the open command encoder and compute pass, launches (with a bind-group
@@ -27,6 +28,7 @@ mod bind_groups;
 mod bind_layout;
 pub mod buffer_pool;
 pub mod check;
+pub mod chunk;
 pub mod context;
 pub mod error;
 pub mod families;

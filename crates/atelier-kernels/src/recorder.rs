@@ -100,6 +100,11 @@ impl Recorder {
         }
     }
 
+    /// The current epoch (submit number): what a launch now marks its buffers with.
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
     /// The open encoder, for a command other than a dispatch: ends the open compute pass first.
     fn encoder(&mut self, device: &wgpu::Device) -> &mut wgpu::CommandEncoder {
         self.pass = None;
@@ -211,6 +216,19 @@ impl Gpu {
             "atelier: kernel {} dispatched with grid {grid:?}, above the device limit {max}",
             kernel.name()
         );
+        let binding = self.limits.max_storage_buffer_binding_size;
+        if let Some((i, b)) = buffers
+            .iter()
+            .enumerate()
+            .find(|(_, b)| b.binding_bytes() > binding)
+        {
+            panic!(
+                "atelier: kernel {} binds {} bytes at binding {}, more than this device binds                  ({binding} bytes); its launcher does not split work into chunks (see                  atelier_kernels::chunk)",
+                kernel.name(),
+                b.binding_bytes(),
+                i + 1
+            );
+        }
         let pipeline = self.pipelines.get(self, kernel, constants);
         if let Ok(mut k) = LAST_KERNEL.lock() {
             k.clear();
@@ -313,9 +331,9 @@ impl Gpu {
         // copy sizes must be multiples of 4 bytes, which f32 always are
         rec.encoder(&self.device).copy_buffer_to_buffer(
             src.raw(),
-            (src_offset * 4) as u64,
+            ((src.offset() + src_offset) * 4) as u64,
             dst.raw(),
-            (dst_offset * 4) as u64,
+            ((dst.offset() + dst_offset) * 4) as u64,
             (len * 4) as u64,
         );
         rec.pending += 1;
@@ -337,7 +355,7 @@ impl Gpu {
         // write_buffer needs a multiple of 4 bytes: f32 data always is
         if !bytes.is_empty() {
             self.queue
-                .write_buffer(dst.raw(), (offset * 4) as u64, bytes);
+                .write_buffer(dst.raw(), ((dst.offset() + offset) * 4) as u64, bytes);
         }
         Stats::bump(&self.stats.uploads, 1);
     }
@@ -376,7 +394,7 @@ impl Gpu {
             src.mark_used(epoch);
             rec.encoder(&self.device).copy_buffer_to_buffer(
                 src.raw(),
-                (offset * 4) as u64,
+                ((src.offset() + offset) * 4) as u64,
                 &staging.buffer,
                 0,
                 (len * 4) as u64,

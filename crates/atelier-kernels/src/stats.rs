@@ -18,6 +18,7 @@ pub(crate) struct Stats {
     pub pipelines_compiled: AtomicU64,
     pub uploads: AtomicU64,
     pub readbacks: AtomicU64,
+    pub chunks: AtomicU64,
 }
 
 impl Stats {
@@ -39,6 +40,7 @@ impl Stats {
             pipelines_compiled: self.pipelines_compiled.load(Relaxed),
             uploads: self.uploads.load(Relaxed),
             readbacks: self.readbacks.load(Relaxed),
+            chunks: self.chunks.load(Relaxed),
         }
     }
 }
@@ -61,6 +63,8 @@ pub struct DeviceStats {
     pub pipelines_compiled: u64,
     pub uploads: u64,
     pub readbacks: u64,
+    /// Launches of a chunk of a tensor larger than one binding (see `chunk`).
+    pub chunks: u64,
 }
 
 impl std::ops::Sub for DeviceStats {
@@ -79,6 +83,7 @@ impl std::ops::Sub for DeviceStats {
             pipelines_compiled: self.pipelines_compiled - o.pipelines_compiled,
             uploads: self.uploads - o.uploads,
             readbacks: self.readbacks - o.readbacks,
+            chunks: self.chunks - o.chunks,
         }
     }
 }

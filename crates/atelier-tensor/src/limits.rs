@@ -2,10 +2,14 @@
 //! refuse work that cannot fit before it starts (with the figure and the limit) instead of
 //! failing inside a kernel launch.
 //!
-//! Today every kernel binds each tensor whole, so on a GPU a tensor may be no larger than the
-//! device's max storage-buffer binding size (128 MiB on many devices, lavapipe included), even
-//! where a buffer may be larger. When kernels bind windows of larger buffers, this limit rises
-//! to `max_buffer_size` here, and every check follows.
+//! Two limits matter on a GPU. A kernel sees a tensor through one storage binding, of at most
+//! the device's max storage-buffer binding size (128 MiB on lavapipe and many GPUs; the
+//! adapter's own limit is requested, which on most hardware is 2 GiB or more). The launchers
+//! of convolutions, batch normalisation and pointwise ops run a *batch* larger than that in
+//! chunks of items, each bound as a window of the tensor's buffer (`atelier_kernels::chunk`),
+//! so a batched tensor may be as large as a buffer (`max_buffer_size`) as long as one item fits
+//! a binding: [`check_batch_fits`]. A tensor other kernels bind whole (weights, and the
+//! activations of models whose ops do not split) must fit one binding: [`check_tensor_fits`].
 
 use std::fmt;
 
@@ -21,8 +25,17 @@ pub struct TensorLimit {
     pub reason: &'static str,
 }
 
-/// The largest single tensor `device` can hold, in bytes.
-pub fn max_tensor_bytes(device: Device) -> TensorLimit {
+fn cpu_limit() -> TensorLimit {
+    TensorLimit {
+        bytes: isize::MAX as u64,
+        device: "the CPU".into(),
+        reason: "the address space",
+    }
+}
+
+/// The largest tensor a kernel binds whole on `device`, in bytes: on a GPU the smaller of its
+/// max storage-buffer binding size and its max buffer size.
+pub fn max_binding_bytes(device: Device) -> TensorLimit {
     match device {
         Device::Gpu => {
             let g = atelier_kernels::gpu();
@@ -39,11 +52,23 @@ pub fn max_tensor_bytes(device: Device) -> TensorLimit {
                 reason,
             }
         }
-        Device::Cpu => TensorLimit {
-            bytes: isize::MAX as u64,
-            device: "the CPU".into(),
-            reason: "the address space",
-        },
+        Device::Cpu => cpu_limit(),
+    }
+}
+
+/// The largest single tensor `device` can hold, in bytes: on a GPU its max buffer size (a
+/// batch larger than a binding is run in chunks; see [`check_batch_fits`]).
+pub fn max_tensor_bytes(device: Device) -> TensorLimit {
+    match device {
+        Device::Gpu => {
+            let g = atelier_kernels::gpu();
+            TensorLimit {
+                bytes: g.limits.max_buffer_size,
+                device: g.info.name.clone(),
+                reason: "its max buffer size",
+            }
+        }
+        Device::Cpu => cpu_limit(),
     }
 }
 
@@ -67,11 +92,16 @@ impl fmt::Display for TooLarge {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} {:?} would take {} in one tensor; the largest tensor {} holds is {} ({})",
+            "{} {:?} would take {} in one tensor; the largest tensor {} {} is {} ({})",
             self.what,
             self.shape,
             human_bytes(self.bytes),
             self.limit.device,
+            if self.limit.reason.contains("binding") {
+                "binds at once"
+            } else {
+                "holds"
+            },
             human_bytes(self.limit.bytes as u128),
             self.limit.reason
         )
@@ -80,10 +110,7 @@ impl fmt::Display for TooLarge {
 
 impl std::error::Error for TooLarge {}
 
-/// An error naming `what`, its shape, its size and the device's limit when a tensor of `shape`
-/// does not fit on `device`.
-pub fn check_tensor_fits(what: &str, shape: &[usize], device: Device) -> Result<(), TooLarge> {
-    let limit = max_tensor_bytes(device);
+fn check_against(what: &str, shape: &[usize], limit: TensorLimit) -> Result<(), TooLarge> {
     let bytes = tensor_bytes(shape);
     if bytes > limit.bytes as u128 {
         return Err(TooLarge {
@@ -96,17 +123,50 @@ pub fn check_tensor_fits(what: &str, shape: &[usize], device: Device) -> Result<
     Ok(())
 }
 
-/// The first of `tensors` (name, shape) that does not fit on `device`.
+/// An error naming `what`, its shape, its size and the device's limit when a tensor of `shape`,
+/// bound whole by the kernels that use it, does not fit on `device`.
+pub fn check_tensor_fits(what: &str, shape: &[usize], device: Device) -> Result<(), TooLarge> {
+    check_against(what, shape, max_binding_bytes(device))
+}
+
+/// An error naming `what` when a batched tensor of `shape` (items along its first dimension)
+/// does not fit on `device`: the whole must fit one buffer and one item one binding (the
+/// launchers of convolutions, batch normalisation and pointwise ops split a larger batch into
+/// chunks; other ops must not meet such a tensor).
+pub fn check_batch_fits(what: &str, shape: &[usize], device: Device) -> Result<(), TooLarge> {
+    check_against(what, shape, max_tensor_bytes(device))?;
+    if let Some((_, item)) = shape.split_first() {
+        check_against(
+            &format!("one item of {what}"),
+            item,
+            max_binding_bytes(device),
+        )?;
+    }
+    Ok(())
+}
+
+/// The first of `tensors` (name, shape), each bound whole, that does not fit on `device`.
 pub fn check_all_fit(tensors: &[(String, Vec<usize>)], device: Device) -> Result<(), TooLarge> {
     tensors
         .iter()
         .try_for_each(|(what, shape)| check_tensor_fits(what, shape, device))
 }
 
-/// How many items fit in one batch when one item's largest tensor is `per_item` bytes (at
-/// least 1, at most `cap`).
+/// The first of the batched `tensors` (name, shape) that does not fit on `device`
+/// ([`check_batch_fits`]).
+pub fn check_all_batches_fit(
+    tensors: &[(String, Vec<usize>)],
+    device: Device,
+) -> Result<(), TooLarge> {
+    tensors
+        .iter()
+        .try_for_each(|(what, shape)| check_batch_fits(what, shape, device))
+}
+
+/// How many items fit in one batch bound whole when one item's largest tensor is `per_item`
+/// bytes (at least 1, at most `cap`).
 pub fn items_per_batch(per_item: u128, device: Device, cap: usize) -> usize {
-    let limit = max_tensor_bytes(device).bytes as u128;
+    let limit = max_binding_bytes(device).bytes as u128;
     (limit / per_item.max(1)).clamp(1, cap.max(1) as u128) as usize
 }
 
@@ -140,7 +200,7 @@ mod tests {
         if !atelier_kernels::context::gpu_for_tests() {
             return;
         }
-        let limit = max_tensor_bytes(Device::Gpu);
+        let limit = max_binding_bytes(Device::Gpu);
         let g = atelier_kernels::gpu();
         assert_eq!(
             limit.bytes,
@@ -152,5 +212,25 @@ mod tests {
         check_tensor_fits("t", &[floats], Device::Gpu).unwrap();
         let err = check_tensor_fits("t", &[floats + 1], Device::Gpu).unwrap_err();
         assert!(err.to_string().contains(&g.info.name), "{err}");
+    }
+
+    #[test]
+    fn a_batch_may_exceed_a_binding_but_not_a_buffer_and_one_item_must_fit() {
+        if !atelier_kernels::context::gpu_for_tests() {
+            return;
+        }
+        let binding = max_binding_bytes(Device::Gpu).bytes as usize;
+        let buffer = max_tensor_bytes(Device::Gpu).bytes as usize;
+        assert_eq!(buffer as u64, atelier_kernels::gpu().limits.max_buffer_size);
+        let item = binding / 4 / 2; // two items a binding
+        // three items: over a binding, under a buffer (when the buffer allows)
+        if 3 * item * 4 <= buffer {
+            check_batch_fits("acts", &[3, item], Device::Gpu).unwrap();
+            assert!(check_tensor_fits("acts", &[3, item], Device::Gpu).is_err());
+        }
+        let err = check_batch_fits("acts", &[1, binding / 4 + 1], Device::Gpu).unwrap_err();
+        assert!(err.to_string().contains("one item of acts"), "{err}");
+        let err = check_batch_fits("acts", &[buffer / 4 + 1, 1], Device::Gpu).unwrap_err();
+        assert!(err.to_string().contains("max buffer size"), "{err}");
     }
 }

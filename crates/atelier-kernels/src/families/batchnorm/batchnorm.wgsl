@@ -41,7 +41,9 @@ struct Params {
     total: u32,
     eps: f32,
     momentum: f32,
-    _pad: u32,
+    // elements per channel of the whole batch (N*H*W), for the training backward: a launch over
+    // a chunk of the batch (see atelier_kernels::chunk) has a smaller n
+    m: u32,
     training: u32,
 }
 
@@ -194,7 +196,7 @@ fn batchnorm_backward_apply(@builtin(workgroup_id) wid: vec3<u32>,
     let c = channel_of(i);
     let scale = bwd_gamma[c] * bwd_invstd[c];
     if p.training == 1u {
-        let inv_m = 1.0 / f32(p.n * p.hw);
+        let inv_m = 1.0 / f32(p.m);
         let xhat = (x[i] - bwd_mean[c]) * bwd_invstd[c];
         gx[i] = scale * (gy[i] - gbeta[c] * inv_m - xhat * ggamma[c] * inv_m);
     } else {

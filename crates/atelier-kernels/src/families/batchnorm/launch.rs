@@ -18,6 +18,8 @@ use crate::variant::Variant;
 use crate::pipeline::Kernel;
 use crate::buffer_pool::GpuBuffer;
 use crate::check::check_len;
+use crate::chunk::{Batched, chunk_items, split_batch, split_batch_summed};
+use crate::elementwise::{BinaryOp, binary, fill};
 use super::{BATCHNORM, BATCHNORM_SUBGROUP, BatchNormReduction};
 
 pub const BATCHNORM_STATS: Kernel = Kernel::new(&BATCHNORM, "batchnorm_stats");
@@ -109,7 +111,9 @@ struct Params {
     total: u32,
     eps: f32,
     momentum: f32,
-    _pad: u32,
+    /// Elements per channel of the whole batch (the training backward's m), which a chunk's
+    /// `n * hw` is not.
+    m: u32,
     training: u32,
 }
 
@@ -122,7 +126,7 @@ fn params(cfg: &BatchNormConfig, training: bool) -> Params {
         total: u(cfg.len()),
         eps: cfg.eps,
         momentum: cfg.momentum,
-        _pad: 0,
+        m: u(cfg.per_channel()),
         training: training as u32,
     }
 }
@@ -178,6 +182,10 @@ pub fn batchnorm_stats_with(
     ] {
         check_len(k, what, b, cfg.c, cfg);
     }
+    if chunk_items(k, cfg.n, &[batched("x", x, cfg)]).is_some() {
+        stats_in_chunks(variant, cfg, x, mean, invstd, running_mean, running_var);
+        return;
+    }
     let kernel = variant.kernel(k, BATCHNORM_STATS, BATCHNORM_STATS_SUBGROUP);
     let p = params(cfg, true);
     let buffers = [x, mean, invstd, running_mean, running_var];
@@ -188,6 +196,69 @@ pub fn batchnorm_stats_with(
         &buffers,
         p.c, // one workgroup per channel
     );
+}
+
+/// `b`, holding `[n, c, hw]`, for the chunk helpers.
+fn batched<'a>(what: &'a str, b: &'a GpuBuffer, cfg: &BatchNormConfig) -> Batched<'a> {
+    Batched {
+        what,
+        buffer: b,
+        per_item: cfg.c * cfg.hw,
+    }
+}
+
+/// A buffer of `len` copies of `value`.
+fn filled(len: usize, value: f32) -> GpuBuffer {
+    let b = GpuBuffer::uninit(len);
+    fill(&b, value);
+    b
+}
+
+/// `out = a * b + c * d`, elementwise (per-channel buffers).
+fn mul_add(a: &GpuBuffer, b: &GpuBuffer, c: &GpuBuffer, d: &GpuBuffer, out: &GpuBuffer) {
+    let (ab, cd) = (GpuBuffer::uninit(out.len()), GpuBuffer::uninit(out.len()));
+    binary(BinaryOp::Mul, a, b, &ab);
+    binary(BinaryOp::Mul, c, d, &cd);
+    binary(BinaryOp::Add, &ab, &cd, out);
+}
+
+/// [`batchnorm_stats_with`] for x larger than one binding. The statistics kernel needs a
+/// channel's whole batch at once, so the chunked path builds them from sums the backward's
+/// reduction gives chunk by chunk (with gy = x: `sum(gy) = sum(x)`, and with the batch mean as
+/// `mean` and invstd 1, `sum(gy * xhat) = sum(x * (x - mean))`, the sum of squared
+/// deviations): two passes over x, as the kernel makes, then a few per-channel ops.
+fn stats_in_chunks(
+    variant: BatchNormReduction,
+    cfg: &BatchNormConfig,
+    x: &GpuBuffer,
+    mean: &GpuBuffer,
+    invstd: &GpuBuffer,
+    running_mean: &GpuBuffer,
+    running_var: &GpuBuffer,
+) {
+    let c = cfg.c;
+    let m = cfg.per_channel() as f32;
+    let (ones, zeros, inv_m) = (filled(c, 1.0), filled(c, 0.0), filled(c, 1.0 / m));
+    let (sum, squares, unused) = (
+        GpuBuffer::uninit(c),
+        GpuBuffer::uninit(c),
+        GpuBuffer::uninit(c),
+    );
+    batchnorm_backward_reduce_with(variant, cfg, x, x, &zeros, &ones, &unused, &sum);
+    binary(BinaryOp::Mul, &sum, &inv_m, mean);
+    batchnorm_backward_reduce_with(variant, cfg, x, x, mean, &ones, &squares, &unused);
+    let biased_var = GpuBuffer::uninit(c);
+    binary(BinaryOp::Mul, &squares, &inv_m, &biased_var);
+    batchnorm_invstd(cfg, &biased_var, invstd);
+    // running = (1 - momentum) * running + momentum * batch (unbiased variance)
+    let keep = filled(c, 1.0 - cfg.momentum);
+    let take = filled(c, cfg.momentum);
+    let take_unbiased = filled(c, cfg.momentum * m / (m - 1.0));
+    let updated = GpuBuffer::uninit(c);
+    mul_add(&keep, running_mean, &take, mean, &updated);
+    gpu().copy(&updated, 0, running_mean, 0, c);
+    mul_add(&keep, running_var, &take_unbiased, &biased_var, &updated);
+    gpu().copy(&updated, 0, running_var, 0, c);
 }
 
 /// Evaluation statistics: `invstd[c] = 1/sqrt(var[c] + eps)` (pass the running variance).
@@ -224,6 +295,13 @@ pub fn batchnorm_apply(
         ("beta", beta),
     ] {
         check_len(k, what, b, cfg.c, cfg);
+    }
+    let chunks = [batched("x", x, cfg), batched("y", y, cfg)];
+    if split_batch(k, cfg.n, &chunks, |_, n, win| {
+        let chunk = BatchNormConfig { n, ..*cfg };
+        batchnorm_apply(&chunk, &win[0], mean, invstd, gamma, beta, &win[1])
+    }) {
+        return;
     }
     let p = params(cfg, false);
     let buffers = [x, mean, invstd, gamma, beta, y];
@@ -269,6 +347,14 @@ pub fn batchnorm_backward_reduce_with(
         ("gbeta", gbeta),
     ] {
         check_len(k, what, b, cfg.c, cfg);
+    }
+    // sums over the batch: chunks of items, their sums added up
+    let chunks = [batched("x", x, cfg), batched("gy", gy, cfg)];
+    if split_batch_summed(k, cfg.n, &chunks, &[ggamma, gbeta], |_, n, win, out| {
+        let chunk = BatchNormConfig { n, ..*cfg };
+        batchnorm_backward_reduce_with(variant, &chunk, &win[0], &win[1], mean, invstd, out[0], out[1])
+    }) {
+        return;
     }
     let kernel = variant.kernel(
         k,
@@ -316,6 +402,39 @@ pub fn batchnorm_backward_apply(
         check_len(k, what, b, cfg.c, cfg);
     }
     let p = params(cfg, mode == BatchNormMode::Training);
+    backward_apply(p, x, gy, mean, invstd, gamma, ggamma, gbeta, gx);
+}
+
+/// Launches [`batchnorm_backward_apply`] with `p`, in chunks of items when x is larger than a
+/// binding (each chunk keeps the whole batch's `m`).
+#[allow(clippy::too_many_arguments)] // one argument per binding
+fn backward_apply(
+    p: Params,
+    x: &GpuBuffer,
+    gy: &GpuBuffer,
+    mean: &GpuBuffer,
+    invstd: &GpuBuffer,
+    gamma: &GpuBuffer,
+    ggamma: &GpuBuffer,
+    gbeta: &GpuBuffer,
+    gx: &GpuBuffer,
+) {
+    let per_item = (p.c * p.hw) as usize;
+    let chunks = [("x", x), ("gy", gy), ("gx", gx)].map(|(what, buffer)| Batched {
+        what,
+        buffer,
+        per_item,
+    });
+    if split_batch("batchnorm_backward_apply", p.n as usize, &chunks, |_, n, win| {
+        let chunk = Params {
+            n: n as u32,
+            total: (n * per_item) as u32,
+            ..p
+        };
+        backward_apply(chunk, &win[0], &win[1], mean, invstd, gamma, ggamma, gbeta, &win[2])
+    }) {
+        return;
+    }
     let buffers = [x, gy, mean, invstd, gamma, ggamma, gbeta, gx];
-    gpu().launch_elements(&BATCHNORM_BACKWARD_APPLY, &[], &p, &buffers, cfg.len());
+    gpu().launch_elements(&BATCHNORM_BACKWARD_APPLY, &[], &p, &buffers, p.total as usize);
 }

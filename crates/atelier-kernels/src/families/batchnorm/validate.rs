@@ -71,6 +71,14 @@ pub fn run(v: &mut Validator) {
         check_training(v, &t);
         check_evaluation(v, &t);
     }
+    // a batch larger than one binding (lowered to two items of 256 f32 for the case) runs in
+    // chunks: 2 + 2 + 1 items, the statistics from chunked sums
+    let mut t = case(v, [5, 4, 8, 8]);
+    t.name += " in batch chunks";
+    crate::chunk::with_binding_limit(2048, || {
+        check_training(v, &t);
+        check_evaluation(v, &t);
+    });
     check_reference_gradients(v);
 }
 

@@ -17,6 +17,7 @@ use super::variant::{
 use super::{BACKWARD_DATA_DIRECT, BACKWARD_WEIGHT_DIRECT, CHANNEL_SUM, FORWARD_DIRECT};
 use crate::buffer_pool::GpuBuffer;
 use crate::check::check_len;
+use crate::chunk::{Batched, split_batch, split_batch_summed};
 use crate::context::gpu;
 use crate::pipeline::Kernel;
 
@@ -86,6 +87,15 @@ impl Params {
     }
 }
 
+/// `b`, holding `len` f32s over the batch of `spec`, for [`split_batch`].
+fn batched<'a>(what: &'a str, b: &'a GpuBuffer, len: usize, spec: &Conv2dSpec) -> Batched<'a> {
+    Batched {
+        what,
+        buffer: b,
+        per_item: len / spec.n.max(1),
+    }
+}
+
 fn launch_direct(kernel: &Kernel, params: &Params, buffers: &[&GpuBuffer], outputs: usize) {
     gpu().launch_elements(kernel, &[], params, buffers, outputs);
 }
@@ -138,6 +148,13 @@ pub fn conv2d_forward_with(
     if let Some(b) = bias {
         check_len(op, "bias", b, spec.k, spec);
     }
+    // a batch larger than a binding runs in chunks of images (each image is independent)
+    let batched = [batched("x", x, spec.x_len(), spec), batched("y", y, spec.y_len(), spec)];
+    if split_batch(op, spec.n, &batched, |_, n, win| {
+        conv2d_forward_with(variant, &Conv2dSpec { n, ..*spec }, &win[0], w, bias, &win[1])
+    }) {
+        return;
+    }
     let params = Params::new(spec, bias.is_some());
     // without a bias the weight fills its binding; has_bias = 0 keeps it unread
     let buffers = [x, w, bias.unwrap_or(w), y];
@@ -187,6 +204,13 @@ fn backward_data(
     if let Some(b) = bias {
         check_len(op, "bias", b, spec.c, spec);
     }
+    let batched = [batched("gy", gy, spec.y_len(), spec), batched("gx", gx, spec.x_len(), spec)];
+    if split_batch(op, spec.n, &batched, |_, n, win| {
+        let chunk = Conv2dSpec { n, ..*spec };
+        backward_data(op, variant, &chunk, &win[0], w, bias, &win[1])
+    }) {
+        return;
+    }
     let params = Params::new(spec, bias.is_some());
     let buffers = [gy, w, bias.unwrap_or(w), gx];
     match variant.gemm() {
@@ -232,6 +256,14 @@ fn backward_weight(
     check_len(op, "x", x, spec.x_len(), spec);
     check_len(op, "gy", gy, spec.y_len(), spec);
     check_len(op, "gw", gw, spec.w_len(), spec);
+    // the gradient sums over the batch: chunks of images, their sums added up
+    let batched = [batched("x", x, spec.x_len(), spec), batched("gy", gy, spec.y_len(), spec)];
+    if split_batch_summed(op, spec.n, &batched, &[gw], |_, n, win, out| {
+        let chunk = Conv2dSpec { n, ..*spec };
+        backward_weight(op, variant, &chunk, &win[0], &win[1], out[0])
+    }) {
+        return;
+    }
     let mut params = Params::new(spec, false);
     let Some(g) = variant.gemm() else {
         launch_direct(&BACKWARD_WEIGHT_DIRECT, &params, &[x, gy, gw], spec.w_len());

@@ -489,6 +489,10 @@ fn check_transposed_reference(v: &mut Validator) {
     );
 }
 
+/// The binding limit of the chunked cases: 2 KiB, two images of 256 f32 (one item is a
+/// multiple of every storage offset alignment), so a batch of 5 runs as 2 + 2 + 1.
+const CHUNKED_LIMIT: u64 = 2048;
+
 pub fn run(v: &mut Validator) {
     if CONV_ROWS.iter().any(|row| v.wants(row)) {
         let cases = conv_cases(v);
@@ -501,12 +505,44 @@ pub fn run(v: &mut Validator) {
         for (case, spec) in cases {
             validate_conv(v, &case, &spec);
         }
+        // a batch larger than one binding (lowered for the case) runs in chunks of images
+        let spec = Conv2dSpec {
+            n: 5,
+            c: 4,
+            h: 8,
+            w: 8,
+            k: 4,
+            r: 3,
+            s: 3,
+            stride: (1, 1),
+            pad: (1, 1),
+            dilation: (1, 1),
+        };
+        crate::chunk::with_binding_limit(CHUNKED_LIMIT, || {
+            validate_conv(v, "5x4x8x8 k4 3x3 in batch chunks", &spec)
+        });
         check_conv_reference(v);
     }
     if TRANSPOSED_ROWS.iter().any(|row| v.wants(row)) {
         for (case, spec) in v.pick(transposed_cases(), 3) {
             validate_transposed(v, case, &spec);
         }
+        let spec = ConvTranspose2dSpec {
+            n: 5,
+            c_in: 16,
+            h_in: 4,
+            w_in: 4,
+            c_out: 4,
+            r: 4,
+            s: 4,
+            stride: (2, 2),
+            pad: (1, 1),
+            output_padding: (0, 0),
+            dilation: (1, 1),
+        };
+        crate::chunk::with_binding_limit(CHUNKED_LIMIT, || {
+            validate_transposed(v, "5x16x4x4 to 4 in batch chunks", &spec)
+        });
         check_transposed_reference(v);
     }
 }

@@ -82,6 +82,18 @@ fn n_u32(n: usize) -> u32 {
 }
 
 fn launch_pointwise(kernel: &Kernel, params: Params, buffers: &[&GpuBuffer]) {
+    // buffers larger than a binding run in ranges of elements
+    let named: Vec<(&str, &GpuBuffer)> = buffers.iter().map(|&b| (kernel.entry, b)).collect();
+    if crate::chunk::split_elements(kernel.entry, &named, |len, win| {
+        let refs: Vec<&GpuBuffer> = win.iter().collect();
+        let chunk = Params {
+            n: n_u32(len),
+            ..params
+        };
+        launch_pointwise(kernel, chunk, &refs)
+    }) {
+        return;
+    }
     let n = params.n as usize;
     gpu().launch_elements(kernel, &[("OP", params.op as f64)], &params, buffers, n);
 }

@@ -1,0 +1,207 @@
+//! Tensors larger than one storage binding run in batch chunks (`atelier_kernels::chunk`): each
+//! launcher that splits gives, with the binding limit lowered for the test's thread, what it
+//! gives unsplit (every chunked run must really have split: the device counts chunks).
+//!
+//! Shapes keep one item at 256 f32 (1 KiB), a multiple of every storage offset alignment a
+//! device may ask (at most 256 bytes), and a limit of 2 KiB splits a batch of 5 into 2 + 2 + 1.
+
+use atelier_kernels::batchnorm::{self as bn, BatchNormConfig, BatchNormMode, BatchNormReduction};
+use atelier_kernels::chunk::with_binding_limit;
+use atelier_kernels::context::gpu_for_tests;
+use atelier_kernels::conv2d::{self, Conv2dSpec, ConvTranspose2dSpec, ConvVariant};
+use atelier_kernels::elementwise::{self as ew, BinaryOp, UnaryOp};
+use atelier_kernels::harness::relative_error;
+use atelier_kernels::variant::Variant;
+use atelier_kernels::{GpuBuffer, gpu};
+
+const LIMIT: u64 = 2048;
+
+/// Deterministic values in [-1.5, 2.5) (an offset, so statistics are not those of zero mean).
+fn values(len: usize, seed: u32) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(2_654_435_761).max(1);
+    (0..len)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            (s % 10_000) as f32 / 10_000.0 * 4.0 - 1.5
+        })
+        .collect()
+}
+
+fn up(len: usize, seed: u32) -> GpuBuffer {
+    gpu().upload(&values(len, seed))
+}
+
+/// Runs `f` (which returns its outputs, read back) whole, then with the binding limit lowered;
+/// asserts the lowered run split into chunks and that every output agrees within `tol`.
+fn same_split(what: &str, tol: f64, f: impl Fn() -> Vec<Vec<f32>>) {
+    let whole = f();
+    let before = gpu().stats();
+    let split = with_binding_limit(LIMIT, &f);
+    let chunks = (gpu().stats() - before).chunks;
+    assert!(chunks >= 3, "{what}: ran in {chunks} chunks, not split");
+    for (i, (a, b)) in whole.iter().zip(&split).enumerate() {
+        let err = relative_error(b, a);
+        assert!(
+            err <= tol,
+            "{what}: output {i} differs by {err:e} when split"
+        );
+    }
+}
+
+fn read(b: &GpuBuffer) -> Vec<f32> {
+    gpu().read(b, 0, b.len())
+}
+
+#[test]
+fn convolutions_split_along_the_batch_give_what_they_give_whole() {
+    if !gpu_for_tests() {
+        return;
+    }
+    // x [5, 4, 8, 8], y [5, 4, 8, 8]: one item of each is 256 f32
+    let spec = Conv2dSpec {
+        n: 5,
+        c: 4,
+        h: 8,
+        w: 8,
+        k: 4,
+        r: 3,
+        s: 3,
+        stride: (1, 1),
+        pad: (1, 1),
+        dilation: (1, 1),
+    };
+    let (x, w, gy) = (
+        up(spec.x_len(), 1),
+        up(spec.w_len(), 2),
+        up(spec.y_len(), 3),
+    );
+    for &v in ConvVariant::ALL {
+        if v.unavailable().is_some() {
+            continue;
+        }
+        same_split(&format!("conv2d forward {}", v.name()), 0.0, || {
+            let y = GpuBuffer::uninit(spec.y_len());
+            conv2d::conv2d_forward_with(v, &spec, &x, &w, None, &y);
+            vec![read(&y)]
+        });
+        same_split(&format!("conv2d backward-data {}", v.name()), 0.0, || {
+            let gx = GpuBuffer::uninit(spec.x_len());
+            conv2d::conv2d_backward_data_with(v, &spec, &gy, &w, &gx);
+            vec![read(&gx)]
+        });
+        // a sum over the batch: the chunks' partial sums add up in another order
+        same_split(
+            &format!("conv2d backward-weight {}", v.name()),
+            1e-5,
+            || {
+                let gw = GpuBuffer::uninit(spec.w_len());
+                conv2d::conv2d_backward_weight_with(v, &spec, &x, &gy, &gw);
+                vec![read(&gw)]
+            },
+        );
+    }
+    // a transposed convolution [5, 16, 4, 4] -> [5, 4, 8, 8] runs on the same launchers
+    let t = ConvTranspose2dSpec {
+        n: 5,
+        c_in: 16,
+        h_in: 4,
+        w_in: 4,
+        c_out: 4,
+        r: 4,
+        s: 4,
+        stride: (2, 2),
+        pad: (1, 1),
+        output_padding: (0, 0),
+        dilation: (1, 1),
+    };
+    let (tx, tw, tgy) = (up(t.x_len(), 4), up(t.w_len(), 5), up(t.y_len(), 6));
+    same_split("conv_transpose2d forward", 0.0, || {
+        let y = GpuBuffer::uninit(t.y_len());
+        conv2d::conv_transpose2d_forward(&t, &tx, &tw, None, &y);
+        vec![read(&y)]
+    });
+    same_split("conv_transpose2d backward", 1e-5, || {
+        let (gx, gw) = (GpuBuffer::uninit(t.x_len()), GpuBuffer::uninit(t.w_len()));
+        conv2d::conv_transpose2d_backward_data(&t, &tgy, &tw, &gx);
+        conv2d::conv_transpose2d_backward_weight(&t, &tx, &tgy, &gw);
+        vec![read(&gx), read(&gw)]
+    });
+}
+
+#[test]
+fn batch_normalisation_split_along_the_batch_gives_what_it_gives_whole() {
+    if !gpu_for_tests() {
+        return;
+    }
+    let cfg = BatchNormConfig::new(5, 4, 8, 8);
+    let c = cfg.c;
+    let (x, gy, gamma, beta) = (up(cfg.len(), 7), up(cfg.len(), 8), up(c, 9), up(c, 10));
+    for &v in BatchNormReduction::ALL {
+        if v.unavailable().is_some() {
+            continue;
+        }
+        // statistics from chunked sums are computed another way: a float tolerance
+        same_split(&format!("batchnorm training {}", v.name()), 1e-5, || {
+            let (mean, invstd) = (GpuBuffer::uninit(c), GpuBuffer::uninit(c));
+            let (rm, rv) = (gpu().upload(&vec![0.1; c]), gpu().upload(&vec![0.9; c]));
+            bn::batchnorm_stats_with(v, &cfg, &x, &mean, &invstd, &rm, &rv);
+            let y = GpuBuffer::uninit(cfg.len());
+            bn::batchnorm_apply(&cfg, &x, &mean, &invstd, &gamma, &beta, &y);
+            let (gg, gb, gx) = (
+                GpuBuffer::uninit(c),
+                GpuBuffer::uninit(c),
+                GpuBuffer::uninit(cfg.len()),
+            );
+            bn::batchnorm_backward_reduce_with(v, &cfg, &x, &gy, &mean, &invstd, &gg, &gb);
+            let mode = BatchNormMode::Training;
+            bn::batchnorm_backward_apply(
+                &cfg, mode, &x, &gy, &mean, &invstd, &gamma, &gg, &gb, &gx,
+            );
+            [&mean, &invstd, &rm, &rv, &y, &gg, &gb, &gx]
+                .map(read)
+                .to_vec()
+        });
+    }
+}
+
+#[test]
+fn pointwise_ops_split_into_ranges_give_what_they_give_whole() {
+    if !gpu_for_tests() {
+        return;
+    }
+    let n = 5 * 256 + 3; // a last range that is not a whole vec4
+    let (a, b) = (up(n, 11), up(n, 12));
+    same_split("pointwise", 0.0, || {
+        let (u, g, s, f) = (
+            GpuBuffer::uninit(n),
+            GpuBuffer::uninit(n),
+            GpuBuffer::uninit(n),
+            GpuBuffer::uninit(n),
+        );
+        ew::unary(UnaryOp::LeakyRelu, 0.2, &a, &u);
+        ew::unary_backward(UnaryOp::LeakyRelu, 0.2, &a, &b, &g);
+        ew::binary(BinaryOp::Mul, &a, &b, &s);
+        ew::fill(&f, 3.5);
+        vec![read(&u), read(&g), read(&s), read(&f)]
+    });
+}
+
+#[test]
+fn a_window_reads_and_writes_only_its_range() {
+    if !gpu_for_tests() {
+        return;
+    }
+    let data = values(1024, 13);
+    let big = gpu().upload(&data);
+    let win = big.window(256, 512);
+    assert_eq!(gpu().read(&win, 0, 4), &data[256..260]);
+    let out = GpuBuffer::uninit(512);
+    ew::unary(UnaryOp::Relu, 0.0, &win, &out);
+    let want: Vec<f32> = data[256..768].iter().map(|v| v.max(0.0)).collect();
+    assert_eq!(read(&out), want);
+    drop(win);
+    // the window returned nothing to the pool: the buffer is still whole
+    assert_eq!(read(&big), data);
+}
