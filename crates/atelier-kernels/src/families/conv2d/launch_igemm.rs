@@ -95,7 +95,8 @@ impl Launch<'_> {
         };
         let bias = self.bias.unwrap_or(&partials);
         let groups = u32::try_from(len.div_ceil(THREADS)).expect("atelier: conv2d output too large");
-        gpu().launch(&self.sum, &constants, &sum, &[&partials, bias, self.out], groups);
+        // the sum reads no geometry: one pipeline for every shape
+        gpu().launch(&self.sum, &[], &sum, &[&partials, bias, self.out], groups);
     }
 }
 
