@@ -14,6 +14,7 @@ use super::spec::{Conv2dSpec, ConvTranspose2dSpec};
 use super::variant::{
     ConvDirection, ConvProblem, ConvVariant, GemmTiles, MAX_SPLIT_LEN, gemm_shape,
 };
+use super::launch_igemm;
 use super::{BACKWARD_DATA_DIRECT, BACKWARD_WEIGHT_DIRECT, CHANNEL_SUM, FORWARD_DIRECT};
 use crate::buffer_pool::GpuBuffer;
 use crate::check::check_len;
@@ -35,31 +36,31 @@ const MIN_SPLIT_LEN: usize = 256;
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
-struct Params {
-    n: u32,
-    c: u32,
-    h: u32,
-    w: u32,
-    k: u32,
-    r: u32,
-    s: u32,
-    p: u32,
-    q: u32,
-    stride_h: u32,
-    stride_w: u32,
-    pad_h: u32,
-    pad_w: u32,
-    dil_h: u32,
-    dil_w: u32,
-    has_bias: u32,
-    split_len: u32,
-    splits: u32,
-    len: u32,
-    _pad: u32,
+pub(super) struct Params {
+    pub(super) n: u32,
+    pub(super) c: u32,
+    pub(super) h: u32,
+    pub(super) w: u32,
+    pub(super) k: u32,
+    pub(super) r: u32,
+    pub(super) s: u32,
+    pub(super) p: u32,
+    pub(super) q: u32,
+    pub(super) stride_h: u32,
+    pub(super) stride_w: u32,
+    pub(super) pad_h: u32,
+    pub(super) pad_w: u32,
+    pub(super) dil_h: u32,
+    pub(super) dil_w: u32,
+    pub(super) has_bias: u32,
+    pub(super) split_len: u32,
+    pub(super) splits: u32,
+    pub(super) len: u32,
+    pub(super) _pad: u32,
 }
 
 impl Params {
-    fn new(spec: &Conv2dSpec, has_bias: bool) -> Params {
+    pub(super) fn new(spec: &Conv2dSpec, has_bias: bool) -> Params {
         // validate() has bounded every size below 2^31
         let u = |v: usize| v as u32;
         Params {
@@ -156,6 +157,9 @@ pub fn conv2d_forward_with(
         return;
     }
     let params = Params::new(spec, bias.is_some());
+    if let Some(g) = variant.igemm() {
+        return launch_igemm::forward(g, spec, params, x, w, bias, y);
+    }
     // without a bias the weight fills its binding; has_bias = 0 keeps it unread
     let buffers = [x, w, bias.unwrap_or(w), y];
     match variant.gemm() {
@@ -212,6 +216,9 @@ fn backward_data(
         return;
     }
     let params = Params::new(spec, bias.is_some());
+    if let Some(g) = variant.igemm() {
+        return launch_igemm::backward_data(g, spec, params, gy, w, bias, gx);
+    }
     let buffers = [gy, w, bias.unwrap_or(w), gx];
     match variant.gemm() {
         None => launch_direct(&BACKWARD_DATA_DIRECT, &params, &buffers, spec.x_len()),
@@ -265,6 +272,9 @@ fn backward_weight(
         return;
     }
     let mut params = Params::new(spec, false);
+    if let Some(g) = variant.igemm() {
+        return launch_igemm::backward_weight(g, spec, params, x, gy, gw);
+    }
     let Some(g) = variant.gemm() else {
         launch_direct(&BACKWARD_WEIGHT_DIRECT, &params, &[x, gy, gw], spec.w_len());
         return;

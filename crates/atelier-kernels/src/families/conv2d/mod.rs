@@ -14,9 +14,13 @@
 //!   and `implicit_gemm_8x8.wgsl` (each declares TM and TN, joined after the GEMM's source).
 
 mod bench;
+pub mod igemm;
 mod launch;
+mod launch_igemm;
 pub mod reference;
 mod spec;
+#[cfg(test)]
+mod spirv_check;
 mod validate;
 mod variant;
 

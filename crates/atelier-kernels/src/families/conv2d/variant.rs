@@ -2,6 +2,7 @@
 //! [`Variant`] trait over a [`ConvProblem`] (the shape and the direction), and the tiles of the
 //! implicit-GEMM variants.
 
+use super::igemm::{IGEMM_64X64, IGEMM_64X128, IGEMM_128X64, IGEMM_128X128, IgemmKernels};
 use super::spec::Conv2dSpec;
 use super::{IMPLICIT_GEMM_4X4_SHADER, IMPLICIT_GEMM_8X8_SHADER};
 use crate::pipeline::Kernel;
@@ -36,6 +37,17 @@ pub enum ConvVariant {
     /// every staged element, for GPUs with large register files. Chosen only by name
     /// (`ATELIER_CONV=implicit_gemm_8x8`) until benchmarks on such a GPU say where it wins.
     ImplicitGemm8x8,
+    /// The generated implicit-GEMM core (`igemm.rs`): 128x128 tiles, 8x8 outputs per
+    /// invocation as strided 4x4 fragments, BK 16, double-buffered, split-K, the geometry as
+    /// override constants. Chosen by name or by `tune` only, until measured on a GPU.
+    Igemm128x128,
+    /// The same core with 128x64 tiles (8x4 per invocation).
+    Igemm128x64,
+    /// The same core with 64x128 tiles (4x8 per invocation).
+    Igemm64x128,
+    /// The same core with 64x64 tiles (4x4 per invocation): 16 KiB of workgroup memory, within
+    /// WebGPU's default limits.
+    Igemm64x64,
 }
 
 impl ConvVariant {
@@ -45,6 +57,18 @@ impl ConvVariant {
             ConvVariant::Direct => None,
             ConvVariant::ImplicitGemm => Some(&IMPLICIT_GEMM),
             ConvVariant::ImplicitGemm8x8 => Some(&IMPLICIT_GEMM_8X8),
+            _ => None,
+        }
+    }
+
+    /// The generated core of an `igemm*` variant (`None` for the others).
+    pub(crate) fn igemm(self) -> Option<&'static IgemmKernels> {
+        match self {
+            ConvVariant::Igemm128x128 => Some(&IGEMM_128X128),
+            ConvVariant::Igemm128x64 => Some(&IGEMM_128X64),
+            ConvVariant::Igemm64x128 => Some(&IGEMM_64X128),
+            ConvVariant::Igemm64x64 => Some(&IGEMM_64X64),
+            _ => None,
         }
     }
 }
@@ -55,6 +79,10 @@ impl Variant for ConvVariant {
         ConvVariant::Direct,
         ConvVariant::ImplicitGemm,
         ConvVariant::ImplicitGemm8x8,
+        ConvVariant::Igemm128x128,
+        ConvVariant::Igemm128x64,
+        ConvVariant::Igemm64x128,
+        ConvVariant::Igemm64x64,
     ];
     type Problem = ConvProblem;
 
@@ -63,6 +91,19 @@ impl Variant for ConvVariant {
             ConvVariant::Direct => "direct",
             ConvVariant::ImplicitGemm => "implicit_gemm",
             ConvVariant::ImplicitGemm8x8 => "implicit_gemm_8x8",
+            ConvVariant::Igemm128x128 => "igemm128x128",
+            ConvVariant::Igemm128x64 => "igemm128x64",
+            ConvVariant::Igemm64x128 => "igemm64x128",
+            ConvVariant::Igemm64x64 => "igemm64x64",
+        }
+    }
+
+    /// An `igemm*` tile whose workgroup memory or size the adapter does not offer.
+    fn unavailable(self) -> Option<String> {
+        let g = self.igemm()?;
+        match crate::context::try_gpu() {
+            Ok(gpu) => g.tile.unavailable(&gpu.limits),
+            Err(e) => Some(format!("no GPU device ({e})")),
         }
     }
 
@@ -249,6 +290,6 @@ mod tests {
             direction: ConvDirection::Forward,
             ..p
         };
-        assert_eq!(ConvVariant::candidates(&forward), ConvVariant::ALL);
+        assert!(ConvVariant::candidates(&forward).contains(&ConvVariant::Direct));
     }
 }
