@@ -19,6 +19,7 @@
 //! On the GPU a steady-state step must also not read back, create buffers or compile
 //! pipelines.
 
+use atelier_kernels::cpu::{CpuMode, with_cpu_mode};
 use atelier_cyclegan::step::NET_NAMES;
 use atelier_cyclegan::{CycleGan, CycleGanConfig, GanMode, LossConfig};
 use atelier_nn::AdamConfig;
@@ -179,9 +180,16 @@ fn run_on(device: Device) {
     );
 }
 
+/// The fast CPU device (each family's cpu.rs).
 #[test]
 fn three_cyclegan_steps_match_pytorch_on_cpu() {
-    run_on(Device::Cpu);
+    with_cpu_mode(CpuMode::Fast, || run_on(Device::Cpu));
+}
+
+/// The plain CPU reference (each family's reference.rs), the ground truth.
+#[test]
+fn three_cyclegan_steps_match_pytorch_on_cpu_reference() {
+    with_cpu_mode(CpuMode::Reference, || run_on(Device::Cpu));
 }
 
 #[test]

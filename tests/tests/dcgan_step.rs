@@ -10,6 +10,7 @@
 //! On the GPU the steady-state step also must not read back, create buffers or compile
 //! pipelines.
 
+use atelier_kernels::cpu::{CpuMode, with_cpu_mode};
 use atelier_gan::{Dcgan, DcganConfig};
 use atelier_nn::Module;
 use atelier_tensor::Device;
@@ -109,9 +110,16 @@ fn run_on(device: Device) {
     );
 }
 
+/// The fast CPU device (each family's cpu.rs).
 #[test]
 fn three_dcgan_steps_match_pytorch_on_cpu() {
-    run_on(Device::Cpu);
+    with_cpu_mode(CpuMode::Fast, || run_on(Device::Cpu));
+}
+
+/// The plain CPU reference (each family's reference.rs), the ground truth.
+#[test]
+fn three_dcgan_steps_match_pytorch_on_cpu_reference() {
+    with_cpu_mode(CpuMode::Reference, || run_on(Device::Cpu));
 }
 
 #[test]

@@ -13,10 +13,17 @@ use std::time::{Duration, Instant};
 use atelier_tensor::Device;
 
 fn atelier(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_atelier"))
-        .args(args)
-        .output()
-        .expect("running atelier");
+    atelier_on(None, args)
+}
+
+/// Runs the CLI with `ATELIER_DEVICE` set to `device` (`auto` picks the fast CPU device over
+/// a software GPU, so a test that measures against the GPU must ask for it).
+fn atelier_on(device: Option<Device>, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_atelier"));
+    if let Some(d) = device {
+        cmd.env("ATELIER_DEVICE", d.to_string());
+    }
+    let out = cmd.args(args).output().expect("running atelier");
     eprintln!(
         "$ atelier {}\n{}{}",
         args.join(" "),
@@ -605,7 +612,7 @@ fn sizes_past_the_device_are_refused_up_front_and_big_work_is_batched() {
             s(&run),
         ];
         a.extend(args);
-        let o = atelier(&a);
+        let o = atelier_on(Some(device), &a);
         assert_eq!(code(&o), 1);
         let err = stderr(&o);
         assert!(
@@ -620,7 +627,7 @@ fn sizes_past_the_device_are_refused_up_front_and_big_work_is_batched() {
         .save(&photo)
         .unwrap();
     for size in [side.to_string(), "100000".to_string()] {
-        let o = atelier(&[
+        let o = atelier_on(Some(device), &[
             "style",
             "transfer",
             "--content",
@@ -639,13 +646,13 @@ fn sizes_past_the_device_are_refused_up_front_and_big_work_is_batched() {
     // many images are generated in batches (256 at most), not refused
     let run = dir.join("small");
     assert!(
-        atelier(&train_args("builtin:mondrian:16", s(&run), "1"))
+        atelier_on(Some(device), &train_args("builtin:mondrian:16", s(&run), "1"))
             .status
             .success()
     );
     let grid = dir.join("many.png");
     let ck = run.join("checkpoint.safetensors");
-    let o = atelier(&[
+    let o = atelier_on(Some(device), &[
         "gan",
         "sample",
         "--checkpoint",
@@ -661,7 +668,7 @@ fn sizes_past_the_device_are_refused_up_front_and_big_work_is_batched() {
     // the first 16 of 600 are the 16 of a single batch
     let few = dir.join("few.png");
     assert!(
-        atelier(&[
+        atelier_on(Some(device), &[
             "gan",
             "sample",
             "--checkpoint",

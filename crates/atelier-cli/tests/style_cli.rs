@@ -12,10 +12,17 @@ use atelier_tensor::Device;
 use image::{Rgb, Rgb32FImage};
 
 fn atelier(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_atelier"))
-        .args(args)
-        .output()
-        .expect("running atelier");
+    atelier_on(None, args)
+}
+
+/// Runs the CLI with `ATELIER_DEVICE` set to `device` (`auto` picks the fast CPU device over
+/// a software GPU, so a test that measures against the GPU must ask for it).
+fn atelier_on(device: Option<Device>, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_atelier"));
+    if let Some(d) = device {
+        cmd.env("ATELIER_DEVICE", d.to_string());
+    }
+    let out = cmd.args(args).output().expect("running atelier");
     eprintln!(
         "atelier {}\n{}{}",
         args.join(" "),
@@ -63,7 +70,7 @@ fn train_then_apply_lowers_the_style_loss() {
     let style = data.join("styles/starry_night.jpg");
     let model = dir.join("model.safetensors");
     let run_dir = dir.join("run");
-    let out = atelier(&[
+    let out = atelier_on(Some(Device::Gpu), &[
         "style",
         "train",
         "--style",
@@ -128,7 +135,7 @@ fn train_then_apply_lowers_the_style_loss() {
     let (mut before, mut after) = (0.0, 0.0);
     for name in names {
         let result = dir.join(format!("{name}.stylised.png"));
-        let out = atelier(&[
+        let out = atelier_on(Some(Device::Gpu), &[
             "style",
             "apply",
             "--model",
