@@ -19,9 +19,9 @@
 //! On the GPU a steady-state step must also not read back, create buffers or compile
 //! pipelines.
 
-use atelier_kernels::cpu::{CpuMode, with_cpu_mode};
 use atelier_cyclegan::step::NET_NAMES;
 use atelier_cyclegan::{CycleGan, CycleGanConfig, GanMode, LossConfig};
+use atelier_kernels::cpu::{CpuMode, with_cpu_mode};
 use atelier_nn::AdamConfig;
 use atelier_tensor::{Device, Tensor};
 use atelier_tests::{Refs, devices, rel_err};

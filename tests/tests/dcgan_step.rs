@@ -10,8 +10,8 @@
 //! On the GPU the steady-state step also must not read back, create buffers or compile
 //! pipelines.
 
-use atelier_kernels::cpu::{CpuMode, with_cpu_mode};
 use atelier_gan::{Dcgan, DcganConfig};
+use atelier_kernels::cpu::{CpuMode, with_cpu_mode};
 use atelier_nn::Module;
 use atelier_tensor::Device;
 use atelier_tests::{Refs, devices, rel_err};

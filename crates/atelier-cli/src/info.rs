@@ -38,7 +38,9 @@ pub fn run(_args: Args) -> anyhow::Result<()> {
                 print_cpu(&choice.reason);
                 let adapters = context::list_adapters();
                 if adapters.is_empty() {
-                    println!("software GPU {SOFTWARE_VULKAN_HINT} (slower than the fast CPU device)");
+                    println!(
+                        "software GPU {SOFTWARE_VULKAN_HINT} (slower than the fast CPU device)"
+                    );
                 }
                 print_adapters(&adapters, None);
                 return Ok(());

@@ -627,18 +627,21 @@ fn sizes_past_the_device_are_refused_up_front_and_big_work_is_batched() {
         .save(&photo)
         .unwrap();
     for size in [side.to_string(), "100000".to_string()] {
-        let o = atelier_on(Some(device), &[
-            "style",
-            "transfer",
-            "--content",
-            s(&photo),
-            "--style",
-            s(&photo),
-            "--out",
-            s(&dir.join("t.png")),
-            "--size",
-            &size,
-        ]);
+        let o = atelier_on(
+            Some(device),
+            &[
+                "style",
+                "transfer",
+                "--content",
+                s(&photo),
+                "--style",
+                s(&photo),
+                "--out",
+                s(&dir.join("t.png")),
+                "--size",
+                &size,
+            ],
+        );
         assert_eq!(code(&o), 1);
         assert!(stderr(&o).contains("conv1_1 output"), "{}", stderr(&o));
     }
@@ -646,38 +649,47 @@ fn sizes_past_the_device_are_refused_up_front_and_big_work_is_batched() {
     // many images are generated in batches (256 at most), not refused
     let run = dir.join("small");
     assert!(
-        atelier_on(Some(device), &train_args("builtin:mondrian:16", s(&run), "1"))
-            .status
-            .success()
+        atelier_on(
+            Some(device),
+            &train_args("builtin:mondrian:16", s(&run), "1")
+        )
+        .status
+        .success()
     );
     let grid = dir.join("many.png");
     let ck = run.join("checkpoint.safetensors");
-    let o = atelier_on(Some(device), &[
-        "gan",
-        "sample",
-        "--checkpoint",
-        s(&ck),
-        "--n",
-        "600",
-        "--out",
-        s(&grid),
-    ]);
+    let o = atelier_on(
+        Some(device),
+        &[
+            "gan",
+            "sample",
+            "--checkpoint",
+            s(&ck),
+            "--n",
+            "600",
+            "--out",
+            s(&grid),
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let img = image::open(&grid).unwrap();
     assert_eq!(img.width(), 25 * 34 + 2);
     // the first 16 of 600 are the 16 of a single batch
     let few = dir.join("few.png");
     assert!(
-        atelier_on(Some(device), &[
-            "gan",
-            "sample",
-            "--checkpoint",
-            s(&ck),
-            "--n",
-            "16",
-            "--out",
-            s(&few)
-        ])
+        atelier_on(
+            Some(device),
+            &[
+                "gan",
+                "sample",
+                "--checkpoint",
+                s(&ck),
+                "--n",
+                "16",
+                "--out",
+                s(&few)
+            ]
+        )
         .status
         .success()
     );

@@ -70,32 +70,35 @@ fn train_then_apply_lowers_the_style_loss() {
     let style = data.join("styles/starry_night.jpg");
     let model = dir.join("model.safetensors");
     let run_dir = dir.join("run");
-    let out = atelier_on(Some(Device::Gpu), &[
-        "style",
-        "train",
-        "--style",
-        s(&style),
-        "--content-dir",
-        s(&photos),
-        "--out",
-        s(&model),
-        "--size",
-        "24",
-        "--style-size",
-        "32",
-        "--epochs",
-        "3",
-        "--batch",
-        "2",
-        "--lr",
-        "0.02",
-        "--features",
-        "random",
-        "--sample-every",
-        "2",
-        "--run-dir",
-        s(&run_dir),
-    ]);
+    let out = atelier_on(
+        Some(Device::Gpu),
+        &[
+            "style",
+            "train",
+            "--style",
+            s(&style),
+            "--content-dir",
+            s(&photos),
+            "--out",
+            s(&model),
+            "--size",
+            "24",
+            "--style-size",
+            "32",
+            "--epochs",
+            "3",
+            "--batch",
+            "2",
+            "--lr",
+            "0.02",
+            "--features",
+            "random",
+            "--sample-every",
+            "2",
+            "--run-dir",
+            s(&run_dir),
+        ],
+    );
     assert!(out.status.success(), "train failed");
     assert!(String::from_utf8_lossy(&out.stderr).contains("weaker than with trained weights"));
     // the run folder: style image, sample grids (every 2 steps and the last, step 6), the page,
@@ -135,18 +138,21 @@ fn train_then_apply_lowers_the_style_loss() {
     let (mut before, mut after) = (0.0, 0.0);
     for name in names {
         let result = dir.join(format!("{name}.stylised.png"));
-        let out = atelier_on(Some(Device::Gpu), &[
-            "style",
-            "apply",
-            "--model",
-            s(&model),
-            "--input",
-            s(&photos.join(name)),
-            "--out",
-            s(&result),
-            "--size",
-            "24",
-        ]);
+        let out = atelier_on(
+            Some(Device::Gpu),
+            &[
+                "style",
+                "apply",
+                "--model",
+                s(&model),
+                "--input",
+                s(&photos.join(name)),
+                "--out",
+                s(&result),
+                "--size",
+                "24",
+            ],
+        );
         assert!(out.status.success(), "apply failed");
         let input = resize_long_side(&load_image(&photos.join(name)).unwrap(), 24);
         let output = load_image(&result).unwrap();

@@ -139,13 +139,43 @@ mod tests {
         let want = naive(m, n, k, &a, &b);
         for threads in [false, true] {
             let mut c = vec![f32::NAN; m * n];
-            sgemm((m, n, k), &a, Strided::rows(0, k), &b, Strided::rows(0, n), &mut c, Strided::rows(0, n), false, threads);
+            sgemm(
+                (m, n, k),
+                &a,
+                Strided::rows(0, k),
+                &b,
+                Strided::rows(0, n),
+                &mut c,
+                Strided::rows(0, n),
+                false,
+                threads,
+            );
             assert_eq!(c, want);
             // cᵀ = bᵀ · aᵀ, every operand passed as the transpose of its row-major storage
             let mut ct = vec![0.0; m * n];
-            sgemm((n, m, k), &b, Strided::transposed(0, n), &a, Strided::transposed(0, k), &mut ct, Strided::transposed(0, n), false, threads);
+            sgemm(
+                (n, m, k),
+                &b,
+                Strided::transposed(0, n),
+                &a,
+                Strided::transposed(0, k),
+                &mut ct,
+                Strided::transposed(0, n),
+                false,
+                threads,
+            );
             assert_eq!(ct, want);
-            sgemm((m, n, k), &a, Strided::rows(0, k), &b, Strided::rows(0, n), &mut c, Strided::rows(0, n), true, threads);
+            sgemm(
+                (m, n, k),
+                &a,
+                Strided::rows(0, k),
+                &b,
+                Strided::rows(0, n),
+                &mut c,
+                Strided::rows(0, n),
+                true,
+                threads,
+            );
             assert!(c.iter().zip(&want).all(|(x, w)| *x == 2.0 * w));
         }
     }
@@ -155,6 +185,16 @@ mod tests {
     fn a_view_past_the_slice_panics() {
         let a = vec![0.0; 6];
         let mut c = vec![0.0; 4];
-        sgemm((2, 2, 3), &a, Strided::rows(1, 3), &a, Strided::rows(0, 2), &mut c, Strided::rows(0, 2), false, false);
+        sgemm(
+            (2, 2, 3),
+            &a,
+            Strided::rows(1, 3),
+            &a,
+            Strided::rows(0, 2),
+            &mut c,
+            Strided::rows(0, 2),
+            false,
+            false,
+        );
     }
 }

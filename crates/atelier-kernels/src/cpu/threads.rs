@@ -134,7 +134,11 @@ pub fn for_chunks<A: Send, B: Send>(
 ) {
     let (unit_a, unit_b) = (unit_a.max(1), unit_b.max(1));
     let units = a.len() / unit_a;
-    assert_eq!(b.len() / unit_b, units, "for_chunks: outputs hold different unit counts");
+    assert_eq!(
+        b.len() / unit_b,
+        units,
+        "for_chunks: outputs hold different unit counts"
+    );
     let parts = pieces(a.len().max(b.len()), grain).min(units.max(1));
     if parts <= 1 {
         f(0, a, b);
@@ -163,7 +167,10 @@ mod tests {
                     seen[i].fetch_add(1, Ordering::Relaxed);
                 }
             });
-            assert!(seen.iter().all(|s| s.load(Ordering::Relaxed) == 1), "n = {n}");
+            assert!(
+                seen.iter().all(|s| s.load(Ordering::Relaxed) == 1),
+                "n = {n}"
+            );
         }
     }
 

@@ -5,8 +5,8 @@ use atelier_kernels::elementwise::cpu as f;
 use atelier_kernels::elementwise::reference as r;
 use atelier_kernels::elementwise::{self as k, BinaryOp, Broadcast, UnaryOp};
 
-use super::same_device;
 use super::run::{fast_f32, host_vec};
+use super::same_device;
 use crate::storage::{CpuData, Storage, cpu_map, cpu_map2};
 use crate::tensor::Tensor;
 
