@@ -1,6 +1,7 @@
 """PyTorch's time for every row of an atelier benchmark JSON, at the same shapes.
 
     python3 scripts/torch_bench.py --atelier bench.json --out torch.json [--tf32] [--device cuda]
+    python3 scripts/torch_bench.py --atelier bench.json --out torch.json --device cpu --threads 2
 
 Reads the rows `cargo xtask bench --json bench.json` wrote, runs the same work in PyTorch
 (cuDNN on a GPU) and writes JSON for `cargo xtask compare`, which joins the two into
@@ -142,9 +143,13 @@ def main():
     ap.add_argument("--tf32", action="store_true", help="allow TF32 (default: strict fp32)")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--quick", action="store_true", help="fewer runs (for a CPU smoke test)")
+    ap.add_argument("--threads", type=int, help="CPU threads (torch.set_num_threads); give the "
+                    "fast CPU device's count (ATELIER_THREADS, default one per core) to compare")
     args = ap.parse_args()
 
     device = torch.device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.backends.cuda.matmul.allow_tf32 = args.tf32
     torch.backends.cudnn.allow_tf32 = args.tf32
     torch.backends.cudnn.benchmark = True
@@ -175,7 +180,7 @@ def main():
         print(f"{row['kernel']:<30} {row['shape']:<42} {seconds * 1e3:>10.4f} ms  {what}", flush=True)
         del fn
 
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu ({torch.get_num_threads()} threads)"
     result = {
         "device": name,
         "torch": torch.__version__,

@@ -21,6 +21,7 @@
 
 use atelier_cyclegan::step::NET_NAMES;
 use atelier_cyclegan::{CycleGan, CycleGanConfig, GanMode, LossConfig};
+use atelier_kernels::cpu::{CpuMode, with_cpu_mode};
 use atelier_nn::AdamConfig;
 use atelier_tensor::{Device, Tensor};
 use atelier_tests::{Refs, devices, rel_err};
@@ -179,9 +180,16 @@ fn run_on(device: Device) {
     );
 }
 
+/// The fast CPU device (each family's cpu.rs).
 #[test]
 fn three_cyclegan_steps_match_pytorch_on_cpu() {
-    run_on(Device::Cpu);
+    with_cpu_mode(CpuMode::Fast, || run_on(Device::Cpu));
+}
+
+/// The plain CPU reference (each family's reference.rs), the ground truth.
+#[test]
+fn three_cyclegan_steps_match_pytorch_on_cpu_reference() {
+    with_cpu_mode(CpuMode::Reference, || run_on(Device::Cpu));
 }
 
 #[test]

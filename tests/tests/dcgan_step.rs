@@ -11,6 +11,7 @@
 //! pipelines.
 
 use atelier_gan::{Dcgan, DcganConfig};
+use atelier_kernels::cpu::{CpuMode, with_cpu_mode};
 use atelier_nn::Module;
 use atelier_tensor::Device;
 use atelier_tests::{Refs, devices, rel_err};
@@ -109,9 +110,16 @@ fn run_on(device: Device) {
     );
 }
 
+/// The fast CPU device (each family's cpu.rs).
 #[test]
 fn three_dcgan_steps_match_pytorch_on_cpu() {
-    run_on(Device::Cpu);
+    with_cpu_mode(CpuMode::Fast, || run_on(Device::Cpu));
+}
+
+/// The plain CPU reference (each family's reference.rs), the ground truth.
+#[test]
+fn three_dcgan_steps_match_pytorch_on_cpu_reference() {
+    with_cpu_mode(CpuMode::Reference, || run_on(Device::Cpu));
 }
 
 #[test]

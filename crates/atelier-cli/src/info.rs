@@ -2,12 +2,13 @@
 //!
 //! Prints the adapter the GPU context chose (name, backend, device type, driver), the optional
 //! features it got, the limits kernels care about (beside WebGPU's defaults), and every adapter
-//! wgpu can see, the chosen one marked. When no GPU is in use it says why and that the CPU
-//! reference runs instead; that is not an error. A bad `ATELIER_DEVICE` value, an
+//! wgpu can see, the chosen one marked. When no GPU is in use it says why and which CPU
+//! device runs instead (the fast one, or the reference); that is not an error. A bad `ATELIER_DEVICE` value, an
 //! `ATELIER_ADAPTER` that matches nothing, or `ATELIER_DEVICE=gpu` without a GPU is.
 
 use anyhow::bail;
 use atelier_kernels::context::{self, DevicePreference, OPTIONAL_FEATURES, SOFTWARE_VULKAN_HINT};
+use atelier_kernels::cpu::CpuMode;
 use atelier_kernels::{Gpu, try_gpu};
 
 #[derive(clap::Args)]
@@ -23,12 +24,30 @@ pub fn run(_args: Args) -> anyhow::Result<()> {
             .as_deref()
             .unwrap_or("(unset: hardware before software)")
     );
-    if preference == DevicePreference::Cpu {
-        let adapters = context::list_adapters();
-        print_no_gpu("ATELIER_DEVICE=cpu asks for the CPU", adapters.is_empty());
-        println!("to use a GPU unset ATELIER_DEVICE, or set it to auto or gpu");
-        print_adapters(&adapters, None);
-        return Ok(());
+    match preference {
+        DevicePreference::Cpu | DevicePreference::Reference => {
+            let value = std::env::var("ATELIER_DEVICE").unwrap_or_default();
+            print_cpu(&format!("ATELIER_DEVICE={value} asks for the CPU"));
+            println!("to use a GPU unset ATELIER_DEVICE, or set it to auto or gpu");
+            print_adapters(&context::list_adapters(), None);
+            return Ok(());
+        }
+        DevicePreference::Auto if wanted_adapter.is_none() => {
+            let choice = context::auto_choice();
+            if !choice.gpu {
+                print_cpu(&choice.reason);
+                let adapters = context::list_adapters();
+                if adapters.is_empty() {
+                    println!(
+                        "software GPU {SOFTWARE_VULKAN_HINT} (slower than the fast CPU device)"
+                    );
+                }
+                print_adapters(&adapters, None);
+                return Ok(());
+            }
+            println!("why          {}", choice.reason);
+        }
+        _ => {}
     }
     match try_gpu() {
         Ok(gpu) => {
@@ -51,10 +70,29 @@ pub fn run(_args: Args) -> anyhow::Result<()> {
             let adapters = context::list_adapters();
             // the context's message already ends with the hint; print it once, on its own line
             let reason = reason.replace(&format!("; {SOFTWARE_VULKAN_HINT}"), "");
-            print_no_gpu(&reason, true);
+            print_cpu(&reason);
             print_adapters(&adapters, None);
             Ok(())
         }
+    }
+}
+
+/// The CPU device in use (fast or reference), its threads, and why it was picked.
+fn print_cpu(why: &str) {
+    let mode = atelier_kernels::cpu::cpu_mode();
+    println!();
+    println!("device       the CPU: {mode}");
+    println!("why          {why}");
+    match mode {
+        CpuMode::Fast => println!(
+            "what runs    each kernel family's cpu.rs (GEMMs on the gemm crate, loops on {} threads; \
+             ATELIER_THREADS sets them); f64 work and ops without a fast kernel run the reference",
+            atelier_kernels::cpu::threads()
+        ),
+        CpuMode::Reference => println!(
+            "what runs    each kernel family's reference.rs, the plain loops every kernel is \
+             checked against: correct, but slow (ATELIER_DEVICE=cpu runs the fast CPU device)"
+        ),
     }
 }
 
@@ -123,18 +161,6 @@ fn print_tune_cache(gpu: &Gpu) {
             "used by `auto` and `tune` (a choice found there replaces the family's rule)"
         }
     );
-}
-
-fn print_no_gpu(why: &str, hint: bool) {
-    println!();
-    println!("No GPU device in use.");
-    println!("why          {why}");
-    println!(
-        "instead      the CPU reference (each kernel family's reference.rs) runs every op: correct, but slow"
-    );
-    if hint {
-        println!("to fix       {SOFTWARE_VULKAN_HINT}");
-    }
 }
 
 fn print_device(gpu: &Gpu) {

@@ -13,10 +13,17 @@ use std::time::{Duration, Instant};
 use atelier_tensor::Device;
 
 fn atelier(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_atelier"))
-        .args(args)
-        .output()
-        .expect("running atelier");
+    atelier_on(None, args)
+}
+
+/// Runs the CLI with `ATELIER_DEVICE` set to `device` (`auto` picks the fast CPU device over
+/// a software GPU, so a test that measures against the GPU must ask for it).
+fn atelier_on(device: Option<Device>, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_atelier"));
+    if let Some(d) = device {
+        cmd.env("ATELIER_DEVICE", d.to_string());
+    }
+    let out = cmd.args(args).output().expect("running atelier");
     eprintln!(
         "$ atelier {}\n{}{}",
         args.join(" "),
@@ -606,7 +613,7 @@ fn sizes_past_the_device_are_refused_up_front_and_big_work_is_batched() {
             s(&run),
         ];
         a.extend(args);
-        let o = atelier(&a);
+        let o = atelier_on(Some(device), &a);
         assert_eq!(code(&o), 1);
         let err = stderr(&o);
         assert!(
@@ -621,18 +628,21 @@ fn sizes_past_the_device_are_refused_up_front_and_big_work_is_batched() {
         .save(&photo)
         .unwrap();
     for size in [side.to_string(), "100000".to_string()] {
-        let o = atelier(&[
-            "style",
-            "transfer",
-            "--content",
-            s(&photo),
-            "--style",
-            s(&photo),
-            "--out",
-            s(&dir.join("t.png")),
-            "--size",
-            &size,
-        ]);
+        let o = atelier_on(
+            Some(device),
+            &[
+                "style",
+                "transfer",
+                "--content",
+                s(&photo),
+                "--style",
+                s(&photo),
+                "--out",
+                s(&dir.join("t.png")),
+                "--size",
+                &size,
+            ],
+        );
         assert_eq!(code(&o), 1);
         assert!(stderr(&o).contains("conv1_1 output"), "{}", stderr(&o));
     }
@@ -640,38 +650,47 @@ fn sizes_past_the_device_are_refused_up_front_and_big_work_is_batched() {
     // many images are generated in batches (256 at most), not refused
     let run = dir.join("small");
     assert!(
-        atelier(&train_args("builtin:mondrian:16", s(&run), "1"))
-            .status
-            .success()
+        atelier_on(
+            Some(device),
+            &train_args("builtin:mondrian:16", s(&run), "1")
+        )
+        .status
+        .success()
     );
     let grid = dir.join("many.png");
     let ck = run.join("checkpoint.safetensors");
-    let o = atelier(&[
-        "gan",
-        "sample",
-        "--checkpoint",
-        s(&ck),
-        "--n",
-        "600",
-        "--out",
-        s(&grid),
-    ]);
+    let o = atelier_on(
+        Some(device),
+        &[
+            "gan",
+            "sample",
+            "--checkpoint",
+            s(&ck),
+            "--n",
+            "600",
+            "--out",
+            s(&grid),
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let img = image::open(&grid).unwrap();
     assert_eq!(img.width(), 25 * 34 + 2);
     // the first 16 of 600 are the 16 of a single batch
     let few = dir.join("few.png");
     assert!(
-        atelier(&[
-            "gan",
-            "sample",
-            "--checkpoint",
-            s(&ck),
-            "--n",
-            "16",
-            "--out",
-            s(&few)
-        ])
+        atelier_on(
+            Some(device),
+            &[
+                "gan",
+                "sample",
+                "--checkpoint",
+                s(&ck),
+                "--n",
+                "16",
+                "--out",
+                s(&few)
+            ]
+        )
         .status
         .success()
     );

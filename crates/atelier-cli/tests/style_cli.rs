@@ -12,10 +12,17 @@ use atelier_tensor::Device;
 use image::{Rgb, Rgb32FImage};
 
 fn atelier(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_atelier"))
-        .args(args)
-        .output()
-        .expect("running atelier");
+    atelier_on(None, args)
+}
+
+/// Runs the CLI with `ATELIER_DEVICE` set to `device` (`auto` picks the fast CPU device over
+/// a software GPU, so a test that measures against the GPU must ask for it).
+fn atelier_on(device: Option<Device>, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_atelier"));
+    if let Some(d) = device {
+        cmd.env("ATELIER_DEVICE", d.to_string());
+    }
+    let out = cmd.args(args).output().expect("running atelier");
     eprintln!(
         "atelier {}\n{}{}",
         args.join(" "),
@@ -63,32 +70,35 @@ fn train_then_apply_lowers_the_style_loss() {
     let style = data.join("styles/starry_night.jpg");
     let model = dir.join("model.safetensors");
     let run_dir = dir.join("run");
-    let out = atelier(&[
-        "style",
-        "train",
-        "--style",
-        s(&style),
-        "--content-dir",
-        s(&photos),
-        "--out",
-        s(&model),
-        "--size",
-        "24",
-        "--style-size",
-        "32",
-        "--epochs",
-        "3",
-        "--batch",
-        "2",
-        "--lr",
-        "0.02",
-        "--features",
-        "random",
-        "--sample-every",
-        "2",
-        "--run-dir",
-        s(&run_dir),
-    ]);
+    let out = atelier_on(
+        Some(Device::Gpu),
+        &[
+            "style",
+            "train",
+            "--style",
+            s(&style),
+            "--content-dir",
+            s(&photos),
+            "--out",
+            s(&model),
+            "--size",
+            "24",
+            "--style-size",
+            "32",
+            "--epochs",
+            "3",
+            "--batch",
+            "2",
+            "--lr",
+            "0.02",
+            "--features",
+            "random",
+            "--sample-every",
+            "2",
+            "--run-dir",
+            s(&run_dir),
+        ],
+    );
     assert!(out.status.success(), "train failed");
     assert!(String::from_utf8_lossy(&out.stderr).contains("weaker than with trained weights"));
     // the run folder: style image, sample grids (every 2 steps and the last, step 6), the page,
@@ -128,18 +138,21 @@ fn train_then_apply_lowers_the_style_loss() {
     let (mut before, mut after) = (0.0, 0.0);
     for name in names {
         let result = dir.join(format!("{name}.stylised.png"));
-        let out = atelier(&[
-            "style",
-            "apply",
-            "--model",
-            s(&model),
-            "--input",
-            s(&photos.join(name)),
-            "--out",
-            s(&result),
-            "--size",
-            "24",
-        ]);
+        let out = atelier_on(
+            Some(Device::Gpu),
+            &[
+                "style",
+                "apply",
+                "--model",
+                s(&model),
+                "--input",
+                s(&photos.join(name)),
+                "--out",
+                s(&result),
+                "--size",
+                "24",
+            ],
+        );
         assert!(out.status.success(), "apply failed");
         let input = resize_long_side(&load_image(&photos.join(name)).unwrap(), 24);
         let output = load_image(&result).unwrap();

@@ -1,9 +1,11 @@
 //! The GPU context: adapter and device selection, what the device offers, and the one global
 //! instance every tensor shares.
 //!
-//! `ATELIER_DEVICE=cpu|gpu|auto` chooses between the GPU and the CPU reference (default `auto`:
-//! the GPU when an adapter exists). `ATELIER_ADAPTER=<substring>` picks an adapter by name;
-//! otherwise a hardware adapter is preferred over a software one (lavapipe).
+//! `ATELIER_DEVICE=cpu|reference|gpu|auto` chooses the device (default `auto`: a hardware GPU
+//! when there is one, else the fast CPU device; a software Vulkan device such as lavapipe only
+//! when asked for, with `gpu` or `ATELIER_ADAPTER`, being slower than the fast CPU device).
+//! `reference` is the CPU running each family's plain reference. `ATELIER_ADAPTER=<substring>`
+//! picks an adapter by name; otherwise a hardware adapter is preferred over a software one.
 //! `ATELIER_DISABLE_FEATURES=<name>,...` leaves optional features (names as in
 //! [`OPTIONAL_FEATURES`]) off although the adapter has them, to run what a device without them
 //! would run (the variants that need them are then skipped, never chosen).
@@ -21,7 +23,10 @@ use crate::stats::Stats;
 /// What the user asked for through `ATELIER_DEVICE`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DevicePreference {
+    /// The fast CPU device.
     Cpu,
+    /// The CPU running the plain reference of every op.
+    Reference,
     Gpu,
     Auto,
 }
@@ -33,10 +38,11 @@ impl DevicePreference {
             Err(_) => Ok(Self::Auto),
             Ok(v) => match v.to_ascii_lowercase().as_str() {
                 "cpu" => Ok(Self::Cpu),
+                "reference" => Ok(Self::Reference),
                 "gpu" => Ok(Self::Gpu),
                 "auto" | "" => Ok(Self::Auto),
                 other => Err(crate::Error::Config(format!(
-                    "ATELIER_DEVICE={other:?} is not one of cpu, gpu, auto"
+                    "ATELIER_DEVICE={other:?} is not one of cpu, reference, gpu, auto"
                 ))),
             },
         }
@@ -78,8 +84,11 @@ static GPU: OnceLock<Result<Gpu, String>> = OnceLock::new();
 pub fn try_gpu() -> Result<&'static Gpu, String> {
     GPU.get_or_init(|| {
         let pref = DevicePreference::from_env().map_err(|e| e.to_string())?;
-        if pref == DevicePreference::Cpu {
-            return Err("ATELIER_DEVICE=cpu".into());
+        if matches!(pref, DevicePreference::Cpu | DevicePreference::Reference) {
+            return Err(format!(
+                "ATELIER_DEVICE={}",
+                std::env::var("ATELIER_DEVICE").unwrap_or_default()
+            ));
         }
         Gpu::new().map_err(|e| e.to_string())
     })
@@ -101,9 +110,66 @@ pub fn gpu() -> &'static Gpu {
     }
 }
 
-/// Whether a GPU context exists (and `ATELIER_DEVICE` allows it).
+/// Whether a GPU context exists (and `ATELIER_DEVICE` allows it). This is any adapter,
+/// a software one included; what `auto` picks is [`auto_choice`].
 pub fn gpu_available() -> bool {
     try_gpu().is_ok()
+}
+
+/// What `ATELIER_DEVICE=auto` (or unset) picks, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AutoChoice {
+    /// Whether to compute on the GPU (else the fast CPU device).
+    pub gpu: bool,
+    /// Why, in a sentence for `atelier info` and logs.
+    pub reason: String,
+}
+
+/// What `auto` picks: the GPU when the adapter atelier would use is hardware, or when
+/// `ATELIER_ADAPTER` names one; otherwise the fast CPU device (a software Vulkan device such
+/// as lavapipe is several times slower than it, so it runs only when asked for). Decided once,
+/// from the adapter list, without creating a device when the answer is the CPU.
+pub fn auto_choice() -> &'static AutoChoice {
+    static CHOICE: OnceLock<AutoChoice> = OnceLock::new();
+    CHOICE.get_or_init(|| {
+        if let Ok(name) = std::env::var("ATELIER_ADAPTER") {
+            return match try_gpu() {
+                Ok(g) => AutoChoice {
+                    gpu: true,
+                    reason: format!("ATELIER_ADAPTER={name:?} asks for {}", g.info.name),
+                },
+                Err(e) => AutoChoice {
+                    gpu: false,
+                    reason: format!("ATELIER_ADAPTER={name:?}, but no GPU device: {e}"),
+                },
+            };
+        }
+        let adapters = list_adapters();
+        match adapters.first().map(|a| a.get_info()) {
+            None => AutoChoice {
+                gpu: false,
+                reason: "wgpu found no GPU adapter".into(),
+            },
+            Some(info) if info.device_type == wgpu::DeviceType::Cpu => AutoChoice {
+                gpu: false,
+                reason: format!(
+                    "the only adapter is {} (software Vulkan, slower than the fast CPU device; \
+                     ATELIER_DEVICE=gpu uses it)",
+                    info.name
+                ),
+            },
+            Some(info) => match try_gpu() {
+                Ok(_) => AutoChoice {
+                    gpu: true,
+                    reason: format!("{} is a hardware GPU", info.name),
+                },
+                Err(e) => AutoChoice {
+                    gpu: false,
+                    reason: format!("{} could not be opened: {e}", info.name),
+                },
+            },
+        }
+    })
 }
 
 /// Why the current device cannot run subgroup kernels (it lacks wgpu's SUBGROUP feature, or

@@ -10,6 +10,8 @@
 //! layout and for adding an op.
 //!
 //! The machinery every family shares:
+//! - [`cpu`]: the fast CPU device's thread pool, GEMM and scratch, and the mode that picks
+//!   between it and the reference (`ATELIER_DEVICE=reference`).
 //! - [`context`]: adapter and device selection, features and limits, the shared [`Gpu`].
 //! - [`buffer_pool`]: pooled GPU buffers ([`GpuBuffer`]), and windows of them.
 //! - [`chunk`]: launching over tensors larger than one storage binding, in batch chunks.
@@ -30,6 +32,7 @@ pub mod buffer_pool;
 pub mod check;
 pub mod chunk;
 pub mod context;
+pub mod cpu;
 pub mod error;
 pub mod families;
 pub mod harness;

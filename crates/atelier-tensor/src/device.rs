@@ -2,7 +2,11 @@
 
 use std::fmt;
 
-/// CPU (the reference implementation) or GPU (wgpu kernels).
+use atelier_kernels::context::{DevicePreference, auto_choice};
+use atelier_kernels::cpu::{CpuMode, set_default_cpu_mode};
+
+/// CPU (host memory: the fast CPU kernels in f32, or the plain reference with
+/// `ATELIER_DEVICE=reference` and for f64) or GPU (wgpu kernels).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Device {
     Cpu,
@@ -10,12 +14,21 @@ pub enum Device {
 }
 
 impl Device {
-    /// The GPU when one is available and `ATELIER_DEVICE` allows it, else the CPU.
+    /// What `ATELIER_DEVICE` asks for: `gpu` the GPU (any adapter, a software one included),
+    /// `cpu` or `reference` the CPU, `auto` (or unset) a hardware GPU when there is one,
+    /// else the fast CPU device (see [`atelier_kernels::context::auto_choice`]).
     pub fn auto() -> Device {
-        if atelier_kernels::gpu_available() {
-            Device::Gpu
-        } else {
-            Device::Cpu
+        match DevicePreference::from_env() {
+            Ok(DevicePreference::Cpu | DevicePreference::Reference) => Device::Cpu,
+            Ok(DevicePreference::Gpu) if atelier_kernels::gpu_available() => Device::Gpu,
+            Ok(DevicePreference::Gpu) => Device::Cpu,
+            Ok(DevicePreference::Auto) | Err(_) => {
+                if auto_choice().gpu {
+                    Device::Gpu
+                } else {
+                    Device::Cpu
+                }
+            }
         }
     }
 
@@ -28,17 +41,22 @@ impl Device {
         }
     }
 
-    /// Parses `cpu`, `gpu` or `auto`.
+    /// Parses `cpu` (the fast CPU device), `reference` (the CPU running the plain reference:
+    /// this sets the process's CPU mode), `gpu` or `auto`.
     pub fn from_name(name: &str) -> Result<Device, String> {
         match name.to_ascii_lowercase().as_str() {
             "cpu" => Ok(Device::Cpu),
+            "reference" => {
+                set_default_cpu_mode(CpuMode::Reference);
+                Ok(Device::Cpu)
+            }
             "gpu" => {
                 atelier_kernels::try_gpu().map_err(|e| format!("device gpu: {e}"))?;
                 Ok(Device::Gpu)
             }
             "auto" => Ok(Device::auto()),
             other => Err(format!(
-                "unknown device {other:?} (expected cpu, gpu or auto)"
+                "unknown device {other:?} (expected cpu, reference, gpu or auto)"
             )),
         }
     }

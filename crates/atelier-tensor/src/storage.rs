@@ -54,6 +54,18 @@ pub(crate) enum Storage {
     Gpu(GpuBuffer),
 }
 
+/// A CPU tensor's f32 vector goes back to the host pool, for the next output of its length
+/// (see `atelier_kernels::cpu::host_pool`).
+impl Drop for Storage {
+    fn drop(&mut self) {
+        if let Storage::Cpu(c) = self
+            && let CpuData::F32(v) = c.get_mut()
+        {
+            atelier_kernels::cpu::host_pool::give(std::mem::take(v));
+        }
+    }
+}
+
 impl Storage {
     pub fn device(&self) -> Device {
         match self {

@@ -95,7 +95,8 @@ pub struct Args {
     /// Past fakes the discriminators also see (0: none).
     #[arg(long, default_value_t = 50)]
     pool_size: usize,
-    /// cpu, gpu or auto.
+    /// cpu (the fast CPU device), reference (the plain CPU reference), gpu or auto (a hardware
+    /// GPU, else the fast CPU device).
     #[arg(long, env = "ATELIER_DEVICE", default_value = "auto")]
     device: String,
     /// Read the losses back and log them every N steps (the only read-back of the loop).

@@ -77,7 +77,7 @@ pub struct Args {
     /// (scripts/check_onnx.py).
     #[arg(long, value_name = "FILE")]
     example: Option<PathBuf>,
-    /// Device for the example's forward pass: cpu, gpu or auto.
+    /// Device for the example's forward pass: cpu, reference, gpu or auto.
     #[arg(long, env = "ATELIER_DEVICE", default_value = "auto")]
     device: String,
 }

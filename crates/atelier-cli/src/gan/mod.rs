@@ -44,7 +44,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
 }
 
-/// `--device`: cpu, gpu or auto (also `ATELIER_DEVICE`).
+/// `--device`: cpu, reference, gpu or auto (also `ATELIER_DEVICE`).
 pub(crate) fn device(name: &str) -> anyhow::Result<Device> {
     Device::from_name(name).map_err(anyhow::Error::msg)
 }

@@ -55,7 +55,8 @@ pub struct Args {
     ndf: u64,
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
     nz: u64,
-    /// cpu, gpu or auto.
+    /// cpu (the fast CPU device), reference (the plain CPU reference), gpu or auto (a hardware
+    /// GPU, else the fast CPU device).
     #[arg(long, env = "ATELIER_DEVICE", default_value = "auto")]
     device: String,
     /// Read the losses back and log them every N steps (the only read-back of the loop).

@@ -31,7 +31,8 @@ pub struct Args {
     /// Resize the input so its longer side is this many pixels first (default: as it is).
     #[arg(long, value_parser = clap::value_parser!(u32).range(MIN_SIDE as i64..))]
     size: Option<u32>,
-    /// cpu, gpu or auto.
+    /// cpu (the fast CPU device), reference (the plain CPU reference), gpu or auto (a hardware
+    /// GPU, else the fast CPU device).
     #[arg(long, default_value = "auto")]
     device: String,
 }

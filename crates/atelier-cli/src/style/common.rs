@@ -10,11 +10,14 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::usage;
 
-/// `--device`: cpu, gpu or auto; says so when the CPU reference will do the work.
+/// `--device`: cpu, reference, gpu or auto; says so when the CPU will do the work.
 pub fn device(name: &str) -> anyhow::Result<Device> {
     let device = Device::from_name(name).map_err(anyhow::Error::msg)?;
     if device == Device::Cpu {
-        eprintln!("device: the CPU reference (slow; a GPU is used when there is one)");
+        eprintln!(
+            "device: the {} (a hardware GPU is used when there is one)",
+            atelier_kernels::cpu::cpu_mode()
+        );
     }
     Ok(device)
 }

@@ -63,7 +63,8 @@ pub struct Args {
     /// Read the losses back every N steps.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     log_every: u32,
-    /// cpu, gpu or auto.
+    /// cpu (the fast CPU device), reference (the plain CPU reference), gpu or auto (a hardware
+    /// GPU, else the fast CPU device).
     #[arg(long, default_value = "auto")]
     device: String,
     /// Seeds the network's initial weights and the order of the photos.

@@ -3,6 +3,7 @@
 //! The kernel variant (direct or an implicit GEMM) is chosen per shape and direction by the
 //! conv2d family (`ATELIER_KERNELS=conv2d=<variant>`, or `tune` to time them on first use).
 
+use atelier_kernels::conv2d::cpu as f;
 use atelier_kernels::conv2d::reference as r;
 use atelier_kernels::conv2d::{self as k, Conv2dSpec, ConvTranspose2dSpec};
 
@@ -121,6 +122,8 @@ impl Tensor {
                 [&out],
                 gpu | i,
                 o | k::conv2d_forward(&spec, i[0], i[1], Some(i[2]), o[0]),
+                fast | i,
+                o | f::conv2d_forward(&spec, i[0], i[1], Some(i[2]), &mut o[0]),
                 cpu | i,
                 o | r::conv2d_forward(&spec, i[0], i[1], Some(i[2]), &mut o[0])
             ),
@@ -130,6 +133,8 @@ impl Tensor {
                 [&out],
                 gpu | i,
                 o | k::conv2d_forward(&spec, i[0], i[1], None, o[0]),
+                fast | i,
+                o | f::conv2d_forward(&spec, i[0], i[1], None, &mut o[0]),
                 cpu | i,
                 o | r::conv2d_forward(&spec, i[0], i[1], None, &mut o[0])
             ),
@@ -153,6 +158,8 @@ impl Tensor {
                     [&xs],
                     gpu | i,
                     o | k::conv2d_backward_data(&spec, i[0], i[1], o[0]),
+                    fast | i,
+                    o | f::conv2d_backward_data(&spec, i[0], i[1], &mut o[0]),
                     cpu | i,
                     o | r::conv2d_backward_data(&spec, i[0], i[1], &mut o[0])
                 )
@@ -165,6 +172,8 @@ impl Tensor {
                     [&ws],
                     gpu | i,
                     o | k::conv2d_backward_weight(&spec, i[0], i[1], o[0]),
+                    fast | i,
+                    o | f::conv2d_backward_weight(&spec, i[0], i[1], &mut o[0]),
                     cpu | i,
                     o | r::conv2d_backward_weight(&spec, i[0], i[1], &mut o[0])
                 )
@@ -179,6 +188,8 @@ impl Tensor {
                         [&[spec.k]],
                         gpu | i,
                         o | k::conv2d_backward_bias(&spec, i[0], o[0]),
+                        fast | i,
+                        o | f::conv2d_backward_bias(&spec, i[0], &mut o[0]),
                         cpu | i,
                         o | r::conv2d_backward_bias(&spec, i[0], &mut o[0])
                     )
@@ -230,6 +241,8 @@ impl Tensor {
                 [&out],
                 gpu | i,
                 o | k::conv_transpose2d_forward(&spec, i[0], i[1], Some(i[2]), o[0]),
+                fast | i,
+                o | f::conv_transpose2d_forward(&spec, i[0], i[1], Some(i[2]), &mut o[0]),
                 cpu | i,
                 o | r::conv_transpose2d_forward(&spec, i[0], i[1], Some(i[2]), &mut o[0])
             ),
@@ -239,6 +252,8 @@ impl Tensor {
                 [&out],
                 gpu | i,
                 o | k::conv_transpose2d_forward(&spec, i[0], i[1], None, o[0]),
+                fast | i,
+                o | f::conv_transpose2d_forward(&spec, i[0], i[1], None, &mut o[0]),
                 cpu | i,
                 o | r::conv_transpose2d_forward(&spec, i[0], i[1], None, &mut o[0])
             ),
@@ -262,6 +277,8 @@ impl Tensor {
                     [&xs],
                     gpu | i,
                     o | k::conv_transpose2d_backward_data(&spec, i[0], i[1], o[0]),
+                    fast | i,
+                    o | f::conv_transpose2d_backward_data(&spec, i[0], i[1], &mut o[0]),
                     cpu | i,
                     o | r::conv_transpose2d_backward_data(&spec, i[0], i[1], &mut o[0])
                 )
@@ -274,6 +291,8 @@ impl Tensor {
                     [&ws],
                     gpu | i,
                     o | k::conv_transpose2d_backward_weight(&spec, i[0], i[1], o[0]),
+                    fast | i,
+                    o | f::conv_transpose2d_backward_weight(&spec, i[0], i[1], &mut o[0]),
                     cpu | i,
                     o | r::conv_transpose2d_backward_weight(&spec, i[0], i[1], &mut o[0])
                 )
@@ -288,6 +307,8 @@ impl Tensor {
                         [&[spec.c_out]],
                         gpu | i,
                         o | k::conv_transpose2d_backward_bias(&spec, i[0], o[0]),
+                        fast | i,
+                        o | f::conv_transpose2d_backward_bias(&spec, i[0], &mut o[0]),
                         cpu | i,
                         o | r::conv_transpose2d_backward_bias(&spec, i[0], &mut o[0])
                     )

@@ -1,11 +1,13 @@
 //! Pointwise ops: unary functions, scalar ops, and broadcasting binary arithmetic.
 
 use atelier_kernels::GpuBuffer;
+use atelier_kernels::elementwise::cpu as f;
 use atelier_kernels::elementwise::reference as r;
 use atelier_kernels::elementwise::{self as k, BinaryOp, Broadcast, UnaryOp};
 
+use super::run::{fast_f32, host_vec};
 use super::same_device;
-use crate::storage::{Storage, cpu_map, cpu_map2};
+use crate::storage::{CpuData, Storage, cpu_map, cpu_map2};
 use crate::tensor::Tensor;
 
 /// `op(x; alpha)` with no graph.
@@ -17,11 +19,19 @@ pub(crate) fn unary_raw(x: &Tensor, op: UnaryOp, alpha: f32) -> Tensor {
             Tensor::from_gpu(out, x.shape())
         }
         Storage::Cpu(c) => {
-            let d = cpu_map!(c.borrow(), |v| {
-                let mut o = vec![Default::default(); v.len()];
-                r::unary(op, alpha, v, &mut o);
-                o
-            });
+            let c = c.borrow();
+            let d = match fast_f32(&c) {
+                Some(v) => {
+                    let mut o = host_vec(v.len());
+                    f::unary(op, alpha, v, &mut o);
+                    CpuData::F32(o)
+                }
+                None => cpu_map!(c, |v| {
+                    let mut o = vec![Default::default(); v.len()];
+                    r::unary(op, alpha, v, &mut o);
+                    o
+                }),
+            };
             Tensor::from_cpu(d, x.shape())
         }
     }
@@ -36,11 +46,19 @@ fn unary_backward_raw(x: &Tensor, gy: &Tensor, op: UnaryOp, alpha: f32) -> Tenso
             Tensor::from_gpu(out, x.shape())
         }
         (Storage::Cpu(xc), Storage::Cpu(gc)) => {
-            let d = cpu_map2!(op.name(), xc.borrow(), gc.borrow(), |xv, gv| {
-                let mut o = vec![Default::default(); xv.len()];
-                r::unary_backward(op, alpha, xv, gv, &mut o);
-                o
-            });
+            let (xc, gc) = (xc.borrow(), gc.borrow());
+            let d = match (fast_f32(&xc), fast_f32(&gc)) {
+                (Some(xv), Some(gv)) => {
+                    let mut o = host_vec(xv.len());
+                    f::unary_backward(op, alpha, xv, gv, &mut o);
+                    CpuData::F32(o)
+                }
+                _ => cpu_map2!(op.name(), xc, gc, |xv, gv| {
+                    let mut o = vec![Default::default(); xv.len()];
+                    r::unary_backward(op, alpha, xv, gv, &mut o);
+                    o
+                }),
+            };
             Tensor::from_cpu(d, x.shape())
         }
         _ => panic!("{} backward: tensors on different devices", op.name()),
@@ -58,11 +76,19 @@ pub(crate) fn binary_raw(a: &Tensor, b: &Tensor, op: BinaryOp) -> Tensor {
                 Tensor::from_gpu(out, a.shape())
             }
             (Storage::Cpu(ac), Storage::Cpu(bc)) => {
-                let d = cpu_map2!(op.name(), ac.borrow(), bc.borrow(), |x, y| {
-                    let mut o = vec![Default::default(); x.len()];
-                    r::binary(op, x, y, &mut o);
-                    o
-                });
+                let (ac, bc) = (ac.borrow(), bc.borrow());
+                let d = match (fast_f32(&ac), fast_f32(&bc)) {
+                    (Some(x), Some(y)) => {
+                        let mut o = host_vec(x.len());
+                        f::binary(op, x, y, &mut o);
+                        CpuData::F32(o)
+                    }
+                    _ => cpu_map2!(op.name(), ac, bc, |x, y| {
+                        let mut o = vec![Default::default(); x.len()];
+                        r::binary(op, x, y, &mut o);
+                        o
+                    }),
+                };
                 Tensor::from_cpu(d, a.shape())
             }
             _ => unreachable!(),
@@ -84,11 +110,19 @@ pub(crate) fn binary_raw(a: &Tensor, b: &Tensor, op: BinaryOp) -> Tensor {
             Tensor::from_gpu(out, &bc.shape)
         }
         (Storage::Cpu(ac), Storage::Cpu(bcpu)) => {
-            let d = cpu_map2!(op.name(), ac.borrow(), bcpu.borrow(), |x, y| {
-                let mut o = vec![Default::default(); n];
-                r::binary_broadcast(op, &bc, x, y, &mut o);
-                o
-            });
+            let (ac, bcpu) = (ac.borrow(), bcpu.borrow());
+            let d = match (fast_f32(&ac), fast_f32(&bcpu)) {
+                (Some(x), Some(y)) => {
+                    let mut o = host_vec(n);
+                    f::binary_broadcast(op, &bc, x, y, &mut o);
+                    CpuData::F32(o)
+                }
+                _ => cpu_map2!(op.name(), ac, bcpu, |x, y| {
+                    let mut o = vec![Default::default(); n];
+                    r::binary_broadcast(op, &bc, x, y, &mut o);
+                    o
+                }),
+            };
             Tensor::from_cpu(d, &bc.shape)
         }
         _ => unreachable!(),

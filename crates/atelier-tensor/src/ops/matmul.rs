@@ -2,10 +2,12 @@
 //! broadcasts). Backward passes transposed operands to the kernel as strides, without copies.
 
 use atelier_kernels::GpuBuffer;
+use atelier_kernels::matmul::cpu as f;
 use atelier_kernels::matmul::reference as r;
 use atelier_kernels::matmul::{self as k, MatmulSpec};
 
-use crate::storage::{Storage, cpu_map2};
+use super::run::{fast_f32, host_vec};
+use crate::storage::{CpuData, Storage, cpu_map2};
 use crate::tensor::Tensor;
 
 /// `op(a) · op(b)` for 3-D contiguous `a`, `b`, where op transposes the last two axes when
@@ -49,11 +51,19 @@ fn matmul_raw(a: &Tensor, ta: bool, b: &Tensor, tb: bool) -> Tensor {
             Tensor::from_gpu(out, &shape)
         }
         (Storage::Cpu(x), Storage::Cpu(y)) => {
-            let d = cpu_map2!("matmul", x.borrow(), y.borrow(), |xv, yv| {
-                let mut o = vec![Default::default(); batch * m * n];
-                r::matmul(&spec, xv, yv, &mut o);
-                o
-            });
+            let (x, y) = (x.borrow(), y.borrow());
+            let d = match (fast_f32(&x), fast_f32(&y)) {
+                (Some(xv), Some(yv)) => {
+                    let mut o = host_vec(batch * m * n);
+                    f::matmul(&spec, xv, yv, &mut o);
+                    CpuData::F32(o)
+                }
+                _ => cpu_map2!("matmul", x, y, |xv, yv| {
+                    let mut o = vec![Default::default(); batch * m * n];
+                    r::matmul(&spec, xv, yv, &mut o);
+                    o
+                }),
+            };
             Tensor::from_cpu(d, &shape)
         }
         _ => panic!("matmul: operands on different devices"),

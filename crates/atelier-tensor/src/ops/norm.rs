@@ -7,12 +7,13 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use atelier_kernels::GpuBuffer;
+use atelier_kernels::batchnorm::cpu as fbn;
 use atelier_kernels::batchnorm::reference as rbn;
 use atelier_kernels::batchnorm::{self as bn, BatchNormConfig, BatchNormMode};
 use atelier_kernels::instance_norm::reference as rin;
 use atelier_kernels::instance_norm::{self as inorm, InstanceNormConfig};
 
-use super::run::{Element, cpu_data, kernel_op};
+use super::run::{Element, cpu_data, fast_cpu, kernel_op};
 use crate::tensor::Tensor;
 use crate::{DType, Device};
 
@@ -49,7 +50,18 @@ fn batch_stats_cpu<T: Element>(
     {
         let xd = cpu_data(x);
         let xs = T::slice(&xd).expect("batch_norm2d: dtype");
-        rbn::batchnorm_stats(cfg, xs, &mut mean, &mut invstd, &mut rmv, &mut rvv);
+        if let (true, Some(x), Some(m), Some(s), Some(rm), Some(rv)) = (
+            fast_cpu(),
+            T::as_f32(xs),
+            T::as_f32_mut(&mut mean),
+            T::as_f32_mut(&mut invstd),
+            T::as_f32_mut(&mut rmv),
+            T::as_f32_mut(&mut rvv),
+        ) {
+            fbn::batchnorm_stats(cfg, x, m, s, rm, rv);
+        } else {
+            rbn::batchnorm_stats(cfg, xs, &mut mean, &mut invstd, &mut rmv, &mut rvv);
+        }
     }
     rm.write(&rmv.iter().map(|v| v.to_f64() as f32).collect::<Vec<_>>());
     rv.write(&rvv.iter().map(|v| v.to_f64() as f32).collect::<Vec<_>>());
@@ -156,6 +168,8 @@ impl Tensor {
             [self.shape()],
             gpu | i,
             o | bn::batchnorm_apply(&cfg, i[0], i[1], i[2], i[3], i[4], o[0]),
+            fast | i,
+            o | fbn::batchnorm_apply(&cfg, i[0], i[1], i[2], i[3], i[4], &mut o[0]),
             cpu | i,
             o | rbn::batchnorm_apply(&cfg, i[0], i[1], i[2], i[3], i[4], &mut o[0])
         )
@@ -169,6 +183,13 @@ impl Tensor {
                 [&[c], &[c]],
                 gpu | i,
                 o | bn::batchnorm_backward_reduce(&cfg, i[0], i[1], i[2], i[3], o[0], o[1]),
+                fast | i,
+                o | {
+                    let (a, b) = o.split_at_mut(1);
+                    fbn::batchnorm_backward_reduce(
+                        &cfg, i[0], i[1], i[2], i[3], &mut a[0], &mut b[0],
+                    )
+                },
                 cpu | i,
                 o | {
                     let (a, b) = o.split_at_mut(1);
@@ -185,6 +206,10 @@ impl Tensor {
                 gpu | i,
                 o | bn::batchnorm_backward_apply(
                     &cfg, mode, i[0], i[1], i[2], i[3], i[4], i[5], i[6], o[0]
+                ),
+                fast | i,
+                o | fbn::batchnorm_backward_apply(
+                    &cfg, mode, i[0], i[1], i[2], i[3], i[4], i[5], i[6], &mut o[0]
                 ),
                 cpu | i,
                 o | rbn::batchnorm_backward_apply(

@@ -2,7 +2,9 @@
 //! state, on the tensor's device: one fused kernel on the GPU (the optim family), the
 //! reference on the CPU. Not recorded by autograd.
 
-use atelier_kernels::optim::{self as k, reference as r};
+use atelier_kernels::optim::{self as k, cpu as f, reference as r};
+
+use super::run::fast_cpu;
 
 pub use atelier_kernels::optim::{AdamStep, SgdStep};
 
@@ -35,6 +37,13 @@ impl Tensor {
                 m.gpu_buffer(),
                 v.gpu_buffer(),
             ),
+            Device::Cpu if fast_cpu() => f::adam(
+                hp,
+                &mut self.cpu_f32_mut(),
+                &grad.cpu_f32(),
+                &mut m.cpu_f32_mut(),
+                &mut v.cpu_f32_mut(),
+            ),
             Device::Cpu => r::adam(
                 hp,
                 &mut self.cpu_f32_mut(),
@@ -61,7 +70,8 @@ impl Tensor {
             ),
             Device::Cpu => {
                 let mut b = momentum.map(|b| b.cpu_f32_mut());
-                r::sgd(
+                let sgd = if fast_cpu() { f::sgd } else { r::sgd::<f32> };
+                sgd(
                     hp,
                     &mut self.cpu_f32_mut(),
                     &grad.cpu_f32(),

@@ -1,10 +1,12 @@
 //! Reductions over chosen axes: sum, mean, max.
 
 use atelier_kernels::GpuBuffer;
+use atelier_kernels::reduce::cpu as f;
 use atelier_kernels::reduce::reference as r;
 use atelier_kernels::reduce::{self as k, ReduceOp, ReduceSpec};
 
-use crate::storage::{Storage, cpu_map};
+use super::run::{fast_f32, host_vec};
+use crate::storage::{CpuData, Storage, cpu_map};
 use crate::tensor::Tensor;
 
 /// Sorted, deduplicated, in-range axes (negative values are not accepted here).
@@ -45,11 +47,19 @@ fn reduce_raw(x: &Tensor, op: ReduceOp, axes: &[usize], scale: f32) -> Tensor {
             Tensor::from_gpu(out, &shape)
         }
         Storage::Cpu(c) => {
-            let d = cpu_map!(c.borrow(), |v| {
-                let mut o = vec![Default::default(); out_n];
-                r::reduce(op, &spec, scale, v, &mut o);
-                o
-            });
+            let c = c.borrow();
+            let d = match fast_f32(&c) {
+                Some(v) => {
+                    let mut o = host_vec(out_n);
+                    f::reduce(op, &spec, scale, v, &mut o);
+                    CpuData::F32(o)
+                }
+                None => cpu_map!(c, |v| {
+                    let mut o = vec![Default::default(); out_n];
+                    r::reduce(op, &spec, scale, v, &mut o);
+                    o
+                }),
+            };
             Tensor::from_cpu(d, &shape)
         }
     }

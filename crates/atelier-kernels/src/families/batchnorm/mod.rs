@@ -8,6 +8,7 @@
 //! `batchnorm.wgsl`).
 
 mod bench;
+pub mod cpu;
 mod launch;
 pub mod reference;
 mod validate;

@@ -122,6 +122,22 @@ fn check_training(v: &mut Validator, t: &Case) {
         }
     }
 
+    // the fast CPU device
+    let (mut mean_f, mut invstd_f) = (vec![f32::NAN; c], vec![f32::NAN; c]);
+    let (mut rmean_f, mut rvar_f) = (to_f32(&t.running_mean), to_f32(&t.running_var));
+    let x = to_f32(&t.x);
+    let (m, s) = (&mut mean_f, &mut invstd_f);
+    super::cpu::batchnorm_stats(cfg, &x, m, s, &mut rmean_f, &mut rvar_f);
+    for (what, got, want) in [
+        ("mean", &mean_f, &mean),
+        ("invstd", &invstd_f, &invstd),
+        ("running_mean", &rmean_f, &rmean),
+        ("running_var", &rvar_f, &rvar),
+    ] {
+        let case = format!("{} {what}", t.name);
+        v.check(kernel, "cpu", &case, got, &to_f32(want), TOL_FORWARD);
+    }
+
     let (mean, invstd) = (round_f32(&mean), round_f32(&invstd));
     check_apply(v, t, &xb, &mean, &invstd, "train");
     check_backward(v, t, &xb, BatchNormMode::Training, &mean, &invstd);
@@ -186,6 +202,12 @@ fn check_apply(
         &to_f32(&y),
         TOL_FORWARD,
     );
+    let mut got = vec![f32::NAN; cfg.len()];
+    let (mean, invstd) = (to_f32(mean), to_f32(invstd));
+    let (x, gamma, beta) = (to_f32(&t.x), to_f32(&t.gamma), to_f32(&t.beta));
+    super::cpu::batchnorm_apply(cfg, &x, &mean, &invstd, &gamma, &beta, &mut got);
+    let case = format!("{} {mode}", t.name);
+    v.check("batchnorm.batchnorm_apply", "cpu", &case, &got, &to_f32(&y), TOL_FORWARD);
 }
 
 fn check_backward(
@@ -225,6 +247,15 @@ fn check_backward(
         }
     }
 
+    let (x, gy, mean_f, invstd_f) = (to_f32(&t.x), to_f32(&t.gy), to_f32(mean), to_f32(invstd));
+    let (mut ggamma_f, mut gbeta_f) = (vec![f32::NAN; c], vec![f32::NAN; c]);
+    let (gg, gb) = (&mut ggamma_f, &mut gbeta_f);
+    super::cpu::batchnorm_backward_reduce(cfg, &x, &gy, &mean_f, &invstd_f, gg, gb);
+    for (what, got, want) in [("ggamma", &ggamma_f, &ggamma), ("gbeta", &gbeta_f, &gbeta)] {
+        let case = format!("{case} {what}");
+        v.check(kernel, "cpu", &case, got, &to_f32(want), TOL_GRAD);
+    }
+
     let (ggamma, gbeta) = (round_f32(&ggamma), round_f32(&gbeta));
     let mut gx = vec![0.0; cfg.len()];
     r::batchnorm_backward_apply(
@@ -244,6 +275,13 @@ fn check_backward(
         &to_f32(&gx),
         TOL_GRAD,
     );
+    let mut got = vec![f32::NAN; cfg.len()];
+    let (gamma, gg, gb) = (to_f32(&t.gamma), to_f32(&ggamma), to_f32(&gbeta));
+    super::cpu::batchnorm_backward_apply(
+        cfg, mode, &x, &gy, &mean_f, &invstd_f, &gamma, &gg, &gb, &mut got,
+    );
+    let kernel = "batchnorm.batchnorm_backward_apply";
+    v.check(kernel, "cpu", &case, &got, &to_f32(&gx), TOL_GRAD);
 }
 
 /// The reference's forward, training or evaluation, as a function of (x, gamma, beta).

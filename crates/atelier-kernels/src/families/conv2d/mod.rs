@@ -14,6 +14,7 @@
 //!   and `implicit_gemm_8x8.wgsl` (each declares TM and TN, joined after the GEMM's source).
 
 mod bench;
+pub mod cpu;
 pub mod igemm;
 mod launch;
 mod launch_igemm;

@@ -4,6 +4,7 @@
 
 use super::{self as k, Conv2dSpec, ConvTranspose2dSpec, ConvVariant};
 use crate::variant::Variant;
+use super::cpu as f;
 use super::reference as r;
 use crate::{GpuBuffer, gpu};
 
@@ -342,6 +343,23 @@ fn validate_conv(v: &mut Validator, case: &str, spec: &Conv2dSpec) {
             TOL_GRAD,
         );
     }
+    // the fast CPU device (each output starts as NaN, so an unwritten element fails)
+    let mut y = vec![f32::NAN; spec.y_len()];
+    f::conv2d_forward(spec, &x, &w, Some(&b), &mut y);
+    v.check("conv2d.forward", "cpu", &format!("{case} +bias"), &y, &y_bias, TOL_FORWARD);
+    let mut y = vec![f32::NAN; spec.y_len()];
+    f::conv2d_forward(spec, &x, &w, None, &mut y);
+    v.check("conv2d.forward", "cpu", case, &y, &y_plain, TOL_FORWARD);
+    let mut gx = vec![f32::NAN; spec.x_len()];
+    f::conv2d_backward_data(spec, &gy, &w, &mut gx);
+    v.check("conv2d.backward_data", "cpu", case, &gx, &gx_want, TOL_GRAD);
+    let mut gw = vec![f32::NAN; spec.w_len()];
+    f::conv2d_backward_weight(spec, &x, &gy, &mut gw);
+    v.check("conv2d.backward_weight", "cpu", case, &gw, &gw_want, TOL_GRAD);
+    let mut gb = vec![f32::NAN; spec.k];
+    f::conv2d_backward_bias(spec, &gy, &mut gb);
+    v.check("conv2d.backward_bias", "cpu", case, &gb, &gb_want, TOL_GRAD);
+
     let gb = v.poisoned(spec.k);
     k::conv2d_backward_bias(spec, &gyb, &gb);
     let got = v.read(&gb);
@@ -445,6 +463,24 @@ fn validate_transposed(v: &mut Validator, case: &str, spec: &ConvTranspose2dSpec
             TOL_GRAD,
         );
     }
+    // the fast CPU device
+    let mut y = vec![f32::NAN; spec.y_len()];
+    f::conv_transpose2d_forward(spec, &x, &w, Some(&b), &mut y);
+    let bias_case = format!("{case} +bias");
+    v.check("conv_transpose2d.forward", "cpu", &bias_case, &y, &y_bias, TOL_FORWARD);
+    let mut y = vec![f32::NAN; spec.y_len()];
+    f::conv_transpose2d_forward(spec, &x, &w, None, &mut y);
+    v.check("conv_transpose2d.forward", "cpu", case, &y, &y_plain, TOL_FORWARD);
+    let mut gx = vec![f32::NAN; spec.x_len()];
+    f::conv_transpose2d_backward_data(spec, &gy, &w, &mut gx);
+    v.check("conv_transpose2d.backward_data", "cpu", case, &gx, &gx_want, TOL_GRAD);
+    let mut gw = vec![f32::NAN; spec.w_len()];
+    f::conv_transpose2d_backward_weight(spec, &x, &gy, &mut gw);
+    v.check("conv_transpose2d.backward_weight", "cpu", case, &gw, &gw_want, TOL_GRAD);
+    let mut gb = vec![f32::NAN; spec.c_out];
+    f::conv_transpose2d_backward_bias(spec, &gy, &mut gb);
+    v.check("conv_transpose2d.backward_bias", "cpu", case, &gb, &gb_want, TOL_GRAD);
+
     let gb = v.poisoned(spec.c_out);
     k::conv_transpose2d_backward_bias(spec, &gyb, &gb);
     let got = v.read(&gb);

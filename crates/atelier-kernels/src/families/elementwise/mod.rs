@@ -7,6 +7,7 @@
 //! `validate.rs`, `bench.rs`, `elementwise.wgsl`.
 
 mod bench;
+pub mod cpu;
 mod launch;
 pub mod ops;
 pub mod reference;

@@ -2,6 +2,7 @@
 
 use super::launch::{self as k, Broadcast};
 use super::ops::{BinaryOp, UnaryOp};
+use super::cpu as f;
 use super::reference as r;
 use crate::harness::{TOL_FORWARD, TOL_GRAD, Validator};
 use crate::{GpuBuffer, gpu};
@@ -58,6 +59,10 @@ pub fn run(v: &mut Validator) {
                     &want,
                     TOL_FORWARD,
                 );
+                let cpu_variant = format!("cpu {}", op.name());
+                let mut got = vec![f32::NAN; n];
+                f::unary(op, alpha, &x, &mut got);
+                v.check("elementwise.unary", &cpu_variant, &case, &got, &want, TOL_FORWARD);
 
                 let gx = v.poisoned(n);
                 k::unary_backward(op, alpha, &xb, &gyb, &gx);
@@ -71,6 +76,9 @@ pub fn run(v: &mut Validator) {
                     &want,
                     TOL_GRAD,
                 );
+                let mut got = vec![f32::NAN; n];
+                f::unary_backward(op, alpha, &x, &gy, &mut got);
+                v.check("elementwise.unary_backward", &cpu_variant, &case, &got, &want, TOL_GRAD);
             }
         }
     }
@@ -101,6 +109,10 @@ pub fn run(v: &mut Validator) {
                     &want,
                     TOL_FORWARD,
                 );
+                let mut got = vec![f32::NAN; n];
+                f::binary(op, &a, &b, &mut got);
+                let (variant, case) = (format!("cpu {}", op.name()), format!("n={n}"));
+                v.check("elementwise.binary", &variant, &case, &got, &want, TOL_FORWARD);
             }
         }
         let shapes: [(&[usize], &[usize]); 5] = [
@@ -134,6 +146,10 @@ pub fn run(v: &mut Validator) {
                     &want,
                     TOL_FORWARD,
                 );
+                let mut got = vec![f32::NAN; n];
+                f::binary_broadcast(op, &bc, &a, &b, &mut got);
+                let variant = format!("cpu {}", op.name());
+                v.check("elementwise.binary_broadcast", &variant, &case, &got, &want, TOL_FORWARD);
             }
         }
     }

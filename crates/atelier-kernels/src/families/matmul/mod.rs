@@ -6,6 +6,7 @@
 //! `matmul.wgsl`.
 
 mod bench;
+pub mod cpu;
 mod launch;
 pub mod reference;
 mod validate;

@@ -133,6 +133,9 @@ pub fn run(v: &mut Validator) {
         let c_len = case.batch * case.m * case.n;
         let mut want = vec![0.0; c_len];
         r::matmul(&s, &a, &b, &mut want);
+        let mut got = vec![f32::NAN; c_len];
+        super::cpu::matmul(&s, &a, &b, &mut got);
+        v.check("matmul.matmul", "cpu", &case.name(), &got, &want, TOL_FORWARD);
         for &variant in MatmulVariant::ALL {
             let c = v.poisoned(c_len);
             k::matmul_with(variant, &s, &ab, &bb, &c);

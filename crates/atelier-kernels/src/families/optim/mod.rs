@@ -3,6 +3,7 @@
 //! Files: `launch.rs` (shape types, launchers), `reference.rs` (CPU), `validate.rs`,
 //! `optim.wgsl`.
 
+pub mod cpu;
 mod launch;
 pub mod reference;
 mod validate;

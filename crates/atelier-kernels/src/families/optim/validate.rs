@@ -108,15 +108,23 @@ fn adam_steps(v: &mut Validator, variant: &str, hp: AdamStep, n: usize) {
     let mut p = v.rand(n);
     let (mut m, mut vv) = (vec![0.0f32; n], vec![0.0f32; n]);
     let (pb, mb, vb) = (g.upload(&p), g.upload(&m), g.upload(&vv));
+    // the fast CPU device's copies of the parameter and moments
+    let (mut pf, mut mf, mut vf) = (p.clone(), m.clone(), vv.clone());
+    let cpu_variant = format!("cpu {variant}");
     for step in 1..=STEPS {
         let hp = AdamStep { step, ..hp };
         let grad = v.rand(n);
         k::adam(&hp, &pb, &g.upload(&grad), &mb, &vb);
         r::adam(&hp, &mut p, &grad, &mut m, &mut vv);
+        super::cpu::adam(&hp, &mut pf, &grad, &mut mf, &mut vf);
         for (name, buf, want) in [("p", &pb, &p), ("m", &mb, &m), ("v", &vb, &vv)] {
             let got = v.read(buf);
             let case = format!("n={n} step {step} {name}");
             v.check("optim.adam", variant, &case, &got, want, TOL_FORWARD);
+        }
+        for (name, got, want) in [("p", &pf, &p), ("m", &mf, &m), ("v", &vf, &vv)] {
+            let case = format!("n={n} step {step} {name}");
+            v.check("optim.adam", &cpu_variant, &case, got, want, TOL_FORWARD);
         }
     }
 }
@@ -129,11 +137,20 @@ fn sgd_steps(v: &mut Validator, variant: &str, hp: SgdStep, n: usize) {
     // step 1 must overwrite the momentum buffer, so it starts poisoned
     let mut buf = vec![f32::NAN; n];
     let bufb = with_momentum.then(|| v.poisoned(n));
+    let (mut pf, mut buf_f) = (p.clone(), buf.clone());
+    let cpu_variant = format!("cpu {variant}");
     for step in 1..=STEPS {
         let hp = SgdStep { step, ..hp };
         let grad = v.rand(n);
         k::sgd(&hp, &pb, &g.upload(&grad), bufb.as_ref());
         r::sgd(&hp, &mut p, &grad, with_momentum.then_some(&mut buf[..]));
+        super::cpu::sgd(&hp, &mut pf, &grad, with_momentum.then_some(&mut buf_f[..]));
+        let case = format!("n={n} step {step} p");
+        v.check("optim.sgd", &cpu_variant, &case, &pf, &p, TOL_FORWARD);
+        if with_momentum {
+            let case = format!("n={n} step {step} buf");
+            v.check("optim.sgd", &cpu_variant, &case, &buf_f, &buf, TOL_FORWARD);
+        }
         let got = v.read(&pb);
         v.check(
             "optim.sgd",

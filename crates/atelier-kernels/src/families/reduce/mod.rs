@@ -7,6 +7,7 @@
 //! `reduce.wgsl`, `reduce_subgroup.wgsl` (the subgroup variant, joined after `reduce.wgsl`).
 
 mod bench;
+pub mod cpu;
 mod launch;
 pub mod reference;
 mod validate;

@@ -70,6 +70,10 @@ pub fn run(v: &mut Validator) {
                 ReduceOp::Sum => TOL_FORWARD * sum_condition(&spec, scale, &x, &want),
                 ReduceOp::Max => TOL_FORWARD,
             };
+            let mut got = vec![f32::NAN; spec.out_count()];
+            super::cpu::reduce(op, &spec, scale, &x, &mut got);
+            let case = format!("{} {shape:?} over {axes:?}", op.name());
+            v.check(&row(op), "cpu", &case, &got, &want, tol);
             for &variant in ReduceVariant::ALL {
                 if let Some(why) = variant.unavailable() {
                     v.skip(&row(op), variant.name(), &why);
