@@ -97,7 +97,18 @@ mod tests {
         assert_eq!(family("conv2d").map(|f| f.name), Some("conv2d"));
         let conv2d = family("conv2d").unwrap();
         let names: Vec<&str> = (conv2d.variants)().iter().map(|v| v.name).collect();
-        assert_eq!(names, ["direct", "implicit_gemm", "implicit_gemm_8x8"]);
+        assert_eq!(
+            names,
+            [
+                "direct",
+                "implicit_gemm",
+                "implicit_gemm_8x8",
+                "igemm128x128",
+                "igemm128x64",
+                "igemm64x128",
+                "igemm64x64"
+            ]
+        );
     }
 
     #[test]
