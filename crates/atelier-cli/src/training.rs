@@ -39,7 +39,11 @@ pub fn describe_device(d: atelier_tensor::Device) -> String {
             let info = &atelier_kernels::gpu().info;
             format!("gpu: {} ({:?})", info.name, info.backend)
         }
-        atelier_tensor::Device::Cpu => "cpu (the reference implementation; slow)".into(),
+        atelier_tensor::Device::Cpu => format!(
+            "cpu: the {} ({} threads)",
+            atelier_kernels::cpu::cpu_mode(),
+            atelier_kernels::cpu::threads()
+        ),
     }
 }
 

@@ -128,8 +128,11 @@ fn train_interrupt_resume_apply() {
         s(&dir),
     ];
     args.extend(TINY);
+    // the plain reference: slow enough a step that the interrupt below lands before step 6
+    // (on the fast CPU device the run can be past it by then)
     let mut child = Command::new(env!("CARGO_BIN_EXE_atelier"))
         .args(&args)
+        .env("ATELIER_DEVICE", "reference")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
