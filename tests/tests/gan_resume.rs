@@ -155,8 +155,13 @@ fn a_nan_stops_the_run_and_keeps_the_last_good_checkpoint() {
     );
 }
 
+/// The GPU's counters belong to the process: the test that counts them holds this lock while
+/// it runs, and so does the other test here that uses the GPU (its read-backs would count).
+static GPU_COUNTERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn a_non_finite_buffer_is_caught_on_the_device_before_it_reaches_a_checkpoint() {
+    let _counters = GPU_COUNTERS.lock().unwrap_or_else(|e| e.into_inner());
     for device in atelier_tests::devices() {
         let dir = run_dir(&format!("nan-buffer-{device}"));
         let mut config = tiny(4);
@@ -197,6 +202,7 @@ fn on_the_gpu_steps_between_logs_read_nothing_and_create_nothing() {
     if !atelier_tests::devices().contains(&atelier_tensor::Device::Gpu) {
         return;
     }
+    let _counters = GPU_COUNTERS.lock().unwrap_or_else(|e| e.into_inner());
     let g = atelier_kernels::gpu();
     let mut config = tiny(8);
     config.device = "gpu".into();
