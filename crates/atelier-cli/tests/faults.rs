@@ -748,7 +748,8 @@ fn a_batch_over_the_binding_limit_trains_in_chunks_as_it_trains_whole() {
     };
     let run = |name: &'static str, limit: Option<&str>| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_atelier"));
-        cmd.args(args(name));
+        // the binding limit is the GPU's: ask for it (auto would pick the fast CPU device)
+        cmd.args(args(name)).env("ATELIER_DEVICE", "gpu");
         if let Some(l) = limit {
             cmd.env("ATELIER_MAX_BINDING_BYTES", l);
         }
@@ -775,6 +776,7 @@ fn a_batch_over_the_binding_limit_trains_in_chunks_as_it_trains_whole() {
     set(&mut refused, "--ndf", "2");
     let o = Command::new(env!("CARGO_BIN_EXE_atelier"))
         .args(refused)
+        .env("ATELIER_DEVICE", "gpu")
         .env("ATELIER_MAX_BINDING_BYTES", "65536")
         .output()
         .unwrap();
