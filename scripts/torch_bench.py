@@ -14,7 +14,8 @@ cases name their PyTorch equivalent (`torch` in the JSON: a Python expression ov
 random tensors, e.g. `F.conv2d(x, w, stride=(2, 2), padding=(1, 1), dilation=(1, 1))`,
 `aten.convolution_backward(...)`, SyncBatchNorm's CUDA kernels with a CPU replacement), so this
 script needs no change when a family is added. The whole DCGAN step (`dcgan.step`) is
-pytorch/examples' training step, built here. Rows without an equivalent (the ceilings) are
+pytorch/examples' training step, built here; `style.gatys_step` the same Gatys step as
+atelier_style's (VGG-19 to relu5_1, Gram losses, Adam on the pixels). Rows without an equivalent (the ceilings) are
 skipped.
 """
 import argparse
@@ -28,6 +29,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 STEP = re.compile(r"^(\d+)x(\d+) ngf(\d+) ndf(\d+) N(\d+)$")
+GATYS = re.compile(r"^(\d+)x(\d+) N(\d+) vgg19 to relu5_1$")
+# rows that train (autograd on); every other row runs under no_grad
+STEP_KERNELS = ("dcgan.step", "style.gatys_step")
 
 
 class Timer:
@@ -127,7 +131,71 @@ def dcgan_step_op(m, device):
     return step, "pytorch/examples dcgan step"
 
 
+# VGG-19's `features` (torchvision's configuration E), built here so this script needs only
+# torch; ReLUs are not in place, so the content layer's output (conv4_2) survives its ReLU.
+VGG19_E = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"]
+CONTENT_INDEX = 21  # conv4_2
+STYLE_INDICES = [1, 6, 11, 20, 29]  # relu1_1 .. relu5_1
+
+
+def gatys_step_op(m, device):
+    """atelier_style::gatys::adam_step: the same losses, weights and optimiser."""
+    h, w, n = map(int, m.groups())
+    layers, c = [], 3
+    for v in VGG19_E:
+        if v == "M":
+            layers.append(nn.MaxPool2d(2, 2))
+        else:
+            layers += [nn.Conv2d(c, v, 3, padding=1), nn.ReLU(inplace=False)]
+            c = v
+    vgg = nn.Sequential(*layers[: STYLE_INDICES[-1] + 1]).to(device).eval()
+    for p in vgg.parameters():
+        p.requires_grad_(False)
+    mean = torch.tensor([0.485, 0.456, 0.406], device=device).view(1, 3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225], device=device).view(1, 3, 1, 1)
+    wanted = [CONTENT_INDEX] + STYLE_INDICES
+
+    def extract(x):
+        out, x = {}, (x - mean) / std
+        for i, layer in enumerate(vgg):
+            x = layer(x)
+            if i in wanted:
+                out[i] = x
+        return out
+
+    def gram(f):
+        b, ch, fh, fw = f.shape
+        f = f.reshape(b, ch, fh * fw)
+        return f @ f.transpose(1, 2) / (ch * fh * fw)
+
+    content = torch.rand(n, 3, h, w, device=device)
+    style = torch.rand(n, 3, h, w, device=device)
+    with torch.no_grad():
+        target = extract(content)[CONTENT_INDEX]
+        style_grams = [gram(f) for i, f in sorted(extract(style).items()) if i in STYLE_INDICES]
+    x = content.clone().requires_grad_(True)
+    opt = torch.optim.Adam([x], lr=0.02)
+    w_content, w_style, w_tv = 1.0, 1e5, 1.0
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        feats = extract(x)
+        loss = w_content * F.mse_loss(feats[CONTENT_INDEX], target)
+        loss = loss + w_style * sum(F.mse_loss(gram(feats[i]), g) for i, g in zip(STYLE_INDICES, style_grams))
+        tv = (x[:, :, 1:] - x[:, :, :-1]).square().mean() + (x[:, :, :, 1:] - x[:, :, :, :-1]).square().mean()
+        loss = loss + w_tv * tv
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            x.clamp_(0, 1)
+
+    return step, "gatys step (vgg19 to relu5_1, adam)"
+
+
 def op_for(row, device):
+    if row["kernel"] == "style.gatys_step":
+        m = GATYS.match(row["shape"])
+        return gatys_step_op(m, device) if m else None
     if row["kernel"] == "dcgan.step":
         m = STEP.match(row["shape"])
         return dcgan_step_op(m, device) if m else None
@@ -170,7 +238,7 @@ def main():
                 print(f"torch_bench: no PyTorch equivalent for {row['kernel']} {row['shape']}", file=sys.stderr)
             continue
         fn, what = made
-        with torch.no_grad() if row["kernel"] != "dcgan.step" else torch.enable_grad():
+        with torch.enable_grad() if row["kernel"] in STEP_KERNELS else torch.no_grad():
             seconds, runs = timer.median(fn)
         out = {"kernel": row["kernel"], "shape": row["shape"], "torch_op": what, "ms": seconds * 1e3, "runs": runs}
         if row["kernel"].startswith("elementwise"):

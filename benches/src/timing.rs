@@ -1,6 +1,7 @@
 //! Timing GPU work: GPU timestamps when the adapter has them (the profiler's per-dispatch
 //! times, which exclude submit and host overhead), wall clock around a synchronised submit
-//! when it has not (or when `ATELIER_BENCH_CLOCK=wall` asks for it).
+//! when it has not (or when `ATELIER_BENCH_CLOCK=wall` asks for it); and host time alone for
+//! the fast CPU device's work (`Clock::Host`), which never touches the GPU.
 //!
 //! What a timestamp measures: wgpu's Vulkan backend writes both of a pass's timestamps at
 //! BOTTOM_OF_PIPE, so a pass's time runs from the moment all earlier work has finished to the
@@ -19,6 +20,8 @@ pub enum Clock {
     Timestamps,
     /// Host time from recording a run to the end of a synchronised submit of it.
     WallClock,
+    /// Host time around a run of CPU work (the fast CPU device); no GPU is opened.
+    Host,
 }
 
 impl Clock {
@@ -37,6 +40,7 @@ impl Clock {
         match self {
             Clock::Timestamps => "gpu-timestamps",
             Clock::WallClock => "wall-clock",
+            Clock::Host => "host-clock",
         }
     }
 }
@@ -45,8 +49,18 @@ impl Clock {
 /// the runs are recorded back to back and submitted together; every run must launch the
 /// same number of dispatches. With the wall clock each run is submitted and waited for alone.
 pub fn time_each(clock: Clock, runs: usize, mut op: impl FnMut(usize)) -> Vec<f64> {
+    if clock == Clock::Host {
+        return (0..runs)
+            .map(|i| {
+                let start = Instant::now();
+                op(i);
+                start.elapsed().as_secs_f64()
+            })
+            .collect();
+    }
     let g = gpu();
     match clock {
+        Clock::Host => unreachable!("timed above"),
         Clock::Timestamps => {
             // finish (and forget) whatever was recorded before
             g.take_dispatch_times();
@@ -82,7 +96,7 @@ pub fn time_each(clock: Clock, runs: usize, mut op: impl FnMut(usize)) -> Vec<f6
 /// here spans one submit of all the runs.
 pub fn time_total(clock: Clock, runs: u64, mut op: impl FnMut(usize)) -> Duration {
     match clock {
-        Clock::Timestamps => {
+        Clock::Timestamps | Clock::Host => {
             let each = time_each(clock, runs as usize, op);
             Duration::from_secs_f64(each.iter().sum())
         }

@@ -314,7 +314,12 @@ pub fn markdown(atelier: &Value, torch: &Value) -> anyhow::Result<String> {
         md += "\n";
     }
 
-    md += &targets(&joined);
+    let on_cpu = atelier.get("bench_device").and_then(Value::as_str) == Some("cpu");
+    md += &if on_cpu {
+        cpu_targets(&joined)
+    } else {
+        targets(&joined)
+    };
     let unmatched: Vec<String> = joined
         .iter()
         .filter(|j| j.torch.is_none())
@@ -373,6 +378,37 @@ fn targets(joined: &[Joined]) -> String {
             );
         }
         None => md += "- the batch-128 DCGAN step: no pair of times.\n",
+    }
+    md
+}
+
+/// Where the fast CPU device's targets stand (`cargo xtask bench --device cpu` beside PyTorch
+/// on the CPU with the same threads): the README demo's DCGAN step, pytorch/examples' at 64×64
+/// and batch 8, and a Gatys step at 256 px, each at most twice PyTorch's time.
+fn cpu_targets(joined: &[Joined]) -> String {
+    let mut md = String::from("## Targets (the fast CPU device)\n\n");
+    let cases = [
+        ("dcgan.step", "32x32 ngf16 ndf16 N8", "the README demo's DCGAN step"),
+        ("dcgan.step", "64x64 ngf64 ndf64 N8", "pytorch/examples' DCGAN step"),
+        ("style.gatys_step", "256x256 N1 vgg19 to relu5_1", "a Gatys step at 256 px"),
+    ];
+    for (kernel, shape, what) in cases {
+        match joined
+            .iter()
+            .find(|j| j.kernel == kernel && j.shape == shape)
+            .and_then(|j| j.ratio())
+        {
+            Some(r) => {
+                let _ = writeln!(
+                    md,
+                    "- {what} ({shape}) at most twice PyTorch's time: {} ({r:.2}×)",
+                    if r <= 2.0 { "met" } else { "not met" }
+                );
+            }
+            None => {
+                let _ = writeln!(md, "- {what} ({shape}): no pair of times.");
+            }
+        }
     }
     md
 }
@@ -489,6 +525,42 @@ mod tests {
             md.contains("short at D2 N128 64x32x32>128x16x16 4x4/s2/p1 (40 %)"),
             "{md}"
         );
+    }
+
+    #[test]
+    fn a_cpu_run_reports_the_fast_cpu_targets() {
+        let row = |kernel: &str, shape: &str, ms: f64| {
+            json!({"family": "x", "kernel": kernel, "variant": "cpu", "shape": shape,
+                   "ms": ms, "flops": 1e9})
+        };
+        let mut atelier = atelier();
+        atelier["bench_device"] = json!("cpu");
+        atelier["rows"] = json!([
+            row("dcgan.step", "32x32 ngf16 ndf16 N8", 30.0),
+            row("dcgan.step", "64x64 ngf64 ndf64 N8", 900.0),
+            row("style.gatys_step", "256x256 N1 vgg19 to relu5_1", 2000.0),
+        ]);
+        let mut torch = torch();
+        torch["rows"] = json!([
+            {"kernel": "dcgan.step", "shape": "32x32 ngf16 ndf16 N8", "ms": 24.0, "torch_op": "s"},
+            {"kernel": "dcgan.step", "shape": "64x64 ngf64 ndf64 N8", "ms": 300.0, "torch_op": "s"},
+        ]);
+        let md = markdown(&atelier, &torch).unwrap();
+        assert!(md.contains("## Targets (the fast CPU device)"), "{md}");
+        assert!(
+            md.contains("the README demo's DCGAN step (32x32 ngf16 ndf16 N8) at most twice PyTorch's time: met (1.25×)"),
+            "{md}"
+        );
+        assert!(
+            md.contains("pytorch/examples' DCGAN step (64x64 ngf64 ndf64 N8) at most twice PyTorch's time: not met (3.00×)"),
+            "{md}"
+        );
+        assert!(
+            md.contains("a Gatys step at 256 px (256x256 N1 vgg19 to relu5_1): no pair of times."),
+            "{md}"
+        );
+        // the GPU targets are not reported for a CPU run
+        assert!(!md.contains("batch-128"), "{md}");
     }
 
     #[test]

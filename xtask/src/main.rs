@@ -8,6 +8,7 @@ mod validate;
 
 use std::path::PathBuf;
 
+use atelier_kernels::harness::BenchDevice;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -32,6 +33,10 @@ enum Task {
     /// variant in the registry at its shapes (DCGAN, VGG-19, matmul, pointwise), then the
     /// whole DCGAN step.
     Bench {
+        /// Whose kernels to time: `gpu` (the adapter `ATELIER_ADAPTER` or the first one) or
+        /// `cpu` (the fast CPU device, `ATELIER_THREADS` threads; no GPU is opened).
+        #[arg(long, default_value = "gpu", value_parser = ["gpu", "cpu"])]
+        device: String,
         /// Only rows whose "kernel variant shape" contains this string.
         #[arg(long)]
         filter: Option<String>,
@@ -74,6 +79,7 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().task {
         Task::Validate { filter, seed } => validate::run(filter, seed),
         Task::Bench {
+            device,
             filter,
             quick,
             batch,
@@ -81,6 +87,11 @@ fn main() -> anyhow::Result<()> {
             roofline,
             trace,
         } => bench::run(bench::Options {
+            device: if device == "cpu" {
+                BenchDevice::Cpu
+            } else {
+                BenchDevice::Gpu
+            },
             filter,
             quick,
             batches: batch,

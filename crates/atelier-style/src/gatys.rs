@@ -19,7 +19,7 @@ use crate::color;
 use crate::error::{Result, StyleError};
 use crate::image_io::{fit_long_side, image_to_tensor, resize, tensor_to_image};
 use crate::lbfgs::{Lbfgs, LbfgsConfig};
-use crate::loss::{LossValues, LossWeights, PerceptualLoss};
+use crate::loss::{LossValues, LossWeights, Losses, PerceptualLoss};
 use crate::vgg::Vgg19;
 
 /// VGG-19 down to relu5_1 pools four times: smaller sides leave nothing to pool.
@@ -265,6 +265,29 @@ pub fn transfer(
     })
 }
 
+/// Adam over the pixels of `x` at learning rate `lr` (the transfer's optimiser).
+pub fn pixel_adam(x: &Tensor, lr: f32) -> Adam {
+    Adam::new(
+        vec![x.clone()],
+        AdamConfig {
+            lr: lr as f64,
+            ..AdamConfig::default()
+        },
+    )
+}
+
+/// One step of the transfer with Adam: the losses of `x` against `target` and the style, their
+/// gradient, the update, the clamp to [0, 1]. Returns the losses, not read back (the benchmark
+/// suite times exactly this step: `style.gatys_step`).
+pub fn adam_step(loss: &PerceptualLoss, target: &Tensor, x: &Tensor, adam: &mut Adam) -> Losses {
+    adam.zero_grad();
+    let losses = loss.losses(x, target);
+    losses.total().backward();
+    adam.step();
+    no_grad(|| x.assign(&x.clamp01()));
+    losses
+}
+
 fn run_adam(
     loss: &PerceptualLoss,
     target: &Tensor,
@@ -272,20 +295,10 @@ fn run_adam(
     config: &TransferConfig,
     report: &mut dyn FnMut(usize, Option<LossValues>, &Tensor),
 ) -> (LossValues, usize) {
-    let mut adam = Adam::new(
-        vec![x.clone()],
-        AdamConfig {
-            lr: config.lr as f64,
-            ..AdamConfig::default()
-        },
-    );
+    let mut adam = pixel_adam(x, config.lr);
     let mut last = LossValues::default();
     for step in 1..=config.steps {
-        adam.zero_grad();
-        let losses = loss.losses(x, target);
-        losses.total().backward();
-        adam.step();
-        no_grad(|| x.assign(&x.clamp01()));
+        let losses = adam_step(loss, target, x, &mut adam);
         let read = step.is_multiple_of(config.log_every) || step == config.steps;
         let values = read.then(|| losses.values());
         if let Some(v) = values {

@@ -5,6 +5,10 @@
 //!
 //! FLOPs: fma_peak does 2 · 4 lanes · 8 chains · 4 unrolled steps · iters per invocation;
 //! copy_vec4 moves 2 · 4 · len bytes (read and write) and does no arithmetic.
+//!
+//! With `--device cpu` the same two rows measure the CPU (`measure_cpu`): FMA chains of 8
+//! lanes on every thread of the fast CPU device's pool (2 · 8 · 10 chains · iters per thread),
+//! and a parallel copy.
 
 use atelier_benches::timing;
 use atelier_kernels::harness::Work;
@@ -71,6 +75,56 @@ pub fn measure(suite: &mut Suite) -> Ceilings {
     let row = own_row("peak", "peak.copy", "vec4", &shape, work);
     let bandwidth = suite
         .measure_with(suite.clock, row, 1, &mut |_| peak::copy_vec4(&src, &dst))
+        .gbs();
+    Ceilings {
+        fma_gflops: fma,
+        bandwidth_gbs: bandwidth,
+    }
+}
+
+/// The fast CPU device's ceilings (`atelier_kernels::cpu::peak`): FMA chains on every thread
+/// of the pool, and a parallel copy of buffers far larger than the caches. Host clock.
+pub fn measure_cpu(suite: &mut Suite) -> Ceilings {
+    use atelier_kernels::cpu::peak as cpu_peak;
+    let mut iters = 1024usize;
+    loop {
+        let t = timing::time_each(suite.clock, 1, |_| {
+            std::hint::black_box(cpu_peak::fma_peak(iters, 0.5));
+        })[0];
+        if t >= FMA_RUN_S {
+            break;
+        }
+        iters *= ((FMA_RUN_S / t.max(1e-9) * 1.2).ceil() as usize).clamp(2, 64);
+    }
+    let work = Work {
+        flops: cpu_peak::fma_flops(iters),
+        bytes: 0.0,
+    };
+    let threads = atelier_kernels::cpu::threads();
+    let shape = format!("{threads} threads x {iters} iters");
+    let variant = format!("{}x{}", cpu_peak::fma_kind(), cpu_peak::CHAINS);
+    let row = own_row("peak", "peak.fma", &variant, &shape, work);
+    let fma = suite
+        .measure_with(suite.clock, row, 1, &mut |_| {
+            std::hint::black_box(cpu_peak::fma_peak(iters, 0.5));
+        })
+        .gflops();
+
+    let len = if suite.quick {
+        QUICK_COPY_LEN
+    } else {
+        COPY_LEN
+    };
+    let src = vec![1.0f32; len];
+    let mut dst = vec![0.0f32; len];
+    let work = Work {
+        flops: 0.0,
+        bytes: 2.0 * 4.0 * len as f64,
+    };
+    let shape = format!("{} MiB", (len * 4) >> 20);
+    let row = own_row("peak", "peak.copy", "parallel", &shape, work);
+    let bandwidth = suite
+        .measure_with(suite.clock, row, 1, &mut |_| cpu_peak::copy(&src, &mut dst))
         .gbs();
     Ceilings {
         fma_gflops: fma,

@@ -7,7 +7,8 @@
 //! ngf = ndf = 64, 9 residual blocks, the 70×70 PatchGAN, batch 1); `--quick` a small one (32×32,
 //! ngf = ndf = 8, 2 blocks, 2 discriminator layers). The image pool is on (50) as in training.
 //! The convolution variants are chosen as `ATELIER_KERNELS` says for conv2d (`auto` unless
-//! set; variant `conv=<mode>`). FLOPs: the step's convolutions (`step_flops`); bytes are not counted, so
+//! set; variant `conv=<mode>`). With `--device cpu` the step runs on CPU tensors (the fast CPU
+//! device; variant `cpu`, host clock). FLOPs: the step's convolutions (`step_flops`); bytes are not counted, so
 //! the row stays off the roofline. `images/s` is batch / median time.
 
 use atelier_benches::timing::Clock;
@@ -15,6 +16,7 @@ use atelier_cyclegan::step::cyclegan_adam;
 use atelier_cyclegan::{CycleGan, CycleGanConfig, LossConfig};
 use atelier_kernels::conv2d::Conv2dSpec;
 use atelier_kernels::gpu;
+use atelier_kernels::harness::BenchDevice;
 use atelier_kernels::harness::work::{Work, conv2d_macs};
 use atelier_kernels::variant::{env_settings, with_kernels};
 use atelier_tensor::{Device, Tensor};
@@ -118,23 +120,31 @@ pub fn step_flops(config: &CycleGanConfig, size: usize, batch: usize) -> f64 {
 pub fn run(suite: &mut Suite) {
     let (config, size, batch) = if suite.quick { quick() } else { full() };
     let shape = label(&config, size, batch);
-    let mode = env_settings()
-        .ok()
-        .and_then(|s| s.get("conv2d").map(str::to_string))
-        .unwrap_or_else(|| "auto".into());
-    let variant = format!("conv={mode}");
+    let on_gpu = suite.device == BenchDevice::Gpu;
+    let mode = on_gpu.then(|| {
+        env_settings()
+            .ok()
+            .and_then(|s| s.get("conv2d").map(str::to_string))
+            .unwrap_or_else(|| "auto".into())
+    });
+    let variant = mode.as_ref().map_or("cpu".to_string(), |m| format!("conv={m}"));
     if !suite.wants(KERNEL, &variant, &shape) {
         return;
     }
-    gpu().disable_profiling();
+    let (device, clock) = if on_gpu {
+        gpu().disable_profiling();
+        (Device::Gpu, Clock::WallClock)
+    } else {
+        (Device::Cpu, Clock::Host)
+    };
     let mut gan = CycleGan::new(
         config,
         LossConfig::default(),
-        Device::Gpu,
+        device,
         0,
         cyclegan_adam(2e-4, 0.5),
     );
-    let image = |seed| Tensor::rand_uniform(&[batch, 3, size, size], -1.0, 1.0, seed, Device::Gpu);
+    let image = |seed| Tensor::rand_uniform(&[batch, 3, size, size], -1.0, 1.0, seed, device);
     let (real_a, real_b) = (image(1), image(2));
     let mut rng = StdRng::seed_from_u64(3);
     let work = Work {
@@ -142,12 +152,17 @@ pub fn run(suite: &mut Suite) {
         bytes: 0.0,
     };
     let row = own_row("cyclegan", KERNEL, &variant, &shape, work);
-    with_kernels(&format!("conv2d={mode}"), || {
-        suite.measure_with(Clock::WallClock, row, 1, &mut |_| {
+    let body = || {
+        suite.measure_with(clock, row, 1, &mut |_| {
             gan.step(&real_a, &real_b, &mut rng);
         });
-    })
-    .expect("conv2d's selections are checked");
+    };
+    match &mode {
+        Some(m) => {
+            with_kernels(&format!("conv2d={m}"), body).expect("conv2d's selections are checked")
+        }
+        None => body(),
+    }
 }
 
 #[cfg(test)]

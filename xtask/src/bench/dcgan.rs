@@ -17,6 +17,11 @@
 //! batch 8). FLOPs: the convolutions the step needs (`step_flops`); bytes are not counted, so
 //! the row stays off the roofline. `images/s` is batch / median time.
 //!
+//! With `--device cpu` the step runs on CPU tensors (the fast CPU device), variant `cpu`, at
+//! the fast CPU issue's two networks: the README demo's and pytorch/examples' (64×64, width
+//! 64), both at batch 8 (`--batch` runs pytorch/examples' at those batches instead); no
+//! timeline is written.
+//!
 //! After the timed steps of the last configuration (the largest batch), one more step runs
 //! with the timestamp profiler on and keeps its timeline (`--trace FILE`, Chrome trace-event
 //! JSON: every dispatch on the GPU, its recording on the CPU); its per-kernel profile is
@@ -28,6 +33,7 @@ use atelier_benches::timing::Clock;
 use atelier_gan::{Dcgan, DcganConfig, latent};
 use atelier_kernels::conv2d::Conv2dSpec;
 use atelier_kernels::gpu;
+use atelier_kernels::harness::BenchDevice;
 use atelier_kernels::harness::work::{Work, conv2d_macs};
 use atelier_kernels::variant::{env_settings, with_kernels};
 use atelier_tensor::{Device, Tensor};
@@ -111,11 +117,17 @@ pub fn step_flops(config: &DcganConfig, batch: usize) -> f64 {
     2.0 * (d_macs + g_macs)
 }
 
+/// The CPU suite's batch for pytorch/examples' network (the fast CPU issue's target).
+const CPU_BATCH: usize = 8;
+
 fn configs(suite: &Suite) -> Vec<(DcganConfig, usize)> {
     if suite.quick && suite.batches.is_none() {
         return vec![QUICK];
     }
     let full = DcganConfig::default();
+    if suite.device == BenchDevice::Cpu && suite.batches.is_none() {
+        return vec![QUICK, (full, CPU_BATCH)];
+    }
     suite
         .dcgan_batches()
         .into_iter()
@@ -123,46 +135,52 @@ fn configs(suite: &Suite) -> Vec<(DcganConfig, usize)> {
         .collect()
 }
 
-/// conv2d's selections to run the step with: the environment's, or auto and tune.
-fn conv_modes() -> Vec<String> {
+/// conv2d's selections to run the step with: the environment's, or auto and tune (`None`: the
+/// fast CPU device, which has one way to run each kernel).
+fn conv_modes(device: BenchDevice) -> Vec<Option<String>> {
+    if device == BenchDevice::Cpu {
+        return vec![None];
+    }
     match env_settings().ok().and_then(|s| s.get("conv2d")) {
-        Some(v) => vec![v.to_string()],
-        None => vec!["auto".into(), "tune".into()],
+        Some(v) => vec![Some(v.to_string())],
+        None => vec![Some("auto".into()), Some("tune".into())],
     }
 }
 
 /// Times the step of every configuration; returns the profile of the traced step (the first
 /// row of the last configuration), or `None` when no row ran or the device cannot time.
 pub fn run(suite: &mut Suite, trace: &Path) -> anyhow::Result<Option<String>> {
-    let g = gpu();
+    let on_gpu = suite.device == BenchDevice::Gpu;
+    let (device, clock) = if on_gpu {
+        (Device::Gpu, Clock::WallClock)
+    } else {
+        (Device::Cpu, Clock::Host)
+    };
     let configs = configs(suite);
     let mut traced = None;
     for (i, (config, batch)) in configs.iter().copied().enumerate() {
         let shape = label(&config, batch);
-        for mode in conv_modes() {
-            let variant = format!("conv={mode}");
+        for mode in conv_modes(suite.device) {
+            let variant = mode.as_ref().map_or("cpu".to_string(), |m| format!("conv={m}"));
             if !suite.wants(KERNEL, &variant, &shape) {
                 continue;
             }
-            let trace_this = i + 1 == configs.len() && traced.is_none();
-            g.disable_profiling();
+            let trace_this = on_gpu && i + 1 == configs.len() && traced.is_none();
+            if on_gpu {
+                gpu().disable_profiling();
+            }
             let work = Work {
                 flops: step_flops(&config, batch),
                 bytes: 0.0,
             };
             let row = own_row("dcgan", KERNEL, &variant, &shape, work);
-            with_kernels(&format!("conv2d={mode}"), || {
-                let mut gan = Dcgan::new(config, Device::Gpu, 0, 2e-4);
+            let body = || {
+                let mut gan = Dcgan::new(config, device, 0, 2e-4);
                 let s = config.image_size;
-                let real = Tensor::rand_uniform(
-                    &[batch, config.channels, s, s],
-                    -1.0,
-                    1.0,
-                    1,
-                    Device::Gpu,
-                );
-                let z = latent::noise(batch, config.nz, 2, Device::Gpu);
-                suite.measure_with(Clock::WallClock, row, 1, &mut |_| {
+                let real =
+                    Tensor::rand_uniform(&[batch, config.channels, s, s], -1.0, 1.0, 1, device);
+                let z = latent::noise(batch, config.nz, 2, device);
+                suite.measure_with(clock, row, 1, &mut |_| {
                     gan.step(&real, &z);
                 });
                 if trace_this {
@@ -171,8 +189,12 @@ pub fn run(suite: &mut Suite, trace: &Path) -> anyhow::Result<Option<String>> {
                         gan.step(&real, &z);
                     }));
                 }
-            })
-            .expect("conv2d's selections are checked");
+            };
+            match &mode {
+                Some(m) => with_kernels(&format!("conv2d={m}"), body)
+                    .expect("conv2d's selections are checked"),
+                None => body(),
+            }
         }
     }
     traced.transpose().map(Option::flatten)

@@ -17,6 +17,11 @@
 //! rows finish, a JSON file (each row with its PyTorch equivalent, for
 //! `scripts/torch_bench.py`) and a roofline PNG.
 //!
+//! `--device cpu` runs the same suite on the fast CPU device: the CPU's own ceilings
+//! (`ceilings.rs`, from `atelier_kernels::cpu::peak`), every family's `cpu.rs` at the same
+//! shapes (variant `cpu`), and the whole steps on CPU tensors, all on the host clock; the GPU
+//! is never opened. `scripts/torch_bench.py --device cpu --threads N` times PyTorch's side.
+//!
 //! On a GPU machine without a Rust toolchain, `scripts/device_bench.sh` builds here and runs
 //! the suite there. The suite ignores the tune cache (see [`run`]) and, with `--trace`, keeps
 //! the timeline of one DCGAN step (`dcgan.rs`).
@@ -24,6 +29,7 @@
 mod ceilings;
 mod cyclegan;
 mod dcgan;
+mod gatys;
 mod report;
 mod roofline;
 
@@ -32,11 +38,13 @@ use std::path::PathBuf;
 use atelier_benches::timing::{self, Clock};
 use atelier_kernels::gpu;
 use atelier_kernels::harness::networks::DCGAN_BATCHES;
-use atelier_kernels::harness::{BenchRow, Bencher, Inputs, TorchOp, Work};
+use atelier_kernels::harness::{BenchDevice, BenchRow, Bencher, Inputs, TorchOp, Work};
 use atelier_kernels::registry::FAMILIES;
 
 /// What `cargo xtask bench` was asked for.
 pub struct Options {
+    /// Whose kernels to time: the GPU's or the fast CPU device's.
+    pub device: BenchDevice,
     pub filter: Option<String>,
     pub quick: bool,
     /// DCGAN batch sizes instead of the default (64 and 128; 1 with --quick).
@@ -109,6 +117,7 @@ impl Row {
 }
 
 pub struct Suite {
+    pub device: BenchDevice,
     pub quick: bool,
     filter: Option<String>,
     batches: Option<Vec<usize>>,
@@ -185,6 +194,10 @@ impl Suite {
 }
 
 impl Bencher for Suite {
+    fn device(&self) -> BenchDevice {
+        self.device
+    }
+
     fn quick(&self) -> bool {
         self.quick
     }
@@ -231,18 +244,27 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
 }
 
 fn run_suite(opts: Options) -> anyhow::Result<()> {
-    let g = atelier_kernels::try_gpu().map_err(|e| anyhow::anyhow!("cannot benchmark: {e}"))?;
-    let clock = Clock::choose();
+    let (clock, device_line) = match opts.device {
+        BenchDevice::Gpu => {
+            let g = atelier_kernels::try_gpu()
+                .map_err(|e| anyhow::anyhow!("cannot benchmark: {e}"))?;
+            let clock = Clock::choose();
+            let line = format!(
+                "{} ({:?}, {})",
+                g.info.name, g.info.backend, g.info.driver_info
+            );
+            (clock, line)
+        }
+        BenchDevice::Cpu => (Clock::Host, report::cpu_device_name()),
+    };
     println!(
-        "atelier bench{}: {} ({:?}, {}), clock: {}",
+        "atelier bench{}: {device_line}, clock: {}",
         if opts.quick { " --quick" } else { "" },
-        g.info.name,
-        g.info.backend,
-        g.info.driver_info,
         clock.name()
     );
     let started = std::time::Instant::now();
     let mut suite = Suite {
+        device: opts.device,
         quick: opts.quick,
         filter: opts.filter.clone(),
         batches: opts.batches.clone(),
@@ -252,18 +274,29 @@ fn run_suite(opts: Options) -> anyhow::Result<()> {
         ceilings: None,
         printed: 0,
     };
+    let on_gpu = opts.device == BenchDevice::Gpu;
+    let release = || {
+        if on_gpu {
+            gpu().release_free_buffers();
+        }
+    };
     println!("{}", report::table_header());
-    let ceilings = ceilings::measure(&mut suite);
+    let ceilings = match opts.device {
+        BenchDevice::Gpu => ceilings::measure(&mut suite),
+        BenchDevice::Cpu => ceilings::measure_cpu(&mut suite),
+    };
     suite.ceilings = Some(ceilings);
     suite.print_new_rows();
 
     for family in FAMILIES {
         (family.bench)(&mut suite);
-        gpu().release_free_buffers();
+        release();
     }
     // the whole steps last: they turn the timestamp profiler off (`dcgan.rs`)
     let traced = dcgan::run(&mut suite, &opts.trace)?;
-    gpu().release_free_buffers();
+    release();
+    gatys::run(&mut suite);
+    release();
     cyclegan::run(&mut suite);
 
     let elapsed = started.elapsed().as_secs_f64();

@@ -4,7 +4,8 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use atelier_kernels::gpu;
-use serde_json::json;
+use atelier_kernels::harness::BenchDevice;
+use serde_json::{Value, json};
 
 use super::{Ceilings, Options, Row, Suite};
 
@@ -60,8 +61,57 @@ fn utc_timestamp(unix: u64) -> String {
     )
 }
 
+/// The CPU's model name (from /proc/cpuinfo where there is one).
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, name)| name.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string())
+}
+
+/// The fast CPU device in words: the CPU, the pool's threads, the FMA kernel the ceiling used.
+pub fn cpu_device_name() -> String {
+    format!(
+        "fast CPU device: {}, {} threads ({} cores), {} FMA",
+        cpu_model(),
+        atelier_kernels::cpu::threads(),
+        atelier_kernels::cpu::threads::cores(),
+        atelier_kernels::cpu::peak::fma_kind()
+    )
+}
+
+/// The JSON's `device` block: the adapter, or the CPU.
+fn device_json(device: BenchDevice) -> Value {
+    match device {
+        BenchDevice::Gpu => {
+            let g = gpu();
+            json!({
+                "name": g.info.name,
+                "backend": format!("{:?}", g.info.backend),
+                "device_type": format!("{:?}", g.info.device_type),
+                "driver": g.info.driver,
+                "driver_info": g.info.driver_info,
+                "features": g.feature_names(),
+            })
+        }
+        BenchDevice::Cpu => json!({
+            "name": cpu_device_name(),
+            "backend": "cpu",
+            "device_type": "Cpu",
+            "driver": "atelier fast CPU (gemm crate sgemm, rayon)",
+            "driver_info": format!("{} threads", atelier_kernels::cpu::threads()),
+            "threads": atelier_kernels::cpu::threads(),
+            "features": [],
+        }),
+    }
+}
+
 pub fn write_json(opts: &Options, suite: &Suite, elapsed_s: f64) -> anyhow::Result<()> {
-    let g = gpu();
     let c = suite.ceilings.expect("ceilings measured first");
     let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
     let rows: Vec<_> = suite
@@ -97,14 +147,8 @@ pub fn write_json(opts: &Options, suite: &Suite, elapsed_s: f64) -> anyhow::Resu
         "filter": opts.filter,
         "elapsed_s": elapsed_s,
         "clock": suite.clock.name(),
-        "device": {
-            "name": g.info.name,
-            "backend": format!("{:?}", g.info.backend),
-            "device_type": format!("{:?}", g.info.device_type),
-            "driver": g.info.driver,
-            "driver_info": g.info.driver_info,
-            "features": g.feature_names(),
-        },
+        "bench_device": suite.device.name(),
+        "device": device_json(suite.device),
         "ceilings": {
             "fma_gflops": c.fma_gflops,
             "bandwidth_gbs": c.bandwidth_gbs,

@@ -10,6 +10,24 @@
 //! (`C += A·B`, which backward-weight's sum over the batch needs), and was 1.5x faster on the
 //! tall-skinny products of the deep layers (512x16x1600: 0.45 ms against 0.69 ms);
 //! `matrixmultiply` threads on a pool of its own, sized by another variable.
+//!
+//! One allocation is the crate's own: `gemm` 0.19 packs its operands into a buffer it
+//! allocates inside each call (it takes no caller workspace), so a GEMM allocates and frees
+//! tens of KiB per call whatever atelier pools. [`in_gemm_call`] tells those allocations from
+//! atelier's (the allocation-counting test, `tests/tests/cpu_step_allocations.rs`, uses it).
+
+use std::cell::Cell;
+
+thread_local! {
+    // a depth, not a flag: a thread waiting inside one GEMM may run another pool job's GEMM
+    static IN_GEMM: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Whether this thread is inside a call of the `gemm` crate (where its packing buffers are
+/// allocated).
+pub fn in_gemm_call() -> bool {
+    IN_GEMM.with(Cell::get) > 0
+}
 
 /// A strided view of a matrix inside a slice: element (i, j) is `data[offset + i·row + j·col]`.
 #[derive(Clone, Copy, Debug)]
@@ -84,6 +102,7 @@ pub fn sgemm(
     }
     let pool = super::threads();
     let mut run = |parallelism| {
+        IN_GEMM.with(|d| d.set(d.get() + 1));
         // SAFETY: every element each matrix's strides reach was checked to lie inside its
         // slice above; `c` is borrowed mutably, so it aliases neither `a` nor `b`.
         unsafe {
@@ -108,7 +127,8 @@ pub fn sgemm(
                 false,
                 parallelism,
             )
-        }
+        };
+        IN_GEMM.with(|d| d.set(d.get() - 1));
     };
     if threads && pool > 1 {
         super::install(|| run(gemm::Parallelism::Rayon(pool)));

@@ -12,6 +12,7 @@
 //! - [`lanes`]: eight-lane sums the compiler vectorises.
 //! - [`host_pool`]: pooled host vectors for CPU tensors' f32 storage, so a training loop
 //!   that repeats its shapes stops allocating outputs after its first step.
+//! - [`peak`]: the CPU's FMA and copy ceilings, for `cargo xtask bench --device cpu`.
 //! - [`scratch`]: reused host vectors for a kernel's temporaries (the im2col matrix), so a
 //!   training loop does not allocate them per op.
 //!
@@ -23,6 +24,7 @@ pub mod gemm;
 pub mod host_pool;
 pub mod lanes;
 pub mod mode;
+pub mod peak;
 pub mod scratch;
 pub mod threads;
 

@@ -26,8 +26,33 @@ pub struct BenchRow {
     pub torch: Option<TorchOp>,
 }
 
+/// Which device a suite times: the GPU's kernels (on whatever adapter `gpu()` opened) or the
+/// fast CPU device's (`families/*/cpu.rs`, on host vectors, wall clock).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BenchDevice {
+    Gpu,
+    Cpu,
+}
+
+impl BenchDevice {
+    pub fn name(self) -> &'static str {
+        match self {
+            BenchDevice::Gpu => "gpu",
+            BenchDevice::Cpu => "cpu",
+        }
+    }
+}
+
+/// The variant name of every fast CPU row (the fast CPU device has one way to run each kernel).
+pub const CPU_VARIANT: &str = "cpu";
+
 /// What runs a family's benchmark cases.
 pub trait Bencher {
+    /// The device whose kernels the cases time; a family without a fast CPU kernel adds no
+    /// rows on [`BenchDevice::Cpu`].
+    fn device(&self) -> BenchDevice {
+        BenchDevice::Gpu
+    }
     /// A small subset of shapes (CI-sized on a software adapter).
     fn quick(&self) -> bool;
     /// The DCGAN batch sizes to run the network shapes at.

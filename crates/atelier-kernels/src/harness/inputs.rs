@@ -39,6 +39,31 @@ impl Default for Inputs {
 impl Inputs {
     /// A buffer of `len` values in [-1, 1).
     pub fn random(&mut self, len: usize) -> GpuBuffer {
+        gpu().upload(self.random_slice(len))
+    }
+
+    /// A buffer of `len` values in [lo, hi) (e.g. a positive variance).
+    pub fn random_in(&mut self, len: usize, lo: f32, hi: f32) -> GpuBuffer {
+        gpu().upload(&self.host_random_in(len, lo, hi))
+    }
+
+    /// [`Inputs::random`] in host memory, for the fast CPU device's rows.
+    pub fn host_random(&mut self, len: usize) -> Vec<f32> {
+        self.random_slice(len).to_vec()
+    }
+
+    /// [`Inputs::random_in`] in host memory.
+    pub fn host_random_in(&mut self, len: usize, lo: f32, hi: f32) -> Vec<f32> {
+        (0..len).map(|_| self.rng.random_range(lo..hi)).collect()
+    }
+
+    /// An output in host memory (NaN, so a kernel that skips an element shows it).
+    pub fn host_output(&self, len: usize) -> Vec<f32> {
+        vec![f32::NAN; len]
+    }
+
+    /// `len` values in [-1, 1) from the shared block.
+    fn random_slice(&mut self, len: usize) -> &[f32] {
         // the block is a little longer than any request so offsets vary
         let want = len + 4093;
         if self.block.len() < want {
@@ -49,13 +74,7 @@ impl Inputs {
         }
         let offset = self.next_offset % (self.block.len() - len + 1);
         self.next_offset += 1021;
-        gpu().upload(&self.block[offset..offset + len])
-    }
-
-    /// A buffer of `len` values in [lo, hi) (e.g. a positive variance).
-    pub fn random_in(&mut self, len: usize, lo: f32, hi: f32) -> GpuBuffer {
-        let v: Vec<f32> = (0..len).map(|_| self.rng.random_range(lo..hi)).collect();
-        gpu().upload(&v)
+        &self.block[offset..offset + len]
     }
 
     /// An output buffer of `len` (contents undefined; the kernel overwrites it).

@@ -19,7 +19,7 @@ pub mod numeric;
 pub mod validate;
 pub mod work;
 
-pub use bench::{BenchRow, Bencher, TorchOp};
+pub use bench::{BenchDevice, BenchRow, Bencher, CPU_VARIANT, TorchOp};
 pub use inputs::Inputs;
 pub use validate::{Level, TOL_FORWARD, TOL_GRAD, Validator, relative_error};
 pub use work::Work;

@@ -6,13 +6,15 @@
 //! FLOPs per element: stats 4, apply 4, backward_reduce 5, backward_apply 8. Bytes: each
 //! full-size tensor once (stats reads x; apply x and y; backward_reduce x and gy;
 //! backward_apply x, gy and gx) plus the per-channel vectors (`harness::work`).
+//! On the fast CPU device (`xtask bench --device cpu`): the four kernels of `cpu.rs`, variant
+//! `cpu`.
 
 use super::{self as k, BatchNormConfig, BatchNormMode, BatchNormReduction};
 use crate::GpuBuffer;
 use crate::harness::bench::copies_for;
 use crate::harness::networks::{self, NormLayer};
 use crate::harness::work::{self, BatchNormKernel};
-use crate::harness::{BenchRow, Bencher, Inputs, TorchOp};
+use crate::harness::{BenchDevice, BenchRow, Bencher, CPU_VARIANT, Inputs, TorchOp};
 use crate::variant::Variant;
 
 const KERNELS: [(BatchNormKernel, &str); 4] = [
@@ -90,23 +92,112 @@ fn torch(kernel: BatchNormKernel, cfg: &BatchNormConfig, side: usize) -> TorchOp
         .count("count", n * hw)
 }
 
-struct Buffers {
-    x: GpuBuffer,
-    gy: GpuBuffer,
-    y: GpuBuffer,
-    gx: GpuBuffer,
-    mean: GpuBuffer,
-    invstd: GpuBuffer,
-    running_mean: GpuBuffer,
-    running_var: GpuBuffer,
-    gamma: GpuBuffer,
-    beta: GpuBuffer,
-    ggamma: GpuBuffer,
-    gbeta: GpuBuffer,
+struct Buffers<B> {
+    x: B,
+    gy: B,
+    y: B,
+    gx: B,
+    mean: B,
+    invstd: B,
+    running_mean: B,
+    running_var: B,
+    gamma: B,
+    beta: B,
+    ggamma: B,
+    gbeta: B,
 }
 
-impl Buffers {
-    fn new(inputs: &mut Inputs, cfg: &BatchNormConfig) -> Buffers {
+impl Buffers<Vec<f32>> {
+    fn host(inputs: &mut Inputs, cfg: &BatchNormConfig) -> Self {
+        let c = cfg.c;
+        Buffers {
+            x: inputs.host_random(cfg.len()),
+            gy: inputs.host_random(cfg.len()),
+            y: inputs.host_output(cfg.len()),
+            gx: inputs.host_output(cfg.len()),
+            mean: inputs.host_random(c),
+            invstd: inputs.host_random_in(c, 0.5, 2.0),
+            running_mean: inputs.host_random(c),
+            running_var: inputs.host_random_in(c, 0.5, 2.0),
+            gamma: inputs.host_random(c),
+            beta: inputs.host_random(c),
+            ggamma: inputs.host_random(c),
+            gbeta: inputs.host_random(c),
+        }
+    }
+}
+
+/// One run of `kernel` on the fast CPU device.
+fn launch_cpu(kernel: BatchNormKernel, cfg: &BatchNormConfig, b: &mut Buffers<Vec<f32>>) {
+    use super::cpu;
+    match kernel {
+        BatchNormKernel::Stats => cpu::batchnorm_stats(
+            cfg,
+            &b.x,
+            &mut b.mean,
+            &mut b.invstd,
+            &mut b.running_mean,
+            &mut b.running_var,
+        ),
+        BatchNormKernel::Apply => {
+            cpu::batchnorm_apply(cfg, &b.x, &b.mean, &b.invstd, &b.gamma, &b.beta, &mut b.y)
+        }
+        BatchNormKernel::BackwardReduce => cpu::batchnorm_backward_reduce(
+            cfg,
+            &b.x,
+            &b.gy,
+            &b.mean,
+            &b.invstd,
+            &mut b.ggamma,
+            &mut b.gbeta,
+        ),
+        BatchNormKernel::BackwardApply => cpu::batchnorm_backward_apply(
+            cfg,
+            BatchNormMode::Training,
+            &b.x,
+            &b.gy,
+            &b.mean,
+            &b.invstd,
+            &b.gamma,
+            &b.ggamma,
+            &b.gbeta,
+            &mut b.gx,
+        ),
+    }
+}
+
+/// The fast CPU device's four kernels at the same layers.
+fn run_cpu(bench: &mut dyn Bencher) {
+    for layer in layers(bench) {
+        let cfg = layer.cfg;
+        let shape = layer.label();
+        let runs: Vec<_> = KERNELS
+            .into_iter()
+            .filter(|&(_, name)| bench.wants(name, CPU_VARIANT, &shape))
+            .collect();
+        if runs.is_empty() {
+            continue;
+        }
+        let copies = copies_for(16.0 * cfg.len() as f64);
+        let mut sets: Vec<Buffers<Vec<f32>>> = (0..copies)
+            .map(|_| Buffers::host(bench.inputs(), &cfg))
+            .collect();
+        for (kernel, name) in runs {
+            let row = BenchRow {
+                family: "batchnorm",
+                kernel: name.into(),
+                variant: CPU_VARIANT.into(),
+                shape: shape.clone(),
+                work: work::batchnorm(kernel, cfg.len(), cfg.c),
+                torch: Some(torch(kernel, &cfg, layer.side)),
+            };
+            bench.measure(row, copies, &mut |i| launch_cpu(kernel, &cfg, &mut sets[i]));
+        }
+    }
+}
+
+impl Buffers<GpuBuffer> {
+    fn new(inputs: &mut Inputs, cfg: &BatchNormConfig) -> Self {
         let c = cfg.c;
         Buffers {
             x: inputs.random(cfg.len()),
@@ -129,7 +220,7 @@ fn launch(
     kernel: BatchNormKernel,
     variant: Option<BatchNormReduction>,
     cfg: &BatchNormConfig,
-    b: &Buffers,
+    b: &Buffers<GpuBuffer>,
 ) {
     let reduction = variant.unwrap_or(BatchNormReduction::Workgroup);
     match kernel {
@@ -164,6 +255,9 @@ fn launch(
 }
 
 pub fn run(bench: &mut dyn Bencher) {
+    if bench.device() == BenchDevice::Cpu {
+        return run_cpu(bench);
+    }
     for layer in layers(bench) {
         let cfg = layer.cfg;
         let shape = layer.label();
@@ -176,7 +270,7 @@ pub fn run(bench: &mut dyn Bencher) {
             continue;
         }
         let copies = copies_for(16.0 * cfg.len() as f64);
-        let sets: Vec<Buffers> = (0..copies)
+        let sets: Vec<Buffers<GpuBuffer>> = (0..copies)
             .map(|_| Buffers::new(bench.inputs(), &cfg))
             .collect();
         for (kernel, name, variant) in runs {

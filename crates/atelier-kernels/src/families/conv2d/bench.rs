@@ -5,7 +5,11 @@
 //! FLOPs: 2·N·K·P·Q·C·R·S in every direction (padded taps included), 2·N·C_in·H_in·W_in·C_out·R·S
 //! for the transposed convolution; the bias gradients one add per element of gy. Bytes: x,
 //! weight and y once each (`harness::work`).
+//!
+//! On the fast CPU device (`xtask bench --device cpu`) the same layers run `cpu.rs` (im2col
+//! GEMMs), one row per direction with variant `cpu`.
 
+use super::cpu;
 use super::{
     ConvDirection, ConvTranspose2dSpec, ConvVariant, conv_transpose2d_backward_bias,
     conv_transpose2d_backward_data_with, conv_transpose2d_backward_weight_with,
@@ -17,7 +21,7 @@ use crate::conv2d::Conv2dSpec;
 use crate::harness::bench::copies_for;
 use crate::harness::networks::{self, ConvLayer, VGG_SIDES};
 use crate::harness::work::{self, Work};
-use crate::harness::{BenchRow, Bencher, Inputs, TorchOp};
+use crate::harness::{BenchDevice, BenchRow, Bencher, CPU_VARIANT, Inputs, TorchOp};
 use crate::variant::Variant;
 
 /// `--quick`: the two deepest VGG shapes, at a 32 px image.
@@ -59,34 +63,69 @@ pub fn run(bench: &mut dyn Bencher) {
 }
 
 /// One copy of everything a layer's kernels read and write.
-struct Buffers {
-    x: GpuBuffer,
-    w: GpuBuffer,
-    gy: GpuBuffer,
-    y: GpuBuffer,
-    gx: GpuBuffer,
-    gw: GpuBuffer,
-    gb: GpuBuffer,
+struct Buffers<B> {
+    x: B,
+    w: B,
+    gy: B,
+    y: B,
+    gx: B,
+    gw: B,
+    gb: B,
 }
 
-impl Buffers {
-    /// x, weight and y of these lengths, and a bias gradient of `bias`.
-    fn new(inputs: &mut Inputs, [x, w, y, bias]: [usize; 4]) -> Buffers {
-        Buffers {
-            x: inputs.random(x),
-            w: inputs.random(w),
-            gy: inputs.random(y),
-            y: inputs.output(y),
-            gx: inputs.output(x),
-            gw: inputs.output(w),
-            gb: inputs.output(bias),
+/// The copies of a layer's buffers, on the device the suite times.
+enum Sets {
+    Gpu(Vec<Buffers<GpuBuffer>>),
+    Cpu(Vec<Buffers<Vec<f32>>>),
+}
+
+impl Sets {
+    /// `copies` sets of x, weight and y of these lengths, and a bias gradient of `bias`.
+    fn new(bench: &mut dyn Bencher, copies: usize, [x, w, y, bias]: [usize; 4]) -> Sets {
+        let cpu = bench.device() == BenchDevice::Cpu;
+        let inputs: &mut Inputs = bench.inputs();
+        if cpu {
+            Sets::Cpu(
+                (0..copies)
+                    .map(|_| Buffers {
+                        x: inputs.host_random(x),
+                        w: inputs.host_random(w),
+                        gy: inputs.host_random(y),
+                        y: inputs.host_output(y),
+                        gx: inputs.host_output(x),
+                        gw: inputs.host_output(w),
+                        gb: inputs.host_output(bias),
+                    })
+                    .collect(),
+            )
+        } else {
+            Sets::Gpu(
+                (0..copies)
+                    .map(|_| Buffers {
+                        x: inputs.random(x),
+                        w: inputs.random(w),
+                        gy: inputs.random(y),
+                        y: inputs.output(y),
+                        gx: inputs.output(x),
+                        gw: inputs.output(w),
+                        gb: inputs.output(bias),
+                    })
+                    .collect(),
+            )
         }
     }
 }
 
-/// A layer's rows the filter wants: (kernel, variant, direction and variant; `None` for the
+/// What runs a row: a GPU variant, or the fast CPU device's kernel.
+#[derive(Clone, Copy)]
+enum Runner {
+    Gpu(ConvVariant),
+    Cpu,
+}
+
+/// A layer's rows the filter wants: (kernel, variant, direction and runner; `None` for the
 /// bias gradient).
-type Rows = Vec<(String, &'static str, Option<(ConvDirection, ConvVariant)>)>;
+type Rows = Vec<(String, &'static str, Option<(ConvDirection, Runner)>)>;
 
 /// `all_variants`: every variant; else the generated `igemm*` tiles are left out. They are
 /// timed at the DCGAN layers (the targets), not at VGG's: four more variants at every
@@ -94,6 +133,14 @@ type Rows = Vec<(String, &'static str, Option<(ConvDirection, ConvVariant)>)>;
 /// lavapipe, which takes seconds to compile each of their pipelines) only igemm128x128 runs.
 fn rows(bench: &dyn Bencher, op: &str, shape: &str, all_variants: bool) -> Rows {
     let mut rows = Vec::new();
+    if bench.device() == BenchDevice::Cpu {
+        for (direction, dname) in DIRECTIONS {
+            rows.push((format!("{op}.{dname}"), CPU_VARIANT, Some((direction, Runner::Cpu))));
+        }
+        rows.push((format!("{op}.backward_bias"), CPU_VARIANT, None));
+        rows.retain(|(kernel, variant, _)| bench.wants(kernel, variant, shape));
+        return rows;
+    }
     for (direction, dname) in DIRECTIONS {
         for variant in ConvVariant::available() {
             let igemm = variant.igemm().is_some();
@@ -102,7 +149,11 @@ fn rows(bench: &dyn Bencher, op: &str, shape: &str, all_variants: bool) -> Rows 
             {
                 continue;
             }
-            rows.push((format!("{op}.{dname}"), variant.name(), Some((direction, variant))));
+            rows.push((
+                format!("{op}.{dname}"),
+                variant.name(),
+                Some((direction, Runner::Gpu(variant))),
+            ));
         }
     }
     rows.push((format!("{op}.backward_bias"), "channel_sum", None));
@@ -147,9 +198,7 @@ fn conv2d_layer(bench: &mut dyn Bencher, spec: &Conv2dSpec, shape: &str, all_var
     }
     let lens = [spec.x_len(), spec.w_len(), spec.y_len(), spec.k];
     let copies = copies_for(8.0 * (lens[0] + lens[1] + lens[2]) as f64);
-    let sets: Vec<Buffers> = (0..copies)
-        .map(|_| Buffers::new(bench.inputs(), lens))
-        .collect();
+    let mut sets = Sets::new(bench, copies, lens);
     let shapes = [
         vec![spec.n, spec.c, spec.h, spec.w],
         vec![spec.k, spec.c, spec.r, spec.s],
@@ -180,19 +229,37 @@ fn conv2d_layer(bench: &mut dyn Bencher, spec: &Conv2dSpec, shape: &str, all_var
             work,
             torch: Some(torch),
         };
-        bench.measure(row, copies, &mut |i| {
-            let b = &sets[i];
-            match which {
-                Some((ConvDirection::Forward, v)) => {
-                    conv2d_forward_with(v, spec, &b.x, &b.w, None, &b.y)
+        bench.measure(row, copies, &mut |i| match &mut sets {
+            Sets::Gpu(sets) => {
+                let b = &sets[i];
+                match which {
+                    Some((ConvDirection::Forward, Runner::Gpu(v))) => {
+                        conv2d_forward_with(v, spec, &b.x, &b.w, None, &b.y)
+                    }
+                    Some((ConvDirection::BackwardData, Runner::Gpu(v))) => {
+                        conv2d_backward_data_with(v, spec, &b.gy, &b.w, &b.gx)
+                    }
+                    Some((ConvDirection::BackwardWeight, Runner::Gpu(v))) => {
+                        conv2d_backward_weight_with(v, spec, &b.x, &b.gy, &b.gw)
+                    }
+                    Some((_, Runner::Cpu)) => unreachable!("a CPU row on GPU buffers"),
+                    None => conv2d_backward_bias(spec, &b.gy, &b.gb),
                 }
-                Some((ConvDirection::BackwardData, v)) => {
-                    conv2d_backward_data_with(v, spec, &b.gy, &b.w, &b.gx)
+            }
+            Sets::Cpu(sets) => {
+                let b = &mut sets[i];
+                match which.map(|(direction, _)| direction) {
+                    Some(ConvDirection::Forward) => {
+                        cpu::conv2d_forward(spec, &b.x, &b.w, None, &mut b.y)
+                    }
+                    Some(ConvDirection::BackwardData) => {
+                        cpu::conv2d_backward_data(spec, &b.gy, &b.w, &mut b.gx)
+                    }
+                    Some(ConvDirection::BackwardWeight) => {
+                        cpu::conv2d_backward_weight(spec, &b.x, &b.gy, &mut b.gw)
+                    }
+                    None => cpu::conv2d_backward_bias(spec, &b.gy, &mut b.gb),
                 }
-                Some((ConvDirection::BackwardWeight, v)) => {
-                    conv2d_backward_weight_with(v, spec, &b.x, &b.gy, &b.gw)
-                }
-                None => conv2d_backward_bias(spec, &b.gy, &b.gb),
             }
         });
     }
@@ -205,9 +272,7 @@ fn transposed_layer(bench: &mut dyn Bencher, spec: &ConvTranspose2dSpec, shape: 
     }
     let lens = [spec.x_len(), spec.w_len(), spec.y_len(), spec.c_out];
     let copies = copies_for(8.0 * (lens[0] + lens[1] + lens[2]) as f64);
-    let sets: Vec<Buffers> = (0..copies)
-        .map(|_| Buffers::new(bench.inputs(), lens))
-        .collect();
+    let mut sets = Sets::new(bench, copies, lens);
     let shapes = [
         vec![spec.n, spec.c_in, spec.h_in, spec.w_in],
         vec![spec.c_in, spec.c_out, spec.r, spec.s],
@@ -244,19 +309,37 @@ fn transposed_layer(bench: &mut dyn Bencher, spec: &ConvTranspose2dSpec, shape: 
             work,
             torch: Some(torch),
         };
-        bench.measure(row, copies, &mut |i| {
-            let b = &sets[i];
-            match which {
-                Some((ConvDirection::Forward, v)) => {
-                    conv_transpose2d_forward_with(v, spec, &b.x, &b.w, None, &b.y)
+        bench.measure(row, copies, &mut |i| match &mut sets {
+            Sets::Gpu(sets) => {
+                let b = &sets[i];
+                match which {
+                    Some((ConvDirection::Forward, Runner::Gpu(v))) => {
+                        conv_transpose2d_forward_with(v, spec, &b.x, &b.w, None, &b.y)
+                    }
+                    Some((ConvDirection::BackwardData, Runner::Gpu(v))) => {
+                        conv_transpose2d_backward_data_with(v, spec, &b.gy, &b.w, &b.gx)
+                    }
+                    Some((ConvDirection::BackwardWeight, Runner::Gpu(v))) => {
+                        conv_transpose2d_backward_weight_with(v, spec, &b.x, &b.gy, &b.gw)
+                    }
+                    Some((_, Runner::Cpu)) => unreachable!("a CPU row on GPU buffers"),
+                    None => conv_transpose2d_backward_bias(spec, &b.gy, &b.gb),
                 }
-                Some((ConvDirection::BackwardData, v)) => {
-                    conv_transpose2d_backward_data_with(v, spec, &b.gy, &b.w, &b.gx)
+            }
+            Sets::Cpu(sets) => {
+                let b = &mut sets[i];
+                match which.map(|(direction, _)| direction) {
+                    Some(ConvDirection::Forward) => {
+                        cpu::conv_transpose2d_forward(spec, &b.x, &b.w, None, &mut b.y)
+                    }
+                    Some(ConvDirection::BackwardData) => {
+                        cpu::conv_transpose2d_backward_data(spec, &b.gy, &b.w, &mut b.gx)
+                    }
+                    Some(ConvDirection::BackwardWeight) => {
+                        cpu::conv_transpose2d_backward_weight(spec, &b.x, &b.gy, &mut b.gw)
+                    }
+                    None => cpu::conv_transpose2d_backward_bias(spec, &b.gy, &mut b.gb),
                 }
-                Some((ConvDirection::BackwardWeight, v)) => {
-                    conv_transpose2d_backward_weight_with(v, spec, &b.x, &b.gy, &b.gw)
-                }
-                None => conv_transpose2d_backward_bias(spec, &b.gy, &b.gb),
             }
         });
     }

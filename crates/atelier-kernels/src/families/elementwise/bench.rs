@@ -5,13 +5,16 @@
 //! FLOPs: 1 per element (a transcendental counts as one), fill 0. Bytes: every input and the
 //! output once (`harness::work::pointwise`). These kernels are bandwidth-bound: the GB/s
 //! column and its % of the copy bandwidth are the ones to read.
+//! On the fast CPU device (`xtask bench --device cpu`) the same rows run `cpu.rs`, fill
+//! excepted (a CPU tensor is filled where it is made, not by a kernel).
 
+use super::cpu;
 use super::launch::{self as k, Broadcast};
 use super::ops::{BinaryOp, UnaryOp};
 use crate::GpuBuffer;
 use crate::harness::bench::copies_for;
 use crate::harness::work::{self, Work};
-use crate::harness::{BenchRow, Bencher, TorchOp};
+use crate::harness::{BenchDevice, BenchRow, Bencher, TorchOp};
 
 const LEN: usize = 1 << 24;
 const QUICK_LEN: usize = 1 << 20;
@@ -63,11 +66,11 @@ fn torch(op: Op, len: usize, nchw: [usize; 4]) -> TorchOp {
     }
 }
 
-struct Buffers {
-    a: GpuBuffer,
-    b: GpuBuffer,
-    bias: GpuBuffer,
-    out: GpuBuffer,
+struct Buffers<B> {
+    a: B,
+    b: B,
+    bias: B,
+    out: B,
 }
 
 pub fn run(bench: &mut dyn Bencher) {
@@ -88,7 +91,55 @@ pub fn run(bench: &mut dyn Bencher) {
         return;
     }
     let copies = copies_for(12.0 * len as f64);
-    let sets: Vec<Buffers> = (0..copies)
+    let bc = Broadcast::of(&nchw, &[1, CHANNELS, 1, 1]).unwrap();
+    let row = |op: Op, kernel: &str, variant: &str| {
+        let work: Work = match op {
+            Op::Fill => work::pointwise(len, 0, 0),
+            Op::Unary(_) => work::pointwise(len, 1, 1),
+            Op::UnaryBackward(_) | Op::Binary(_) => work::pointwise(len, 2, 1),
+            Op::BiasAdd => Work::new(len as f64, 2 * len + CHANNELS),
+        };
+        BenchRow {
+            family: "elementwise",
+            kernel: kernel.to_string(),
+            variant: variant.to_string(),
+            shape: shape_of(op),
+            work,
+            torch: Some(torch(op, len, nchw)),
+        }
+    };
+    if bench.device() == BenchDevice::Cpu {
+        let mut sets: Vec<Buffers<Vec<f32>>> = (0..copies)
+            .map(|_| {
+                let inputs = bench.inputs();
+                Buffers {
+                    a: inputs.host_random(len),
+                    b: inputs.host_random(len),
+                    bias: inputs.host_random(CHANNELS),
+                    out: inputs.host_output(len),
+                }
+            })
+            .collect();
+        for (op, kernel, variant) in ops {
+            if matches!(op, Op::Fill) {
+                continue;
+            }
+            bench.measure(row(op, kernel, variant), copies, &mut |i| {
+                let s = &mut sets[i];
+                match op {
+                    Op::Fill => unreachable!("fill has no CPU kernel"),
+                    Op::Unary(u) => cpu::unary(u, 0.0, &s.a, &mut s.out),
+                    Op::UnaryBackward(u) => cpu::unary_backward(u, ALPHA, &s.a, &s.b, &mut s.out),
+                    Op::Binary(b) => cpu::binary(b, &s.a, &s.b, &mut s.out),
+                    Op::BiasAdd => {
+                        cpu::binary_broadcast(BinaryOp::Add, &bc, &s.a, &s.bias, &mut s.out)
+                    }
+                }
+            });
+        }
+        return;
+    }
+    let sets: Vec<Buffers<GpuBuffer>> = (0..copies)
         .map(|_| {
             let inputs = bench.inputs();
             Buffers {
@@ -99,23 +150,8 @@ pub fn run(bench: &mut dyn Bencher) {
             }
         })
         .collect();
-    let bc = Broadcast::of(&nchw, &[1, CHANNELS, 1, 1]).unwrap();
     for (op, kernel, variant) in ops {
-        let work: Work = match op {
-            Op::Fill => work::pointwise(len, 0, 0),
-            Op::Unary(_) => work::pointwise(len, 1, 1),
-            Op::UnaryBackward(_) | Op::Binary(_) => work::pointwise(len, 2, 1),
-            Op::BiasAdd => Work::new(len as f64, 2 * len + CHANNELS),
-        };
-        let row = BenchRow {
-            family: "elementwise",
-            kernel: kernel.to_string(),
-            variant: variant.to_string(),
-            shape: shape_of(op),
-            work,
-            torch: Some(torch(op, len, nchw)),
-        };
-        bench.measure(row, copies, &mut |i| {
+        bench.measure(row(op, kernel, variant), copies, &mut |i| {
             let s = &sets[i];
             match op {
                 Op::Fill => k::fill(&s.out, 0.5),

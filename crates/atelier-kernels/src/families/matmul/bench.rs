@@ -1,13 +1,14 @@
 //! matmul, square sizes 256 to 4096 (128 and 256 with --quick), `naive` and `tiled`.
 //!
 //! FLOPs: 2·M·N·K. Bytes: A, B and C once each (`harness::work::matmul`).
+//! On the fast CPU device (`xtask bench --device cpu`): one row per size, variant `cpu`.
 
 use super::{MatmulSpec, MatmulVariant, matmul_with};
 use crate::GpuBuffer;
 use crate::harness::bench::copies_for;
 use crate::harness::networks::MATMUL_SIZES;
 use crate::harness::work;
-use crate::harness::{BenchRow, Bencher, TorchOp};
+use crate::harness::{BenchDevice, BenchRow, Bencher, CPU_VARIANT, TorchOp};
 use crate::variant::Variant;
 
 const QUICK_SIZES: [usize; 2] = [128, 256];
@@ -20,6 +21,10 @@ pub fn run(bench: &mut dyn Bencher) {
     };
     for &n in sizes {
         let shape = format!("{n}x{n}x{n}");
+        if bench.device() == BenchDevice::Cpu {
+            cpu_row(bench, n, &shape);
+            continue;
+        }
         let variants: Vec<MatmulVariant> = MatmulVariant::available()
             .into_iter()
             .filter(|v| bench.wants("matmul", v.name(), &shape))
@@ -47,11 +52,7 @@ pub fn run(bench: &mut dyn Bencher) {
                 variant: variant.name().into(),
                 shape: shape.clone(),
                 work,
-                torch: Some(
-                    TorchOp::new("torch.mm(a, b)")
-                        .rand("a", &[n, n])
-                        .rand("b", &[n, n]),
-                ),
+                torch: Some(torch(n)),
             };
             bench.measure(row, copies, &mut |i| {
                 let [a, b, c] = &sets[i];
@@ -59,4 +60,42 @@ pub fn run(bench: &mut dyn Bencher) {
             });
         }
     }
+}
+
+fn torch(n: usize) -> TorchOp {
+    TorchOp::new("torch.mm(a, b)")
+        .rand("a", &[n, n])
+        .rand("b", &[n, n])
+}
+
+/// The fast CPU device's matmul (`cpu.rs`) at one size.
+fn cpu_row(bench: &mut dyn Bencher, n: usize, shape: &str) {
+    if !bench.wants("matmul", CPU_VARIANT, shape) {
+        return;
+    }
+    let spec = MatmulSpec::contiguous(1, n, n, n);
+    let work = work::matmul(n, n, n);
+    let copies = copies_for(work.bytes);
+    let mut sets: Vec<[Vec<f32>; 3]> = (0..copies)
+        .map(|_| {
+            let inputs = bench.inputs();
+            [
+                inputs.host_random(n * n),
+                inputs.host_random(n * n),
+                inputs.host_output(n * n),
+            ]
+        })
+        .collect();
+    let row = BenchRow {
+        family: "matmul",
+        kernel: "matmul".into(),
+        variant: CPU_VARIANT.into(),
+        shape: shape.into(),
+        work,
+        torch: Some(torch(n)),
+    };
+    bench.measure(row, copies, &mut |i| {
+        let [a, b, c] = &mut sets[i];
+        super::cpu::matmul(&spec, a, b, c)
+    });
 }

@@ -5,12 +5,13 @@
 //!
 //! FLOPs: one add per input element. Bytes: the input and the output once
 //! (`harness::work::reduce`). Bandwidth-bound: read the GB/s column.
+//! On the fast CPU device (`xtask bench --device cpu`): the same cases, variant `cpu`.
 
 use super::{ReduceOp, ReduceSpec, ReduceVariant, reduce_with};
 use crate::GpuBuffer;
 use crate::harness::bench::copies_for;
 use crate::harness::work;
-use crate::harness::{BenchRow, Bencher, TorchOp};
+use crate::harness::{BenchDevice, BenchRow, Bencher, CPU_VARIANT, TorchOp};
 use crate::variant::Variant;
 
 /// lavapipe stops a shader loop after about 21,845 iterations, silently: a thread-per-output
@@ -35,6 +36,9 @@ fn cases(quick: bool) -> Vec<(&'static str, Vec<usize>, Vec<usize>)> {
 }
 
 pub fn run(bench: &mut dyn Bencher) {
+    if bench.device() == BenchDevice::Cpu {
+        return run_cpu(bench);
+    }
     let available = ReduceVariant::available();
     for v in ReduceVariant::ALL {
         if let Some(why) = v.unavailable() {
@@ -76,5 +80,37 @@ pub fn run(bench: &mut dyn Bencher) {
                 reduce_with(ReduceOp::Sum, variant, &spec, 1.0, &sets[i].0, &sets[i].1)
             });
         }
+    }
+}
+
+/// The fast CPU device's reduction (`cpu.rs`) at the same cases.
+fn run_cpu(bench: &mut dyn Bencher) {
+    for (name, shape, axes) in cases(bench.quick()) {
+        let spec = ReduceSpec::over_axes(&shape, &axes);
+        let label = format!("{name} {shape:?} over {axes:?}");
+        if !bench.wants("reduce.sum", CPU_VARIANT, &label) {
+            continue;
+        }
+        let len: usize = shape.iter().product();
+        let work = work::reduce(len, spec.out_count());
+        let copies = copies_for(work.bytes);
+        let mut sets: Vec<(Vec<f32>, Vec<f32>)> = (0..copies)
+            .map(|_| {
+                let inputs = bench.inputs();
+                (inputs.host_random(len), inputs.host_output(spec.out_count()))
+            })
+            .collect();
+        let row = BenchRow {
+            family: "reduce",
+            kernel: "reduce.sum".into(),
+            variant: CPU_VARIANT.into(),
+            shape: label.clone(),
+            work,
+            torch: Some(TorchOp::new(format!("x.sum({axes:?})")).rand("x", &shape)),
+        };
+        bench.measure(row, copies, &mut |i| {
+            let (x, out) = &mut sets[i];
+            super::cpu::reduce(ReduceOp::Sum, &spec, 1.0, x, out)
+        });
     }
 }
