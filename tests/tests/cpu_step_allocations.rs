@@ -3,12 +3,13 @@
 //! scratch, as GPU buffers come from the buffer pool (issue "a fast CPU device", item 1).
 //!
 //! A counting global allocator sees every allocation of this test binary; after two warm-up
-//! steps, the next steps of the README demo's DCGAN may make small allocations (the autograd graph's nodes, shapes) but none of tensor size, except
+//! steps, the next steps of the README demo's DCGAN may make small allocations (the autograd
+//! graph's nodes, shapes) but none of tensor size, except
 //! inside the `gemm` crate, which allocates its packing buffer in each call (it takes no
 //! caller workspace; `cpu::gemm::in_gemm_call` tells those apart, and they are counted and
 //! shown, not asserted). The allocator counts the whole process: tests added here take turns
-//! on the lock. (A Gatys step still makes about 24 tensor-sized allocations per step outside
-//! the GEMM crate, from the families that have no fast CPU kernel yet: not asserted here.)
+//! on the lock. (A warm Gatys step at 32 px still made 24 tensor-sized allocations per step
+//! outside the GEMM crate, not yet traced: not asserted here.)
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Mutex;
