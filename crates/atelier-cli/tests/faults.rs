@@ -582,10 +582,10 @@ fn usage_errors_exit_2_and_os_errors_print_once() {
     );
 }
 
-/// A side length whose VGG conv1_1 output (64 channels) is over what the device binds (style
-/// transfer's ops bind their tensors whole).
+/// A side length whose VGG conv1_1 output (64 channels) is over what the device holds in one
+/// buffer (style transfer's ops split a larger-than-a-binding tensor into blocks of planes).
 fn side_over_the_limit(device: Device) -> usize {
-    let limit = atelier_tensor::max_binding_bytes(device).bytes as f64;
+    let limit = atelier_tensor::max_tensor_bytes(device).bytes as f64;
     (limit / (64.0 * 4.0)).sqrt() as usize + 8
 }
 
@@ -785,4 +785,68 @@ fn a_batch_over_the_binding_limit_trains_in_chunks_as_it_trains_whole() {
     assert!(err.contains("one item of generated images"), "{err}");
     assert!(err.contains("max storage-buffer binding size"), "{err}");
     assert!(!dir.join("refused").exists(), "nothing written");
+}
+
+/// `style transfer` at 96 px with the binding limit lowered to 1 MiB: VGG's first two blocks
+/// (conv1_1's output is 2.25 MiB for the one image, conv2_1's 1.1 MiB) and the Gram matrices
+/// of relu1_1 and relu2_1 go through convolutions split into blocks of channels, pooling in
+/// chunks of planes and Gram matrices in row blocks, forward and backward, and give the image
+/// the unsplit run gives.
+#[test]
+fn one_image_over_the_binding_limit_transfers_as_it_transfers_whole() {
+    if !atelier_kernels::context::gpu_for_tests() {
+        return;
+    }
+    let dir = temp("bigimage");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (photo, painting) = (dir.join("photo.png"), dir.join("painting.png"));
+    image::RgbImage::from_fn(32, 32, |x, y| image::Rgb([(x * 8) as u8, (y * 8) as u8, 128]))
+        .save(&photo)
+        .unwrap();
+    image::RgbImage::from_fn(32, 32, |x, y| {
+        image::Rgb([((x ^ y) * 8) as u8, 200, ((x + y) * 4) as u8])
+    })
+    .save(&painting)
+    .unwrap();
+    let run = |name: &str, limit: Option<&str>| {
+        let out = dir.join(name);
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_atelier"));
+        cmd.args([
+            "style",
+            "transfer",
+            "--content",
+            s(&photo),
+            "--style",
+            s(&painting),
+            "--out",
+            s(&out),
+            "--size",
+            "96",
+            "--steps",
+            "2",
+            "--log-every",
+            "1",
+        ])
+        .env("ATELIER_DEVICE", "gpu");
+        if let Some(l) = limit {
+            cmd.env("ATELIER_MAX_BINDING_BYTES", l);
+        }
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        image::open(&out).unwrap().to_rgb8()
+    };
+    // the lowered limit is the device's own: any kernel binding more than 1 MiB would be a
+    // wgpu validation error, so the run passing shows every large tensor was split
+    let whole = run("whole.png", None);
+    let split = run("split.png", Some("1048576"));
+    assert_eq!(whole.dimensions(), (96, 96));
+    assert_eq!(whole.dimensions(), split.dimensions());
+    // sums split into blocks round differently: a level of 255 at most
+    let worst = whole
+        .pixels()
+        .zip(split.pixels())
+        .flat_map(|(a, b)| (0..3).map(move |i| a[i].abs_diff(b[i])))
+        .max()
+        .unwrap();
+    assert!(worst <= 1, "split image differs by {worst} levels");
 }

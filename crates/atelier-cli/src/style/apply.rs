@@ -54,6 +54,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let (wu, hu) = (w as usize, h as usize);
     common::check_fits(
         &TransformerNet::largest_activations(1, hu, wu),
+        common::Binding::Whole,
         // the network's activations, about 500 floats a pixel
         2000 * (wu * hu) as u128,
         &format!("stylising a {w}×{h} image"),
