@@ -787,11 +787,14 @@ fn a_batch_over_the_binding_limit_trains_in_chunks_as_it_trains_whole() {
     assert!(!dir.join("refused").exists(), "nothing written");
 }
 
-/// `style transfer` at 96 px with the binding limit lowered to 1 MiB: VGG's first two blocks
-/// (conv1_1's output is 2.25 MiB for the one image, conv2_1's 1.1 MiB) and the Gram matrices
-/// of relu1_1 and relu2_1 go through convolutions split into blocks of channels, pooling in
-/// chunks of planes and Gram matrices in row blocks, forward and backward, and give the image
-/// the unsplit run gives.
+/// `style transfer` and `style apply` with the device's binding limit lowered to 1 MiB give
+/// the images they give unsplit. Transfer (at 32 px, one step: VGG-19 is slow on lavapipe)
+/// meets VGG's weights over the limit (conv3 to conv5: 1.1 to 9 MiB), so its convolutions run
+/// in blocks of channels forward and backward; apply (at 128 px) meets activations over the
+/// limit (conv1's output [1, 32, 128, 128] is 2 MiB, deconv2's upsampled, padded input
+/// 4.3 MiB), run through reflection padding, convolutions, instance norms and upsampling in
+/// blocks of planes. (Each split launcher, the Gram matrices' included, is checked against
+/// its unsplit self at tiny sizes in `atelier-kernels` `tests/chunked.rs`.)
 #[test]
 fn one_image_over_the_binding_limit_transfers_as_it_transfers_whole() {
     if !atelier_kernels::context::gpu_for_tests() {
@@ -821,9 +824,9 @@ fn one_image_over_the_binding_limit_transfers_as_it_transfers_whole() {
             "--out",
             s(&out),
             "--size",
-            "96",
+            "32",
             "--steps",
-            "2",
+            "1",
             "--log-every",
             "1",
         ])
@@ -839,14 +842,41 @@ fn one_image_over_the_binding_limit_transfers_as_it_transfers_whole() {
     // wgpu validation error, so the run passing shows every large tensor was split
     let whole = run("whole.png", None);
     let split = run("split.png", Some("1048576"));
-    assert_eq!(whole.dimensions(), (96, 96));
-    assert_eq!(whole.dimensions(), split.dimensions());
+    assert_eq!(whole.dimensions(), (32, 32));
     // sums split into blocks round differently: a level of 255 at most
-    let worst = whole
-        .pixels()
-        .zip(split.pixels())
-        .flat_map(|(a, b)| (0..3).map(move |i| a[i].abs_diff(b[i])))
-        .max()
-        .unwrap();
+    let worst = most_levels_apart(&whole, &split);
     assert!(worst <= 1, "split image differs by {worst} levels");
+
+    // `style apply` at 128 px with a seeded network
+    let model = dir.join("net.safetensors");
+    atelier_style::TransformerNet::new(3, Device::Cpu)
+        .save(&model, &Default::default())
+        .unwrap();
+    let apply = |name: &str, limit: Option<&str>| {
+        let out = dir.join(name);
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_atelier"));
+        cmd.args(["style", "apply", "--model", s(&model), "--input", s(&photo)])
+            .args(["--out", s(&out), "--size", "128"])
+            .env("ATELIER_DEVICE", "gpu");
+        if let Some(l) = limit {
+            cmd.env("ATELIER_MAX_BINDING_BYTES", l);
+        }
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        image::open(&out).unwrap().to_rgb8()
+    };
+    let (whole, split) = (apply("a_whole.png", None), apply("a_split.png", Some("1048576")));
+    assert_eq!(whole.dimensions(), (128, 128));
+    let worst = most_levels_apart(&whole, &split);
+    assert!(worst <= 1, "split stylised image differs by {worst} levels");
+}
+
+/// The largest difference of one channel of one pixel between two images of one size.
+fn most_levels_apart(a: &image::RgbImage, b: &image::RgbImage) -> u8 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    a.pixels()
+        .zip(b.pixels())
+        .flat_map(|(p, q)| (0..3).map(move |i| p[i].abs_diff(q[i])))
+        .max()
+        .unwrap()
 }

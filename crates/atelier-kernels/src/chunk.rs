@@ -117,6 +117,13 @@ pub fn items_too_big(n: usize, batched: &[Batched]) -> bool {
     plan_items(n, batched).is_err()
 }
 
+/// Items of `per_item` f32s that make a whole number of storage offset alignments: windows
+/// starting at multiples of this many items are aligned.
+pub fn aligned_items(per_item: usize) -> usize {
+    let align = offset_alignment();
+    (align / gcd(align, (per_item as u64 * 4).max(4))) as usize
+}
+
 /// Panics, naming `op` and `what`, unless a window starting at element `offset` may be bound
 /// (its byte offset is a multiple of the device's storage offset alignment).
 pub fn check_aligned(op: &str, what: &str, offset: usize) {

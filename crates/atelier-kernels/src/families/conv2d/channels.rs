@@ -13,21 +13,26 @@
 //!   the images;
 //! - the bias gradient: per block of channels, summed over the images.
 //!
-//! The weight block `[kb, cb, R, S]` is copied out of the weight (rows of `cb·R·S` f32s, a
-//! few KiB: weights are tiny next to activations); partial sums go to scratch buffers and are
-//! added up with [`add_into`]. The kernels see ordinary, smaller convolutions.
+//! The weight block `[kb, cb, R, S]` is copied out of the weight (rows of `cb·R·S` f32s;
+//! weights are small next to activations, and a weight larger than a binding is split the
+//! same way, with blocks small enough); partial sums go to scratch buffers and are added up
+//! with [`add_into`]. The kernels see ordinary, smaller convolutions.
 
 use super::spec::Conv2dSpec;
 use super::variant::ConvVariant;
 use crate::buffer_pool::GpuBuffer;
 use crate::chunk::{
-    Batched, add_into, check_aligned, chunk_items, count_chunk, items_too_big, mark_parents,
+    Batched, add_into, aligned_items, check_aligned, chunk_items, count_chunk, items_too_big,
+    mark_parents,
 };
 use crate::context::gpu;
 
 /// Whether the images of `spec` must be split inside: one image of x (`x_len` over the
-/// batch) or y (`y_len`) does not fit one binding, even alone.
-pub(super) fn needed(spec: &Conv2dSpec, x: &GpuBuffer, y: &GpuBuffer) -> bool {
+/// batch) or y (`y_len`) does not fit one binding, even alone, or the weight `w` does not.
+pub(super) fn needed(spec: &Conv2dSpec, x: &GpuBuffer, y: &GpuBuffer, w: &GpuBuffer) -> bool {
+    if w.binding_bytes() > crate::chunk::binding_limit() {
+        return true;
+    }
     let n = spec.n.max(1);
     let batched = [
         Batched {
@@ -97,10 +102,30 @@ struct Plan {
 }
 
 fn plan(op: &str, spec: &Conv2dSpec, x0: &GpuBuffer, y0: &GpuBuffer) -> Plan {
-    Plan {
-        cb: block(op, "x", x0, spec.c, spec.h * spec.w),
-        kb: block(op, "y", y0, spec.k, spec.p() * spec.q()),
+    let (hw, pq) = (spec.h * spec.w, spec.p() * spec.q());
+    let (mut cb, mut kb) = (
+        block(op, "x", x0, spec.c, hw),
+        block(op, "y", y0, spec.k, pq),
+    );
+    // the weight block [kb, cb, R, S] (a buffer of its own) must fit one binding too: fewer
+    // output channels first, then fewer input channels, each keeping windows aligned
+    let limit = crate::chunk::binding_limit() as usize;
+    let rs4 = spec.r * spec.s * 4;
+    if kb * cb * rs4 > limit {
+        let kstep = aligned_items(pq);
+        kb = kb.min((limit / (cb * rs4)) / kstep * kstep);
+        if kb == 0 {
+            let cstep = aligned_items(hw);
+            kb = kstep.min(spec.k);
+            cb = cb.min((limit / (kb * rs4)) / cstep * cstep);
+        }
     }
+    assert!(
+        kb > 0 && cb > 0,
+        "{op}: cannot split the weight {:?} into blocks that fit one binding of {limit} bytes",
+        [spec.k, spec.c, spec.r, spec.s]
+    );
+    Plan { cb, kb }
 }
 
 /// The sub-convolution of one image over channel blocks `c` and `k`.

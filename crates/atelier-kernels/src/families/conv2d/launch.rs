@@ -151,7 +151,7 @@ pub fn conv2d_forward_with(
         check_len(op, "bias", b, spec.k, spec);
     }
     // one image larger than a binding runs in blocks of channels
-    if channels::needed(spec, x, y) {
+    if channels::needed(spec, x, y, w) {
         return channels::forward(op, variant, spec, x, w, bias, y);
     }
     // a batch larger than a binding runs in chunks of images (each image is independent)
@@ -213,7 +213,7 @@ fn backward_data(
     if let Some(b) = bias {
         check_len(op, "bias", b, spec.c, spec);
     }
-    if channels::needed(spec, gx, gy) {
+    if channels::needed(spec, gx, gy, w) {
         let launch = |s: &Conv2dSpec, gy: &GpuBuffer, w: &GpuBuffer, b: Option<&GpuBuffer>, gx: &GpuBuffer| {
             backward_data(op, variant, s, gy, w, b, gx)
         };
@@ -274,7 +274,7 @@ fn backward_weight(
     check_len(op, "x", x, spec.x_len(), spec);
     check_len(op, "gy", gy, spec.y_len(), spec);
     check_len(op, "gw", gw, spec.w_len(), spec);
-    if channels::needed(spec, x, gy) {
+    if channels::needed(spec, x, gy, gw) {
         let launch = |s: &Conv2dSpec, x: &GpuBuffer, gy: &GpuBuffer, gw: &GpuBuffer| {
             backward_weight(op, variant, s, x, gy, gw)
         };
