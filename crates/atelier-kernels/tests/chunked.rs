@@ -123,7 +123,9 @@ fn convolutions_split_along_the_batch_give_what_they_give_whole() {
         dilation: (1, 1),
     };
     let (tx, tw, tgy) = (up(t.x_len(), 4), up(t.w_len(), 5), up(t.y_len(), 6));
-    same_split("conv_transpose2d forward", 0.0, || {
+    // its weight (4 KiB) is over the limit too: it also runs in blocks of channels, whose
+    // partial sums add up in another order
+    same_split("conv_transpose2d forward", 1e-5, || {
         let y = GpuBuffer::uninit(t.y_len());
         conv2d::conv_transpose2d_forward(&t, &tx, &tw, None, &y);
         vec![read(&y)]
