@@ -803,9 +803,11 @@ fn one_image_over_the_binding_limit_transfers_as_it_transfers_whole() {
     let dir = temp("bigimage");
     std::fs::create_dir_all(&dir).unwrap();
     let (photo, painting) = (dir.join("photo.png"), dir.join("painting.png"));
-    image::RgbImage::from_fn(32, 32, |x, y| image::Rgb([(x * 8) as u8, (y * 8) as u8, 128]))
-        .save(&photo)
-        .unwrap();
+    image::RgbImage::from_fn(32, 32, |x, y| {
+        image::Rgb([(x * 8) as u8, (y * 8) as u8, 128])
+    })
+    .save(&photo)
+    .unwrap();
     image::RgbImage::from_fn(32, 32, |x, y| {
         image::Rgb([((x ^ y) * 8) as u8, 200, ((x + y) * 4) as u8])
     })
@@ -865,7 +867,10 @@ fn one_image_over_the_binding_limit_transfers_as_it_transfers_whole() {
         assert!(o.status.success(), "{name}: {}", stderr(&o));
         image::open(&out).unwrap().to_rgb8()
     };
-    let (whole, split) = (apply("a_whole.png", None), apply("a_split.png", Some("1048576")));
+    let (whole, split) = (
+        apply("a_whole.png", None),
+        apply("a_split.png", Some("1048576")),
+    );
     assert_eq!(whole.dimensions(), (128, 128));
     let worst = most_levels_apart(&whole, &split);
     assert!(worst <= 1, "split stylised image differs by {worst} levels");

@@ -129,7 +129,7 @@ pub fn aligned_items(per_item: usize) -> usize {
 pub fn check_aligned(op: &str, what: &str, offset: usize) {
     let align = offset_alignment();
     assert!(
-        (offset as u64 * 4) % align == 0,
+        (offset as u64 * 4).is_multiple_of(align),
         "{op}: cannot bind a part of {what} that starts at byte {} (the device binds at \
          multiples of {align} bytes): its planes are too large for one binding and not aligned",
         offset * 4

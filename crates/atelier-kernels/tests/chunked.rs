@@ -15,8 +15,8 @@ use atelier_kernels::elementwise::{self as ew, BinaryOp, UnaryOp};
 use atelier_kernels::harness::relative_error;
 use atelier_kernels::instance_norm::{self as inorm, InstanceNormConfig};
 use atelier_kernels::matmul;
-use atelier_kernels::resample;
 use atelier_kernels::pool2d::{self, Pool2dConfig};
+use atelier_kernels::resample;
 use atelier_kernels::variant::Variant;
 use atelier_kernels::{GpuBuffer, gpu};
 
@@ -349,8 +349,9 @@ fn gram_matrices_of_features_over_a_binding_run_in_row_blocks() {
                 g_want[b * c * c + i * c + j] = (0..l).map(|k| fb[i * l + k] * fb[j * l + k]).sum();
             }
             for k in 0..l {
-                gf_want[b * c * l + i * l + k] =
-                    (0..c).map(|j| sv[b * c * c + i * c + j] * fb[j * l + k]).sum();
+                gf_want[b * c * l + i * l + k] = (0..c)
+                    .map(|j| sv[b * c * c + i * c + j] * fb[j * l + k])
+                    .sum();
             }
         }
     }
@@ -421,9 +422,7 @@ fn instance_normalisation_of_an_image_over_a_binding_runs_in_blocks_of_channels(
             GpuBuffer::uninit(cfg.len()),
         );
         inorm::instance_norm_backward_reduce(&cfg, &x, &gy, &mean, &invstd, &sgx, &sg);
-        inorm::instance_norm_backward_apply(
-            &cfg, &x, &gy, &mean, &invstd, &gamma, &sgx, &sg, &gx,
-        );
+        inorm::instance_norm_backward_apply(&cfg, &x, &gy, &mean, &invstd, &gamma, &sgx, &sg, &gx);
         [&mean, &invstd, &y, &sgx, &sg, &gx].map(read).to_vec()
     });
 }

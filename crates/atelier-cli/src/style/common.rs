@@ -92,11 +92,9 @@ pub fn check_fits(
         Binding::Whole => atelier_tensor::limits::check_all_fit(shapes, device),
         Binding::Planes => atelier_tensor::limits::check_all_planes_fit(shapes, device),
     };
-    fits.map_err(|error| {
-        atelier_style::StyleError::TooLarge {
-            error: Box::new(error),
-            hint,
-        }
+    fits.map_err(|error| atelier_style::StyleError::TooLarge {
+        error: Box::new(error),
+        hint,
     })?;
     let shares_host = match device {
         Device::Cpu => true,
