@@ -582,10 +582,10 @@ fn usage_errors_exit_2_and_os_errors_print_once() {
     );
 }
 
-/// A side length whose VGG conv1_1 output (64 channels) is over what the device binds (style
-/// transfer's ops bind their tensors whole).
+/// A side length whose VGG conv1_1 output (64 channels) is over what the device holds in one
+/// buffer (style transfer's ops split a larger-than-a-binding tensor into blocks of planes).
 fn side_over_the_limit(device: Device) -> usize {
-    let limit = atelier_tensor::max_binding_bytes(device).bytes as f64;
+    let limit = atelier_tensor::max_tensor_bytes(device).bytes as f64;
     (limit / (64.0 * 4.0)).sqrt() as usize + 8
 }
 
@@ -785,4 +785,103 @@ fn a_batch_over_the_binding_limit_trains_in_chunks_as_it_trains_whole() {
     assert!(err.contains("one item of generated images"), "{err}");
     assert!(err.contains("max storage-buffer binding size"), "{err}");
     assert!(!dir.join("refused").exists(), "nothing written");
+}
+
+/// `style transfer` and `style apply` with the device's binding limit lowered to 1 MiB give
+/// the images they give unsplit. Transfer (at 32 px, one step: VGG-19 is slow on lavapipe)
+/// meets VGG's weights over the limit (conv3 to conv5: 1.1 to 9 MiB), so its convolutions run
+/// in blocks of channels forward and backward; apply (at 128 px) meets activations over the
+/// limit (conv1's output [1, 32, 128, 128] is 2 MiB, deconv2's upsampled, padded input
+/// 4.3 MiB), run through reflection padding, convolutions, instance norms and upsampling in
+/// blocks of planes. (Each split launcher, the Gram matrices' included, is checked against
+/// its unsplit self at tiny sizes in `atelier-kernels` `tests/chunked.rs`.)
+#[test]
+fn one_image_over_the_binding_limit_transfers_as_it_transfers_whole() {
+    if !atelier_kernels::context::gpu_for_tests() {
+        return;
+    }
+    let dir = temp("bigimage");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (photo, painting) = (dir.join("photo.png"), dir.join("painting.png"));
+    image::RgbImage::from_fn(32, 32, |x, y| {
+        image::Rgb([(x * 8) as u8, (y * 8) as u8, 128])
+    })
+    .save(&photo)
+    .unwrap();
+    image::RgbImage::from_fn(32, 32, |x, y| {
+        image::Rgb([((x ^ y) * 8) as u8, 200, ((x + y) * 4) as u8])
+    })
+    .save(&painting)
+    .unwrap();
+    let run = |name: &str, limit: Option<&str>| {
+        let out = dir.join(name);
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_atelier"));
+        cmd.args([
+            "style",
+            "transfer",
+            "--content",
+            s(&photo),
+            "--style",
+            s(&painting),
+            "--out",
+            s(&out),
+            "--size",
+            "32",
+            "--steps",
+            "1",
+            "--log-every",
+            "1",
+        ])
+        .env("ATELIER_DEVICE", "gpu");
+        if let Some(l) = limit {
+            cmd.env("ATELIER_MAX_BINDING_BYTES", l);
+        }
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        image::open(&out).unwrap().to_rgb8()
+    };
+    // the lowered limit is the device's own: any kernel binding more than 1 MiB would be a
+    // wgpu validation error, so the run passing shows every large tensor was split
+    let whole = run("whole.png", None);
+    let split = run("split.png", Some("1048576"));
+    assert_eq!(whole.dimensions(), (32, 32));
+    // sums split into blocks round differently: a level of 255 at most
+    let worst = most_levels_apart(&whole, &split);
+    assert!(worst <= 1, "split image differs by {worst} levels");
+
+    // `style apply` at 128 px with a seeded network
+    let model = dir.join("net.safetensors");
+    atelier_style::TransformerNet::new(3, Device::Cpu)
+        .save(&model, &Default::default())
+        .unwrap();
+    let apply = |name: &str, limit: Option<&str>| {
+        let out = dir.join(name);
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_atelier"));
+        cmd.args(["style", "apply", "--model", s(&model), "--input", s(&photo)])
+            .args(["--out", s(&out), "--size", "128"])
+            .env("ATELIER_DEVICE", "gpu");
+        if let Some(l) = limit {
+            cmd.env("ATELIER_MAX_BINDING_BYTES", l);
+        }
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        image::open(&out).unwrap().to_rgb8()
+    };
+    let (whole, split) = (
+        apply("a_whole.png", None),
+        apply("a_split.png", Some("1048576")),
+    );
+    assert_eq!(whole.dimensions(), (128, 128));
+    let worst = most_levels_apart(&whole, &split);
+    assert!(worst <= 1, "split stylised image differs by {worst} levels");
+}
+
+/// The largest difference of one channel of one pixel between two images of one size.
+fn most_levels_apart(a: &image::RgbImage, b: &image::RgbImage) -> u8 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    a.pixels()
+        .zip(b.pixels())
+        .flat_map(|(p, q)| (0..3).map(move |i| p[i].abs_diff(q[i])))
+        .max()
+        .unwrap()
 }

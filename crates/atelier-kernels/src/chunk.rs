@@ -12,6 +12,12 @@
 //!
 //! The shaders know nothing of this: a window is an ordinary binding to them.
 //!
+//! When even one item is larger than a binding ([`items_too_big`]), launchers whose work is
+//! per channel plane split inside items: a range of channels of one NCHW image is contiguous,
+//! and one plane is small. Pooling, resampling and instance normalisation run on chunks of
+//! `(n, c)` planes; convolutions on blocks of channels (`conv2d/channels.rs`); Gram matrices
+//! on row blocks (`matmul/gram.rs`).
+//!
 //! [`split_batch`] is the one helper launchers use. [`with_binding_limit`] lowers the limit
 //! for the calling thread, so that tests run the chunked path at small sizes;
 //! `ATELIER_MAX_BINDING_BYTES=N` (see `context`) lowers the device's own limit for a whole
@@ -64,14 +70,13 @@ pub struct Batched<'a> {
     pub per_item: usize,
 }
 
-/// Items per chunk so that every window of `batched` fits one binding and starts aligned, or
-/// `None` when every buffer already fits whole. Panics, naming `op`, the buffer and the
-/// limit, when not even one aligned chunk fits (commands refuse such sizes up front: see
-/// `atelier_tensor::limits`).
-pub fn chunk_items(op: &str, n: usize, batched: &[Batched]) -> Option<usize> {
+/// Items per chunk so that every window of `batched` fits one binding and starts aligned:
+/// `Ok(None)` when every buffer already fits whole, `Err` (a message naming the buffers and
+/// the limit) when not even one aligned chunk of items fits.
+pub fn plan_items(n: usize, batched: &[Batched]) -> Result<Option<usize>, String> {
     let limit = binding_limit();
     if batched.iter().all(|b| b.buffer.binding_bytes() <= limit) {
-        return None;
+        return Ok(None);
     }
     let align = offset_alignment();
     let mut step = 1u64; // chunks are a multiple of this many items: every offset aligned
@@ -83,20 +88,66 @@ pub fn chunk_items(op: &str, n: usize, batched: &[Batched]) -> Option<usize> {
         most = most.min(limit / item);
     }
     let items = most / step * step;
+    if items == 0 {
+        return Err(format!(
+            "cannot split {} into chunks that fit one binding of {limit} bytes: {} items of {} \
+             ({} bytes each) at offsets aligned to {align} bytes",
+            batched
+                .iter()
+                .map(|b| b.what)
+                .collect::<Vec<_>>()
+                .join(", "),
+            step,
+            batched[0].what,
+            batched[0].per_item * 4
+        ));
+    }
+    Ok(Some(items as usize))
+}
+
+/// [`plan_items`], panicking with its message (naming `op`) when no chunk fits (commands
+/// refuse such sizes up front: see `atelier_tensor::limits`).
+pub fn chunk_items(op: &str, n: usize, batched: &[Batched]) -> Option<usize> {
+    plan_items(n, batched).unwrap_or_else(|e| panic!("{op}: {e}"))
+}
+
+/// Whether chunks of whole items cannot fit one binding: a launcher that can split inside an
+/// item (over channel planes, over rows) does so when this is true.
+pub fn items_too_big(n: usize, batched: &[Batched]) -> bool {
+    plan_items(n, batched).is_err()
+}
+
+/// Items of `per_item` f32s that make a whole number of storage offset alignments: windows
+/// starting at multiples of this many items are aligned.
+pub fn aligned_items(per_item: usize) -> usize {
+    let align = offset_alignment();
+    (align / gcd(align, (per_item as u64 * 4).max(4))) as usize
+}
+
+/// Panics, naming `op` and `what`, unless a window starting at element `offset` may be bound
+/// (its byte offset is a multiple of the device's storage offset alignment).
+pub fn check_aligned(op: &str, what: &str, offset: usize) {
+    let align = offset_alignment();
     assert!(
-        items > 0,
-        "{op}: cannot split {} into chunks that fit one binding of {limit} bytes: {} items of {} \
-         ({} bytes each) at offsets aligned to {align} bytes",
-        batched
-            .iter()
-            .map(|b| b.what)
-            .collect::<Vec<_>>()
-            .join(", "),
-        step,
-        batched[0].what,
-        batched[0].per_item * 4
+        (offset as u64 * 4).is_multiple_of(align),
+        "{op}: cannot bind a part of {what} that starts at byte {} (the device binds at \
+         multiples of {align} bytes): its planes are too large for one binding and not aligned",
+        offset * 4
     );
-    Some(items as usize)
+}
+
+/// Counts one launch of a part of a tensor larger than a binding (see [`Stats`]).
+pub fn count_chunk() {
+    Stats::bump(&gpu().stats.chunks, 1);
+}
+
+/// After launches on windows of `buffers` (which carried the launches' epochs), marks the
+/// buffers themselves used, so the pool does not hand them out before the work is done.
+pub fn mark_parents(buffers: &[&GpuBuffer]) {
+    let epoch = gpu().recorder.lock().unwrap().epoch();
+    for b in buffers {
+        b.mark_used(epoch);
+    }
 }
 
 /// Runs `run(first, items, windows)` for chunks of the `n` items of `batched` when one of them

@@ -22,8 +22,10 @@ pub fn gram(features: &Tensor) -> Tensor {
     let &[n, c, h, w] = features.shape() else {
         panic!("gram: expects [N, C, H, W], got {:?}", features.shape());
     };
-    let f = features.reshape(&[n, c, h * w]);
-    f.matmul(&f.transpose(1, 2)).div_scalar((c * h * w) as f32)
+    features
+        .reshape(&[n, c, h * w])
+        .gram()
+        .div_scalar((c * h * w) as f32)
 }
 
 /// Mean squared difference of vertically and of horizontally adjacent pixels, summed.

@@ -8,7 +8,9 @@
 //! of convolutions, batch normalisation and pointwise ops run a *batch* larger than that in
 //! chunks of items, each bound as a window of the tensor's buffer (`atelier_kernels::chunk`),
 //! so a batched tensor may be as large as a buffer (`max_buffer_size`) as long as one item fits
-//! a binding: [`check_batch_fits`]. A tensor other kernels bind whole (weights, and the
+//! a binding: [`check_batch_fits`]. Convolutions, pooling, pointwise ops and Gram matrices also
+//! split one image into blocks of channel planes, so the activations of style transfer may be
+//! as large as a buffer as long as a few planes fit a binding: [`check_planes_fit`]. A tensor other kernels bind whole (weights, and the
 //! activations of models whose ops do not split) must fit one binding: [`check_tensor_fits`].
 
 use std::fmt;
@@ -145,11 +147,54 @@ pub fn check_batch_fits(what: &str, shape: &[usize], device: Device) -> Result<(
     Ok(())
 }
 
+/// An error naming `what` when an NCHW tensor of `shape` that ops split into blocks of
+/// `(n, c)` planes (convolutions, pooling, pointwise ops, Gram matrices: the ops of style
+/// transfer) does not fit on `device`: the whole must fit one buffer and the smallest block
+/// the kernels can bind (planes whose byte offsets meet the device's storage offset alignment:
+/// up to 64 planes of an odd-sized image) one binding.
+pub fn check_planes_fit(what: &str, shape: &[usize], device: Device) -> Result<(), TooLarge> {
+    check_against(what, shape, max_tensor_bytes(device))?;
+    let Device::Gpu = device else {
+        return Ok(());
+    };
+    let plane = &shape[shape.len().saturating_sub(2)..];
+    let plane_bytes = tensor_bytes(plane).max(4);
+    let align = u128::from(
+        atelier_kernels::gpu()
+            .limits
+            .min_storage_buffer_offset_alignment
+            .max(16),
+    );
+    let planes = align / gcd(align, plane_bytes);
+    let mut block = vec![planes as usize];
+    block.extend_from_slice(plane);
+    check_against(
+        &format!("a block of planes of {what}"),
+        &block,
+        max_binding_bytes(device),
+    )
+}
+
+fn gcd(a: u128, b: u128) -> u128 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
 /// The first of `tensors` (name, shape), each bound whole, that does not fit on `device`.
 pub fn check_all_fit(tensors: &[(String, Vec<usize>)], device: Device) -> Result<(), TooLarge> {
     tensors
         .iter()
         .try_for_each(|(what, shape)| check_tensor_fits(what, shape, device))
+}
+
+/// The first of `tensors` (name, NCHW shape) that does not fit on `device` when split into
+/// planes ([`check_planes_fit`]).
+pub fn check_all_planes_fit(
+    tensors: &[(String, Vec<usize>)],
+    device: Device,
+) -> Result<(), TooLarge> {
+    tensors
+        .iter()
+        .try_for_each(|(what, shape)| check_planes_fit(what, shape, device))
 }
 
 /// The first of the batched `tensors` (name, shape) that does not fit on `device`

@@ -159,6 +159,7 @@ fn reductions_layout_matmul_losses() {
         std::slice::from_ref(&x),
         &[s],
     );
+    same_on_both("gram", |t| t[0].gram(), std::slice::from_ref(&x), &[s]);
     same_on_both(
         "permute",
         |t| t[0].permute(&[1, 2, 0]),

@@ -183,6 +183,9 @@ fn matmul() {
     // Gram matrix F Fᵀ, the style-loss building block: F used twice
     let f = rand(&[3, 7], 18);
     assert_grad("gram", |t| t[0].matmul(&t[0].transpose(0, 1)), &[f]);
+    // ... and the op that computes it without a copy of Fᵀ: gradient (gG + gGᵀ)·F
+    let fb = rand(&[2, 3, 7], 19);
+    assert_grad("Tensor::gram", |t| t[0].gram(), &[fb]);
 }
 
 #[test]

@@ -68,20 +68,33 @@ pub fn check_input(path: &Path, flag: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How the ops that meet a tensor bind it: whole, or in blocks of channel planes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Binding {
+    /// Every op binds the tensor whole: it must fit one storage binding.
+    Whole,
+    /// Every op splits it into blocks of `(n, c)` planes (VGG's convolutions, ReLUs, pooling
+    /// and Gram matrices): it must fit one buffer, and a few planes one binding.
+    Planes,
+}
+
 /// An error, before any work, when `device` cannot hold a tensor of `shapes` (or, on the CPU or
 /// a software GPU, the host lacks the memory for `total_bytes`).
 pub fn check_fits(
     shapes: &[(String, Vec<usize>)],
+    binding: Binding,
     total_bytes: u128,
     what: &str,
     device: Device,
     hint: &'static str,
 ) -> anyhow::Result<()> {
-    atelier_tensor::limits::check_all_fit(shapes, device).map_err(|error| {
-        atelier_style::StyleError::TooLarge {
-            error: Box::new(error),
-            hint,
-        }
+    let fits = match binding {
+        Binding::Whole => atelier_tensor::limits::check_all_fit(shapes, device),
+        Binding::Planes => atelier_tensor::limits::check_all_planes_fit(shapes, device),
+    };
+    fits.map_err(|error| atelier_style::StyleError::TooLarge {
+        error: Box::new(error),
+        hint,
     })?;
     let shares_host = match device {
         Device::Cpu => true,

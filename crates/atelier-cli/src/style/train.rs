@@ -102,6 +102,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     shapes.push(largest_activation(b, side, side));
     common::check_fits(
         &shapes,
+        common::Binding::Whole,
         // the network's and VGG's activations with their gradients, about 1,200 floats a pixel
         4800 * (b * side * side) as u128,
         &format!("training at batch {b} of {side}×{side}"),

@@ -119,3 +119,52 @@ impl Tensor {
 fn no_graph<R>(f: impl FnOnce() -> R) -> R {
     crate::autograd::no_grad(f)
 }
+
+/// `f·fᵀ` per item of a contiguous `[n, c, l]` tensor. No graph.
+fn gram_raw(f: &Tensor) -> Tensor {
+    let &[n, c, l] = f.shape() else {
+        unreachable!("checked by Tensor::gram")
+    };
+    match f.storage() {
+        Storage::Gpu(x) => {
+            let out = GpuBuffer::uninit(n * c * c);
+            k::gram(n, c, l, x, &out);
+            Tensor::from_gpu(out, &[n, c, c])
+        }
+        Storage::Cpu(_) => matmul_raw(f, false, f, true),
+    }
+}
+
+/// `s·f` per item, `s` `[n, c, c]`, `f` `[n, c, l]`: the gradient of [`gram_raw`]. No graph.
+fn gram_backward_raw(s: &Tensor, f: &Tensor) -> Tensor {
+    let &[n, c, l] = f.shape() else {
+        unreachable!("checked by Tensor::gram")
+    };
+    match (s.storage(), f.storage()) {
+        (Storage::Gpu(sb), Storage::Gpu(fb)) => {
+            let out = GpuBuffer::uninit(n * c * l);
+            k::gram_backward(n, c, l, sb, fb, &out);
+            Tensor::from_gpu(out, &[n, c, l])
+        }
+        _ => matmul_raw(s, false, f, false),
+    }
+}
+
+impl Tensor {
+    /// Gram matrices of a batch `[n, c, l]` → `[n, c, c]`: F·Fᵀ for each item F `[c, l]`
+    /// (what `f.matmul(&f.transpose(1, 2))` computes, without the copy of Fᵀ, and run in row
+    /// blocks of F when one item is larger than a storage binding). Gradient: (gG + gGᵀ)·F.
+    pub fn gram(&self) -> Tensor {
+        assert!(
+            self.dims() == 3,
+            "gram: expects [N, C, L], got {:?}",
+            self.shape()
+        );
+        let out = no_graph(|| gram_raw(self));
+        let f = self.detach();
+        out.with_node("gram", &[self], move |g| {
+            let s = g.add(&g.transpose(1, 2));
+            vec![Some(gram_backward_raw(&s, &f))]
+        })
+    }
+}

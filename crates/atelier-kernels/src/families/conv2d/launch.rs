@@ -14,6 +14,7 @@ use super::spec::{Conv2dSpec, ConvTranspose2dSpec};
 use super::variant::{
     ConvDirection, ConvProblem, ConvVariant, GemmTiles, MAX_SPLIT_LEN, gemm_shape,
 };
+use super::channels;
 use super::launch_igemm;
 use super::{BACKWARD_DATA_DIRECT, BACKWARD_WEIGHT_DIRECT, CHANNEL_SUM, FORWARD_DIRECT};
 use crate::buffer_pool::GpuBuffer;
@@ -149,6 +150,10 @@ pub fn conv2d_forward_with(
     if let Some(b) = bias {
         check_len(op, "bias", b, spec.k, spec);
     }
+    // one image larger than a binding runs in blocks of channels
+    if channels::needed(spec, x, y, w) {
+        return channels::forward(op, variant, spec, x, w, bias, y);
+    }
     // a batch larger than a binding runs in chunks of images (each image is independent)
     let batched = [batched("x", x, spec.x_len(), spec), batched("y", y, spec.y_len(), spec)];
     if split_batch(op, spec.n, &batched, |_, n, win| {
@@ -208,6 +213,12 @@ fn backward_data(
     if let Some(b) = bias {
         check_len(op, "bias", b, spec.c, spec);
     }
+    if channels::needed(spec, gx, gy, w) {
+        let launch = |s: &Conv2dSpec, gy: &GpuBuffer, w: &GpuBuffer, b: Option<&GpuBuffer>, gx: &GpuBuffer| {
+            backward_data(op, variant, s, gy, w, b, gx)
+        };
+        return channels::backward_data(op, spec, gy, w, bias, gx, launch);
+    }
     let batched = [batched("gy", gy, spec.y_len(), spec), batched("gx", gx, spec.x_len(), spec)];
     if split_batch(op, spec.n, &batched, |_, n, win| {
         let chunk = Conv2dSpec { n, ..*spec };
@@ -263,6 +274,12 @@ fn backward_weight(
     check_len(op, "x", x, spec.x_len(), spec);
     check_len(op, "gy", gy, spec.y_len(), spec);
     check_len(op, "gw", gw, spec.w_len(), spec);
+    if channels::needed(spec, x, gy, gw) {
+        let launch = |s: &Conv2dSpec, x: &GpuBuffer, gy: &GpuBuffer, gw: &GpuBuffer| {
+            backward_weight(op, variant, s, x, gy, gw)
+        };
+        return channels::backward_weight(op, spec, x, gy, gw, launch);
+    }
     // the gradient sums over the batch: chunks of images, their sums added up
     let batched = [batched("x", x, spec.x_len(), spec), batched("gy", gy, spec.y_len(), spec)];
     if split_batch_summed(op, spec.n, &batched, &[gw], |_, n, win, out| {
@@ -310,6 +327,10 @@ fn split_reduction(tiles: usize, k: usize, bk: usize) -> (usize, usize) {
 
 /// gb\[ch\] = sum over n and the plane of g\[n, ch, ...\], for g of shape [n, channels, plane].
 fn channel_sum(n: usize, channels: usize, plane: usize, g: &GpuBuffer, gb: &GpuBuffer) {
+    if channels::sum_needed(g) {
+        let launch = |c: usize, g: &GpuBuffer, gb: &GpuBuffer| channel_sum(1, c, plane, g, gb);
+        return channels::channel_sum("conv2d bias gradient", n, channels, plane, g, gb, launch);
+    }
     let params = Params {
         n: n as u32,
         k: channels as u32,

@@ -9,11 +9,13 @@
 //! - `spec.rs`: the shapes ([`Conv2dSpec`], [`ConvTranspose2dSpec`]) and their checks;
 //! - `variant.rs`: the variants, the rule that picks one, the implicit GEMM's tiles;
 //! - `launch.rs`: the launchers (each direction chooses, or takes a variant: `_with`);
+//! - `channels.rs`: one image larger than a storage binding, run in blocks of channels;
 //! - `reference.rs`: the CPU reference; `validate.rs`; `bench.rs` (DCGAN and VGG-19 layers);
 //! - `direct.wgsl`, `implicit_gemm.wgsl` with its register blocks `implicit_gemm_4x4.wgsl`
 //!   and `implicit_gemm_8x8.wgsl` (each declares TM and TN, joined after the GEMM's source).
 
 mod bench;
+mod channels;
 pub mod cpu;
 pub mod igemm;
 mod launch;

@@ -580,7 +580,8 @@ fn check_transposed_reference(v: &mut Validator) {
 }
 
 /// The binding limit of the chunked cases: 2 KiB, two images of 256 f32 (one item is a
-/// multiple of every storage offset alignment), so a batch of 5 runs as 2 + 2 + 1.
+/// multiple of every storage offset alignment), so a batch of 5 runs as 2 + 2 + 1, and an
+/// image of 12 planes of 8x8 (3 KiB) runs in blocks of 8 + 4 channels.
 const CHUNKED_LIMIT: u64 = 2048;
 
 pub fn run(v: &mut Validator) {
@@ -611,6 +612,17 @@ pub fn run(v: &mut Validator) {
         crate::chunk::with_binding_limit(CHUNKED_LIMIT, || {
             validate_conv(v, "5x4x8x8 k4 3x3 in batch chunks", &spec)
         });
+        // one image larger than a binding runs in blocks of channels (12 = 8 + 4 planes of
+        // 256 bytes on each side), partial sums added up
+        let one = Conv2dSpec {
+            n: 2,
+            c: 12,
+            k: 12,
+            ..spec
+        };
+        crate::chunk::with_binding_limit(CHUNKED_LIMIT, || {
+            validate_conv(v, "2x12x8x8 k12 3x3 in channel blocks", &one)
+        });
         check_conv_reference(v);
     }
     if TRANSPOSED_ROWS.iter().any(|row| v.wants(row)) {
@@ -632,6 +644,15 @@ pub fn run(v: &mut Validator) {
         };
         crate::chunk::with_binding_limit(CHUNKED_LIMIT, || {
             validate_transposed(v, "5x16x4x4 to 4 in batch chunks", &spec)
+        });
+        let one = ConvTranspose2dSpec {
+            n: 2,
+            c_in: 12,
+            c_out: 12,
+            ..spec
+        };
+        crate::chunk::with_binding_limit(CHUNKED_LIMIT, || {
+            validate_transposed(v, "2x12x4x4 to 12 in channel blocks", &one)
         });
         check_transposed_reference(v);
     }

@@ -13,6 +13,7 @@ use crate::context::gpu;
 use crate::pipeline::Kernel;
 use crate::buffer_pool::GpuBuffer;
 use crate::check::check_lens;
+use crate::chunk::{Batched, check_aligned, chunk_items, count_chunk, mark_parents};
 use super::{INSTANCE_NORM};
 
 pub const INSTANCE_NORM_STATS: Kernel = Kernel::new(&INSTANCE_NORM, "instance_norm_stats");
@@ -85,6 +86,91 @@ fn params(cfg: &InstanceNormConfig) -> Params {
     }
 }
 
+/// The buffers of one launch: full-size tensors (`[n, c, hw]`), per-instance inputs and
+/// outputs (`[n, c]`) and per-channel inputs (`[c]`).
+struct Buffers<'a> {
+    big: &'a [(&'a str, &'a GpuBuffer)],
+    instance_in: &'a [&'a GpuBuffer],
+    channel_in: &'a [&'a GpuBuffer],
+    instance_out: &'a [&'a GpuBuffer],
+}
+
+/// Parts of `buffers` for instances `first..first + len`, copied out.
+fn parts(buffers: &[&GpuBuffer], first: usize, len: usize) -> Vec<GpuBuffer> {
+    buffers
+        .iter()
+        .map(|b| {
+            let part = GpuBuffer::uninit(len);
+            gpu().copy(b, first, &part, 0, len);
+            part
+        })
+        .collect()
+}
+
+/// Tensors larger than one binding: every instance is one `(n, c)` plane, so each image runs
+/// in blocks of channels (a whole image per block when it fits), each block an instance
+/// normalisation of `[1, block, hw]` over windows of the tensors, with its slice of the
+/// per-instance and per-channel buffers copied in and its per-instance outputs copied back.
+/// `run(cfg, big windows, [instance inputs, channel inputs, instance outputs])` launches one
+/// block. Returns `false`, running nothing, when every tensor fits whole.
+fn split(
+    op: &str,
+    cfg: &InstanceNormConfig,
+    b: Buffers,
+    mut run: impl FnMut(&InstanceNormConfig, &[GpuBuffer], [&[GpuBuffer]; 3]),
+) -> bool {
+    let limit = crate::chunk::binding_limit();
+    if b.big.iter().all(|(_, t)| t.binding_bytes() <= limit) {
+        return false;
+    }
+    let per_image = cfg.c * cfg.hw;
+    for i in 0..cfg.n {
+        let images: Vec<GpuBuffer> = b
+            .big
+            .iter()
+            .map(|(what, t)| {
+                check_aligned(op, what, i * per_image);
+                t.window(i * per_image, per_image)
+            })
+            .collect();
+        let batched: Vec<Batched> = b
+            .big
+            .iter()
+            .zip(&images)
+            .map(|((what, _), t)| Batched {
+                what,
+                buffer: t,
+                per_item: cfg.hw,
+            })
+            .collect();
+        let step = chunk_items(op, cfg.c, &batched).unwrap_or(cfg.c);
+        for c0 in (0..cfg.c).step_by(step) {
+            let cl = step.min(cfg.c - c0);
+            let windows: Vec<GpuBuffer> = images
+                .iter()
+                .map(|t| t.window(c0 * cfg.hw, cl * cfg.hw))
+                .collect();
+            let instance_in = parts(b.instance_in, i * cfg.c + c0, cl);
+            let channel_in = parts(b.channel_in, c0, cl);
+            let instance_out: Vec<GpuBuffer> =
+                b.instance_out.iter().map(|_| GpuBuffer::uninit(cl)).collect();
+            let chunk = InstanceNormConfig {
+                n: 1,
+                c: cl,
+                ..*cfg
+            };
+            run(&chunk, &windows, [&instance_in, &channel_in, &instance_out]);
+            for (part, out) in instance_out.iter().zip(b.instance_out) {
+                gpu().copy(part, 0, out, i * cfg.c + c0, cl);
+            }
+            count_chunk();
+        }
+    }
+    let big: Vec<&GpuBuffer> = b.big.iter().map(|(_, t)| *t).collect();
+    mark_parents(&big);
+    true
+}
+
 /// Per-instance `mean[g]` and `invstd[g] = 1/sqrt(var + eps)` (biased variance over h*w).
 pub fn instance_norm_stats(
     cfg: &InstanceNormConfig,
@@ -100,6 +186,17 @@ pub fn instance_norm_stats(
         cfg.instances(),
         &[("mean", mean), ("invstd", invstd)],
     );
+    let b = Buffers {
+        big: &[("x", x)],
+        instance_in: &[],
+        channel_in: &[],
+        instance_out: &[mean, invstd],
+    };
+    if split(k, cfg, b, |cfg, big, [_, _, out]| {
+        instance_norm_stats(cfg, &big[0], &out[0], &out[1])
+    }) {
+        return;
+    }
     let groups = u32::try_from(cfg.instances()).expect("instance_norm: too many instances");
     gpu().launch(
         &INSTANCE_NORM_STATS,
@@ -129,6 +226,17 @@ pub fn instance_norm_apply(
         &[("mean", mean), ("invstd", invstd)],
     );
     check_lens(k, cfg, cfg.c, &[("gamma", gamma), ("beta", beta)]);
+    let b = Buffers {
+        big: &[("x", x), ("y", y)],
+        instance_in: &[mean, invstd],
+        channel_in: &[gamma, beta],
+        instance_out: &[],
+    };
+    if split(k, cfg, b, |cfg, big, [i, c, _]| {
+        instance_norm_apply(cfg, &big[0], &i[0], &i[1], &c[0], &c[1], &big[1])
+    }) {
+        return;
+    }
     let buffers = [x, mean, invstd, gamma, beta, y];
     gpu().launch_elements(&INSTANCE_NORM_APPLY, &[], &params(cfg), &buffers, cfg.len());
 }
@@ -152,6 +260,17 @@ pub fn instance_norm_backward_reduce(
         ("sum_gy", sum_gy),
     ];
     check_lens(k, cfg, cfg.instances(), &per_instance);
+    let b = Buffers {
+        big: &[("x", x), ("gy", gy)],
+        instance_in: &[mean, invstd],
+        channel_in: &[],
+        instance_out: &[sum_gy_xhat, sum_gy],
+    };
+    if split(k, cfg, b, |cfg, big, [i, _, o]| {
+        instance_norm_backward_reduce(cfg, &big[0], &big[1], &i[0], &i[1], &o[0], &o[1])
+    }) {
+        return;
+    }
     let groups = u32::try_from(cfg.instances()).expect("instance_norm: too many instances");
     let buffers = [x, gy, mean, invstd, sum_gy_xhat, sum_gy];
     gpu().launch(
@@ -186,6 +305,18 @@ pub fn instance_norm_backward_apply(
     ];
     check_lens(k, cfg, cfg.instances(), &per_instance);
     check_lens(k, cfg, cfg.c, &[("gamma", gamma)]);
+    let b = Buffers {
+        big: &[("x", x), ("gy", gy), ("gx", gx)],
+        instance_in: &[mean, invstd, sum_gy_xhat, sum_gy],
+        channel_in: &[gamma],
+        instance_out: &[],
+    };
+    if split(k, cfg, b, |cfg, big, [i, c, _]| {
+        let (x, gy, gx) = (&big[0], &big[1], &big[2]);
+        instance_norm_backward_apply(cfg, x, gy, &i[0], &i[1], &c[0], &i[2], &i[3], gx)
+    }) {
+        return;
+    }
     let buffers = [x, gy, mean, invstd, gamma, sum_gy_xhat, sum_gy, gx];
     gpu().launch_elements(
         &INSTANCE_NORM_BACKWARD_APPLY,

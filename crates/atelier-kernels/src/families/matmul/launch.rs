@@ -140,10 +140,23 @@ pub fn matmul_with(
     b: &GpuBuffer,
     c: &GpuBuffer,
 ) {
+    matmul_into(variant, spec, a, b, c, false);
+}
+
+/// c = a · b, or c += a · b when `accumulate`, as described by `spec`, with `variant`.
+pub fn matmul_into(
+    variant: MatmulVariant,
+    spec: &MatmulSpec,
+    a: &GpuBuffer,
+    b: &GpuBuffer,
+    c: &GpuBuffer,
+    accumulate: bool,
+) {
     spec.check(a.len(), b.len(), c.len());
     let batch = spec.batch as u32;
     for k_begin in (0..spec.k).step_by(K_CHUNK) {
-        let p = Params::of(spec, k_begin, (k_begin + K_CHUNK).min(spec.k), k_begin > 0);
+        let add = accumulate || k_begin > 0;
+        let p = Params::of(spec, k_begin, (k_begin + K_CHUNK).min(spec.k), add);
         launch(variant, &p, batch, spec, [a, b, c]);
     }
 }

@@ -2,15 +2,18 @@
 //! and broadcasts are strides), in two variants: `naive` (one invocation per output) and
 //! `tiled` (64×64 workgroup tiles through workgroup memory, 4×4 register blocks).
 //!
-//! Files: `launch.rs` (spec, launchers), `reference.rs` (CPU), `validate.rs`, `bench.rs`,
+//! Files: `launch.rs` (spec, launchers), `gram.rs` (F·Fᵀ and its gradient, in row blocks
+//! when F is larger than a binding), `reference.rs` (CPU), `validate.rs`, `bench.rs`,
 //! `matmul.wgsl`.
 
 mod bench;
 pub mod cpu;
+mod gram;
 mod launch;
 pub mod reference;
 mod validate;
 
+pub use gram::{gram, gram_backward};
 pub use launch::*;
 
 use crate::registry::{Family, variant_names};

@@ -11,6 +11,7 @@ use crate::context::gpu;
 use crate::pipeline::Kernel;
 use crate::buffer_pool::GpuBuffer;
 use crate::check::check_lens;
+use crate::chunk::{Batched, split_batch};
 use super::{POOL};
 
 pub const MAX_POOL2D: Kernel = Kernel::new(&POOL, "max_pool2d");
@@ -131,8 +132,44 @@ fn params(cfg: &Pool2dConfig) -> Params {
     }
 }
 
-fn launch(kernel: &Kernel, cfg: &Pool2dConfig, buffers: &[&GpuBuffer], invocations: usize) {
-    gpu().launch_elements(kernel, &[], &params(cfg), buffers, invocations);
+/// Runs `kernel` over `buffers` (each `(name, buffer, is_input)`: input-sized or output-sized),
+/// with one invocation per element of the input (`per_input`) or of the output. Pooling works
+/// plane by plane, so tensors larger than one binding run in chunks of `(n, c)` planes (one
+/// image larger than a binding included), each chunk a pooling of `[1, planes, h, w]`.
+fn launch(
+    op: &str,
+    kernel: &Kernel,
+    cfg: &Pool2dConfig,
+    buffers: &[(&str, &GpuBuffer, bool)],
+    per_input: bool,
+) {
+    let (in_plane, out_plane) = (cfg.h * cfg.w, cfg.out_h() * cfg.out_w());
+    let batched: Vec<Batched> = buffers
+        .iter()
+        .map(|&(what, buffer, input)| Batched {
+            what,
+            buffer,
+            per_item: if input { in_plane } else { out_plane },
+        })
+        .collect();
+    if split_batch(op, cfg.n * cfg.c, &batched, |_, planes, windows| {
+        let chunk = Pool2dConfig {
+            n: 1,
+            c: planes,
+            ..*cfg
+        };
+        let refs: Vec<(&str, &GpuBuffer, bool)> = buffers
+            .iter()
+            .zip(windows)
+            .map(|(&(what, _, input), w)| (what, w, input))
+            .collect();
+        launch(op, kernel, &chunk, &refs, per_input);
+    }) {
+        return;
+    }
+    let refs: Vec<&GpuBuffer> = buffers.iter().map(|b| b.1).collect();
+    let invocations = if per_input { cfg.in_len() } else { cfg.out_len() };
+    gpu().launch_elements(kernel, &[], &params(cfg), &refs, invocations);
 }
 
 /// `y` = each window's maximum, `argmax` = its index in the input plane (u32 bits).
@@ -141,7 +178,8 @@ pub fn max_pool2d(cfg: &Pool2dConfig, x: &GpuBuffer, y: &GpuBuffer, argmax: &Gpu
     cfg.validate(k);
     check_lens(k, cfg, cfg.in_len(), &[("x", x)]);
     check_lens(k, cfg, cfg.out_len(), &[("y", y), ("argmax", argmax)]);
-    launch(&MAX_POOL2D, cfg, &[x, y, argmax], cfg.out_len());
+    let buffers = [("x", x, true), ("y", y, false), ("argmax", argmax, false)];
+    launch(k, &MAX_POOL2D, cfg, &buffers, false);
 }
 
 /// `gx` = the sum of `gy` over the outputs whose argmax is this input element.
@@ -150,7 +188,8 @@ pub fn max_pool2d_backward(cfg: &Pool2dConfig, gy: &GpuBuffer, argmax: &GpuBuffe
     cfg.validate(k);
     check_lens(k, cfg, cfg.out_len(), &[("gy", gy), ("argmax", argmax)]);
     check_lens(k, cfg, cfg.in_len(), &[("gx", gx)]);
-    launch(&MAX_POOL2D_BACKWARD, cfg, &[gy, argmax, gx], cfg.in_len());
+    let buffers = [("gy", gy, false), ("argmax", argmax, false), ("gx", gx, true)];
+    launch(k, &MAX_POOL2D_BACKWARD, cfg, &buffers, true);
 }
 
 /// `y` = each window's mean, padding counted (count_include_pad).
@@ -159,7 +198,7 @@ pub fn avg_pool2d(cfg: &Pool2dConfig, x: &GpuBuffer, y: &GpuBuffer) {
     cfg.validate(k);
     check_lens(k, cfg, cfg.in_len(), &[("x", x)]);
     check_lens(k, cfg, cfg.out_len(), &[("y", y)]);
-    launch(&AVG_POOL2D, cfg, &[x, y], cfg.out_len());
+    launch(k, &AVG_POOL2D, cfg, &[("x", x, true), ("y", y, false)], false);
 }
 
 /// `gx` = the sum of `gy / divisor` over the windows containing this input element.
@@ -168,5 +207,5 @@ pub fn avg_pool2d_backward(cfg: &Pool2dConfig, gy: &GpuBuffer, gx: &GpuBuffer) {
     cfg.validate(k);
     check_lens(k, cfg, cfg.out_len(), &[("gy", gy)]);
     check_lens(k, cfg, cfg.in_len(), &[("gx", gx)]);
-    launch(&AVG_POOL2D_BACKWARD, cfg, &[gy, gx], cfg.in_len());
+    launch(k, &AVG_POOL2D_BACKWARD, cfg, &[("gy", gy, false), ("gx", gx, true)], true);
 }

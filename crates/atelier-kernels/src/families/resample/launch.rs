@@ -7,6 +7,7 @@ use crate::context::gpu;
 use crate::pipeline::Kernel;
 use crate::buffer_pool::GpuBuffer;
 use crate::check::check_len;
+use crate::chunk::{Batched, split_batch};
 use super::{RESAMPLE};
 
 pub const UPSAMPLE_NEAREST2D: Kernel = Kernel::new(&RESAMPLE, "upsample_nearest2d");
@@ -168,8 +169,54 @@ fn pad_params(cfg: &ReflectionPadConfig, kernel: &str) -> Params {
     }
 }
 
-fn launch(kernel: &Kernel, p: &Params, buffers: &[&GpuBuffer], invocations: usize) {
-    gpu().launch_elements(kernel, &[], p, buffers, invocations);
+/// Runs `kernel` with `p` over `input` and `output` (its bindings, named for messages): a
+/// forward op reads x and writes y, one invocation per output element; a backward op
+/// (`backward`) reads gy and writes gx, one invocation per input element. Both ops work plane
+/// by plane, so tensors larger than one binding run in chunks of `(n, c)` planes (one image
+/// larger than a binding included), each chunk the same op over `[1, planes, ...]`.
+fn launch(
+    op: &str,
+    kernel: &Kernel,
+    p: &Params,
+    input: (&str, &GpuBuffer),
+    output: (&str, &GpuBuffer),
+    backward: bool,
+) {
+    let (x_plane, y_plane) = ((p.h * p.w) as usize, (p.oh * p.ow) as usize);
+    // the plane of what is read, and of what is written
+    let (in_plane, out_plane) = if backward {
+        (y_plane, x_plane)
+    } else {
+        (x_plane, y_plane)
+    };
+    let (x, y) = (input.1, output.1);
+    let batched = [
+        Batched {
+            what: input.0,
+            buffer: x,
+            per_item: in_plane,
+        },
+        Batched {
+            what: output.0,
+            buffer: y,
+            per_item: out_plane,
+        },
+    ];
+    let planes = (p.n * p.c) as usize;
+    if split_batch(op, planes, &batched, |_, planes, win| {
+        let chunk = Params {
+            n: 1,
+            c: u(planes),
+            total_in: u(planes * x_plane),
+            total_out: u(planes * y_plane),
+            ..*p
+        };
+        launch(op, kernel, &chunk, (input.0, &win[0]), (output.0, &win[1]), backward);
+    }) {
+        return;
+    }
+    let invocations = if backward { p.total_in } else { p.total_out };
+    gpu().launch_elements(kernel, &[], p, &[x, y], invocations as usize);
 }
 
 /// `y[oh, ow] = x[oh / scale_h, ow / scale_w]`.
@@ -177,7 +224,7 @@ pub fn upsample_nearest2d(cfg: &UpsampleConfig, x: &GpuBuffer, y: &GpuBuffer) {
     let p = upsample_params(cfg);
     check_len("upsample_nearest2d", "x", x, cfg.in_len(), cfg);
     check_len("upsample_nearest2d", "y", y, cfg.out_len(), cfg);
-    launch(&UPSAMPLE_NEAREST2D, &p, &[x, y], cfg.out_len());
+    launch("upsample_nearest2d", &UPSAMPLE_NEAREST2D, &p, ("x", x), ("y", y), false);
 }
 
 /// `gx[ih, iw]` = the sum of `gy` over the `scale_h x scale_w` block it was copied to.
@@ -185,7 +232,8 @@ pub fn upsample_nearest2d_backward(cfg: &UpsampleConfig, gy: &GpuBuffer, gx: &Gp
     let p = upsample_params(cfg);
     check_len("upsample_nearest2d_backward", "gy", gy, cfg.out_len(), cfg);
     check_len("upsample_nearest2d_backward", "gx", gx, cfg.in_len(), cfg);
-    launch(&UPSAMPLE_NEAREST2D_BACKWARD, &p, &[gy, gx], cfg.in_len());
+    let k = "upsample_nearest2d_backward";
+    launch(k, &UPSAMPLE_NEAREST2D_BACKWARD, &p, ("gy", gy), ("gx", gx), true);
 }
 
 /// `y[oh, ow] = x[reflect(oh - top), reflect(ow - left)]`.
@@ -193,7 +241,7 @@ pub fn reflection_pad2d(cfg: &ReflectionPadConfig, x: &GpuBuffer, y: &GpuBuffer)
     let p = pad_params(cfg, "reflection_pad2d");
     check_len("reflection_pad2d", "x", x, cfg.in_len(), cfg);
     check_len("reflection_pad2d", "y", y, cfg.out_len(), cfg);
-    launch(&REFLECTION_PAD2D, &p, &[x, y], cfg.out_len());
+    launch("reflection_pad2d", &REFLECTION_PAD2D, &p, ("x", x), ("y", y), false);
 }
 
 /// `gx` = the sum of `gy` over the outputs that reflect onto each input element.
@@ -201,5 +249,6 @@ pub fn reflection_pad2d_backward(cfg: &ReflectionPadConfig, gy: &GpuBuffer, gx: 
     let p = pad_params(cfg, "reflection_pad2d_backward");
     check_len("reflection_pad2d_backward", "gy", gy, cfg.out_len(), cfg);
     check_len("reflection_pad2d_backward", "gx", gx, cfg.in_len(), cfg);
-    launch(&REFLECTION_PAD2D_BACKWARD, &p, &[gy, gx], cfg.in_len());
+    let k = "reflection_pad2d_backward";
+    launch(k, &REFLECTION_PAD2D_BACKWARD, &p, ("gy", gy), ("gx", gx), true);
 }
