@@ -11,7 +11,9 @@
 //! - `launch.rs`: the launchers (each direction chooses, or takes a variant: `_with`);
 //! - `reference.rs`: the CPU reference; `validate.rs`; `bench.rs` (DCGAN and VGG-19 layers);
 //! - `direct.wgsl`, `implicit_gemm.wgsl` with its register blocks `implicit_gemm_4x4.wgsl`
-//!   and `implicit_gemm_8x8.wgsl` (each declares TM and TN, joined after the GEMM's source).
+//!   and `implicit_gemm_8x8.wgsl` (each declares TM and TN, joined after the GEMM's source);
+//!   `conv_gather.wgsl`, joined before both implicit GEMMs (`implicit_gemm.wgsl` and the
+//!   igemm template): their Params, tile numbering, image bounds and stride phases.
 
 mod bench;
 pub mod cpu;
@@ -44,6 +46,7 @@ pub static DIRECT: Shader = Shader {
 pub static IMPLICIT_GEMM_4X4_SHADER: Shader = Shader {
     name: "conv2d/implicit_gemm_4x4.wgsl",
     parts: &[
+        crate::wgsl!("conv2d/conv_gather.wgsl"),
         crate::wgsl!("conv2d/implicit_gemm.wgsl"),
         crate::wgsl!("conv2d/implicit_gemm_4x4.wgsl"),
     ],
@@ -52,6 +55,7 @@ pub static IMPLICIT_GEMM_4X4_SHADER: Shader = Shader {
 pub static IMPLICIT_GEMM_8X8_SHADER: Shader = Shader {
     name: "conv2d/implicit_gemm_8x8.wgsl",
     parts: &[
+        crate::wgsl!("conv2d/conv_gather.wgsl"),
         crate::wgsl!("conv2d/implicit_gemm.wgsl"),
         crate::wgsl!("conv2d/implicit_gemm_8x8.wgsl"),
     ],
