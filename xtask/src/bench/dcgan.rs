@@ -10,7 +10,9 @@
 //! Each configuration runs twice, with the convolution variants chosen per shape
 //! (`conv2d=auto`, variant `conv=auto`) and tuned on the device (`conv2d=tune`, `conv=tune`:
 //! the warm-up step times every candidate); or once, as `conv=<value>`, when the environment
-//! sets conv2d's selection (`ATELIER_KERNELS=conv2d=...`).
+//! sets conv2d's selection (`ATELIER_KERNELS=conv2d=...`). The first of them runs once more
+//! with trusted shader modules (`conv=auto+trusted`: every kernel without wgpu's runtime
+//! checks, see `atelier_kernels::shader_checks`); the others keep the checks.
 //!
 //! The full suite runs pytorch/examples' DCGAN (64×64, ngf = ndf = 64) at each DCGAN batch
 //! (64 and 128, or `--batch`); `--quick` runs the README demo's network (32×32, width 16,
@@ -29,6 +31,7 @@ use atelier_gan::{Dcgan, DcganConfig, latent};
 use atelier_kernels::conv2d::Conv2dSpec;
 use atelier_kernels::gpu;
 use atelier_kernels::harness::work::{Work, conv2d_macs};
+use atelier_kernels::shader_checks::{ShaderChecks, with_shader_checks};
 use atelier_kernels::variant::{env_settings, with_kernels};
 use atelier_tensor::{Device, Tensor};
 
@@ -123,12 +126,17 @@ fn configs(suite: &Suite) -> Vec<(DcganConfig, usize)> {
         .collect()
 }
 
-/// conv2d's selections to run the step with: the environment's, or auto and tune.
-fn conv_modes() -> Vec<String> {
-    match env_settings().ok().and_then(|s| s.get("conv2d")) {
+/// conv2d's selections to run the step with (the environment's, or auto and tune), each
+/// with wgpu's runtime checks, then the first with trusted modules.
+fn conv_modes() -> Vec<(String, ShaderChecks)> {
+    let modes: Vec<String> = match env_settings().ok().and_then(|s| s.get("conv2d")) {
         Some(v) => vec![v.to_string()],
         None => vec!["auto".into(), "tune".into()],
-    }
+    };
+    let trusted = (modes[0].clone(), ShaderChecks::Off);
+    let mut all: Vec<_> = modes.into_iter().map(|m| (m, ShaderChecks::On)).collect();
+    all.push(trusted);
+    all
 }
 
 /// Times the step of every configuration; returns the profile of the traced step (the first
@@ -139,8 +147,13 @@ pub fn run(suite: &mut Suite, trace: &Path) -> anyhow::Result<Option<String>> {
     let mut traced = None;
     for (i, (config, batch)) in configs.iter().copied().enumerate() {
         let shape = label(&config, batch);
-        for mode in conv_modes() {
-            let variant = format!("conv={mode}");
+        for (mode, checks) in conv_modes() {
+            let suffix = if checks == ShaderChecks::Off {
+                "+trusted"
+            } else {
+                ""
+            };
+            let variant = format!("conv={mode}{suffix}");
             if !suite.wants(KERNEL, &variant, &shape) {
                 continue;
             }
@@ -151,7 +164,7 @@ pub fn run(suite: &mut Suite, trace: &Path) -> anyhow::Result<Option<String>> {
                 bytes: 0.0,
             };
             let row = own_row("dcgan", KERNEL, &variant, &shape, work);
-            with_kernels(&format!("conv2d={mode}"), || {
+            let run = || {
                 let mut gan = Dcgan::new(config, Device::Gpu, 0, 2e-4);
                 let s = config.image_size;
                 let real = Tensor::rand_uniform(
@@ -171,8 +184,9 @@ pub fn run(suite: &mut Suite, trace: &Path) -> anyhow::Result<Option<String>> {
                         gan.step(&real, &z);
                     }));
                 }
-            })
-            .expect("conv2d's selections are checked");
+            };
+            with_shader_checks(checks, || with_kernels(&format!("conv2d={mode}"), run))
+                .expect("conv2d's selections are checked");
         }
     }
     traced.transpose().map(Option::flatten)

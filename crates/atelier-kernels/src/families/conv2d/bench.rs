@@ -2,6 +2,11 @@
 //! (256 and 512 px, batch 1), and conv_transpose2d at the DCGAN generator's layers: forward,
 //! backward-data and backward-weight in every variant, and the bias gradients.
 //!
+//! At the largest DCGAN batch every variant but `direct` is timed twice: with wgpu's runtime
+//! checks in its module (the default) and as a trusted module (`ATELIER_SHADER_CHECKS=off`,
+//! variant names ending in `+trusted`), the measurement that decides the default. `--quick`
+//! times only `implicit_gemm+trusted` (its pipelines serve every shape, so CI compiles few).
+//!
 //! FLOPs: 2·N·K·P·Q·C·R·S in every direction (padded taps included), 2·N·C_in·H_in·W_in·C_out·R·S
 //! for the transposed convolution; the bias gradients one add per element of gy. Bytes: x,
 //! weight and y once each (`harness::work`).
@@ -18,6 +23,7 @@ use crate::harness::bench::copies_for;
 use crate::harness::networks::{self, ConvLayer, VGG_SIDES};
 use crate::harness::work::{self, Work};
 use crate::harness::{BenchRow, Bencher, Inputs, TorchOp};
+use crate::shader_checks::{ShaderChecks, with_shader_checks};
 use crate::variant::Variant;
 
 /// `--quick`: the two deepest VGG shapes, at a 32 px image.
@@ -45,15 +51,18 @@ pub fn run(bench: &mut dyn Bencher) {
             .flat_map(|&s| networks::vgg19_convs(s))
             .collect()
     };
+    let trusted_batch = batches.iter().copied().max();
     for layer in dcgan {
-        conv2d_layer(bench, &layer.spec, &layer.label(), true);
+        let set = VariantSet::all(trusted_batch == Some(layer.spec.n));
+        conv2d_layer(bench, &layer.spec, &layer.label(), set);
     }
     for layer in vgg {
-        conv2d_layer(bench, &layer.spec, &layer.label(), false);
+        conv2d_layer(bench, &layer.spec, &layer.label(), VariantSet::NO_IGEMM);
     }
     for &b in &batches {
         for layer in networks::dcgan_generator(b) {
-            transposed_layer(bench, &layer.spec, &layer.label());
+            let set = VariantSet::all(trusted_batch == Some(b));
+            transposed_layer(bench, &layer.spec, &layer.label(), set);
         }
     }
 }
@@ -84,29 +93,82 @@ impl Buffers {
     }
 }
 
-/// A layer's rows the filter wants: (kernel, variant, direction and variant; `None` for the
-/// bias gradient).
-type Rows = Vec<(String, &'static str, Option<(ConvDirection, ConvVariant)>)>;
+/// Which variants a layer times.
+#[derive(Clone, Copy)]
+struct VariantSet {
+    /// The generated `igemm*` tiles. They are timed at the DCGAN layers (the targets),
+    /// not at VGG's: four more variants at every VGG layer would push the device script past
+    /// its 7 minutes. With `--quick` (CI, on lavapipe, which takes seconds to compile each of
+    /// their pipelines) only igemm128x128 runs.
+    igemm: bool,
+    /// A second row of each variant (but `direct`) with trusted modules.
+    trusted: bool,
+}
 
-/// `all_variants`: every variant; else the generated `igemm*` tiles are left out. They are
-/// timed at the DCGAN layers (the targets), not at VGG's: four more variants at every
-/// VGG layer would push the device script past its 7 minutes. With `--quick` (CI, on
-/// lavapipe, which takes seconds to compile each of their pipelines) only igemm128x128 runs.
-fn rows(bench: &dyn Bencher, op: &str, shape: &str, all_variants: bool) -> Rows {
+impl VariantSet {
+    const NO_IGEMM: VariantSet = VariantSet {
+        igemm: false,
+        trusted: false,
+    };
+
+    const fn all(trusted: bool) -> VariantSet {
+        VariantSet {
+            igemm: true,
+            trusted,
+        }
+    }
+}
+
+/// One row of a layer: its kernel, variant name, what it runs (direction and variant; `None`
+/// for the bias gradient) and the modules' runtime checks.
+struct LayerRow {
+    kernel: String,
+    variant_name: String,
+    which: Option<(ConvDirection, ConvVariant)>,
+    checks: ShaderChecks,
+}
+
+/// Whether `variant` also gets a trusted row: every one but `direct` (the readable baseline),
+/// and with `--quick` only `implicit_gemm`.
+fn times_trusted(bench: &dyn Bencher, variant: ConvVariant) -> bool {
+    if bench.quick() {
+        variant == ConvVariant::ImplicitGemm
+    } else {
+        variant != ConvVariant::Direct
+    }
+}
+
+/// A layer's rows the filter wants.
+fn rows(bench: &dyn Bencher, op: &str, shape: &str, set: VariantSet) -> Vec<LayerRow> {
     let mut rows = Vec::new();
     for (direction, dname) in DIRECTIONS {
         for variant in ConvVariant::available() {
             let igemm = variant.igemm().is_some();
-            if igemm
-                && (!all_variants || (bench.quick() && variant != ConvVariant::Igemm128x128))
-            {
+            if igemm && (!set.igemm || (bench.quick() && variant != ConvVariant::Igemm128x128)) {
                 continue;
             }
-            rows.push((format!("{op}.{dname}"), variant.name(), Some((direction, variant))));
+            let mut checks = vec![ShaderChecks::On];
+            if set.trusted && times_trusted(bench, variant) {
+                checks.push(ShaderChecks::Off);
+            }
+            for c in checks {
+                let suffix = if c == ShaderChecks::Off { "+trusted" } else { "" };
+                rows.push(LayerRow {
+                    kernel: format!("{op}.{dname}"),
+                    variant_name: format!("{}{suffix}", variant.name()),
+                    which: Some((direction, variant)),
+                    checks: c,
+                });
+            }
         }
     }
-    rows.push((format!("{op}.backward_bias"), "channel_sum", None));
-    rows.retain(|(kernel, variant, _)| bench.wants(kernel, variant, shape));
+    rows.push(LayerRow {
+        kernel: format!("{op}.backward_bias"),
+        variant_name: "channel_sum".into(),
+        which: None,
+        checks: ShaderChecks::On,
+    });
+    rows.retain(|r| bench.wants(&r.kernel, &r.variant_name, shape));
     rows
 }
 
@@ -140,8 +202,8 @@ fn torch(
     TorchOp::new(expr).rand("x", &x).rand("w", &w).rand("gy", &y)
 }
 
-fn conv2d_layer(bench: &mut dyn Bencher, spec: &Conv2dSpec, shape: &str, all_variants: bool) {
-    let rows = rows(bench, "conv2d", shape, all_variants);
+fn conv2d_layer(bench: &mut dyn Bencher, spec: &Conv2dSpec, shape: &str, set: VariantSet) {
+    let rows = rows(bench, "conv2d", shape, set);
     if rows.is_empty() {
         return;
     }
@@ -159,7 +221,13 @@ fn conv2d_layer(bench: &mut dyn Bencher, spec: &Conv2dSpec, shape: &str, all_var
         "F.conv2d(x, w, stride=({}, {}), padding=({}, {}), dilation=({}, {}))",
         spec.stride.0, spec.stride.1, spec.pad.0, spec.pad.1, spec.dilation.0, spec.dilation.1
     );
-    for (kernel, variant_name, which) in rows {
+    for LayerRow {
+        kernel,
+        variant_name,
+        which,
+        checks,
+    } in rows
+    {
         let dname = kernel.split_once('.').map(|(_, d)| d);
         let backward = |mask: &str| torch_backward(spec.stride, spec.pad, false, (0, 0), mask);
         let (work, torch): (Work, TorchOp) = match which {
@@ -175,14 +243,14 @@ fn conv2d_layer(bench: &mut dyn Bencher, spec: &Conv2dSpec, shape: &str, all_var
         let row = BenchRow {
             family: "conv2d",
             kernel,
-            variant: variant_name.into(),
+            variant: variant_name,
             shape: shape.into(),
             work,
             torch: Some(torch),
         };
         bench.measure(row, copies, &mut |i| {
             let b = &sets[i];
-            match which {
+            with_shader_checks(checks, || match which {
                 Some((ConvDirection::Forward, v)) => {
                     conv2d_forward_with(v, spec, &b.x, &b.w, None, &b.y)
                 }
@@ -193,13 +261,18 @@ fn conv2d_layer(bench: &mut dyn Bencher, spec: &Conv2dSpec, shape: &str, all_var
                     conv2d_backward_weight_with(v, spec, &b.x, &b.gy, &b.gw)
                 }
                 None => conv2d_backward_bias(spec, &b.gy, &b.gb),
-            }
+            })
         });
     }
 }
 
-fn transposed_layer(bench: &mut dyn Bencher, spec: &ConvTranspose2dSpec, shape: &str) {
-    let rows = rows(bench, "conv_transpose2d", shape, true);
+fn transposed_layer(
+    bench: &mut dyn Bencher,
+    spec: &ConvTranspose2dSpec,
+    shape: &str,
+    set: VariantSet,
+) {
+    let rows = rows(bench, "conv_transpose2d", shape, set);
     if rows.is_empty() {
         return;
     }
@@ -222,7 +295,13 @@ fn transposed_layer(bench: &mut dyn Bencher, spec: &ConvTranspose2dSpec, shape: 
         spec.output_padding.0,
         spec.output_padding.1
     );
-    for (kernel, variant_name, which) in rows {
+    for LayerRow {
+        kernel,
+        variant_name,
+        which,
+        checks,
+    } in rows
+    {
         let dname = kernel.split_once('.').map(|(_, d)| d);
         let backward =
             |mask: &str| torch_backward(spec.stride, spec.pad, true, spec.output_padding, mask);
@@ -239,14 +318,14 @@ fn transposed_layer(bench: &mut dyn Bencher, spec: &ConvTranspose2dSpec, shape: 
         let row = BenchRow {
             family: "conv_transpose2d",
             kernel,
-            variant: variant_name.into(),
+            variant: variant_name,
             shape: shape.into(),
             work,
             torch: Some(torch),
         };
         bench.measure(row, copies, &mut |i| {
             let b = &sets[i];
-            match which {
+            with_shader_checks(checks, || match which {
                 Some((ConvDirection::Forward, v)) => {
                     conv_transpose2d_forward_with(v, spec, &b.x, &b.w, None, &b.y)
                 }
@@ -257,7 +336,7 @@ fn transposed_layer(bench: &mut dyn Bencher, spec: &ConvTranspose2dSpec, shape: 
                     conv_transpose2d_backward_weight_with(v, spec, &b.x, &b.gy, &b.gw)
                 }
                 None => conv_transpose2d_backward_bias(spec, &b.gy, &b.gb),
-            }
+            })
         });
     }
 }
