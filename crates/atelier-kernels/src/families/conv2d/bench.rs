@@ -6,11 +6,14 @@
 //! checks in its module (the default) and as a trusted module (`ATELIER_SHADER_CHECKS=off`,
 //! variant names ending in `+trusted`), the measurement that decides the default. `--quick`
 //! times only `implicit_gemm+trusted` (its pipelines serve every shape, so CI compiles few).
+//! G's first layer (a 1×1 input) also gets rows `gemm`: the same layer as plain matmuls
+//! (`latent_gemm.rs`), not yet chosen automatically (a GPU measurement decides).
 //!
 //! FLOPs: 2·N·K·P·Q·C·R·S in every direction (padded taps included), 2·N·C_in·H_in·W_in·C_out·R·S
 //! for the transposed convolution; the bias gradients one add per element of gy. Bytes: x,
 //! weight and y once each (`harness::work`).
 
+use super::latent_gemm;
 use super::{
     ConvDirection, ConvTranspose2dSpec, ConvVariant, conv_transpose2d_backward_bias,
     conv_transpose2d_backward_data_with, conv_transpose2d_backward_weight_with,
@@ -126,6 +129,9 @@ struct LayerRow {
     variant_name: String,
     which: Option<(ConvDirection, ConvVariant)>,
     checks: ShaderChecks,
+    /// A 1×1-input transposed convolution as plain matmuls (`latent_gemm.rs`; variant
+    /// `gemm`), whatever `which`'s variant.
+    gemm: bool,
 }
 
 /// Whether `variant` also gets a trusted row: every one but `direct` (the readable baseline),
@@ -158,6 +164,7 @@ fn rows(bench: &dyn Bencher, op: &str, shape: &str, set: VariantSet) -> Vec<Laye
                     variant_name: format!("{}{suffix}", variant.name()),
                     which: Some((direction, variant)),
                     checks: c,
+                    gemm: false,
                 });
             }
         }
@@ -167,6 +174,7 @@ fn rows(bench: &dyn Bencher, op: &str, shape: &str, set: VariantSet) -> Vec<Laye
         variant_name: "channel_sum".into(),
         which: None,
         checks: ShaderChecks::On,
+        gemm: false,
     });
     rows.retain(|r| bench.wants(&r.kernel, &r.variant_name, shape));
     rows
@@ -226,6 +234,7 @@ fn conv2d_layer(bench: &mut dyn Bencher, spec: &Conv2dSpec, shape: &str, set: Va
         variant_name,
         which,
         checks,
+        gemm: _,
     } in rows
     {
         let dname = kernel.split_once('.').map(|(_, d)| d);
@@ -272,7 +281,21 @@ fn transposed_layer(
     shape: &str,
     set: VariantSet,
 ) {
-    let rows = rows(bench, "conv_transpose2d", shape, set);
+    let mut rows = rows(bench, "conv_transpose2d", shape, set);
+    if super::latent_gemm::is_plain_gemm(spec) {
+        for (direction, dname) in DIRECTIONS {
+            let kernel = format!("conv_transpose2d.{dname}");
+            if bench.wants(&kernel, "gemm", shape) {
+                rows.push(LayerRow {
+                    kernel,
+                    variant_name: "gemm".into(),
+                    which: Some((direction, ConvVariant::Direct)),
+                    checks: ShaderChecks::On,
+                    gemm: true,
+                });
+            }
+        }
+    }
     if rows.is_empty() {
         return;
     }
@@ -300,6 +323,7 @@ fn transposed_layer(
         variant_name,
         which,
         checks,
+        gemm,
     } in rows
     {
         let dname = kernel.split_once('.').map(|(_, d)| d);
@@ -326,6 +350,15 @@ fn transposed_layer(
         bench.measure(row, copies, &mut |i| {
             let b = &sets[i];
             with_shader_checks(checks, || match which {
+                Some((direction, _)) if gemm => match direction {
+                    ConvDirection::Forward => latent_gemm::forward(spec, &b.x, &b.w, &b.y),
+                    ConvDirection::BackwardData => {
+                        latent_gemm::backward_data(spec, &b.gy, &b.w, &b.gx)
+                    }
+                    ConvDirection::BackwardWeight => {
+                        latent_gemm::backward_weight(spec, &b.x, &b.gy, &b.gw)
+                    }
+                },
                 Some((ConvDirection::Forward, v)) => {
                     conv_transpose2d_forward_with(v, spec, &b.x, &b.w, None, &b.y)
                 }

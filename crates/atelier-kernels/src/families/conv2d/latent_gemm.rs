@@ -9,8 +9,9 @@
 //! The convolution kernels would run these as a strided backward-data convolution, an im2col
 //! forward and a backward-weight reduction over R·S taps of a one-pixel image, most of each
 //! tile idle; the matmul family runs them directly (its variant chosen by its own rule),
-//! the transposes as strides, nothing copied. conv2d's automatic launchers take this path
-//! for such layers whatever the variant setting; `validate.rs` checks it (rows `gemm`).
+//! the transposes as strides, nothing copied. `validate.rs` checks it and `bench.rs` times it
+//! (rows `gemm`). The launchers do not choose it yet: on lavapipe at batch 1 the matmul was
+//! slower than `direct`, and only a GPU measurement at DCGAN's batches can say where it pays.
 
 use super::ConvTranspose2dSpec;
 use crate::buffer_pool::GpuBuffer;

@@ -15,7 +15,6 @@ use super::variant::{
     ConvDirection, ConvProblem, ConvVariant, GemmTiles, MAX_SPLIT_LEN, gemm_shape,
 };
 use super::launch_igemm;
-use super::latent_gemm;
 use super::{BACKWARD_DATA_DIRECT, BACKWARD_WEIGHT_DIRECT, CHANNEL_SUM, FORWARD_DIRECT};
 use crate::buffer_pool::GpuBuffer;
 use crate::check::check_len;
@@ -344,11 +343,6 @@ pub fn conv_transpose2d_forward(
     bias: Option<&GpuBuffer>,
     y: &GpuBuffer,
 ) {
-    if bias.is_none() && latent_gemm::is_plain_gemm(spec) {
-        spec.validate();
-        latent_gemm::forward(spec, x, w, y);
-        return;
-    }
     run(&spec.as_conv(), ConvDirection::BackwardData, |v| {
         conv_transpose2d_forward_with(v, spec, x, w, bias, y)
     });
@@ -377,11 +371,6 @@ pub fn conv_transpose2d_backward_data(
     w: &GpuBuffer,
     gx: &GpuBuffer,
 ) {
-    if latent_gemm::is_plain_gemm(spec) {
-        spec.validate();
-        latent_gemm::backward_data(spec, gy, w, gx);
-        return;
-    }
     run(&spec.as_conv(), ConvDirection::Forward, |v| {
         conv_transpose2d_backward_data_with(v, spec, gy, w, gx)
     });
@@ -408,11 +397,6 @@ pub fn conv_transpose2d_backward_weight(
     gy: &GpuBuffer,
     gw: &GpuBuffer,
 ) {
-    if latent_gemm::is_plain_gemm(spec) {
-        spec.validate();
-        latent_gemm::backward_weight(spec, x, gy, gw);
-        return;
-    }
     run(&spec.as_conv(), ConvDirection::BackwardWeight, |v| {
         conv_transpose2d_backward_weight_with(v, spec, x, gy, gw)
     });

@@ -10,7 +10,7 @@
 //! - `variant.rs`: the variants, the rule that picks one, the implicit GEMM's tiles;
 //! - `launch.rs`: the launchers (each direction chooses, or takes a variant: `_with`);
 //! - `latent_gemm.rs`: a transposed convolution of a 1×1 input (G's first layer) as plain
-//!   matrix products, which the choosing launchers use for such layers;
+//!   matrix products (validated and benchmarked; not chosen automatically yet);
 //! - `reference.rs`: the CPU reference; `validate.rs`; `bench.rs` (DCGAN and VGG-19 layers);
 //! - `direct.wgsl`, `implicit_gemm.wgsl` with its register blocks `implicit_gemm_4x4.wgsl`
 //!   and `implicit_gemm_8x8.wgsl` (each declares TM and TN, joined after the GEMM's source);

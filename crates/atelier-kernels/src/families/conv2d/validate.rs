@@ -468,17 +468,17 @@ fn validate_transposed(v: &mut Validator, case: &str, spec: &ConvTranspose2dSpec
         );
     }
     if super::latent_gemm::is_plain_gemm(spec) {
-        // the choosing launchers run such a layer as plain matrix products (latent_gemm.rs)
+        // such a layer as plain matrix products (latent_gemm.rs)
         let y = v.poisoned(spec.y_len());
-        k::conv_transpose2d_forward(spec, &xb, &wb, None, &y);
+        super::latent_gemm::forward(spec, &xb, &wb, &y);
         let got = v.read(&y);
         v.check("conv_transpose2d.forward", "gemm", case, &got, &y_plain, TOL_FORWARD);
         let gx = v.poisoned(spec.x_len());
-        k::conv_transpose2d_backward_data(spec, &gyb, &wb, &gx);
+        super::latent_gemm::backward_data(spec, &gyb, &wb, &gx);
         let got = v.read(&gx);
         v.check("conv_transpose2d.backward_data", "gemm", case, &got, &gx_want, TOL_GRAD);
         let gw = v.poisoned(spec.w_len());
-        k::conv_transpose2d_backward_weight(spec, &xb, &gyb, &gw);
+        super::latent_gemm::backward_weight(spec, &xb, &gyb, &gw);
         let got = v.read(&gw);
         v.check("conv_transpose2d.backward_weight", "gemm", case, &got, &gw_want, TOL_GRAD);
     }
