@@ -1,14 +1,20 @@
 //! `cargo xtask validate`: every kernel family in the registry, every kernel and variant,
-//! against its CPU reference (`atelier_kernels::harness::Validator`, full level).
+//! against its CPU reference (`atelier_kernels::harness::Validator`, full level), with the
+//! shader modules `ATELIER_SHADER_CHECKS` asks for (wgpu's runtime checks by default; `off`
+//! validates the trusted modules).
 
 use atelier_kernels::harness::{Level, Validator};
 use atelier_kernels::registry::FAMILIES;
 
 pub fn run(filter: Option<String>, seed: u64) -> anyhow::Result<()> {
+    atelier_kernels::variant::check_settings()?;
     let g = atelier_kernels::try_gpu().map_err(|e| anyhow::anyhow!("cannot validate: {e}"))?;
     println!(
-        "atelier validate: {} ({:?}, {}), seed {seed}",
-        g.info.name, g.info.backend, g.info.driver_info
+        "atelier validate: {} ({:?}, {}), seed {seed}, shader checks {}",
+        g.info.name,
+        g.info.backend,
+        g.info.driver_info,
+        atelier_kernels::shader_checks::current().name()
     );
     let mut v = Validator::new(filter, seed, Level::Full);
     for family in FAMILIES {

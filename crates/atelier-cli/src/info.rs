@@ -9,6 +9,7 @@
 use anyhow::bail;
 use atelier_kernels::context::{self, DevicePreference, OPTIONAL_FEATURES, SOFTWARE_VULKAN_HINT};
 use atelier_kernels::cpu::CpuMode;
+use atelier_kernels::shader_checks::ShaderChecks;
 use atelier_kernels::{Gpu, try_gpu};
 
 #[derive(clap::Args)]
@@ -128,6 +129,18 @@ fn print_kernels() -> anyhow::Result<()> {
             listed.join(", ")
         );
     }
+    let checks = atelier_kernels::shader_checks::env_setting()?;
+    println!(
+        "shader checks {} ({})",
+        checks.name(),
+        match checks {
+            ShaderChecks::On => {
+                "wgpu's runtime checks in every kernel; ATELIER_SHADER_CHECKS=off builds trusted modules"
+            }
+            ShaderChecks::Off =>
+                "trusted modules: the validated kernels without wgpu's runtime checks",
+        }
+    );
     Ok(())
 }
 

@@ -16,7 +16,9 @@
 //! - [`buffer_pool`]: pooled GPU buffers ([`GpuBuffer`]), and windows of them.
 //! - [`chunk`]: launching over tensors larger than one storage binding, in batch chunks.
 //! - [`shader`] and [`pipeline`]: WGSL sources (each joined onto `prelude.wgsl`), entry
-//!   points ([`Kernel`]) and the pipeline cache, with bind-group layouts read from the WGSL.
+//!   points ([`Kernel`]) and the pipeline cache, with bind-group layouts read from the WGSL;
+//!   [`shader_checks`]: wgpu's runtime checks in the modules, or trusted modules
+//!   (`ATELIER_SHADER_CHECKS`).
 //! - [`recorder`]: the open command encoder and compute pass, launches (with a bind-group
 //!   cache), uploads and read-backs.
 //! - [`variant`] and [`tune`]: how every family picks a variant (`ATELIER_KERNELS`), and
@@ -42,6 +44,7 @@ mod real;
 pub mod recorder;
 pub mod registry;
 pub mod shader;
+pub mod shader_checks;
 mod stats;
 pub mod trace;
 pub mod tune;

@@ -1,6 +1,7 @@
-//! The pipeline cache: a compute pipeline per (shader, entry point, override constants),
-//! compiled once and kept for the life of the process, with an explicit bind-group layout per
-//! entry point (see `bind_layout`).
+//! The pipeline cache: a compute pipeline per (shader, entry point, runtime checks, override
+//! constants), compiled once and kept for the life of the process, with an explicit bind-group
+//! layout per entry point (see `bind_layout`). Runtime checks: `shader_checks`
+//! (`ATELIER_SHADER_CHECKS`); a module and its pipelines exist once per setting in use.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -8,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::context::Gpu;
 use crate::shader::Shader;
+use crate::shader_checks::{self, ShaderChecks};
 use crate::stats::Stats;
 
 /// One entry point of a shader: what a launcher dispatches.
@@ -45,14 +47,16 @@ pub(crate) struct BindLayout {
 type Constants = Vec<(String, u64)>;
 /// A shader file and one of its entry points.
 type EntryKey = (&'static str, &'static str);
+/// A shader file, one of its entry points, and the runtime checks its module was built with.
+type PipelineKey = (&'static str, &'static str, ShaderChecks);
 /// The pipelines of one entry point, one per set of override constants.
 type Variants = Vec<(Constants, Arc<Pipeline>)>;
 
 #[derive(Default)]
 pub(crate) struct PipelineCache {
-    modules: Mutex<HashMap<&'static str, Arc<wgpu::ShaderModule>>>,
-    /// Per (shader, entry point): one pipeline per set of constants.
-    pipelines: Mutex<HashMap<EntryKey, Variants>>,
+    modules: Mutex<HashMap<(&'static str, ShaderChecks), Arc<wgpu::ShaderModule>>>,
+    /// Per (shader, entry point, checks): one pipeline per set of constants.
+    pipelines: Mutex<HashMap<PipelineKey, Variants>>,
     layouts: Mutex<HashMap<EntryKey, Arc<BindLayout>>>,
 }
 
@@ -71,7 +75,8 @@ impl PipelineCache {
         kernel: &Kernel,
         constants: &[(&str, f64)],
     ) -> Arc<Pipeline> {
-        let entry_key = (kernel.shader.name, kernel.entry);
+        let checks = shader_checks::current();
+        let entry_key = (kernel.shader.name, kernel.entry, checks);
         let cached = self
             .pipelines
             .lock()
@@ -87,10 +92,13 @@ impl PipelineCache {
             return p;
         }
         let mut key = format!("{}::{}", kernel.shader.name, kernel.entry);
+        if checks == ShaderChecks::Off {
+            key.push_str(" (trusted)");
+        }
         for (k, v) in constants {
             key.push_str(&format!(";{k}={v}"));
         }
-        let module = self.module(gpu, kernel.shader);
+        let module = self.module(gpu, kernel.shader, checks);
         let bind_layout = self.bind_layout(gpu, kernel);
         let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let layout = gpu
@@ -154,22 +162,35 @@ impl PipelineCache {
         l
     }
 
-    fn module(&self, gpu: &Gpu, shader: &'static Shader) -> Arc<wgpu::ShaderModule> {
-        if let Some(m) = self.modules.lock().unwrap().get(shader.name) {
+    fn module(
+        &self,
+        gpu: &Gpu,
+        shader: &'static Shader,
+        checks: ShaderChecks,
+    ) -> Arc<wgpu::ShaderModule> {
+        let key = (shader.name, checks);
+        if let Some(m) = self.modules.lock().unwrap().get(&key) {
             return m.clone();
         }
         let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let module = gpu
-            .device
-            .create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some(shader.name),
-                source: wgpu::ShaderSource::Wgsl(shader.source().into()),
-            });
+        let descriptor = wgpu::ShaderModuleDescriptor {
+            label: Some(shader.name),
+            source: wgpu::ShaderSource::Wgsl(shader.source().into()),
+        };
+        // SAFETY: without runtime checks a kernel that indexed out of bounds, divided by zero
+        // or looped forever would be undefined behaviour. Every shader here is one of
+        // atelier's kernels, each validated against its CPU reference with the checks off
+        // (`cargo xtask validate`), launched only through launchers that check their
+        // buffers' lengths and shapes; `ShaderChecks::On` (the default) is wgpu's own.
+        let module = unsafe {
+            gpu.device
+                .create_shader_module_trusted(descriptor, checks.runtime_checks())
+        };
         if let Some(e) = pollster::block_on(scope.pop()) {
             panic!("atelier: shader {} does not compile: {e}", shader.name);
         }
         let m = Arc::new(module);
-        self.modules.lock().unwrap().insert(shader.name, m.clone());
+        self.modules.lock().unwrap().insert(key, m.clone());
         m
     }
 }

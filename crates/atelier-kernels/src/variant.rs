@@ -276,10 +276,12 @@ pub fn launching<V: Variant, R>(
     crate::trace::with_label(V::FAMILY, v.name(), problem, tuning, || launch(v))
 }
 
-/// Checks the environment's kernel settings (for commands to call at start, so a mistake is
-/// an error before any work, not a panic in the middle of it).
+/// Checks the environment's kernel settings, `ATELIER_KERNELS` and `ATELIER_SHADER_CHECKS`
+/// (for commands to call at start, so a mistake is an error before any work, not a panic in
+/// the middle of it).
 pub fn check_settings() -> Result<(), Error> {
-    env_settings().map(|_| ())
+    env_settings()?;
+    crate::shader_checks::env_setting().map(|_| ())
 }
 
 #[cfg(test)]

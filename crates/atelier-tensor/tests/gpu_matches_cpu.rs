@@ -244,6 +244,16 @@ fn image_ops() {
         &[xs, cs, cs],
     );
     same_on_both(
+        "batch_norm2d_act",
+        |t| {
+            let dev = t[0].device();
+            let (rm, rv) = (Tensor::zeros(&[8], dev), Tensor::ones(&[8], dev));
+            t[0].batch_norm2d_act(&t[1], &t[2], &rm, &rv, true, 0.1, 1e-5, 0.2)
+        },
+        &[x.clone(), p(cs, 24), r(cs, 25)],
+        &[xs, cs, cs],
+    );
+    same_on_both(
         "instance_norm2d",
         |t| t[0].instance_norm2d(&t[1], &t[2], 1e-5),
         &[x.clone(), p(cs, 26), r(cs, 27)],

@@ -197,6 +197,12 @@ fn losses() {
         |v| v[0].bce_with_logits(&t),
         std::slice::from_ref(&x),
     );
+    // the targets' gradient too (−x / n; the fused kernel leaves it to the backward)
+    assert_grad(
+        "bce_with_logits targets",
+        |v| v[0].bce_with_logits(&v[1]),
+        &[x.clone(), t.clone()],
+    );
     let y = rand(&[4, 3], 21);
     assert_grad("mse", |v| v[0].mse(&v[1]), &[x.clone(), y.clone()]);
     let x2 = away_from_zero(&[4, 3], 22);
@@ -285,7 +291,26 @@ mod image_ops {
             let rv = Tensor::from_vec(vec![0.5, 2.0], &[2], Device::Cpu);
             t[0].batch_norm2d(&t[1], &t[2], &rm, &rv, false, 0.1, 1e-5)
         };
-        assert_grad("batch_norm2d eval", eval, &[x, gamma, beta]);
+        assert_grad(
+            "batch_norm2d eval",
+            eval,
+            &[x.clone(), gamma.clone(), beta.clone()],
+        );
+        // fused with a ReLU (slope 0) and DCGAN's LeakyReLU; the derivative read off the output
+        for slope in [0.0, 0.2] {
+            let train_act = |t: &[Tensor]| {
+                let (rm, rv) = (
+                    Tensor::zeros(&[2], Device::Cpu),
+                    Tensor::ones(&[2], Device::Cpu),
+                );
+                t[0].batch_norm2d_act(&t[1], &t[2], &rm, &rv, true, 0.1, 1e-5, slope)
+            };
+            assert_grad(
+                &format!("batch_norm2d_act {slope}"),
+                train_act,
+                &[x.clone(), gamma.clone(), beta.clone()],
+            );
+        }
     }
 
     #[test]

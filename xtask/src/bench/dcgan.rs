@@ -10,7 +10,9 @@
 //! Each configuration runs twice, with the convolution variants chosen per shape
 //! (`conv2d=auto`, variant `conv=auto`) and tuned on the device (`conv2d=tune`, `conv=tune`:
 //! the warm-up step times every candidate); or once, as `conv=<value>`, when the environment
-//! sets conv2d's selection (`ATELIER_KERNELS=conv2d=...`).
+//! sets conv2d's selection (`ATELIER_KERNELS=conv2d=...`). The first of them runs once more
+//! with trusted shader modules (`conv=auto+trusted`: every kernel without wgpu's runtime
+//! checks, see `atelier_kernels::shader_checks`); the others keep the checks.
 //!
 //! The full suite runs pytorch/examples' DCGAN (64×64, ngf = ndf = 64) at each DCGAN batch
 //! (64 and 128, or `--batch`); `--quick` runs the README demo's network (32×32, width 16,
@@ -35,6 +37,7 @@ use atelier_kernels::conv2d::Conv2dSpec;
 use atelier_kernels::gpu;
 use atelier_kernels::harness::BenchDevice;
 use atelier_kernels::harness::work::{Work, conv2d_macs};
+use atelier_kernels::shader_checks::{ShaderChecks, with_shader_checks};
 use atelier_kernels::variant::{env_settings, with_kernels};
 use atelier_tensor::{Device, Tensor};
 
@@ -135,16 +138,21 @@ fn configs(suite: &Suite) -> Vec<(DcganConfig, usize)> {
         .collect()
 }
 
-/// conv2d's selections to run the step with: the environment's, or auto and tune (`None`: the
-/// fast CPU device, which has one way to run each kernel).
-fn conv_modes(device: BenchDevice) -> Vec<Option<String>> {
+/// conv2d's selections to run the step with (the environment's, or auto and tune), each
+/// with wgpu's runtime checks, then the first with trusted modules; `None`: the fast CPU
+/// device, which has one way to run each kernel.
+fn conv_modes(device: BenchDevice) -> Vec<Option<(String, ShaderChecks)>> {
     if device == BenchDevice::Cpu {
         return vec![None];
     }
-    match env_settings().ok().and_then(|s| s.get("conv2d")) {
-        Some(v) => vec![Some(v.to_string())],
-        None => vec![Some("auto".into()), Some("tune".into())],
-    }
+    let modes: Vec<String> = match env_settings().ok().and_then(|s| s.get("conv2d")) {
+        Some(v) => vec![v.to_string()],
+        None => vec!["auto".into(), "tune".into()],
+    };
+    let trusted = (modes[0].clone(), ShaderChecks::Off);
+    let mut all: Vec<_> = modes.into_iter().map(|m| Some((m, ShaderChecks::On))).collect();
+    all.push(Some(trusted));
+    all
 }
 
 /// Times the step of every configuration; returns the profile of the traced step (the first
@@ -161,7 +169,11 @@ pub fn run(suite: &mut Suite, trace: &Path) -> anyhow::Result<Option<String>> {
     for (i, (config, batch)) in configs.iter().copied().enumerate() {
         let shape = label(&config, batch);
         for mode in conv_modes(suite.device) {
-            let variant = mode.as_ref().map_or("cpu".to_string(), |m| format!("conv={m}"));
+            let variant = match &mode {
+                None => "cpu".to_string(),
+                Some((m, ShaderChecks::Off)) => format!("conv={m}+trusted"),
+                Some((m, _)) => format!("conv={m}"),
+            };
             if !suite.wants(KERNEL, &variant, &shape) {
                 continue;
             }
@@ -190,9 +202,11 @@ pub fn run(suite: &mut Suite, trace: &Path) -> anyhow::Result<Option<String>> {
                     }));
                 }
             };
-            match &mode {
-                Some(m) => with_kernels(&format!("conv2d={m}"), body)
-                    .expect("conv2d's selections are checked"),
+            match mode {
+                Some((m, checks)) => {
+                    with_shader_checks(checks, || with_kernels(&format!("conv2d={m}"), body))
+                        .expect("conv2d's selections are checked")
+                }
                 None => body(),
             }
         }

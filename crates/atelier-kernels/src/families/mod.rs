@@ -21,6 +21,7 @@ register! {
     reduce,
     matmul,
     optim,
+    loss,
     batchnorm,
     instance_norm,
     pool2d,

@@ -50,12 +50,37 @@ impl BatchNorm2d {
     }
 }
 
-impl Module for BatchNorm2d {
-    fn forward(&self, x: &Tensor) -> Tensor {
+impl BatchNorm2d {
+    /// This layer followed by a LeakyReLU of `slope` (ReLU at 0, at least 0), in one kernel
+    /// on the GPU ([`Tensor::batch_norm2d_act`]): what [`Sequential`](crate::Sequential) runs
+    /// for a BatchNorm2d directly followed by a ReLU or LeakyReLU.
+    pub fn forward_act(&self, x: &Tensor, slope: f32) -> Tensor {
+        let training = self.count_batch();
+        x.batch_norm2d_act(
+            &self.weight,
+            &self.bias,
+            &self.running_mean,
+            &self.running_var,
+            training,
+            self.momentum,
+            self.eps,
+            slope,
+        )
+    }
+
+    /// Whether this forward pass trains; counts it in `num_batches_tracked` if so.
+    fn count_batch(&self) -> bool {
         let training = self.training.get();
         if training {
             self.num_batches_tracked.cpu_f32_mut()[0] += 1.0;
         }
+        training
+    }
+}
+
+impl Module for BatchNorm2d {
+    fn forward(&self, x: &Tensor) -> Tensor {
+        let training = self.count_batch();
         x.batch_norm2d(
             &self.weight,
             &self.bias,

@@ -1,8 +1,12 @@
 //! Sequential: layers applied in order, named by their index as in PyTorch (`0.weight`,
-//! `1.running_mean`, ...).
+//! `1.running_mean`, ...). A BatchNorm2d directly followed by a ReLU or LeakyReLU runs as one
+//! fused kernel (`BatchNorm2d::forward_act`); the layers and their names stay as they are.
+
+use std::any::Any;
 
 use atelier_tensor::Tensor;
 
+use super::{BatchNorm2d, LeakyReLU, ReLU};
 use crate::module::{Module, prefixed};
 
 #[derive(Default)]
@@ -38,11 +42,40 @@ impl Sequential {
     }
 }
 
+/// The slope of `layer` as a LeakyReLU (0 for a ReLU) when it is one that
+/// [`BatchNorm2d::forward_act`] can fuse (slope at least 0).
+fn fusable_activation(layer: &dyn Module) -> Option<f32> {
+    let any = layer as &dyn Any;
+    if any.is::<ReLU>() {
+        return Some(0.0);
+    }
+    any.downcast_ref::<LeakyReLU>()
+        .map(|l| l.0)
+        .filter(|&slope| slope >= 0.0)
+}
+
 impl Module for Sequential {
+    /// The layers in order, except that a BatchNorm2d directly followed by a ReLU or
+    /// LeakyReLU runs as one fused layer ([`BatchNorm2d::forward_act`]; the same values).
     fn forward(&self, x: &Tensor) -> Tensor {
-        self.layers
-            .iter()
-            .fold(x.clone(), |h, layer| layer.forward(&h))
+        let mut h = x.clone();
+        let mut i = 0;
+        while i < self.layers.len() {
+            let layer = &*self.layers[i];
+            let bn = (layer as &dyn Any).downcast_ref::<BatchNorm2d>();
+            let act = self
+                .layers
+                .get(i + 1)
+                .and_then(|l| fusable_activation(&**l));
+            if let (Some(bn), Some(slope)) = (bn, act) {
+                h = bn.forward_act(&h, slope);
+                i += 2;
+            } else {
+                h = layer.forward(&h);
+                i += 1;
+            }
+        }
+        h
     }
 
     fn named_parameters(&self) -> Vec<(String, Tensor)> {

@@ -38,7 +38,7 @@ pub(crate) fn unary_raw(x: &Tensor, op: UnaryOp, alpha: f32) -> Tensor {
 }
 
 /// `gy * op'(x; alpha)` with no graph.
-fn unary_backward_raw(x: &Tensor, gy: &Tensor, op: UnaryOp, alpha: f32) -> Tensor {
+pub(crate) fn unary_backward_raw(x: &Tensor, gy: &Tensor, op: UnaryOp, alpha: f32) -> Tensor {
     match (x.storage(), gy.storage()) {
         (Storage::Gpu(xb), Storage::Gpu(gb)) => {
             let out = GpuBuffer::uninit(xb.len());

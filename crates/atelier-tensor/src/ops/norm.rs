@@ -13,6 +13,9 @@ use atelier_kernels::batchnorm::{self as bn, BatchNormConfig, BatchNormMode};
 use atelier_kernels::instance_norm::reference as rin;
 use atelier_kernels::instance_norm::{self as inorm, InstanceNormConfig};
 
+use atelier_kernels::elementwise::UnaryOp;
+
+use super::elementwise::unary_backward_raw;
 use super::run::{Element, cpu_data, fast_cpu, kernel_op};
 use crate::tensor::Tensor;
 use crate::{DType, Device};
@@ -72,6 +75,9 @@ fn batch_stats_cpu<T: Element>(
     )
 }
 
+/// The running statistics, training mode, momentum and eps of a batch norm.
+type BatchStats<'a> = (&'a Tensor, &'a Tensor, bool, f32, f32);
+
 impl Tensor {
     /// Batch normalisation over N, H, W per channel. In training mode it normalises with the
     /// batch statistics and updates `running_mean` / `running_var` in place
@@ -88,7 +94,48 @@ impl Tensor {
         momentum: f32,
         eps: f32,
     ) -> Tensor {
-        let op = "batch_norm2d";
+        let stats = (running_mean, running_var, training, momentum, eps);
+        self.batch_norm2d_then(gamma, beta, stats, None)
+    }
+
+    /// [`batch_norm2d`](Tensor::batch_norm2d) followed by a LeakyReLU of `slope` (ReLU at
+    /// slope 0), the pair DCGAN's blocks end with, in one kernel on the GPU
+    /// (`batchnorm_apply_act`): the activation's pass over the tensor and its dispatch go
+    /// away. Its backward reads the activation's derivative off the output (y > 0 exactly
+    /// where the normalised value was, for slope >= 0), then runs batch norm's backward.
+    #[allow(clippy::too_many_arguments)]
+    pub fn batch_norm2d_act(
+        &self,
+        gamma: &Tensor,
+        beta: &Tensor,
+        running_mean: &Tensor,
+        running_var: &Tensor,
+        training: bool,
+        momentum: f32,
+        eps: f32,
+        slope: f32,
+    ) -> Tensor {
+        assert!(
+            slope >= 0.0,
+            "batch_norm2d_act: slope {slope} is negative (the backward reads the derivative off the output)"
+        );
+        let stats = (running_mean, running_var, training, momentum, eps);
+        self.batch_norm2d_then(gamma, beta, stats, Some(slope))
+    }
+
+    /// Batch normalisation, followed by a LeakyReLU of slope `act` when given.
+    fn batch_norm2d_then(
+        &self,
+        gamma: &Tensor,
+        beta: &Tensor,
+        (running_mean, running_var, training, momentum, eps): BatchStats,
+        act: Option<f32>,
+    ) -> Tensor {
+        let op = if act.is_some() {
+            "batch_norm2d_act"
+        } else {
+            "batch_norm2d"
+        };
         let [n, c, h, w] = nchw(op, self);
         check_channels(
             op,
@@ -162,21 +209,48 @@ impl Tensor {
                 (rm, invstd)
             }
         };
-        let y = kernel_op!(
-            op,
-            [self, &mean, &invstd, gamma, beta],
-            [self.shape()],
-            gpu | i,
-            o | bn::batchnorm_apply(&cfg, i[0], i[1], i[2], i[3], i[4], o[0]),
-            fast | i,
-            o | fbn::batchnorm_apply(&cfg, i[0], i[1], i[2], i[3], i[4], &mut o[0]),
-            cpu | i,
-            o | rbn::batchnorm_apply(&cfg, i[0], i[1], i[2], i[3], i[4], &mut o[0])
-        )
+        let y = match act {
+            None => kernel_op!(
+                op,
+                [self, &mean, &invstd, gamma, beta],
+                [self.shape()],
+                gpu | i,
+                o | bn::batchnorm_apply(&cfg, i[0], i[1], i[2], i[3], i[4], o[0]),
+                fast | i,
+                o | fbn::batchnorm_apply(&cfg, i[0], i[1], i[2], i[3], i[4], &mut o[0]),
+                cpu | i,
+                o | rbn::batchnorm_apply(&cfg, i[0], i[1], i[2], i[3], i[4], &mut o[0])
+            ),
+            Some(slope) => kernel_op!(
+                op,
+                [self, &mean, &invstd, gamma, beta],
+                [self.shape()],
+                gpu | i,
+                o | bn::batchnorm_apply_act(&cfg, i[0], i[1], i[2], i[3], i[4], o[0], slope),
+                fast | i,
+                o | {
+                    fbn::batchnorm_apply(&cfg, i[0], i[1], i[2], i[3], i[4], &mut o[0]);
+                    rbn::activate(&mut o[0], slope)
+                },
+                cpu | i,
+                o | rbn::batchnorm_apply_act(&cfg, i[0], i[1], i[2], i[3], i[4], &mut o[0], slope)
+            ),
+        }
         .remove(0);
         let (x, g_) = (self.detach(), gamma.detach());
         let shape = self.shape().to_vec();
+        // with an activation, its derivative comes from the output (a detached view: no
+        // cycle through the node)
+        let out = act.map(|slope| (y.detach(), slope));
         y.with_node(op, &[self, gamma, beta], move |gy| {
+            let gy_act;
+            let gy = match &out {
+                Some((y, slope)) => {
+                    gy_act = unary_backward_raw(y, gy, UnaryOp::LeakyRelu, *slope);
+                    &gy_act
+                }
+                None => gy,
+            };
             let mut sums = kernel_op!(
                 "batchnorm_backward_reduce",
                 [&x, gy, &mean, &invstd],

@@ -104,7 +104,7 @@ impl BatchNormReduction {
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
-struct Params {
+pub(super) struct Params {
     n: u32,
     c: u32,
     hw: u32,
@@ -117,7 +117,7 @@ struct Params {
     training: u32,
 }
 
-fn params(cfg: &BatchNormConfig, training: bool) -> Params {
+pub(super) fn params(cfg: &BatchNormConfig, training: bool) -> Params {
     let u = |v: usize| u32::try_from(v).expect("batchnorm: sizes must fit in u32");
     Params {
         n: u(cfg.n),
@@ -199,7 +199,7 @@ pub fn batchnorm_stats_with(
 }
 
 /// `b`, holding `[n, c, hw]`, for the chunk helpers.
-fn batched<'a>(what: &'a str, b: &'a GpuBuffer, cfg: &BatchNormConfig) -> Batched<'a> {
+pub(super) fn batched<'a>(what: &'a str, b: &'a GpuBuffer, cfg: &BatchNormConfig) -> Batched<'a> {
     Batched {
         what,
         buffer: b,

@@ -5,15 +5,18 @@
 //!
 //! Files: `launch.rs` (config, launchers), `reference.rs` (CPU), `validate.rs`, `bench.rs`,
 //! `batchnorm.wgsl`, `batchnorm_subgroup.wgsl` (the subgroup reductions, joined after
-//! `batchnorm.wgsl`).
+//! `batchnorm.wgsl`), `batchnorm_act.wgsl` with `launch_act.rs` (apply fused with the ReLU or
+//! LeakyReLU after it).
 
 mod bench;
 pub mod cpu;
 mod launch;
+mod launch_act;
 pub mod reference;
 mod validate;
 
 pub use launch::*;
+pub use launch_act::*;
 
 use crate::context::subgroups_missing;
 use crate::registry::{Family, variant_names};
@@ -30,6 +33,16 @@ pub static BATCHNORM_SUBGROUP: Shader = Shader {
     parts: &[
         crate::wgsl!("batchnorm/batchnorm.wgsl"),
         crate::wgsl!("batchnorm/batchnorm_subgroup.wgsl"),
+    ],
+};
+
+/// `batchnorm_apply` fused with the ReLU or LeakyReLU after it: `batchnorm.wgsl` (bindings,
+/// helpers) and `batchnorm_act.wgsl`.
+pub static BATCHNORM_ACT: Shader = Shader {
+    name: "batchnorm/batchnorm_act.wgsl",
+    parts: &[
+        crate::wgsl!("batchnorm/batchnorm.wgsl"),
+        crate::wgsl!("batchnorm/batchnorm_act.wgsl"),
     ],
 };
 

@@ -71,6 +71,33 @@ pub fn batchnorm_apply<T: Real>(
     }
 }
 
+/// [`batchnorm_apply`] followed by the activation `batchnorm_act.wgsl` fuses with it: `y`
+/// where `y > 0`, `slope * y` elsewhere (ReLU at slope 0).
+#[allow(clippy::too_many_arguments)] // mirrors the launcher
+pub fn batchnorm_apply_act<T: Real>(
+    cfg: &BatchNormConfig,
+    x: &[T],
+    mean: &[T],
+    invstd: &[T],
+    gamma: &[T],
+    beta: &[T],
+    y: &mut [T],
+    slope: f32,
+) {
+    batchnorm_apply(cfg, x, mean, invstd, gamma, beta, y);
+    activate(y, slope);
+}
+
+/// `v` where `v > 0`, `slope * v` elsewhere, in place.
+pub fn activate<T: Real>(y: &mut [T], slope: f32) {
+    let slope: T = real(slope);
+    for v in y.iter_mut() {
+        if *v <= T::zero() {
+            *v = slope * *v;
+        }
+    }
+}
+
 pub fn batchnorm_backward_reduce<T: Real>(
     cfg: &BatchNormConfig,
     x: &[T],

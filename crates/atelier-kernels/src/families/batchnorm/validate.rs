@@ -53,10 +53,11 @@ fn case(v: &mut Validator, [n, c, h, w]: [usize; 4]) -> Case {
 }
 
 /// The rows this file reports; all run when the filter matches any.
-const ROWS: [&str; 6] = [
+const ROWS: [&str; 7] = [
     "batchnorm.batchnorm_stats",
     "batchnorm.batchnorm_invstd",
     "batchnorm.batchnorm_apply",
+    "batchnorm.batchnorm_apply_act",
     "batchnorm.batchnorm_backward_reduce",
     "batchnorm.batchnorm_backward_apply",
     "batchnorm.reference_backward",
@@ -202,12 +203,43 @@ fn check_apply(
         &to_f32(&y),
         TOL_FORWARD,
     );
+    check_apply_act(v, t, xb, mean, invstd, &format!("{} {mode}", t.name));
     let mut got = vec![f32::NAN; cfg.len()];
     let (mean, invstd) = (to_f32(mean), to_f32(invstd));
     let (x, gamma, beta) = (to_f32(&t.x), to_f32(&t.gamma), to_f32(&t.beta));
     super::cpu::batchnorm_apply(cfg, &x, &mean, &invstd, &gamma, &beta, &mut got);
     let case = format!("{} {mode}", t.name);
     v.check("batchnorm.batchnorm_apply", "cpu", &case, &got, &to_f32(&y), TOL_FORWARD);
+}
+
+/// `batchnorm_apply_act` as ReLU (slope 0) and as DCGAN's LeakyReLU (slope 0.2).
+fn check_apply_act(
+    v: &mut Validator,
+    t: &Case,
+    xb: &crate::GpuBuffer,
+    mean: &[f64],
+    invstd: &[f64],
+    case: &str,
+) {
+    let cfg = &t.cfg;
+    for (variant, slope) in [("relu", 0.0f32), ("leaky_relu_0.2", 0.2)] {
+        let mut y = vec![0.0; cfg.len()];
+        r::batchnorm_apply_act(cfg, &t.x, mean, invstd, &t.gamma, &t.beta, &mut y, slope);
+        let yb = v.poisoned(cfg.len());
+        k::batchnorm_apply_act(
+            cfg,
+            xb,
+            &up(mean),
+            &up(invstd),
+            &up(&t.gamma),
+            &up(&t.beta),
+            &yb,
+            slope,
+        );
+        let got = v.read(&yb);
+        let kernel = "batchnorm.batchnorm_apply_act";
+        v.check(kernel, variant, case, &got, &to_f32(&y), TOL_FORWARD);
+    }
 }
 
 fn check_backward(

@@ -390,7 +390,7 @@ impl IgemmKernels {
             let source: &'static str = Box::leak(self.tile.source().into_boxed_str());
             Shader {
                 name: self.name,
-                parts: Box::leak(Box::new([source])),
+                parts: Box::leak(Box::new([crate::wgsl!("conv2d/conv_gather.wgsl"), source])),
             }
         })
     }

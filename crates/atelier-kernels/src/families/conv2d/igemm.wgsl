@@ -1,7 +1,8 @@
 // igemm.wgsl: the TEMPLATE of the `igemm*` variants, an implicit-GEMM convolution core laid
 // out like CUTLASS's SIMT sgemm. `igemm.rs` fills the holes (NAMES in double braces: the tile sizes and the
 // unrolled code) once per variant; read `igemm.rs` for the design and this file for the
-// arithmetic. Same layouts and Params as implicit_gemm.wgsl.
+// arithmetic. Same layouts as implicit_gemm.wgsl; joined after conv_gather.wgsl (Params, tile
+// numbering, stride phases), like it.
 //
 //   entry point        GEMM out[M][N]          reduction j     A (m-major)     B
 //   igemm_forward      N*P*Q x K               (c, r, s)       im2col(x)       weight^T (k-major)
@@ -49,16 +50,7 @@ const THREADS: u32 = 256u;
 const A_ROWS: u32 = THREADS / BM;
 const B_ROWS: u32 = THREADS / BN;
 
-struct Params {
-    n: u32, c: u32, h: u32, w: u32,
-    k: u32, r: u32, s: u32, p: u32,
-    q: u32, stride_h: u32, stride_w: u32, pad_h: u32,
-    pad_w: u32, dil_h: u32, dil_w: u32, has_bias: u32,
-    // split_len: reduction elements per slice; splits: slices; len: elements of the output
-    split_len: u32, splits: u32, len: u32, _pad: u32,
-}
-
-@group(0) @binding(0) var<uniform> prm: Params;
+// Params, prm, workgroup_index, tile_origin, in_image, Phase: conv_gather.wgsl
 
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> weight: array<f32>;
@@ -111,22 +103,8 @@ fn walk_of(j: u32, ny: u32, nz: u32) -> vec3<u32> {
     return vec3<u32>(j / (ny * nz), (j / nz) % ny, j % nz);
 }
 
-fn workgroup_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-    return wid.x + wid.y * nwg.x + wid.z * nwg.x * nwg.y;
-}
-
 fn tiles_of(gemm_m: u32, gemm_n: u32) -> u32 {
     return ((gemm_m + BM - 1u) / BM) * ((gemm_n + BN - 1u) / BN);
-}
-
-// First row and column of tile `t` (numbered M-fastest) of an M x N output.
-fn tile_origin(t: u32, gemm_m: u32) -> vec2<u32> {
-    let tiles_m = (gemm_m + BM - 1u) / BM;
-    return vec2<u32>((t % tiles_m) * BM, (t / tiles_m) * BN);
-}
-
-fn in_image(ih: i32, iw: i32) -> bool {
-    return ih >= 0 && ih < i32(prm.h) && iw >= 0 && iw < i32(prm.w);
 }
 
 // ---- forward: A[m][j] = x[n, c, p*SH - PH + r*DH, q*SW - PW + s*DW], B[j][col] = weight[col][j]
@@ -223,43 +201,8 @@ fn igemm_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
 {{STORE:forward_store(ROW, COL, VALUE, gemm_m, out)}}
 }
 
-// ---- backward-data, per stride phase (see implicit_gemm.wgsl's `Phase`):
+// ---- backward-data, per stride phase (see conv_gather.wgsl's `Phase`):
 // A[m][j] = gy[n, k, p0 - tr*p_step, q0 - ts*q_step], B[j][col] = weight[k, col, r(tr), s(ts)]
-
-struct Phase {
-    first_row: u32,
-    rows: u32,
-    first_tap: u32,
-    taps: u32,
-    tap_step: u32,
-}
-
-fn phase_of(phase: u32, len: u32, taps: u32, stride: u32, pad: u32, dil: u32) -> Phase {
-    var ph: Phase;
-    ph.first_row = (phase + stride - pad % stride) % stride;
-    ph.rows = select(0u, (len - ph.first_row + stride - 1u) / stride, ph.first_row < len);
-    ph.tap_step = stride;
-    for (var d = 1u; d < stride; d++) {
-        if (d * dil) % stride == 0u {
-            ph.tap_step = d;
-            break;
-        }
-    }
-    ph.first_tap = taps;
-    for (var r = 0u; r < min(taps, ph.tap_step); r++) {
-        if (r * dil) % stride == phase {
-            ph.first_tap = r;
-            break;
-        }
-    }
-    ph.taps = select(0u, (taps - 1u - ph.first_tap) / ph.tap_step + 1u, ph.first_tap < taps);
-    return ph;
-}
-
-fn first_output(i: u32, ph: Phase, stride: u32, pad: u32, dil: u32) -> i32 {
-    let scaled = i32(i + pad) - i32(ph.first_tap * dil);
-    return select(-1 - i32(1u << 30u), scaled / i32(stride), scaled >= 0);
-}
 
 fn backward_data_a(ok: bool, gy_base: u32, p0: i32, q0: i32, steps: vec2<i32>, ktt: vec3<u32>) -> f32 {
     let p = p0 - i32(ktt.y) * steps.x;

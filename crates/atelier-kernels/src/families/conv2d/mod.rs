@@ -10,14 +10,19 @@
 //! - `variant.rs`: the variants, the rule that picks one, the implicit GEMM's tiles;
 //! - `launch.rs`: the launchers (each direction chooses, or takes a variant: `_with`);
 //! - `channels.rs`: one image larger than a storage binding, run in blocks of channels;
+//! - `latent_gemm.rs`: a transposed convolution of a 1×1 input (G's first layer) as plain
+//!   matrix products (validated and benchmarked; not chosen automatically yet);
 //! - `reference.rs`: the CPU reference; `validate.rs`; `bench.rs` (DCGAN and VGG-19 layers);
 //! - `direct.wgsl`, `implicit_gemm.wgsl` with its register blocks `implicit_gemm_4x4.wgsl`
-//!   and `implicit_gemm_8x8.wgsl` (each declares TM and TN, joined after the GEMM's source).
+//!   and `implicit_gemm_8x8.wgsl` (each declares TM and TN, joined after the GEMM's source);
+//!   `conv_gather.wgsl`, joined before both implicit GEMMs (`implicit_gemm.wgsl` and the
+//!   igemm template): their Params, tile numbering, image bounds and stride phases.
 
 mod bench;
 mod channels;
 pub mod cpu;
 pub mod igemm;
+mod latent_gemm;
 mod launch;
 mod launch_igemm;
 pub mod reference;
@@ -46,6 +51,7 @@ pub static DIRECT: Shader = Shader {
 pub static IMPLICIT_GEMM_4X4_SHADER: Shader = Shader {
     name: "conv2d/implicit_gemm_4x4.wgsl",
     parts: &[
+        crate::wgsl!("conv2d/conv_gather.wgsl"),
         crate::wgsl!("conv2d/implicit_gemm.wgsl"),
         crate::wgsl!("conv2d/implicit_gemm_4x4.wgsl"),
     ],
@@ -54,6 +60,7 @@ pub static IMPLICIT_GEMM_4X4_SHADER: Shader = Shader {
 pub static IMPLICIT_GEMM_8X8_SHADER: Shader = Shader {
     name: "conv2d/implicit_gemm_8x8.wgsl",
     parts: &[
+        crate::wgsl!("conv2d/conv_gather.wgsl"),
         crate::wgsl!("conv2d/implicit_gemm.wgsl"),
         crate::wgsl!("conv2d/implicit_gemm_8x8.wgsl"),
     ],

@@ -255,6 +255,10 @@ fn transposed_cases() -> Vec<(&'static str, ConvTranspose2dSpec)> {
             "larger than a tile, output_padding 1",
             transposed(2, 24, 9, 9, 66, 3, 2, 1, 1),
         ),
+        (
+            "1x1 input, stride 2, odd sizes",
+            transposed(5, 33, 1, 1, 19, 3, 2, 0, 0),
+        ),
     ]
 }
 
@@ -462,6 +466,21 @@ fn validate_transposed(v: &mut Validator, case: &str, spec: &ConvTranspose2dSpec
             &gw_want,
             TOL_GRAD,
         );
+    }
+    if super::latent_gemm::is_plain_gemm(spec) {
+        // such a layer as plain matrix products (latent_gemm.rs)
+        let y = v.poisoned(spec.y_len());
+        super::latent_gemm::forward(spec, &xb, &wb, &y);
+        let got = v.read(&y);
+        v.check("conv_transpose2d.forward", "gemm", case, &got, &y_plain, TOL_FORWARD);
+        let gx = v.poisoned(spec.x_len());
+        super::latent_gemm::backward_data(spec, &gyb, &wb, &gx);
+        let got = v.read(&gx);
+        v.check("conv_transpose2d.backward_data", "gemm", case, &got, &gx_want, TOL_GRAD);
+        let gw = v.poisoned(spec.w_len());
+        super::latent_gemm::backward_weight(spec, &xb, &gyb, &gw);
+        let got = v.read(&gw);
+        v.check("conv_transpose2d.backward_weight", "gemm", case, &got, &gw_want, TOL_GRAD);
     }
     // the fast CPU device
     let mut y = vec![f32::NAN; spec.y_len()];
