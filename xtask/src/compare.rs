@@ -388,9 +388,21 @@ fn targets(joined: &[Joined]) -> String {
 fn cpu_targets(joined: &[Joined]) -> String {
     let mut md = String::from("## Targets (the fast CPU device)\n\n");
     let cases = [
-        ("dcgan.step", "32x32 ngf16 ndf16 N8", "the README demo's DCGAN step"),
-        ("dcgan.step", "64x64 ngf64 ndf64 N8", "pytorch/examples' DCGAN step"),
-        ("style.gatys_step", "256x256 N1 vgg19 to relu5_1", "a Gatys step at 256 px"),
+        (
+            "dcgan.step",
+            "32x32 ngf16 ndf16 N8",
+            "the README demo's DCGAN step",
+        ),
+        (
+            "dcgan.step",
+            "64x64 ngf64 ndf64 N8",
+            "pytorch/examples' DCGAN step",
+        ),
+        (
+            "style.gatys_step",
+            "256x256 N1 vgg19 to relu5_1",
+            "a Gatys step at 256 px",
+        ),
     ];
     for (kernel, shape, what) in cases {
         match joined

@@ -127,7 +127,9 @@ pub fn run(suite: &mut Suite) {
             .and_then(|s| s.get("conv2d").map(str::to_string))
             .unwrap_or_else(|| "auto".into())
     });
-    let variant = mode.as_ref().map_or("cpu".to_string(), |m| format!("conv={m}"));
+    let variant = mode
+        .as_ref()
+        .map_or("cpu".to_string(), |m| format!("conv={m}"));
     if !suite.wants(KERNEL, &variant, &shape) {
         return;
     }

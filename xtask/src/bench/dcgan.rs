@@ -150,7 +150,10 @@ fn conv_modes(device: BenchDevice) -> Vec<Option<(String, ShaderChecks)>> {
         None => vec!["auto".into(), "tune".into()],
     };
     let trusted = (modes[0].clone(), ShaderChecks::Off);
-    let mut all: Vec<_> = modes.into_iter().map(|m| Some((m, ShaderChecks::On))).collect();
+    let mut all: Vec<_> = modes
+        .into_iter()
+        .map(|m| Some((m, ShaderChecks::On)))
+        .collect();
     all.push(Some(trusted));
     all
 }

@@ -246,8 +246,8 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
 fn run_suite(opts: Options) -> anyhow::Result<()> {
     let (clock, device_line) = match opts.device {
         BenchDevice::Gpu => {
-            let g = atelier_kernels::try_gpu()
-                .map_err(|e| anyhow::anyhow!("cannot benchmark: {e}"))?;
+            let g =
+                atelier_kernels::try_gpu().map_err(|e| anyhow::anyhow!("cannot benchmark: {e}"))?;
             let clock = Clock::choose();
             let line = format!(
                 "{} ({:?}, {})",

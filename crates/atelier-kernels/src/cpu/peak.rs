@@ -21,7 +21,11 @@ const B: f32 = 0.001;
 
 /// Which FMA kernel runs on this CPU.
 pub fn fma_kind() -> &'static str {
-    if has_avx2_fma() { "avx2-fma" } else { "portable" }
+    if has_avx2_fma() {
+        "avx2-fma"
+    } else {
+        "portable"
+    }
 }
 
 fn has_avx2_fma() -> bool {

@@ -464,20 +464,21 @@ fn cpu_layer(bench: &mut dyn Bencher, layer: CpuLayer, shape: &str) {
         .collect();
     let (stride, pad, transposed, out_pad) = backward;
     for (kernel, direction) in kernels {
-        let dname = kernel.split_once('.').map(|(_, d)| d);
+        let dname = kernel.split_once('.').map(|(_, d)| d.to_string());
         let backward = |mask: &str| torch_backward(stride, pad, transposed, out_pad, mask);
+        let torch = torch(
+            direction.and(dname.as_deref()),
+            forward.clone(),
+            backward,
+            shapes.clone(),
+        );
         let row = BenchRow {
             family: op,
             kernel,
             variant: CPU_VARIANT.into(),
             shape: shape.into(),
             work: if direction.is_some() { work } else { bias_work },
-            torch: Some(torch(
-                direction.and(dname),
-                forward.clone(),
-                backward,
-                shapes.clone(),
-            )),
+            torch: Some(torch),
         };
         bench.measure(row, copies, &mut |i| {
             let [x, w, gy, y, gx, gw, gb] = &mut sets[i];
