@@ -56,9 +56,12 @@ pub fn draw(suite: &Suite, path: &Path) -> anyhow::Result<()> {
             hollow: BASELINES.contains(&r.variant.as_str()),
         })
         .collect();
-    let g = atelier_kernels::gpu();
+    let device = match suite.device {
+        atelier_kernels::harness::BenchDevice::Gpu => atelier_kernels::gpu().info.name.clone(),
+        atelier_kernels::harness::BenchDevice::Cpu => super::report::cpu_device_name(),
+    };
     let roofline = Roofline {
-        title: format!("atelier roofline: {} ({})", g.info.name, suite.clock.name()),
+        title: format!("atelier roofline: {device} ({})", suite.clock.name()),
         bandwidth_gbs: c.bandwidth_gbs,
         peak_gflops: c.fma_gflops,
         groups: family_colors(suite),
