@@ -37,7 +37,8 @@ enum Task {
         /// `cpu` (the fast CPU device, `ATELIER_THREADS` threads; no GPU is opened).
         #[arg(long, default_value = "gpu", value_parser = ["gpu", "cpu"])]
         device: String,
-        /// Only rows whose "kernel variant shape" contains this string.
+        /// Only rows whose "kernel variant shape" contains this string (or one of several
+        /// separated by `|`: `--filter 'dcgan.step|gatys'`).
         #[arg(long)]
         filter: Option<String>,
         /// A small subset of shapes and few repeats (CI-sized on a software adapter).

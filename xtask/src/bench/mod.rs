@@ -129,11 +129,13 @@ pub struct Suite {
 }
 
 impl Suite {
-    /// Whether the row passes `--filter` (a substring of "kernel variant shape").
+    /// Whether the row passes `--filter` (a substring of "kernel variant shape", or several
+    /// separated by `|`, any of which may match).
     pub fn wants(&self, kernel: &str, variant: &str, shape: &str) -> bool {
-        self.filter
-            .as_ref()
-            .is_none_or(|f| format!("{kernel} {variant} {shape}").contains(f.as_str()))
+        self.filter.as_ref().is_none_or(|f| {
+            let row = format!("{kernel} {variant} {shape}");
+            f.split('|').any(|part| row.contains(part))
+        })
     }
 
     /// The DCGAN batch sizes to run: `--batch`, else 64 and 128 (1 with --quick).
