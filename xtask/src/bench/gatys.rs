@@ -6,9 +6,10 @@
 //! content and style images are random. `scripts/torch_bench.py` builds the same step in
 //! PyTorch from the shape label.
 //!
-//! Sizes: 256×256 (the fast CPU issue's target), 32×32 with `--quick`. FLOPs: the
-//! convolutions' forward and backward-data (no weight gradients: the weights are fixed), as
-//! `2 · 2 · MACs` of VGG-19's convolutions up to conv5_1; bytes are not counted.
+//! Sizes: 256×256 (the fast CPU issue's target); 16×16 with `--quick` (VGG's fifth block at
+//! 1×1: CI-sized on lavapipe). FLOPs: the convolutions' forward and backward-data (no weight
+//! gradients: the weights are fixed), as `2 · 2 · MACs` of VGG-19's convolutions up to
+//! conv5_1; bytes are not counted.
 
 use atelier_benches::timing::Clock;
 use atelier_kernels::harness::BenchDevice;
@@ -23,7 +24,7 @@ use super::{Suite, own_row};
 
 pub const KERNEL: &str = "style.gatys_step";
 const SIDE: usize = 256;
-const QUICK_SIDE: usize = 32;
+const QUICK_SIDE: usize = 16;
 /// The deepest layer the losses use (relu5_1).
 const DEEPEST: &str = "relu5_1";
 /// How many of each of `vgg19_convs`' distinct shapes run up to conv5_1 (conv1_1, conv1_2,
