@@ -40,9 +40,14 @@ impl CpuData {
         }
     }
 
-    /// Zeros of the same dtype.
+    /// Zeros of the same dtype (from the host pool on the fast CPU device).
     pub fn zeros_like(&self, n: usize) -> CpuData {
         match self {
+            CpuData::F32(_) if crate::ops::run::fast_cpu() => {
+                let mut v = atelier_kernels::cpu::host_pool::take(n);
+                v.fill(0.0);
+                CpuData::F32(v)
+            }
             CpuData::F32(_) => CpuData::F32(vec![0.0; n]),
             CpuData::F64(_) => CpuData::F64(vec![0.0; n]),
         }

@@ -1,6 +1,7 @@
 //! Shape ops: reshape (a view), and permute, slice, concat, expand (strided copies).
 
 use atelier_kernels::GpuBuffer;
+use atelier_kernels::layout::cpu as f;
 use atelier_kernels::layout::reference as r;
 use atelier_kernels::layout::{self as k, StridedCopy};
 
@@ -24,6 +25,9 @@ fn copy_into(view: &StridedCopy, src: &Tensor, dst: &Tensor) {
             let s = s.borrow();
             let mut d = d.borrow_mut();
             match (&*s, &mut *d) {
+                (CpuData::F32(s), CpuData::F32(d)) if super::run::fast_cpu() => {
+                    f::copy_strided(view, s, d)
+                }
                 (CpuData::F32(s), CpuData::F32(d)) => r::copy_strided(view, s, d),
                 (CpuData::F64(s), CpuData::F64(d)) => r::copy_strided(view, s, d),
                 _ => panic!("copy: dtypes differ"),

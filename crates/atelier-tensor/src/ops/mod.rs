@@ -1,5 +1,6 @@
 //! The tensor op API. Each op computes its output on the tensor's device (a kernel launch on
-//! the GPU, the reference on the CPU) and, when gradients are wanted, records how to
+//! the GPU; on the CPU the fast CPU device's kernel, or the plain reference with
+//! `ATELIER_DEVICE=reference` and for f64) and, when gradients are wanted, records how to
 //! backpropagate through it.
 
 pub mod conv;

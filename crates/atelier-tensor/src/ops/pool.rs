@@ -4,10 +4,12 @@
 use std::rc::Rc;
 
 use atelier_kernels::GpuBuffer;
+use atelier_kernels::pool2d::cpu as f;
 use atelier_kernels::pool2d::reference as r;
 use atelier_kernels::pool2d::{self as k, Pool2dConfig};
 
-use super::run::{Element, cpu_data, kernel_op};
+use super::run::{Element, cpu_data, fast_f32, host_vec, kernel_op};
+use crate::storage::CpuData;
 use crate::tensor::Tensor;
 use crate::{DType, Device};
 
@@ -32,6 +34,29 @@ fn config(op: &str, x: &Tensor, kernel: usize, stride: usize, padding: usize) ->
 enum Argmax {
     Gpu(GpuBuffer),
     Cpu(Vec<u32>),
+    /// The fast CPU device's: u32 indices in a vector of the host pool (given back on drop)
+    Fast(PooledIndices),
+}
+
+struct PooledIndices(Vec<f32>);
+
+impl PooledIndices {
+    fn get(&self) -> &[u32] {
+        bytemuck::cast_slice(&self.0)
+    }
+}
+
+impl Drop for PooledIndices {
+    fn drop(&mut self) {
+        atelier_kernels::cpu::host_pool::give(std::mem::take(&mut self.0));
+    }
+}
+
+/// The fast CPU device's max pooling: output and indices from the host pool.
+fn max_pool_fast(cfg: &Pool2dConfig, x: &[f32], out: &[usize]) -> (Tensor, PooledIndices) {
+    let (mut y, mut arg) = (host_vec(cfg.out_len()), host_vec(cfg.out_len()));
+    f::max_pool2d(cfg, x, &mut y, bytemuck::cast_slice_mut(&mut arg));
+    (Tensor::from_cpu(CpuData::F32(y), out), PooledIndices(arg))
 }
 
 fn max_pool_cpu<T: Element>(cfg: &Pool2dConfig, x: &Tensor, out: &[usize]) -> (Tensor, Vec<u32>) {
@@ -77,8 +102,14 @@ impl Tensor {
                 (Tensor::from_gpu(y, &out), Argmax::Gpu(arg))
             }
             (Device::Cpu, DType::F32) => {
-                let (y, a) = max_pool_cpu::<f32>(&cfg, self, &out);
-                (y, Argmax::Cpu(a))
+                let fast = fast_f32(&cpu_data(self)).map(|x| max_pool_fast(&cfg, x, &out));
+                match fast {
+                    Some((y, a)) => (y, Argmax::Fast(a)),
+                    None => {
+                        let (y, a) = max_pool_cpu::<f32>(&cfg, self, &out);
+                        (y, Argmax::Cpu(a))
+                    }
+                }
             }
             (Device::Cpu, DType::F64) => {
                 let (y, a) = max_pool_cpu::<f64>(&cfg, self, &out);
@@ -93,6 +124,14 @@ impl Tensor {
                     let gx = GpuBuffer::uninit(cfg.n * cfg.c * cfg.h * cfg.w);
                     k::max_pool2d_backward(&cfg, gy.gpu_buffer(), arg, &gx);
                     Tensor::from_gpu(gx, &shape)
+                }
+                Argmax::Fast(arg) => {
+                    let mut gx = host_vec(cfg.in_len());
+                    let gy_data = cpu_data(gy);
+                    let gy_f32 = f32::slice(&gy_data).expect("max_pool2d: dtype");
+                    f::max_pool2d_backward(&cfg, gy_f32, arg.get(), &mut gx);
+                    drop(gy_data);
+                    Tensor::from_cpu(CpuData::F32(gx), &shape)
                 }
                 Argmax::Cpu(arg) => match gy.dtype() {
                     DType::F32 => max_pool_backward_cpu::<f32>(&cfg, gy, arg, &shape),
@@ -113,6 +152,8 @@ impl Tensor {
             [&out],
             gpu | i,
             o | k::avg_pool2d(&cfg, i[0], o[0]),
+            fast | i,
+            o | f::avg_pool2d(&cfg, i[0], &mut o[0]),
             cpu | i,
             o | r::avg_pool2d(&cfg, i[0], &mut o[0])
         )
@@ -125,6 +166,8 @@ impl Tensor {
                 [&shape],
                 gpu | i,
                 o | k::avg_pool2d_backward(&cfg, i[0], o[0]),
+                fast | i,
+                o | f::avg_pool2d_backward(&cfg, i[0], &mut o[0]),
                 cpu | i,
                 o | r::avg_pool2d_backward(&cfg, i[0], &mut o[0])
             )

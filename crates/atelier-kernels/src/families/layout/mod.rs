@@ -1,8 +1,9 @@
 //! layout: strided copies (permute, slice, concat, broadcast expansion).
 //!
-//! Files: `launch.rs` (shape types, launchers), `reference.rs` (CPU), `validate.rs`,
-//! `layout.wgsl`.
+//! Files: `launch.rs` (shape types, launchers), `reference.rs` (CPU), `cpu.rs` (the fast
+//! CPU device), `validate.rs`, `layout.wgsl`.
 
+pub mod cpu;
 mod launch;
 pub mod reference;
 mod validate;

@@ -119,5 +119,16 @@ pub fn run(v: &mut Validator) {
             &w_cov,
             TOL_FORWARD,
         );
+        // the fast CPU device's copy, the same way
+        let mut got = vec![f32::NAN; dst_len];
+        super::cpu::copy_strided(&view, &src, &mut got);
+        let untouched = (0..dst_len)
+            .filter(|&i| want[i].is_nan())
+            .all(|i| got[i].is_nan());
+        let g_cov: Vec<f32> = match untouched {
+            true => covered.iter().map(|&i| got[i]).collect(),
+            false => vec![f32::NAN; w_cov.len()],
+        };
+        v.check("layout.copy_strided", "cpu", &case, &g_cov, &w_cov, TOL_FORWARD);
     }
 }

@@ -1,8 +1,9 @@
 //! pool2d: 2-D max and average pooling, forward and backward.
 //!
-//! Files: `launch.rs` (shape types, launchers), `reference.rs` (CPU), `validate.rs`,
-//! `pool2d.wgsl`.
+//! Files: `launch.rs` (shape types, launchers), `reference.rs` (CPU), `cpu.rs` (the fast
+//! CPU device), `validate.rs`, `pool2d.wgsl`.
 
+pub mod cpu;
 mod launch;
 pub mod reference;
 mod validate;

@@ -1,5 +1,5 @@
-//! Validation of `pool2d.wgsl`. The backward kernels get the reference's argmax, so
-//! each row checks one kernel on its own; the reference's backward (a scatter, where the GPU
+//! Validation of `pool2d.wgsl` and the fast CPU device's `cpu.rs` (variant `cpu`). The
+//! backward kernels get the reference's argmax, so each row checks one kernel on its own; the reference's backward (a scatter, where the GPU
 //! gathers) is itself checked against finite differences of its forward.
 
 use super::{self as k, Pool2dConfig};
@@ -77,10 +77,15 @@ pub fn run(v: &mut Validator) {
     let cfg = Pool2dConfig::square(2, 3, 9, 11, 3, 1, 1);
     let x: Vec<f32> = (0..cfg.in_len()).map(|_| v.int(0, 3) as f32).collect();
     check_max(v, &cfg, &x, &format!("{} ties", describe(&cfg)));
+    // more planes than one thread's share: the fast CPU device splits them over its threads
+    let cfg = Pool2dConfig::square(2, 16, 96, 96, 2, 2, 0);
+    let x = v.rand(cfg.in_len());
+    check_cpu(v, &cfg, &x, &describe(&cfg));
     check_reference_gradients(v);
 }
 
 fn check_max(v: &mut Validator, cfg: &Pool2dConfig, x: &[f32], case: &str) {
+    check_cpu(v, cfg, x, case);
     let (n_in, n_out) = (cfg.in_len(), cfg.out_len());
     let (mut y, mut argmax) = (vec![0.0; n_out], vec![0u32; n_out]);
     r::max_pool2d(cfg, &to_f64(x), &mut y, &mut argmax);
@@ -153,6 +158,38 @@ fn check_avg(v: &mut Validator, cfg: &Pool2dConfig, x: &[f32], case: &str) {
         &to_f32(&gx),
         TOL_GRAD,
     );
+}
+
+/// The fast CPU device's four kernels against the reference, outputs poisoned (NaN, and
+/// `u32::MAX` indices); the backward passes get the reference's argmax.
+fn check_cpu(v: &mut Validator, cfg: &Pool2dConfig, x: &[f32], case: &str) {
+    let (n_in, n_out) = (cfg.in_len(), cfg.out_len());
+    let (mut y, mut argmax) = (vec![0.0; n_out], vec![0u32; n_out]);
+    r::max_pool2d(cfg, &to_f64(x), &mut y, &mut argmax);
+    let (mut got, mut got_idx) = (vec![f32::NAN; n_out], vec![u32::MAX; n_out]);
+    super::cpu::max_pool2d(cfg, x, &mut got, &mut got_idx);
+    let y_case = format!("{case} y");
+    v.check("pool2d.max_pool2d", "cpu", &y_case, &got, &to_f32(&y), TOL_FORWARD);
+    let (got, want) = (indices_as_values(&got_idx), indices_as_values(&argmax));
+    let idx_case = format!("{case} argmax");
+    v.check("pool2d.max_pool2d", "cpu", &idx_case, &got, &want, EXACT);
+
+    let gy = v.rand(n_out);
+    let mut gx = vec![0.0; n_in];
+    r::max_pool2d_backward(cfg, &to_f64(&gy), &argmax, &mut gx);
+    let mut got = vec![f32::NAN; n_in];
+    super::cpu::max_pool2d_backward(cfg, &gy, &argmax, &mut got);
+    v.check("pool2d.max_pool2d_backward", "cpu", case, &got, &to_f32(&gx), TOL_GRAD);
+
+    let mut y = vec![0.0; n_out];
+    r::avg_pool2d(cfg, &to_f64(x), &mut y);
+    let mut got = vec![f32::NAN; n_out];
+    super::cpu::avg_pool2d(cfg, x, &mut got);
+    v.check("pool2d.avg_pool2d", "cpu", case, &got, &to_f32(&y), TOL_FORWARD);
+    r::avg_pool2d_backward(cfg, &to_f64(&gy), &mut gx);
+    let mut got = vec![f32::NAN; n_in];
+    super::cpu::avg_pool2d_backward(cfg, &gy, &mut got);
+    v.check("pool2d.avg_pool2d_backward", "cpu", case, &got, &to_f32(&gx), TOL_GRAD);
 }
 
 /// The reference's backward against finite differences of its forward, on small shapes.
