@@ -10,6 +10,7 @@ use atelier_kernels::GpuBuffer;
 use atelier_kernels::batchnorm::cpu as fbn;
 use atelier_kernels::batchnorm::reference as rbn;
 use atelier_kernels::batchnorm::{self as bn, BatchNormConfig, BatchNormMode};
+use atelier_kernels::instance_norm::cpu as fin;
 use atelier_kernels::instance_norm::reference as rin;
 use atelier_kernels::instance_norm::{self as inorm, InstanceNormConfig};
 
@@ -361,6 +362,11 @@ fn instance_norm(x: &Tensor, affine: Option<(&Tensor, &Tensor)>, eps: f32) -> Te
         [&nc, &nc],
         gpu | i,
         o | inorm::instance_norm_stats(&cfg, i[0], o[0], o[1]),
+        fast | i,
+        o | {
+            let (a, b) = o.split_at_mut(1);
+            fin::instance_norm_stats(&cfg, i[0], &mut a[0], &mut b[0])
+        },
         cpu | i,
         o | {
             let (a, b) = o.split_at_mut(1);
@@ -374,6 +380,8 @@ fn instance_norm(x: &Tensor, affine: Option<(&Tensor, &Tensor)>, eps: f32) -> Te
         [x.shape()],
         gpu | i,
         o | inorm::instance_norm_apply(&cfg, i[0], i[1], i[2], i[3], i[4], o[0]),
+        fast | i,
+        o | fin::instance_norm_apply(&cfg, i[0], (i[1], i[2]), (i[3], i[4]), &mut o[0]),
         cpu | i,
         o | rin::instance_norm_apply(&cfg, i[0], i[1], i[2], i[3], i[4], &mut o[0])
     )
@@ -388,6 +396,12 @@ fn instance_norm(x: &Tensor, affine: Option<(&Tensor, &Tensor)>, eps: f32) -> Te
             [&nc, &nc],
             gpu | i,
             o | inorm::instance_norm_backward_reduce(&cfg, i[0], i[1], i[2], i[3], o[0], o[1]),
+            fast | i,
+            o | {
+                let (a, b) = o.split_at_mut(1);
+                let stats = (i[2], i[3]);
+                fin::instance_norm_backward_reduce(&cfg, i[0], i[1], stats, &mut a[0], &mut b[0])
+            },
             cpu | i,
             o | {
                 let (a, b) = o.split_at_mut(1);
@@ -404,6 +418,14 @@ fn instance_norm(x: &Tensor, affine: Option<(&Tensor, &Tensor)>, eps: f32) -> Te
             gpu | i,
             o | inorm::instance_norm_backward_apply(
                 &cfg, i[0], i[1], i[2], i[3], i[4], i[5], i[6], o[0]
+            ),
+            fast | i,
+            o | fin::instance_norm_backward_apply(
+                &cfg,
+                (i[0], i[1]),
+                (i[2], i[3], i[4]),
+                (i[5], i[6]),
+                &mut o[0]
             ),
             cpu | i,
             o | rin::instance_norm_backward_apply(

@@ -1,5 +1,6 @@
 //! Nearest-neighbour upsampling and reflection padding of NCHW tensors.
 
+use atelier_kernels::resample::cpu as f;
 use atelier_kernels::resample::reference as r;
 use atelier_kernels::resample::{self as k, ReflectionPadConfig, UpsampleConfig};
 
@@ -32,6 +33,8 @@ impl Tensor {
             [&out],
             gpu | i,
             o | k::upsample_nearest2d(&cfg, i[0], o[0]),
+            fast | i,
+            o | f::upsample_nearest2d(&cfg, i[0], &mut o[0]),
             cpu | i,
             o | r::upsample_nearest2d(&cfg, i[0], &mut o[0])
         )
@@ -44,6 +47,8 @@ impl Tensor {
                 [&shape],
                 gpu | i,
                 o | k::upsample_nearest2d_backward(&cfg, i[0], o[0]),
+                fast | i,
+                o | f::upsample_nearest2d_backward(&cfg, i[0], &mut o[0]),
                 cpu | i,
                 o | r::upsample_nearest2d_backward(&cfg, i[0], &mut o[0])
             )
@@ -65,6 +70,8 @@ impl Tensor {
             [&out],
             gpu | i,
             o | k::reflection_pad2d(&cfg, i[0], o[0]),
+            fast | i,
+            o | f::reflection_pad2d(&cfg, i[0], &mut o[0]),
             cpu | i,
             o | r::reflection_pad2d(&cfg, i[0], &mut o[0])
         )
@@ -77,6 +84,8 @@ impl Tensor {
                 [&shape],
                 gpu | i,
                 o | k::reflection_pad2d_backward(&cfg, i[0], o[0]),
+                fast | i,
+                o | f::reflection_pad2d_backward(&cfg, i[0], &mut o[0]),
                 cpu | i,
                 o | r::reflection_pad2d_backward(&cfg, i[0], &mut o[0])
             )

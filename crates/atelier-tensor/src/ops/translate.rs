@@ -1,5 +1,6 @@
 //! Per-image translation with zero fill (DiffAugment's `rand_translation`).
 
+use atelier_kernels::translate::cpu as f;
 use atelier_kernels::translate::reference as r;
 use atelier_kernels::translate::{self as k, TranslateConfig};
 
@@ -32,6 +33,8 @@ impl Tensor {
             [&shape],
             gpu | i,
             o | k::translate2d(&cfg, i[0], i[1], o[0], false),
+            fast | i,
+            o | f::translate2d(&cfg, i[0], i[1], &mut o[0]),
             cpu | i,
             o | r::translate2d(&cfg, i[0], i[1], &mut o[0])
         )
@@ -43,6 +46,8 @@ impl Tensor {
                 [&shape],
                 gpu | i,
                 o | k::translate2d(&cfg, i[0], i[1], o[0], true),
+                fast | i,
+                o | f::translate2d_backward(&cfg, i[0], i[1], &mut o[0]),
                 cpu | i,
                 o | r::translate2d_backward(&cfg, i[0], i[1], &mut o[0])
             )

@@ -1,8 +1,9 @@
 //! instance_norm: instance normalisation (affine), statistics and backward per instance.
 //!
-//! Files: `launch.rs` (shape types, launchers), `reference.rs` (CPU), `validate.rs`,
-//! `instance_norm.wgsl`.
+//! Files: `launch.rs` (shape types, launchers), `reference.rs` (CPU), `cpu.rs` (the fast
+//! CPU device), `validate.rs`, `instance_norm.wgsl`.
 
+pub mod cpu;
 mod launch;
 pub mod reference;
 mod validate;

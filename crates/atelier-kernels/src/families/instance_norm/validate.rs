@@ -1,4 +1,4 @@
-//! Validation of `instance_norm.wgsl`.
+//! Validation of `instance_norm.wgsl` and of the fast CPU device's `cpu.rs` (variant `cpu`).
 //!
 //! Every kernel is fed the same inputs as the f64 reference (statistics and sums taken from the
 //! reference, rounded to f32), so each row checks one kernel on its own. The reference's
@@ -64,7 +64,11 @@ pub fn run(v: &mut Validator) {
     for shape in SHAPES {
         let t = case(v, shape);
         check_case(v, &t);
+        check_cpu(v, &t);
     }
+    // more planes than one thread's share: the fast CPU device splits them over its threads
+    let t = case(v, [2, 8, 96, 96]);
+    check_cpu(v, &t);
     check_reference_gradients(v);
 }
 
@@ -177,6 +181,65 @@ fn check_case(v: &mut Validator, t: &Case) {
             TOL_GRAD,
         );
     }
+}
+
+/// The fast CPU device's kernels against the reference (outputs poisoned with NaN), each fed
+/// the reference's statistics and sums rounded to f32, as the GPU's are.
+fn check_cpu(v: &mut Validator, t: &Case) {
+    use super::cpu as f;
+    let (cfg, len, inst) = (&t.cfg, t.cfg.len(), t.cfg.instances());
+    let (x, gy, gamma, beta) = (to_f32(&t.x), to_f32(&t.gy), to_f32(&t.gamma), to_f32(&t.beta));
+    let nan = |n: usize| vec![f32::NAN; n];
+
+    let (mut mean, mut invstd) = (vec![0.0; inst], vec![0.0; inst]);
+    r::instance_norm_stats(cfg, &t.x, &mut mean, &mut invstd);
+    let (mut got_mean, mut got_invstd) = (nan(inst), nan(inst));
+    f::instance_norm_stats(cfg, &x, &mut got_mean, &mut got_invstd);
+    for (what, got, want) in [("mean", &got_mean, &mean), ("invstd", &got_invstd, &invstd)] {
+        let case = format!("{} {what}", t.name);
+        let row = "instance_norm.instance_norm_stats";
+        v.check(row, "cpu", &case, got, &to_f32(want), TOL_FORWARD);
+    }
+
+    let (mean, invstd) = (round_f32(&mean), round_f32(&invstd));
+    let (mean32, invstd32) = (to_f32(&mean), to_f32(&invstd));
+    let mut y = vec![0.0; len];
+    r::instance_norm_apply(cfg, &t.x, &mean, &invstd, &t.gamma, &t.beta, &mut y);
+    let mut got = nan(len);
+    f::instance_norm_apply(cfg, &x, (&mean32, &invstd32), (&gamma, &beta), &mut got);
+    let row = "instance_norm.instance_norm_apply";
+    v.check(row, "cpu", &t.name, &got, &to_f32(&y), TOL_FORWARD);
+
+    let (mut sum_gy_xhat, mut sum_gy) = (vec![0.0; inst], vec![0.0; inst]);
+    let (m, s) = (&mean, &invstd);
+    r::instance_norm_backward_reduce(cfg, &t.x, &t.gy, m, s, &mut sum_gy_xhat, &mut sum_gy);
+    let (mut got_sgx, mut got_sg) = (nan(inst), nan(inst));
+    let stats = (&mean32[..], &invstd32[..]);
+    f::instance_norm_backward_reduce(cfg, &x, &gy, stats, &mut got_sgx, &mut got_sg);
+    for (what, got, want) in [
+        ("sum_gy_xhat", &got_sgx, &sum_gy_xhat),
+        ("sum_gy", &got_sg, &sum_gy),
+    ] {
+        let case = format!("{} {what}", t.name);
+        let row = "instance_norm.instance_norm_backward_reduce";
+        v.check(row, "cpu", &case, got, &to_f32(want), TOL_GRAD);
+    }
+
+    let (sum_gy_xhat, sum_gy) = (round_f32(&sum_gy_xhat), round_f32(&sum_gy));
+    let mut gx = vec![0.0; len];
+    let sums = (&sum_gy_xhat[..], &sum_gy[..]);
+    r::instance_norm_backward_apply(cfg, &t.x, &t.gy, m, s, &t.gamma, sums.0, sums.1, &mut gx);
+    let mut got = nan(len);
+    let sums32 = (to_f32(&sum_gy_xhat), to_f32(&sum_gy));
+    f::instance_norm_backward_apply(
+        cfg,
+        (&x, &gy),
+        (&mean32, &invstd32, &gamma),
+        (&sums32.0, &sums32.1),
+        &mut got,
+    );
+    let row = "instance_norm.instance_norm_backward_apply";
+    v.check(row, "cpu", &t.name, &got, &to_f32(&gx), TOL_GRAD);
 }
 
 /// The reference's forward as a function of (x, gamma, beta).

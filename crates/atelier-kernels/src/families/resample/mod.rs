@@ -1,8 +1,9 @@
 //! resample: nearest-neighbour upsampling and reflection padding, forward and backward.
 //!
-//! Files: `launch.rs` (shape types, launchers), `reference.rs` (CPU), `validate.rs`,
-//! `resample.wgsl`.
+//! Files: `launch.rs` (shape types, launchers), `reference.rs` (CPU), `cpu.rs` (the fast
+//! CPU device), `validate.rs`, `resample.wgsl`.
 
+pub mod cpu;
 mod launch;
 pub mod reference;
 mod validate;

@@ -1,4 +1,5 @@
-//! Validation of `resample.wgsl`. The reference's backward passes (scatters, where the
+//! Validation of `resample.wgsl` and of the fast CPU device's `cpu.rs` (variant `cpu`, outputs
+//! poisoned with NaN). The reference's backward passes (scatters, where the
 //! GPU gathers) are themselves checked against finite differences of their forwards.
 
 use crate::gpu;
@@ -49,6 +50,11 @@ pub fn run(v: &mut Validator) {
         for case in REFLECTION {
             check_reflection_pad(v, &pad_config(case));
         }
+        // more planes than one thread's share: the fast CPU device splits them over its threads
+        let cfg = pad_config(([2, 16, 64, 64], [3, 3, 3, 3]));
+        let x = v.rand(cfg.in_len());
+        let gy = v.rand(cfg.out_len());
+        check_reflection_pad_cpu(v, &cfg, &x, &gy, "2x16x64x64 pad 3");
     }
     if v.wants("resample.reference_upsample_backward")
         || v.wants("resample.reference_reflection_pad_backward")
@@ -76,12 +82,19 @@ fn check_upsample(v: &mut Validator, cfg: &UpsampleConfig, backward: bool) {
         &y,
         TOL_FORWARD,
     );
-    if !backward {
-        return;
-    }
+    let mut got = vec![f32::NAN; cfg.out_len()];
+    super::cpu::upsample_nearest2d(cfg, &x, &mut got);
+    v.check("resample.upsample_nearest2d", "cpu", &case, &got, &y, TOL_FORWARD);
     let gy = v.rand(cfg.out_len());
     let mut gx = vec![0.0; cfg.in_len()];
     r::upsample_nearest2d_backward(cfg, &to_f64(&gy), &mut gx);
+    let mut got = vec![f32::NAN; cfg.in_len()];
+    super::cpu::upsample_nearest2d_backward(cfg, &gy, &mut got);
+    let row = "resample.upsample_nearest2d_backward";
+    v.check(row, "cpu", &case, &got, &to_f32(&gx), TOL_GRAD);
+    if !backward {
+        return;
+    }
     let gx_b = v.poisoned(cfg.in_len());
     k::upsample_nearest2d_backward(cfg, &gpu().upload(&gy), &gx_b);
     let got = v.read(&gx_b);
@@ -129,6 +142,27 @@ fn check_reflection_pad(v: &mut Validator, cfg: &ReflectionPadConfig) {
         &to_f32(&gx),
         TOL_GRAD,
     );
+    check_reflection_pad_cpu(v, cfg, &x, &gy, &case);
+}
+
+fn check_reflection_pad_cpu(
+    v: &mut Validator,
+    cfg: &ReflectionPadConfig,
+    x: &[f32],
+    gy: &[f32],
+    case: &str,
+) {
+    let mut y = vec![0.0; cfg.out_len()];
+    r::reflection_pad2d(cfg, x, &mut y);
+    let mut got = vec![f32::NAN; cfg.out_len()];
+    super::cpu::reflection_pad2d(cfg, x, &mut got);
+    v.check("resample.reflection_pad2d", "cpu", case, &got, &y, TOL_FORWARD);
+    let mut gx = vec![0.0; cfg.in_len()];
+    r::reflection_pad2d_backward(cfg, &to_f64(gy), &mut gx);
+    let mut got = vec![f32::NAN; cfg.in_len()];
+    super::cpu::reflection_pad2d_backward(cfg, gy, &mut got);
+    let row = "resample.reflection_pad2d_backward";
+    v.check(row, "cpu", case, &got, &to_f32(&gx), TOL_GRAD);
 }
 
 /// The reference's backward passes against finite differences of their forwards.

@@ -1,9 +1,10 @@
 //! translate: per-image whole-pixel translation with zero fill (DiffAugment's
 //! `rand_translation`), forward and backward (the same gather with the shifts negated).
 //!
-//! Files: `launch.rs` (shape type, launcher), `reference.rs` (CPU), `validate.rs`,
-//! `translate.wgsl`.
+//! Files: `launch.rs` (shape type, launcher), `reference.rs` (CPU), `cpu.rs` (the fast CPU
+//! device), `validate.rs`, `translate.wgsl`.
 
+pub mod cpu;
 mod launch;
 pub mod reference;
 mod validate;

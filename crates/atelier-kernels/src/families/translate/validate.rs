@@ -1,4 +1,5 @@
-//! Validation of `translate.wgsl` (DiffAugment's translation). The reference's backward
+//! Validation of `translate.wgsl` (DiffAugment's translation) and of the fast CPU device's
+//! `cpu.rs` (variant `cpu`, outputs poisoned with NaN). The reference's backward
 //! pass (a scatter, where the GPU gathers with negated shifts) is itself checked against
 //! finite differences of its forward.
 
@@ -58,6 +59,9 @@ fn check(v: &mut Validator, cfg: &TranslateConfig) {
         &y,
         TOL_FORWARD,
     );
+    let mut got = vec![f32::NAN; cfg.len()];
+    super::cpu::translate2d(cfg, &x, &s, &mut got);
+    v.check("translate.translate2d", "cpu", &case, &got, &y, TOL_FORWARD);
 
     let gy = v.rand(cfg.len());
     let mut gx = vec![0.0; cfg.len()];
@@ -73,6 +77,10 @@ fn check(v: &mut Validator, cfg: &TranslateConfig) {
         &to_f32(&gx),
         TOL_GRAD,
     );
+    let mut got = vec![f32::NAN; cfg.len()];
+    super::cpu::translate2d_backward(cfg, &gy, &s, &mut got);
+    let row = "translate.translate2d_backward";
+    v.check(row, "cpu", &case, &got, &to_f32(&gx), TOL_GRAD);
 }
 
 fn check_reference_gradient(v: &mut Validator) {
