@@ -1,6 +1,6 @@
 //! The fast CPU device's instance norm, in f32: instances (one (n, c) plane each) split over
 //! the thread pool; each plane's sums accumulate in f64 (a plane can hold 65,536 elements and
-//! more), and the apply passes run as `a·x + b` with the per-plane factors computed once.
+//! more), and the apply passes use per-plane factors computed once.
 
 use crate::cpu::threads::{GRAIN, for_chunks, for_chunks_mut};
 use crate::instance_norm::InstanceNormConfig;
@@ -44,10 +44,10 @@ pub fn instance_norm_apply(
     for_chunks_mut(y, hw, GRAIN, |first, ys| {
         for (i, yp) in ys.chunks_mut(hw).enumerate() {
             let g = first + i;
-            let a = invstd[g] * gamma[g % cfg.c];
-            let b = beta[g % cfg.c] - mean[g] * a;
+            // (x - mean)·a + β, not a·x + (β - mean·a): that cancels where x is near the mean
+            let (mu, a, b) = (mean[g], invstd[g] * gamma[g % cfg.c], beta[g % cfg.c]);
             for (yo, &v) in yp.iter_mut().zip(&x[g * hw..(g + 1) * hw]) {
-                *yo = a * v + b;
+                *yo = (v - mu) * a + b;
             }
         }
     });
