@@ -1,0 +1,51 @@
+//! How Adam updates a group of tensors ([`super::adam_group`]): one dispatch per tensor, or
+//! one for many.
+
+use crate::variant::Variant;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AdamVariant {
+    /// `optim.wgsl`'s `adam`, one dispatch per tensor.
+    PerTensor,
+    /// `adam_multi.wgsl`: one dispatch for up to [`super::slots`] tensors, each workgroup a
+    /// chunk of one of them (PyTorch's multi-tensor Adam).
+    MultiTensor,
+}
+
+impl Variant for AdamVariant {
+    const FAMILY: &'static str = "optim";
+    const ALL: &'static [AdamVariant] = &[AdamVariant::PerTensor, AdamVariant::MultiTensor];
+    /// (tensors, elements in all).
+    type Problem = (usize, usize);
+
+    fn name(self) -> &'static str {
+        match self {
+            AdamVariant::PerTensor => "per_tensor",
+            AdamVariant::MultiTensor => "multi_tensor",
+        }
+    }
+
+    fn unavailable(self) -> Option<String> {
+        match self {
+            AdamVariant::PerTensor => None,
+            AdamVariant::MultiTensor => (super::slots() < 2).then(|| {
+                let l = &crate::context::gpu().limits;
+                format!(
+                    "the device binds {} storage buffers per shader stage, {} per bind group; \
+                     two slots need 7",
+                    l.max_storage_buffers_per_shader_stage, l.max_bindings_per_bind_group
+                )
+            }),
+        }
+    }
+
+    /// Multi-tensor wherever it can run and there is more than one tensor: the same reads
+    /// and writes as per-tensor, in fewer dispatches, by construction.
+    fn auto(&(tensors, _): &(usize, usize)) -> AdamVariant {
+        if tensors > 1 && AdamVariant::MultiTensor.unavailable().is_none() {
+            AdamVariant::MultiTensor
+        } else {
+            AdamVariant::PerTensor
+        }
+    }
+}
