@@ -59,10 +59,8 @@ fn multi_tensor_adam_is_one_dispatch_and_matches_the_cpu() {
     }
     let (want, _) = train(Device::Cpu);
     for (variant, per_step) in [("multi_tensor", 1), ("per_tensor", SHAPES.len() as u64)] {
-        let (got, dispatches) = with_kernels(&format!("optim={variant}"), || {
-            train(Device::Gpu)
-        })
-        .unwrap();
+        let (got, dispatches) =
+            with_kernels(&format!("optim={variant}"), || train(Device::Gpu)).unwrap();
         assert_eq!(dispatches, vec![per_step; STEPS as usize], "{variant}");
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {
             let e = rel_err(g, w);

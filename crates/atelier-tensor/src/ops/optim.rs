@@ -112,7 +112,10 @@ impl AdamMoments {
                 .enumerate()
                 .map(|(i, p)| {
                     let (m, v) = group.moments(i);
-                    (Tensor::from_gpu(m, p.shape()), Tensor::from_gpu(v, p.shape()))
+                    (
+                        Tensor::from_gpu(m, p.shape()),
+                        Tensor::from_gpu(v, p.shape()),
+                    )
                 })
                 .unzip();
             return AdamMoments {

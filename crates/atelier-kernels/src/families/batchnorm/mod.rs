@@ -126,11 +126,14 @@ impl Variant for BatchNormReduction {
         }
     }
 
-    /// `split` for few channels of many elements (the one-workgroup-per-channel kernels would
-    /// leave most of a GPU idle: a choice by construction, conservative until measured);
-    /// otherwise subgroups where the device has them, else the workgroup tree.
+    /// `split` on a hardware GPU for few channels of many elements (the
+    /// one-workgroup-per-channel kernels would leave most of its multiprocessors idle: a
+    /// choice by construction, conservative until measured; a software adapter's few threads
+    /// are busy either way); otherwise subgroups where the device has them, else the
+    /// workgroup tree.
     fn auto(&(n, c, hw): &(usize, usize, usize)) -> BatchNormReduction {
-        if c < SPLIT_AUTO_MAX_CHANNELS && n * hw >= SPLIT_AUTO_MIN_PER_CHANNEL {
+        let software = crate::context::gpu().is_software();
+        if !software && c < SPLIT_AUTO_MAX_CHANNELS && n * hw >= SPLIT_AUTO_MIN_PER_CHANNEL {
             BatchNormReduction::Split
         } else if BatchNormReduction::Subgroup.unavailable().is_none() {
             BatchNormReduction::Subgroup

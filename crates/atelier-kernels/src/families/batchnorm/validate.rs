@@ -333,7 +333,8 @@ fn check_backward_act(
 ) {
     let (cfg, c) = (&t.cfg, t.cfg.c);
     let (mean_b, invstd_b, gyb) = (up(mean), up(invstd), up(&t.gy));
-    for (act, slope) in [("relu", 0.0f32), ("leaky_relu_0.2", 0.2)] {
+    // short names: each reduction row is "<variant> <activation>"
+    for (act, slope) in [("relu", 0.0f32), ("leaky0.2", 0.2)] {
         let case = format!("{} {mode:?} {act}", t.name);
         let mut y = vec![0.0; cfg.len()];
         r::batchnorm_apply_act(cfg, &t.x, mean, invstd, &t.gamma, &t.beta, &mut y, slope);
