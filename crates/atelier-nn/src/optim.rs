@@ -1,9 +1,10 @@
 //! Optimizers with PyTorch's semantics, updating parameters in place through the tensor ops
-//! `adam_step_` and `sgd_step_` (on the GPU one fused kernel per parameter tensor).
+//! `adam_step_` and `sgd_step_` (on the GPU one fused kernel per parameter tensor; Adam's
+//! [`AdamMoments`] step a whole model's parameters with the multi-tensor kernel there).
 //! Their state (Adam's moments, SGD's momentum buffers) is allocated once, at construction,
 //! so a step allocates nothing.
 
-use atelier_tensor::{AdamStep, SgdStep, Tensor};
+use atelier_tensor::{AdamMoments, AdamStep, SgdStep, Tensor};
 
 /// What every optimizer does.
 pub trait Optimizer {
@@ -46,20 +47,17 @@ pub struct Adam {
     pub config: AdamConfig,
     params: Vec<Tensor>,
     /// First and second moment per parameter.
-    m: Vec<Tensor>,
-    v: Vec<Tensor>,
+    moments: AdamMoments,
     step: u64,
 }
 
 impl Adam {
     pub fn new(params: Vec<Tensor>, config: AdamConfig) -> Adam {
-        let m = params.iter().map(|p| p.zeros_like()).collect();
-        let v = params.iter().map(|p| p.zeros_like()).collect();
+        let moments = AdamMoments::zeros(&params);
         Adam {
             config,
             params,
-            m,
-            v,
+            moments,
             step: 0,
         }
     }
@@ -70,18 +68,19 @@ impl Adam {
 
     /// The optimizer state, for checkpoints: (step, first moments, second moments).
     pub fn state(&self) -> (u64, &[Tensor], &[Tensor]) {
-        (self.step, &self.m, &self.v)
+        (self.step, self.moments.m(), self.moments.v())
     }
 
     /// Restores the state written by [`Adam::state`].
     pub fn load_state(&mut self, step: u64, m: &[Tensor], v: &[Tensor]) {
+        let (my_m, my_v) = (self.moments.m(), self.moments.v());
         assert!(
-            m.len() == self.m.len() && v.len() == self.v.len(),
+            m.len() == my_m.len() && v.len() == my_v.len(),
             "Adam::load_state: {} tensors for {} parameters",
             m.len(),
-            self.m.len()
+            my_m.len()
         );
-        for (dst, src) in self.m.iter().zip(m).chain(self.v.iter().zip(v)) {
+        for (dst, src) in my_m.iter().zip(m).chain(my_v.iter().zip(v)) {
             dst.assign(&src.to_device(dst.device()));
         }
         self.step = step;
@@ -101,10 +100,7 @@ impl Optimizer for Adam {
             decoupled_weight_decay: c.decoupled_weight_decay,
             step: self.step,
         };
-        for ((p, m), v) in self.params.iter().zip(&self.m).zip(&self.v) {
-            let Some(g) = p.grad() else { continue };
-            p.adam_step_(&hp, &g, m, v);
-        }
+        self.moments.step(&hp, &self.params);
     }
 
     fn zero_grad(&self) {

@@ -24,5 +24,5 @@ pub use autograd::{is_grad_enabled, no_grad};
 pub use device::{DType, Device};
 pub use limits::{TooLarge, check_tensor_fits, max_binding_bytes, max_tensor_bytes};
 pub use ops::conv::{Conv2dParams, ConvTranspose2dParams};
-pub use ops::optim::{AdamStep, SgdStep};
+pub use ops::optim::{AdamMoments, AdamStep, SgdStep};
 pub use tensor::Tensor;

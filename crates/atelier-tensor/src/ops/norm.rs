@@ -103,7 +103,9 @@ impl Tensor {
     /// slope 0), the pair DCGAN's blocks end with, in one kernel on the GPU
     /// (`batchnorm_apply_act`): the activation's pass over the tensor and its dispatch go
     /// away. Its backward reads the activation's derivative off the output (y > 0 exactly
-    /// where the normalised value was, for slope >= 0), then runs batch norm's backward.
+    /// where the normalised value was, for slope >= 0): on the GPU inside batch norm's two
+    /// backward kernels (`batchnorm_backward_reduce_act`, `batchnorm_backward_apply_act`), so
+    /// the activation has no backward pass either; on the CPU before batch norm's backward.
     #[allow(clippy::too_many_arguments)]
     pub fn batch_norm2d_act(
         &self,
@@ -244,6 +246,15 @@ impl Tensor {
         // cycle through the node)
         let out = act.map(|slope| (y.detach(), slope));
         y.with_node(op, &[self, gamma, beta], move |gy| {
+            // on the GPU, batch norm's backward kernels apply the activation's derivative as
+            // they read gy: no pass of its own
+            if let Some((y, slope)) = &out
+                && y.device() == Device::Gpu
+                && bn::batchnorm_act_backward_fits()
+            {
+                let (x, g_) = (&x, &g_);
+                return batch_norm_act_backward(&cfg, mode, [x, y, gy, &mean, &invstd, g_], *slope);
+            }
             let gy_act;
             let gy = match &out {
                 Some((y, slope)) => {
@@ -455,4 +466,50 @@ fn instance_norm(x: &Tensor, affine: Option<(&Tensor, &Tensor)>, eps: f32) -> Te
         Some((g, b)) => y.with_node(op, &[x, g, b], backward),
         None => y.with_node(op, &[x], backward),
     }
+}
+
+/// The backward of [`Tensor::batch_norm2d_act`] on the GPU, the activation's derivative
+/// recomputed from its output `y` inside batch norm's two backward kernels
+/// (`batchnorm_backward_reduce_act`, `batchnorm_backward_apply_act`): gradients of x, gamma and
+/// beta from `[x, y, gy, mean, invstd, gamma]`. (The CPU branch, which the caller does not
+/// take, is the reference: the activation's backward, then batch norm's.)
+fn batch_norm_act_backward(
+    cfg: &BatchNormConfig,
+    mode: BatchNormMode,
+    [x, y, gy, mean, invstd, gamma]: [&Tensor; 6],
+    slope: f32,
+) -> Vec<Option<Tensor>> {
+    let c = cfg.c;
+    let mut sums = kernel_op!(
+        "batchnorm_backward_reduce_act",
+        [x, y, gy, mean, invstd],
+        [&[c], &[c]],
+        gpu | i,
+        o | bn::batchnorm_backward_reduce_act(cfg, i[0], i[1], i[2], i[3], i[4], o[0], o[1], slope),
+        cpu | i,
+        o | {
+            let gy_act = rbn::activation_backward(i[1], i[2], slope);
+            let (a, b) = o.split_at_mut(1);
+            rbn::batchnorm_backward_reduce(cfg, i[0], &gy_act, i[3], i[4], &mut a[0], &mut b[0])
+        }
+    );
+    let (ggamma, gbeta) = (sums.remove(0), sums.remove(0));
+    let gx = kernel_op!(
+        "batchnorm_backward_apply_act",
+        [x, y, gy, mean, invstd, gamma, &ggamma, &gbeta],
+        [x.shape()],
+        gpu | i,
+        o | bn::batchnorm_backward_apply_act(
+            cfg, mode, i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], o[0], slope
+        ),
+        cpu | i,
+        o | {
+            let gy_act = rbn::activation_backward(i[1], i[2], slope);
+            rbn::batchnorm_backward_apply(
+                cfg, mode, i[0], &gy_act, i[3], i[4], i[5], i[6], i[7], &mut o[0],
+            )
+        }
+    )
+    .remove(0);
+    vec![Some(gx), Some(ggamma), Some(gbeta)]
 }

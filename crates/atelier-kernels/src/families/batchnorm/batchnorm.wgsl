@@ -9,6 +9,9 @@
 //                     then batchnorm_backward_apply (p.training selects the formula).
 //
 // Entry points (binding 0 is always the `Params` uniform):
+// A module is this file, its variant's file if any (subgroup, split), then the definition of
+// `grad_y` (batchnorm_gy.wgsl or batchnorm_gy_act.wgsl).
+//
 //   batchnorm_stats            one workgroup per channel: mean and biased variance over the m
 //                              elements (two passes over x: the mean, then the squared
 //                              deviations from it); mean[c], invstd[c] = 1/sqrt(var + eps);
@@ -21,7 +24,9 @@
 //   batchnorm_apply            one invocation per element: y = xhat * gamma[c] + beta[c]
 //                                x@1, mean@2, invstd@3, gamma@4, beta@5, y@6
 //   batchnorm_backward_reduce  one workgroup per channel: gbeta[c] = sum(gy),
-//                              ggamma[c] = sum(gy * xhat)
+//                              ggamma[c] = sum(gy * xhat), gy read through `grad_y`
+//                              (batchnorm_gy.wgsl; batchnorm_gy_act.wgsl for the fused
+//                              activation's backward)
 //                                x@1, gy@2, mean@3, invstd@4, ggamma@5, gbeta@6
 //   batchnorm_backward_apply   one invocation per element, reading the two sums back from
 //                              ggamma and gbeta:
@@ -31,7 +36,7 @@
 //
 // Grids above the per-dimension limit are folded into y and z (see `group_id`).
 
-// Invocations per workgroup; a power of two (the reductions halve it).
+// Invocations per workgroup (WG, the prelude's); a power of two (the reductions halve it).
 
 struct Params {
     n: u32,
@@ -45,6 +50,11 @@ struct Params {
     // a chunk of the batch (see atelier_kernels::chunk) has a smaller n
     m: u32,
     training: u32,
+    // blocks per channel of the split reductions (batchnorm_split.wgsl), else 1
+    blocks: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -97,6 +107,16 @@ fn channel_of(i: u32) -> u32 {
     return (i / p.hw) % p.c;
 }
 
+// Channel c's statistics from its mean and biased variance over m elements: mean, invstd,
+// and the running averages (with the unbiased variance).
+fn write_stats(c: u32, mu: f32, biased_var: f32, m: u32) {
+    stats_mean[c] = mu;
+    stats_invstd[c] = 1.0 / sqrt(biased_var + p.eps);
+    let unbiased_var = biased_var * f32(m) / f32(m - 1u);
+    running_mean[c] = (1.0 - p.momentum) * running_mean[c] + p.momentum * mu;
+    running_var[c] = (1.0 - p.momentum) * running_var[c] + p.momentum * unbiased_var;
+}
+
 // Sums `v` over the workgroup; every invocation gets the total. Called in uniform control flow.
 fn workgroup_sum(lid: u32, v: vec2<f32>) -> vec2<f32> {
     partial[lid] = v;
@@ -133,11 +153,7 @@ fn batchnorm_stats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
     }
     let biased_var = workgroup_sum(lid.x, vec2(q, 0.0)).x / f32(m);
     if lid.x == 0u {
-        stats_mean[c] = mu;
-        stats_invstd[c] = 1.0 / sqrt(biased_var + p.eps);
-        let unbiased_var = biased_var * f32(m) / f32(m - 1u);
-        running_mean[c] = (1.0 - p.momentum) * running_mean[c] + p.momentum * mu;
-        running_var[c] = (1.0 - p.momentum) * running_var[c] + p.momentum * unbiased_var;
+        write_stats(c, mu, biased_var, m);
     }
 }
 
@@ -175,7 +191,7 @@ fn batchnorm_backward_reduce(@builtin(workgroup_id) wid: vec3<u32>,
     var sums = vec2(0.0);
     for (var j = lid.x; j < m; j += WG) {
         let i = channel_element(c, j);
-        let g = gy[i];
+        let g = grad_y(i);
         sums += vec2(g, g * (x[i] - mu) * is);
     }
     let total = workgroup_sum(lid.x, sums);
@@ -193,13 +209,18 @@ fn batchnorm_backward_apply(@builtin(workgroup_id) wid: vec3<u32>,
     if i >= p.total {
         return;
     }
+    backward_apply_at(i, gy[i]);
+}
+
+// gx[i] from the output gradient `g` of element i (batchnorm_backward_apply's formula).
+fn backward_apply_at(i: u32, g: f32) {
     let c = channel_of(i);
     let scale = bwd_gamma[c] * bwd_invstd[c];
     if p.training == 1u {
         let inv_m = 1.0 / f32(p.m);
         let xhat = (x[i] - bwd_mean[c]) * bwd_invstd[c];
-        gx[i] = scale * (gy[i] - gbeta[c] * inv_m - xhat * ggamma[c] * inv_m);
+        gx[i] = scale * (g - gbeta[c] * inv_m - xhat * ggamma[c] * inv_m);
     } else {
-        gx[i] = gy[i] * scale;
+        gx[i] = g * scale;
     }
 }

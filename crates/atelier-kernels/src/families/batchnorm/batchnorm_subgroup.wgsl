@@ -68,11 +68,7 @@ fn batchnorm_stats_subgroup(@builtin(workgroup_id) wid: vec3<u32>,
     }
     let biased_var = subgroup_workgroup_sum(l, vec2(q, 0.0)).x / f32(m);
     if lid.x == 0u {
-        stats_mean[c] = mu;
-        stats_invstd[c] = 1.0 / sqrt(biased_var + p.eps);
-        let unbiased_var = biased_var * f32(m) / f32(m - 1u);
-        running_mean[c] = (1.0 - p.momentum) * running_mean[c] + p.momentum * mu;
-        running_var[c] = (1.0 - p.momentum) * running_var[c] + p.momentum * unbiased_var;
+        write_stats(c, mu, biased_var, m);
     }
 }
 
@@ -95,7 +91,7 @@ fn batchnorm_backward_reduce_subgroup(@builtin(workgroup_id) wid: vec3<u32>,
     var sums = vec2(0.0);
     for (var j = lid.x; j < m; j += WG) {
         let i = channel_element(c, j);
-        let g = gy[i];
+        let g = grad_y(i);
         sums += vec2(g, g * (x[i] - mu) * is);
     }
     let total = subgroup_workgroup_sum(l, sums);

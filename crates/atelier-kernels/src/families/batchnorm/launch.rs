@@ -6,10 +6,12 @@
 //! statistics the forward used. Per-channel buffers (`mean`, `invstd`, `gamma`, ...) hold `c`
 //! values; x, y, gy and gx hold `n * c * hw`.
 //!
-//! The two per-channel reductions come in two variants ([`BatchNormReduction`]): the baseline
-//! tree in workgroup memory, and subgroup operations (`batchnorm_subgroup.wgsl`) where the
-//! device has them. [`batchnorm_stats`] and [`batchnorm_backward_reduce`] choose (by
-//! `ATELIER_KERNELS`, the rule by default); the `_with` launchers take the variant.
+//! The two per-channel reductions come in three variants ([`BatchNormReduction`]): the
+//! baseline tree in workgroup memory, subgroup operations (`batchnorm_subgroup.wgsl`) where the
+//! device has them, and many workgroups per channel (`batchnorm_split.wgsl`, `launch_split.rs`).
+//! [`batchnorm_stats`] and [`batchnorm_backward_reduce`] choose (by `ATELIER_KERNELS`, the rule
+//! by default); the `_with` launchers take the variant. The backward of batch norm fused with
+//! its activation (`launch_act.rs`) runs the same launchers with the activation's output.
 
 use bytemuck::{Pod, Zeroable};
 
@@ -20,13 +22,17 @@ use crate::buffer_pool::GpuBuffer;
 use crate::check::check_len;
 use crate::chunk::{Batched, chunk_items, split_batch, split_batch_summed};
 use crate::elementwise::{BinaryOp, binary, fill};
-use super::{BATCHNORM, BATCHNORM_SUBGROUP, BatchNormReduction};
+use super::{
+    BATCHNORM, BATCHNORM_ACT, BATCHNORM_SUBGROUP, BATCHNORM_SUBGROUP_ACT, BatchNormReduction,
+};
 
 pub const BATCHNORM_STATS: Kernel = Kernel::new(&BATCHNORM, "batchnorm_stats");
 pub const BATCHNORM_INVSTD: Kernel = Kernel::new(&BATCHNORM, "batchnorm_invstd");
 pub const BATCHNORM_APPLY: Kernel = Kernel::new(&BATCHNORM, "batchnorm_apply");
 pub const BATCHNORM_BACKWARD_REDUCE: Kernel = Kernel::new(&BATCHNORM, "batchnorm_backward_reduce");
 pub const BATCHNORM_BACKWARD_APPLY: Kernel = Kernel::new(&BATCHNORM, "batchnorm_backward_apply");
+pub const BATCHNORM_BACKWARD_APPLY_ACT: Kernel =
+    Kernel::new(&BATCHNORM_ACT, "batchnorm_backward_apply_act");
 pub const BATCHNORM_STATS_SUBGROUP: Kernel =
     Kernel::new(&BATCHNORM_SUBGROUP, "batchnorm_stats_subgroup");
 pub const BATCHNORM_BACKWARD_REDUCE_SUBGROUP: Kernel =
@@ -88,16 +94,20 @@ pub enum BatchNormMode {
     Evaluation,
 }
 
+/// The fused activation of a backward: the activation's output `y` (the fused forward's) and
+/// its slope, from which the kernels recompute its derivative (`batchnorm_gy_act.wgsl`).
+pub(super) type Act<'a> = Option<(&'a GpuBuffer, f32)>;
+
+/// The override constants of a kernel with the fused activation `act`.
+pub(super) fn act_constants(act: Act) -> Vec<(&'static str, f64)> {
+    act.map(|(_, slope)| ("SLOPE", slope as f64)).into_iter().collect()
+}
+
 impl BatchNormReduction {
-    /// This variant's entry point (`baseline` or `subgroup`); panics, naming the launcher,
-    /// where the device cannot run it.
-    fn kernel(self, launcher: &str, baseline: Kernel, subgroup: Kernel) -> Kernel {
+    /// Panics, naming the launcher, where the device cannot run this variant.
+    fn check_available(self, launcher: &str) {
         if let Some(why) = self.unavailable() {
             panic!("{launcher}: variant {} cannot run: {why}", self.name());
-        }
-        match self {
-            BatchNormReduction::Workgroup => baseline,
-            BatchNormReduction::Subgroup => subgroup,
         }
     }
 }
@@ -115,6 +125,9 @@ pub(super) struct Params {
     /// `n * hw` is not.
     m: u32,
     training: u32,
+    /// Blocks per channel of the split reductions (1 for the others).
+    pub(super) blocks: u32,
+    _pad: [u32; 3],
 }
 
 pub(super) fn params(cfg: &BatchNormConfig, training: bool) -> Params {
@@ -128,6 +141,8 @@ pub(super) fn params(cfg: &BatchNormConfig, training: bool) -> Params {
         momentum: cfg.momentum,
         m: u(cfg.per_channel()),
         training: training as u32,
+        blocks: 1,
+        _pad: [0; 3],
     }
 }
 
@@ -186,7 +201,15 @@ pub fn batchnorm_stats_with(
         stats_in_chunks(variant, cfg, x, mean, invstd, running_mean, running_var);
         return;
     }
-    let kernel = variant.kernel(k, BATCHNORM_STATS, BATCHNORM_STATS_SUBGROUP);
+    variant.check_available(k);
+    let kernel = match variant {
+        BatchNormReduction::Split => {
+            super::launch_split::stats(cfg, x, mean, invstd, running_mean, running_var);
+            return;
+        }
+        BatchNormReduction::Workgroup => BATCHNORM_STATS,
+        BatchNormReduction::Subgroup => BATCHNORM_STATS_SUBGROUP,
+    };
     let p = params(cfg, true);
     let buffers = [x, mean, invstd, running_mean, running_var];
     gpu().launch(
@@ -286,6 +309,25 @@ pub fn batchnorm_apply(
     y: &GpuBuffer,
 ) {
     let k = "batchnorm_apply";
+    apply_checked(k, &BATCHNORM_APPLY, &[], cfg, x, mean, invstd, gamma, beta, y);
+}
+
+/// Checks the buffers of an apply (`kernel`, named `k` in messages: [`batchnorm_apply`], or
+/// the fused activation's) and launches it, in chunks of items when x is larger than a
+/// binding.
+#[allow(clippy::too_many_arguments)] // the kernel, then one argument per binding
+pub(super) fn apply_checked(
+    k: &str,
+    kernel: &Kernel,
+    constants: &[(&str, f64)],
+    cfg: &BatchNormConfig,
+    x: &GpuBuffer,
+    mean: &GpuBuffer,
+    invstd: &GpuBuffer,
+    gamma: &GpuBuffer,
+    beta: &GpuBuffer,
+    y: &GpuBuffer,
+) {
     check_len(k, "x", x, cfg.len(), cfg);
     check_len(k, "y", y, cfg.len(), cfg);
     for (what, b) in [
@@ -299,13 +341,13 @@ pub fn batchnorm_apply(
     let chunks = [batched("x", x, cfg), batched("y", y, cfg)];
     if split_batch(k, cfg.n, &chunks, |_, n, win| {
         let chunk = BatchNormConfig { n, ..*cfg };
-        batchnorm_apply(&chunk, &win[0], mean, invstd, gamma, beta, &win[1])
+        apply_checked(k, kernel, constants, &chunk, &win[0], mean, invstd, gamma, beta, &win[1])
     }) {
         return;
     }
     let p = params(cfg, false);
     let buffers = [x, mean, invstd, gamma, beta, y];
-    gpu().launch_elements(&BATCHNORM_APPLY, &[], &p, &buffers, cfg.len());
+    gpu().launch_elements(kernel, constants, &p, &buffers, cfg.len());
 }
 
 /// The per-channel sums of the backward, which are also the parameter gradients:
@@ -337,9 +379,33 @@ pub fn batchnorm_backward_reduce_with(
     ggamma: &GpuBuffer,
     gbeta: &GpuBuffer,
 ) {
-    let k = "batchnorm_backward_reduce";
+    backward_reduce(variant, cfg, x, gy, None, mean, invstd, ggamma, gbeta);
+}
+
+/// [`batchnorm_backward_reduce_with`] of the gradient `gy` of the fused activation `act`
+/// when given (its derivative applied on the way in), else of `gy` itself.
+#[allow(clippy::too_many_arguments)] // the variant, then one argument per binding
+pub(super) fn backward_reduce(
+    variant: BatchNormReduction,
+    cfg: &BatchNormConfig,
+    x: &GpuBuffer,
+    gy: &GpuBuffer,
+    act: Act,
+    mean: &GpuBuffer,
+    invstd: &GpuBuffer,
+    ggamma: &GpuBuffer,
+    gbeta: &GpuBuffer,
+) {
+    let k = if act.is_some() {
+        "batchnorm_backward_reduce_act"
+    } else {
+        "batchnorm_backward_reduce"
+    };
     check_len(k, "x", x, cfg.len(), cfg);
     check_len(k, "gy", gy, cfg.len(), cfg);
+    if let Some((y, _)) = act {
+        check_len(k, "y", y, cfg.len(), cfg);
+    }
     for (what, b) in [
         ("mean", mean),
         ("invstd", invstd),
@@ -348,24 +414,37 @@ pub fn batchnorm_backward_reduce_with(
     ] {
         check_len(k, what, b, cfg.c, cfg);
     }
+    variant.check_available(k);
     // sums over the batch: chunks of items, their sums added up
-    let chunks = [batched("x", x, cfg), batched("gy", gy, cfg)];
+    let mut chunks = vec![batched("x", x, cfg), batched("gy", gy, cfg)];
+    chunks.extend(act.map(|(y, _)| batched("y", y, cfg)));
     if split_batch_summed(k, cfg.n, &chunks, &[ggamma, gbeta], |_, n, win, out| {
         let chunk = BatchNormConfig { n, ..*cfg };
-        batchnorm_backward_reduce_with(variant, &chunk, &win[0], &win[1], mean, invstd, out[0], out[1])
+        let act = act.map(|(_, slope)| (&win[2], slope));
+        backward_reduce(variant, &chunk, &win[0], &win[1], act, mean, invstd, out[0], out[1])
     }) {
         return;
     }
-    let kernel = variant.kernel(
-        k,
-        BATCHNORM_BACKWARD_REDUCE,
-        BATCHNORM_BACKWARD_REDUCE_SUBGROUP,
-    );
+    let kernel = match (variant, act.is_some()) {
+        (BatchNormReduction::Split, _) => {
+            super::launch_split::backward_reduce(cfg, x, gy, act, mean, invstd, ggamma, gbeta);
+            return;
+        }
+        (BatchNormReduction::Workgroup, false) => BATCHNORM_BACKWARD_REDUCE,
+        (BatchNormReduction::Workgroup, true) => {
+            Kernel::new(&BATCHNORM_ACT, "batchnorm_backward_reduce")
+        }
+        (BatchNormReduction::Subgroup, false) => BATCHNORM_BACKWARD_REDUCE_SUBGROUP,
+        (BatchNormReduction::Subgroup, true) => {
+            Kernel::new(&BATCHNORM_SUBGROUP_ACT, "batchnorm_backward_reduce_subgroup")
+        }
+    };
     let p = params(cfg, false);
-    let buffers = [x, gy, mean, invstd, ggamma, gbeta];
+    let mut buffers = vec![x, gy, mean, invstd, ggamma, gbeta];
+    buffers.extend(act.map(|(y, _)| y));
     gpu().launch(
         &kernel,
-        &[],
+        &act_constants(act),
         &p,
         &buffers,
         p.c, // one workgroup per channel
@@ -388,8 +467,32 @@ pub fn batchnorm_backward_apply(
     gbeta: &GpuBuffer,
     gx: &GpuBuffer,
 ) {
-    let k = "batchnorm_backward_apply";
-    for (what, b) in [("x", x), ("gy", gy), ("gx", gx)] {
+    backward_apply_checked(cfg, mode, x, gy, None, mean, invstd, gamma, ggamma, gbeta, gx);
+}
+
+/// [`batchnorm_backward_apply`] of the gradient `gy` of the fused activation `act` when
+/// given, else of `gy` itself: checks the buffers, then launches.
+#[allow(clippy::too_many_arguments)] // one argument per binding
+pub(super) fn backward_apply_checked(
+    cfg: &BatchNormConfig,
+    mode: BatchNormMode,
+    x: &GpuBuffer,
+    gy: &GpuBuffer,
+    act: Act,
+    mean: &GpuBuffer,
+    invstd: &GpuBuffer,
+    gamma: &GpuBuffer,
+    ggamma: &GpuBuffer,
+    gbeta: &GpuBuffer,
+    gx: &GpuBuffer,
+) {
+    let k = if act.is_some() {
+        "batchnorm_backward_apply_act"
+    } else {
+        "batchnorm_backward_apply"
+    };
+    let y = act.map(|(y, _)| ("y", y));
+    for (what, b) in [("x", x), ("gy", gy), ("gx", gx)].into_iter().chain(y) {
         check_len(k, what, b, cfg.len(), cfg);
     }
     for (what, b) in [
@@ -402,7 +505,7 @@ pub fn batchnorm_backward_apply(
         check_len(k, what, b, cfg.c, cfg);
     }
     let p = params(cfg, mode == BatchNormMode::Training);
-    backward_apply(p, x, gy, mean, invstd, gamma, ggamma, gbeta, gx);
+    backward_apply(p, x, gy, act, mean, invstd, gamma, ggamma, gbeta, gx);
 }
 
 /// Launches [`batchnorm_backward_apply`] with `p`, in chunks of items when x is larger than a
@@ -412,6 +515,7 @@ fn backward_apply(
     p: Params,
     x: &GpuBuffer,
     gy: &GpuBuffer,
+    act: Act,
     mean: &GpuBuffer,
     invstd: &GpuBuffer,
     gamma: &GpuBuffer,
@@ -420,21 +524,34 @@ fn backward_apply(
     gx: &GpuBuffer,
 ) {
     let per_item = (p.c * p.hw) as usize;
-    let chunks = [("x", x), ("gy", gy), ("gx", gx)].map(|(what, buffer)| Batched {
-        what,
-        buffer,
-        per_item,
-    });
+    let y = act.map(|(y, _)| ("y", y));
+    let chunks: Vec<Batched> = [("x", x), ("gy", gy), ("gx", gx)]
+        .into_iter()
+        .chain(y)
+        .map(|(what, buffer)| Batched {
+            what,
+            buffer,
+            per_item,
+        })
+        .collect();
     if split_batch("batchnorm_backward_apply", p.n as usize, &chunks, |_, n, win| {
         let chunk = Params {
             n: n as u32,
             total: (n * per_item) as u32,
             ..p
         };
-        backward_apply(chunk, &win[0], &win[1], mean, invstd, gamma, ggamma, gbeta, &win[2])
+        let act = act.map(|(_, slope)| (&win[3], slope));
+        backward_apply(chunk, &win[0], &win[1], act, mean, invstd, gamma, ggamma, gbeta, &win[2])
     }) {
         return;
     }
-    let buffers = [x, gy, mean, invstd, gamma, ggamma, gbeta, gx];
-    gpu().launch_elements(&BATCHNORM_BACKWARD_APPLY, &[], &p, &buffers, p.total as usize);
+    let mut buffers = vec![x, gy, mean, invstd, gamma, ggamma, gbeta, gx];
+    buffers.extend(act.map(|(y, _)| y));
+    let kernel = if act.is_some() {
+        BATCHNORM_BACKWARD_APPLY_ACT
+    } else {
+        BATCHNORM_BACKWARD_APPLY
+    };
+    let constants = act_constants(act);
+    gpu().launch_elements(&kernel, &constants, &p, &buffers, p.total as usize);
 }

@@ -88,6 +88,17 @@ pub fn batchnorm_apply_act<T: Real>(
     activate(y, slope);
 }
 
+/// The gradient reaching batch norm through the activation [`batchnorm_apply_act`] fuses,
+/// from that activation's output `y` and gradient `gy`: `gy` where `y > 0`, `slope * gy`
+/// elsewhere (what the fused backward kernels recompute, `batchnorm_gy_act.wgsl`).
+pub fn activation_backward<T: Real>(y: &[T], gy: &[T], slope: f32) -> Vec<T> {
+    let slope: T = real(slope);
+    y.iter()
+        .zip(gy)
+        .map(|(&y, &g)| if y > T::zero() { g } else { slope * g })
+        .collect()
+}
+
 /// `v` where `v > 0`, `slope * v` elsewhere, in place.
 pub fn activate<T: Real>(y: &mut [T], slope: f32) {
     let slope: T = real(slope);

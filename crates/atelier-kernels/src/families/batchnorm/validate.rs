@@ -3,8 +3,9 @@
 //! Every kernel is fed the same inputs as the f64 reference (statistics and sums taken from the
 //! reference, rounded to f32), so each row checks one kernel on its own. The reference's
 //! backward is itself checked against finite differences of its forward. The two per-channel
-//! reductions run in every `BatchNormReduction` variant (rows `workgroup`, `subgroup`; the
-//! subgroup one is skipped, with the reason, on a device without subgroups).
+//! reductions run in every `BatchNormReduction` variant (rows `workgroup`, `subgroup`, `split`;
+//! the subgroup one is skipped, with the reason, on a device without subgroups). The backward
+//! fused with the activation runs in every variant too, for ReLU and LeakyReLU 0.2.
 
 use super::reference as r;
 use super::{self as k, BatchNormConfig, BatchNormMode, BatchNormReduction};
@@ -53,13 +54,15 @@ fn case(v: &mut Validator, [n, c, h, w]: [usize; 4]) -> Case {
 }
 
 /// The rows this file reports; all run when the filter matches any.
-const ROWS: [&str; 7] = [
+const ROWS: [&str; 9] = [
     "batchnorm.batchnorm_stats",
     "batchnorm.batchnorm_invstd",
     "batchnorm.batchnorm_apply",
     "batchnorm.batchnorm_apply_act",
     "batchnorm.batchnorm_backward_reduce",
     "batchnorm.batchnorm_backward_apply",
+    "batchnorm.batchnorm_backward_reduce_act",
+    "batchnorm.batchnorm_backward_apply_act",
     "batchnorm.reference_backward",
 ];
 
@@ -314,6 +317,69 @@ fn check_backward(
     );
     let kernel = "batchnorm.batchnorm_backward_apply";
     v.check(kernel, "cpu", &case, &got, &to_f32(&gx), TOL_GRAD);
+    check_backward_act(v, t, xb, mode, mean, invstd);
+}
+
+/// The backward fused with the activation's: ReLU and LeakyReLU 0.2 of the forward's output,
+/// each reduction variant, against the reference's activation backward followed by the
+/// unfused reference backward.
+fn check_backward_act(
+    v: &mut Validator,
+    t: &Case,
+    xb: &crate::GpuBuffer,
+    mode: BatchNormMode,
+    mean: &[f64],
+    invstd: &[f64],
+) {
+    let (cfg, c) = (&t.cfg, t.cfg.c);
+    let (mean_b, invstd_b, gyb) = (up(mean), up(invstd), up(&t.gy));
+    // short names: each reduction row is "<variant> <activation>"
+    for (act, slope) in [("relu", 0.0f32), ("leaky0.2", 0.2)] {
+        let case = format!("{} {mode:?} {act}", t.name);
+        let mut y = vec![0.0; cfg.len()];
+        r::batchnorm_apply_act(cfg, &t.x, mean, invstd, &t.gamma, &t.beta, &mut y, slope);
+        // the kernels read y in f32: the reference takes the same signs
+        let y = round_f32(&y);
+        let yb = up(&y);
+        let gy_act = r::activation_backward(&y, &t.gy, slope);
+        let (mut ggamma, mut gbeta) = (vec![0.0; c], vec![0.0; c]);
+        r::batchnorm_backward_reduce(cfg, &t.x, &gy_act, mean, invstd, &mut ggamma, &mut gbeta);
+        let kernel = "batchnorm.batchnorm_backward_reduce_act";
+        for &variant in BatchNormReduction::ALL {
+            let name = format!("{} {act}", variant.name());
+            if let Some(why) = variant.unavailable() {
+                v.skip(kernel, &name, &why);
+                continue;
+            }
+            let (ggamma_b, gbeta_b) = (v.poisoned(c), v.poisoned(c));
+            k::batchnorm_backward_reduce_act_with(
+                variant, cfg, xb, &yb, &gyb, &mean_b, &invstd_b, &ggamma_b, &gbeta_b, slope,
+            );
+            for (what, b, want) in [("ggamma", &ggamma_b, &ggamma), ("gbeta", &gbeta_b, &gbeta)] {
+                let got = v.read(b);
+                let case = format!("{case} {what}");
+                v.check(kernel, &name, &case, &got, &to_f32(want), TOL_GRAD);
+            }
+        }
+        let kernel = "batchnorm.batchnorm_backward_apply_act";
+        if !k::batchnorm_act_backward_fits() {
+            v.skip(kernel, act, "the device binds fewer than 9 storage buffers");
+            continue;
+        }
+        let (ggamma, gbeta) = (round_f32(&ggamma), round_f32(&gbeta));
+        let mut gx = vec![0.0; cfg.len()];
+        r::batchnorm_backward_apply(
+            cfg, mode, &t.x, &gy_act, mean, invstd, &t.gamma, &ggamma, &gbeta, &mut gx,
+        );
+        let gx_b = v.poisoned(cfg.len());
+        let (gamma_b, ggamma_b, gbeta_b) = (up(&t.gamma), up(&ggamma), up(&gbeta));
+        k::batchnorm_backward_apply_act(
+            cfg, mode, xb, &yb, &gyb, &mean_b, &invstd_b, &gamma_b, &ggamma_b, &gbeta_b, &gx_b,
+            slope,
+        );
+        let got = v.read(&gx_b);
+        v.check(kernel, act, &case, &got, &to_f32(&gx), TOL_GRAD);
+    }
 }
 
 /// The reference's forward, training or evaluation, as a function of (x, gamma, beta).

@@ -91,7 +91,7 @@ impl Default for SgdStep {
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
-struct AdamParams {
+pub(super) struct AdamParams {
     n: u32,
     beta1: f32,
     one_minus_beta1: f32,
@@ -125,6 +125,28 @@ fn n_u32(kernel: &str, n: usize) -> u32 {
     u32::try_from(n).unwrap_or_else(|_| panic!("{kernel}: {n} elements, at most 2^32 - 1"))
 }
 
+/// The uniform of `optim.wgsl`'s `adam` and `adam_multi.wgsl` (`n`: elements, or chunks).
+pub(super) fn adam_params(hp: &AdamStep, kernel: &str, n: usize) -> AdamParams {
+    let (grad_decay, param_scale) = if hp.decoupled_weight_decay {
+        (0.0, 1.0 - hp.lr * hp.weight_decay)
+    } else {
+        (hp.weight_decay, 1.0)
+    };
+    AdamParams {
+        n: n_u32(kernel, n),
+        beta1: hp.beta1 as f32,
+        one_minus_beta1: (1.0 - hp.beta1) as f32,
+        beta2: hp.beta2 as f32,
+        one_minus_beta2: (1.0 - hp.beta2) as f32,
+        eps: hp.eps as f32,
+        step_size: hp.step_size() as f32,
+        sqrt_bc2: hp.sqrt_bias_correction2() as f32,
+        grad_decay: grad_decay as f32,
+        param_scale: param_scale as f32,
+        _pad: [0.0; 2],
+    }
+}
+
 /// One Adam step on one parameter tensor: updates `p`, `m` (first moment) and `v` (second
 /// moment) in place from the gradient `g`. `m` and `v` start as zeros.
 pub fn adam(hp: &AdamStep, p: &GpuBuffer, g: &GpuBuffer, m: &GpuBuffer, v: &GpuBuffer) {
@@ -136,24 +158,7 @@ pub fn adam(hp: &AdamStep, p: &GpuBuffer, g: &GpuBuffer, m: &GpuBuffer, v: &GpuB
         m.len(),
         v.len()
     );
-    let (grad_decay, param_scale) = if hp.decoupled_weight_decay {
-        (0.0, 1.0 - hp.lr * hp.weight_decay)
-    } else {
-        (hp.weight_decay, 1.0)
-    };
-    let params = AdamParams {
-        n: n_u32("adam", n),
-        beta1: hp.beta1 as f32,
-        one_minus_beta1: (1.0 - hp.beta1) as f32,
-        beta2: hp.beta2 as f32,
-        one_minus_beta2: (1.0 - hp.beta2) as f32,
-        eps: hp.eps as f32,
-        step_size: hp.step_size() as f32,
-        sqrt_bc2: hp.sqrt_bias_correction2() as f32,
-        grad_decay: grad_decay as f32,
-        param_scale: param_scale as f32,
-        _pad: [0.0; 2],
-    };
+    let params = adam_params(hp, "adam", n);
     gpu().launch_elements(
         &ADAM,
         &[],

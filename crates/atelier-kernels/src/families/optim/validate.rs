@@ -3,7 +3,8 @@
 //! a parity test: tests/tests/pytorch_ops.rs.)
 
 use crate::gpu;
-use super::{self as k, AdamStep, SgdStep};
+use crate::variant::Variant;
+use super::{self as k, AdamGroup, AdamStep, AdamVariant, SgdStep};
 use super::reference as r;
 
 use crate::harness::{TOL_FORWARD, Validator};
@@ -94,6 +95,17 @@ pub fn run(v: &mut Validator) {
             }
         }
     }
+    if v.wants("optim.adam_group") {
+        for variant in AdamVariant::ALL {
+            if let Some(why) = variant.unavailable() {
+                v.skip("optim.adam_group", variant.name(), &why);
+                continue;
+            }
+            for (name, hp) in v.pick(adam_variants().to_vec(), 2) {
+                adam_group_steps(v, *variant, name, hp);
+            }
+        }
+    }
     if v.wants("optim.sgd") {
         for (variant, hp) in sgd_variants() {
             for n in v.pick(LENGTHS.to_vec(), 2) {
@@ -171,5 +183,68 @@ fn sgd_steps(v: &mut Validator, variant: &str, hp: SgdStep, n: usize) {
                 TOL_FORWARD,
             );
         }
+    }
+}
+
+/// Tensors of a group: 1-element ones, primes, more tensors than a dispatch has slots, and
+/// more chunks in one dispatch than a workgroup has invocations (70,001 elements are 69
+/// chunks). The smoke level keeps the first few.
+fn group_lengths() -> Vec<usize> {
+    let mut lens = vec![1, 7, 70_001, 1, 4099, 70_001, 2, 70_001, 13, 70_001];
+    lens.extend([3, 5, 64, 65, 127, 1023, 1025, 31, 1, 257]);
+    lens
+}
+
+fn adam_group_steps(v: &mut Validator, variant: AdamVariant, case: &str, hp: AdamStep) {
+    let g = gpu();
+    let lens = v.pick(group_lengths(), 4);
+    let group = AdamGroup::new(&lens).expect("the validation group fits one binding");
+    // the padding between tensors' moments starts poisoned and must stay so
+    let mut padding = Vec::new();
+    for (i, &n) in lens.iter().enumerate() {
+        let end = lens.get(i + 1).map_or(group.m.len(), |_| group.offset(i + 1));
+        let start = group.offset(i) + n;
+        if end > start {
+            for b in [&group.m, &group.v] {
+                g.write(b, start, &vec![f32::NAN; end - start]);
+            }
+            padding.push(start..end);
+        }
+    }
+    let mut p: Vec<Vec<f32>> = lens.iter().map(|&n| v.rand(n)).collect();
+    let mut m: Vec<Vec<f32>> = lens.iter().map(|&n| vec![0.0; n]).collect();
+    let mut vv = m.clone();
+    let pb: Vec<_> = p.iter().map(|p| g.upload(p)).collect();
+    let kernel = "optim.adam_group";
+    for step in 1..=STEPS {
+        let hp = AdamStep { step, ..hp };
+        let grads: Vec<Vec<f32>> = lens.iter().map(|&n| v.rand(n)).collect();
+        let gb: Vec<_> = grads.iter().map(|x| g.upload(x)).collect();
+        let (pr, gr): (Vec<_>, Vec<_>) = (pb.iter().collect(), gb.iter().collect());
+        k::adam_group_with(variant, &hp, &group, &pr, &gr);
+        for i in 0..lens.len() {
+            r::adam(&hp, &mut p[i], &grads[i], &mut m[i], &mut vv[i]);
+        }
+        let flat = |x: &[Vec<f32>]| x.concat();
+        let got_p: Vec<f32> = pb.iter().flat_map(|b| v.read(b)).collect();
+        let (gm, gv) = (v.read(&group.m), v.read(&group.v));
+        let moments = |all: &[f32]| -> Vec<f32> {
+            (0..lens.len())
+                .flat_map(|i| all[group.offset(i)..group.offset(i) + lens[i]].to_vec())
+                .collect()
+        };
+        let name = variant.name();
+        let what = format!("{case}, {} tensors, step {step}", lens.len());
+        v.check(kernel, name, &format!("{what} p"), &got_p, &flat(&p), TOL_FORWARD);
+        v.check(kernel, name, &format!("{what} m"), &moments(&gm), &flat(&m), TOL_FORWARD);
+        v.check(kernel, name, &format!("{what} v"), &moments(&gv), &flat(&vv), TOL_FORWARD);
+        // 1 where the padding is still NaN: nothing wrote outside a tensor's moments
+        let untouched: Vec<f32> = padding
+            .iter()
+            .flat_map(|r| gm[r.clone()].iter().chain(&gv[r.clone()]))
+            .map(|x| if x.is_nan() { 1.0 } else { 0.0 })
+            .collect();
+        let ones = vec![1.0; untouched.len()];
+        v.check(kernel, name, &format!("{what} padding"), &untouched, &ones, TOL_FORWARD);
     }
 }
