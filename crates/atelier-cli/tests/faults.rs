@@ -730,7 +730,14 @@ fn gpu_memory_is_checked_up_front_and_an_allocation_past_it_is_an_error() {
     std::fs::create_dir_all(&dir).unwrap();
     let run = dir.join("run");
     let cap = [("ATELIER_DEVICE_MEMORY_BYTES", "1048576")];
-    let args = ["gan", "train", "--data", "builtin:mondrian:16", "--out", s(&run)];
+    let args = [
+        "gan",
+        "train",
+        "--data",
+        "builtin:mondrian:16",
+        "--out",
+        s(&run),
+    ];
     let o = atelier_gpu_env(&cap, &args);
     assert_eq!(code(&o), 1);
     let err = stderr(&o);
@@ -748,8 +755,18 @@ fn gpu_memory_is_checked_up_front_and_an_allocation_past_it_is_an_error() {
         .unwrap();
     let out = dir.join("t.png");
     let cap = [("ATELIER_DEVICE_MEMORY_BYTES", "8388608")];
-    let args = ["style", "transfer", "--content", s(&photo), "--style", s(&photo)];
-    let o = atelier_gpu_env(&cap, &[&args[..], &["--out", s(&out), "--size", "32"]].concat());
+    let args = [
+        "style",
+        "transfer",
+        "--content",
+        s(&photo),
+        "--style",
+        s(&photo),
+    ];
+    let o = atelier_gpu_env(
+        &cap,
+        &[&args[..], &["--out", s(&out), "--size", "32"]].concat(),
+    );
     assert_eq!(code(&o), 1);
     let err = stderr(&o);
     assert!(

@@ -108,7 +108,12 @@ pub fn for_each_block(op: &str, shape: &[usize], views: &[View], mut run: impl F
             .collect();
         let (mut windows, mut offsets) = (vec![], vec![]);
         for v in views {
-            let first = v.offset + start.iter().zip(&v.strides).map(|(i, s)| i * s).sum::<usize>();
+            let first = v.offset
+                + start
+                    .iter()
+                    .zip(&v.strides)
+                    .map(|(i, s)| i * s)
+                    .sum::<usize>();
             let base = v.buffer.offset();
             // (a buffer that is itself an unaligned window starts where it starts: its
             // launches run on aligned copies, see `Gpu::launch_grid`)

@@ -120,7 +120,10 @@ impl BufferPool {
     /// bind groups keep their buffers alive: `Gpu::release_free_buffers` drops those too.
     pub fn clear(&self) {
         let mut free = self.free.lock().unwrap();
-        let bytes: u64 = free.iter().map(|(&(b, _), list)| b * list.len() as u64).sum();
+        let bytes: u64 = free
+            .iter()
+            .map(|(&(b, _), list)| b * list.len() as u64)
+            .sum();
         free.clear();
         self.held.fetch_sub(bytes, Relaxed);
     }

@@ -136,7 +136,13 @@ mod tests {
             detail: "wgpu said no".into(),
         }
         .to_string();
-        for part in ["3.0 MiB", "3145728 bytes", "1.0 GiB already held", "has 2.0 GiB", "wgpu said no"] {
+        for part in [
+            "3.0 MiB",
+            "3145728 bytes",
+            "1.0 GiB already held",
+            "has 2.0 GiB",
+            "wgpu said no",
+        ] {
             assert!(e.contains(part), "{part:?} missing from {e}");
         }
     }

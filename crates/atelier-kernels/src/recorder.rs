@@ -325,7 +325,12 @@ impl Gpu {
         grid: [u32; 3],
     ) {
         let align = u64::from(self.limits.min_storage_buffer_offset_alignment);
-        let writable = self.pipelines.get(self, kernel, constants).bind_layout.writable.clone();
+        let writable = self
+            .pipelines
+            .get(self, kernel, constants)
+            .bind_layout
+            .writable
+            .clone();
         let staged: Vec<Option<GpuBuffer>> = buffers
             .iter()
             .map(|b| {

@@ -459,9 +459,27 @@ fn strided_copies_reductions_and_products_over_a_binding_run_in_boxes() {
             GpuBuffer::uninit(1),
             GpuBuffer::uninit(r),
         );
-        reduce::reduce(ReduceOp::Sum, &ReduceSpec::over_axes(&[r, c], &[0]), 1.0, &x, &outer);
-        reduce::reduce(ReduceOp::Sum, &ReduceSpec::over_axes(&[r, c], &[0, 1]), 0.5, &x, &all);
-        reduce::reduce(ReduceOp::Max, &ReduceSpec::over_axes(&[r, c], &[1]), 1.0, &x, &rows);
+        reduce::reduce(
+            ReduceOp::Sum,
+            &ReduceSpec::over_axes(&[r, c], &[0]),
+            1.0,
+            &x,
+            &outer,
+        );
+        reduce::reduce(
+            ReduceOp::Sum,
+            &ReduceSpec::over_axes(&[r, c], &[0, 1]),
+            0.5,
+            &x,
+            &all,
+        );
+        reduce::reduce(
+            ReduceOp::Max,
+            &ReduceSpec::over_axes(&[r, c], &[1]),
+            1.0,
+            &x,
+            &rows,
+        );
         [&outer, &all, &rows].map(read).to_vec()
     });
     same_split("matmul in boxes", 1e-5, || {
@@ -502,7 +520,11 @@ fn odd_sized_planes_run_in_unaligned_blocks_on_aligned_copies() {
         pad: (1, 1),
         dilation: (1, 1),
     };
-    let (x, w, gy) = (up(spec.x_len(), 81), up(spec.w_len(), 82), up(spec.y_len(), 83));
+    let (x, w, gy) = (
+        up(spec.x_len(), 81),
+        up(spec.w_len(), 82),
+        up(spec.y_len(), 83),
+    );
     same_split("conv2d with odd planes", 1e-5, || {
         let (y, gx, gw) = (
             GpuBuffer::uninit(spec.y_len()),
@@ -517,7 +539,10 @@ fn odd_sized_planes_run_in_unaligned_blocks_on_aligned_copies() {
     let cfg = Pool2dConfig::square(1, 8, 13, 13, 3, 2, 1);
     let (px, pgy) = (up(cfg.in_len(), 84), up(cfg.out_len(), 85));
     same_split("pool2d with odd planes", 0.0, || {
-        let (y, gx) = (GpuBuffer::uninit(cfg.out_len()), GpuBuffer::uninit(cfg.in_len()));
+        let (y, gx) = (
+            GpuBuffer::uninit(cfg.out_len()),
+            GpuBuffer::uninit(cfg.in_len()),
+        );
         pool2d::avg_pool2d(&cfg, &px, &y);
         pool2d::avg_pool2d_backward(&cfg, &pgy, &gx);
         [&y, &gx].map(read).to_vec()

@@ -30,6 +30,7 @@ fn a_training_step_over_a_binding_gives_what_it_gives_whole() {
     let device = Device::Gpu;
     let vgg = Vgg19::random(0, DEEPEST_LAYER, device).unwrap();
     let net = TransformerNet::new(7, device);
+    net.set_requires_grad(true);
     let style = Tensor::randn(&[1, 3, 16, 16], 0.5, 0.2, 1, device);
     let photos = Tensor::randn(&[2, 3, 16, 16], 0.5, 0.2, 2, device);
     let weights = LossWeights {
@@ -57,7 +58,11 @@ fn a_training_step_over_a_binding_gives_what_it_gives_whole() {
     let split = with_binding_limit(LIMIT, step);
     let chunks = (gpu().stats() - before).chunks;
     assert!(chunks > 100, "ran in {chunks} chunks: not split");
-    assert!(whole[0].iter().all(|&l| l.is_finite() && l > 0.0), "{:?}", whole[0]);
+    assert!(
+        whole[0].iter().all(|&l| l.is_finite() && l > 0.0),
+        "{:?}",
+        whole[0]
+    );
     for (i, (a, b)) in whole.iter().zip(&split).enumerate() {
         // sums split into blocks round differently
         let err = relative(a, b);
