@@ -220,9 +220,7 @@ impl Gpu {
         if buffers.iter().any(|b| !b.starts_at(align)) {
             return self.launch_staged(kernel, constants, params, buffers, grid);
         }
-        // the device's limit, or the lower one a test set for this thread (so that a launcher
-        // that fails to split is caught at tiny sizes too)
-        let binding = crate::chunk::binding_limit();
+        let binding = self.limits.max_storage_buffer_binding_size;
         if let Some((i, b)) = buffers
             .iter()
             .enumerate()
