@@ -51,7 +51,11 @@ fn a_training_step_over_a_binding_gives_what_it_gives_whole() {
         let tv = total_variation(&y);
         content.add(&style_loss).add(&tv).backward();
         let losses = [content, style_loss, tv].map(|l| l.to_vec()[0]).to_vec();
-        let grads = net.parameters().iter().map(|p| p.grad().unwrap().to_vec()).collect();
+        let grads = net
+            .parameters()
+            .iter()
+            .map(|p| p.grad().unwrap().to_vec())
+            .collect();
         (losses, grads)
     };
     let (losses, grads) = step();
@@ -59,15 +63,24 @@ fn a_training_step_over_a_binding_gives_what_it_gives_whole() {
     let (split_losses, split_grads) = with_binding_limit(LIMIT, step);
     let chunks = (gpu().stats() - before).chunks;
     assert!(chunks > 10, "ran in {chunks} chunks: not split");
-    assert!(losses.iter().all(|&l| l.is_finite() && l > 0.0), "{losses:?}");
+    assert!(
+        losses.iter().all(|&l| l.is_finite() && l > 0.0),
+        "{losses:?}"
+    );
     // sums split into blocks round differently
     for (a, b) in losses.iter().zip(&split_losses) {
-        assert!((a - b).abs() <= 1e-4 * a.abs(), "losses {losses:?} whole, {split_losses:?} split");
+        assert!(
+            (a - b).abs() <= 1e-4 * a.abs(),
+            "losses {losses:?} whole, {split_losses:?} split"
+        );
     }
     // relative to the largest gradient (the biases before instance norms have none but noise)
     let scale = grads.iter().map(|g| largest(g)).fold(0f32, f32::max);
     for (i, (a, b)) in grads.iter().zip(&split_grads).enumerate() {
         let err = max_diff(a, b) / scale;
-        assert!(err <= 1e-4, "gradient {i} differs by {err:e} of the largest when split");
+        assert!(
+            err <= 1e-4,
+            "gradient {i} differs by {err:e} of the largest when split"
+        );
     }
 }
