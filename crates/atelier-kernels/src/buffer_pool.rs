@@ -79,10 +79,10 @@ impl BufferPool {
                 detail,
             })
         };
-        if let Some(m) = g.memory.filter(|m| m.source == crate::memory::CAP_SOURCE) {
-            if held + bytes > m.bytes {
-                out_of_memory(format!("more than the {} bytes it allows", m.bytes));
-            }
+        if let Some(m) = g.memory.filter(|m| m.source == crate::memory::CAP_SOURCE)
+            && held + bytes > m.bytes
+        {
+            out_of_memory(format!("more than the {} bytes it allows", m.bytes));
         }
         let scope = g.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let buffer = g.device.create_buffer(&wgpu::BufferDescriptor {

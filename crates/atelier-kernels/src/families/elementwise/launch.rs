@@ -249,11 +249,11 @@ fn launch_broadcast(
         b_strides: [0; MAX_RANK],
         out_strides: [0; MAX_RANK],
     };
-    for d in 0..rank {
+    for (d, &out_stride) in out_strides.iter().enumerate().take(rank) {
         p.shape[d] = n_u32(bc.shape[d]);
         p.a_strides[d] = n_u32(bc.a_strides[d]);
         p.b_strides[d] = n_u32(bc.b_strides[d]);
-        p.out_strides[d] = n_u32(out_strides[d]);
+        p.out_strides[d] = n_u32(out_stride);
     }
     gpu().launch_elements(
         &BINARY_BROADCAST,
