@@ -193,6 +193,15 @@ fn print_device(gpu: &Gpu) {
         "vendor id    {:#06x}, device id {:#06x}",
         info.vendor, info.device
     );
+    match gpu.memory {
+        Some(m) => println!(
+            "memory       {} ({})",
+            atelier_fs::memory::human_bytes(m.bytes),
+            m.source
+        ),
+        None if gpu.is_software() => println!("memory       the host's"),
+        None => println!("memory       not reported (wgpu reports none; Vulkan's heaps are read)"),
+    }
     if info.subgroup_max_size > 0 {
         println!(
             "subgroups    {} to {} invocations",

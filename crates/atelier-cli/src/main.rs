@@ -14,7 +14,10 @@ mod signals;
 mod style;
 mod training;
 
+use std::panic::AssertUnwindSafe;
 use std::process::ExitCode;
+
+use atelier_kernels::memory::OutOfDeviceMemory;
 
 use clap::{Parser, Subcommand};
 
@@ -55,16 +58,28 @@ fn main() -> ExitCode {
         eprintln!("atelier: error: {e}");
         return ExitCode::FAILURE;
     }
-    let result = match cli.command {
+    // an allocation the GPU cannot make is an error (exit 1), not a panic: the buffer pool
+    // panics with an `OutOfDeviceMemory` payload from deep inside an op, and it ends here
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info.payload().downcast_ref::<OutOfDeviceMemory>().is_none() {
+            default_hook(info);
+        }
+    }));
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| match cli.command {
         Command::Info(args) => info::run(args),
         Command::Style(args) => style::run(args),
         Command::Gan(args) => gan::run(*args),
         Command::Cyclegan(args) => cyclegan::run(args),
         Command::Export(args) => export::run(args),
         Command::Data(args) => data::run(args),
-    };
+    }));
     match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => ExitCode::from(exit::report(&e)),
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => ExitCode::from(exit::report(&e)),
+        Err(payload) => match payload.downcast::<OutOfDeviceMemory>() {
+            Ok(oom) => ExitCode::from(exit::report(&anyhow::anyhow!(*oom))),
+            Err(other) => std::panic::resume_unwind(other),
+        },
     }
 }

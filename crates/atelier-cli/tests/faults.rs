@@ -706,6 +706,78 @@ fn sizes_past_the_device_are_refused_up_front_and_big_work_is_batched() {
     }
 }
 
+/// Runs the CLI on the GPU with `env` set.
+fn atelier_gpu_env(env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_atelier"));
+    cmd.env("ATELIER_DEVICE", "gpu").envs(env.iter().copied());
+    let out = cmd.args(args).output().expect("running atelier");
+    eprintln!("$ {env:?} atelier {}\n{}", args.join(" "), stderr(&out));
+    out
+}
+
+/// GPU memory, with the device's memory capped at a few MiB (`ATELIER_DEVICE_MEMORY_BYTES`:
+/// on a hardware GPU the figure is its largest device-local heap): a training run whose
+/// estimate exceeds it is refused before any work, naming both figures; a run whose estimate
+/// passes but whose allocations do not (style transfer: its activations fit 8 MiB, VGG's
+/// weights do not) stops at the first allocation past it with an error naming the bytes,
+/// exit 1, not a panic.
+#[test]
+fn gpu_memory_is_checked_up_front_and_an_allocation_past_it_is_an_error() {
+    if !atelier_kernels::context::gpu_for_tests() {
+        return;
+    }
+    let dir = temp("memory");
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = dir.join("run");
+    let cap = [("ATELIER_DEVICE_MEMORY_BYTES", "1048576")];
+    let args = [
+        "gan",
+        "train",
+        "--data",
+        "builtin:mondrian:16",
+        "--out",
+        s(&run),
+    ];
+    let o = atelier_gpu_env(&cap, &args);
+    assert_eq!(code(&o), 1);
+    let err = stderr(&o);
+    assert!(
+        err.contains("a training step at this batch size and width needs about")
+            && err.contains("of GPU memory, but")
+            && err.contains("has 1.0 MiB (ATELIER_DEVICE_MEMORY_BYTES)"),
+        "{err}"
+    );
+    assert!(!run.exists(), "nothing written");
+
+    let photo = dir.join("photo.png");
+    image::RgbImage::from_pixel(32, 32, image::Rgb([90, 120, 200]))
+        .save(&photo)
+        .unwrap();
+    let out = dir.join("t.png");
+    let cap = [("ATELIER_DEVICE_MEMORY_BYTES", "8388608")];
+    let args = [
+        "style",
+        "transfer",
+        "--content",
+        s(&photo),
+        "--style",
+        s(&photo),
+    ];
+    let o = atelier_gpu_env(
+        &cap,
+        &[&args[..], &["--out", s(&out), "--size", "32"]].concat(),
+    );
+    assert_eq!(code(&o), 1);
+    let err = stderr(&o);
+    assert!(
+        err.contains("atelier: error: out of GPU memory: allocating a buffer of")
+            && err.contains("has 8.0 MiB (ATELIER_DEVICE_MEMORY_BYTES)")
+            && !err.contains("panicked"),
+        "{err}"
+    );
+    assert!(!out.exists(), "no image written");
+}
+
 /// Sets the value of `flag` in `args`.
 fn set(args: &mut [String], flag: &str, value: &str) {
     let i = args.iter().position(|a| a == flag).expect("flag present");

@@ -37,6 +37,18 @@ pub enum FsError {
         need: u64,
         available: u64,
     },
+    #[error(
+        "{what} needs about {} of GPU memory, but {device} has {} ({figure})",
+        crate::memory::human_bytes(*need), crate::memory::human_bytes(*available)
+    )]
+    DeviceMemory {
+        what: String,
+        need: u64,
+        device: String,
+        available: u64,
+        /// Where the figure comes from.
+        figure: &'static str,
+    },
 }
 
 pub type Result<T, E = FsError> = std::result::Result<T, E>;

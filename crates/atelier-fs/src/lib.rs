@@ -22,5 +22,5 @@ pub use atomic::{clean_stale_temps, temp_path, write_atomic, write_atomic_with};
 pub use check::{check_output_file, check_regular_file, check_writable_dir, read_regular_file};
 pub use error::{FsError, Result};
 pub use lock::RunLock;
-pub use memory::{check_host_memory, host_memory_available};
+pub use memory::{check_device_memory, check_host_memory, host_memory_available};
 pub use run_dir::RunDir;

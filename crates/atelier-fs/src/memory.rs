@@ -25,6 +25,27 @@ pub fn check_host_memory(what: &str, need: u64) -> Result<()> {
     }
 }
 
+/// An error naming `what`, the bytes it needs and the device's memory (`available`, the
+/// figure from `figure`), when `need` exceeds it.
+pub fn check_device_memory(
+    what: &str,
+    need: u64,
+    device: &str,
+    available: u64,
+    figure: &'static str,
+) -> Result<()> {
+    if need > available {
+        return Err(FsError::DeviceMemory {
+            what: what.to_string(),
+            need,
+            device: device.to_string(),
+            available,
+            figure,
+        });
+    }
+    Ok(())
+}
+
 /// `1536` → "1.5 KiB"; binary units, one decimal.
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
@@ -64,5 +85,17 @@ mod tests {
             "{err}"
         );
         check_host_memory("a small test", 1024).unwrap();
+    }
+
+    #[test]
+    fn a_run_past_the_device_memory_is_refused_naming_both_figures() {
+        let err = check_device_memory("a step", 3 << 30, "a GPU", 2 << 30, "its heap")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "a step needs about 3.0 GiB of GPU memory, but a GPU has 2.0 GiB (its heap)"
+        );
+        check_device_memory("a step", 1 << 30, "a GPU", 2 << 30, "its heap").unwrap();
     }
 }

@@ -13,6 +13,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use crate::context::gpu;
+use crate::memory::OutOfDeviceMemory;
 use crate::stats::Stats;
 
 /// Storage buffers carry STORAGE (kernels), COPY_SRC (read-back, clone) and COPY_DST (upload).
@@ -44,6 +45,8 @@ struct Free {
 pub(crate) struct BufferPool {
     /// Free buffers per (byte size, staging), by id.
     free: Mutex<HashMap<(u64, bool), BTreeMap<u64, Free>>>,
+    /// Bytes of the buffers created and not yet dropped by [`BufferPool::clear`].
+    held: AtomicU64,
 }
 
 impl BufferPool {
@@ -66,6 +69,21 @@ impl BufferPool {
             bytes <= max,
             "atelier: a buffer of {bytes} bytes exceeds this device's max_buffer_size ({max})"
         );
+        let held = self.held.load(Relaxed);
+        let out_of_memory = |detail: String| -> ! {
+            std::panic::panic_any(OutOfDeviceMemory {
+                bytes,
+                held,
+                device: g.info.name.clone(),
+                memory: g.memory,
+                detail,
+            })
+        };
+        if let Some(m) = g.memory.filter(|m| m.source == crate::memory::CAP_SOURCE)
+            && held + bytes > m.bytes
+        {
+            out_of_memory(format!("more than the {} bytes it allows", m.bytes));
+        }
         let scope = g.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let buffer = g.device.create_buffer(&wgpu::BufferDescriptor {
             label: None,
@@ -78,8 +96,9 @@ impl BufferPool {
             mapped_at_creation: false,
         });
         if let Some(e) = pollster::block_on(scope.pop()) {
-            panic!("atelier: out of GPU memory allocating {bytes} bytes: {e}");
+            out_of_memory(format!("the device refused it ({e})"));
         }
+        self.held.fetch_add(bytes, Relaxed);
         Stats::bump(&g.stats.buffers_allocated, 1);
         Stats::bump(&g.stats.bytes_allocated, bytes);
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -100,7 +119,13 @@ impl BufferPool {
     /// Drops every free buffer (for memory pressure, or between unrelated workloads). Cached
     /// bind groups keep their buffers alive: `Gpu::release_free_buffers` drops those too.
     pub fn clear(&self) {
-        self.free.lock().unwrap().clear();
+        let mut free = self.free.lock().unwrap();
+        let bytes: u64 = free
+            .iter()
+            .map(|(&(b, _), list)| b * list.len() as u64)
+            .sum();
+        free.clear();
+        self.held.fetch_sub(bytes, Relaxed);
     }
 }
 
@@ -133,8 +158,8 @@ impl GpuBuffer {
     }
 
     /// `len` f32s of this buffer from element `offset`, bound by kernels as a buffer of its
-    /// own. The byte offset must be a multiple of the device's
-    /// `min_storage_buffer_offset_alignment` (wgpu checks it at binding).
+    /// own. A window whose byte offset is not a multiple of the device's
+    /// `min_storage_buffer_offset_alignment` is launched on a copy (see `Gpu::launch_grid`).
     pub fn window(&self, offset: usize, len: usize) -> GpuBuffer {
         assert!(
             offset + len <= self.len,
@@ -153,6 +178,12 @@ impl GpuBuffer {
             window: true,
             used_epoch: AtomicU64::new(self.used_epoch.load(Relaxed)),
         }
+    }
+
+    /// Whether a kernel can bind this buffer where it starts: its byte offset is a multiple
+    /// of `align` (the device's storage offset alignment).
+    pub(crate) fn starts_at(&self, align: u64) -> bool {
+        (self.offset as u64 * 4).is_multiple_of(align)
     }
 
     /// Where this buffer starts in [`GpuBuffer::raw`], in f32s (0 unless a window).

@@ -16,7 +16,8 @@
 //! per channel plane split inside items: a range of channels of one NCHW image is contiguous,
 //! and one plane is small. Pooling, resampling and instance normalisation run on chunks of
 //! `(n, c)` planes; convolutions on blocks of channels (`conv2d/channels.rs`); Gram matrices
-//! on row blocks (`matmul/gram.rs`).
+//! on row blocks (`matmul/gram.rs`). Strided kernels (reductions, general products, layout
+//! copies, broadcasts) run in boxes of their axes instead ([`crate::blocks`]).
 //!
 //! [`split_batch`] is the one helper launchers use. [`with_binding_limit`] lowers the limit
 //! for the calling thread, so that tests run the chunked path at small sizes;
@@ -70,9 +71,11 @@ pub struct Batched<'a> {
     pub per_item: usize,
 }
 
-/// Items per chunk so that every window of `batched` fits one binding and starts aligned:
-/// `Ok(None)` when every buffer already fits whole, `Err` (a message naming the buffers and
-/// the limit) when not even one aligned chunk of items fits.
+/// Items per chunk so that every window of `batched` fits one binding, starting aligned where
+/// it can: `Ok(None)` when every buffer already fits whole, `Err` (a message naming the buffers
+/// and the limit) when not even one item fits. When no aligned chunk fits (a few planes of an
+/// odd size), chunks start anywhere, and their launches run on aligned copies of their windows
+/// (`Gpu::launch_grid`).
 pub fn plan_items(n: usize, batched: &[Batched]) -> Result<Option<usize>, String> {
     let limit = binding_limit();
     if batched.iter().all(|b| b.buffer.binding_bytes() <= limit) {
@@ -85,24 +88,27 @@ pub fn plan_items(n: usize, batched: &[Batched]) -> Result<Option<usize>, String
         let item = (b.per_item as u64 * 4).max(4);
         let q = align / gcd(align, item);
         step = step / gcd(step, q) * q;
-        most = most.min(limit / item);
+        // a window's binding is its length rounded up to 16 bytes
+        most = most.min(limit / 16 * 16 / item);
     }
-    let items = most / step * step;
-    if items == 0 {
+    let aligned = most / step * step;
+    if aligned > 0 {
+        return Ok(Some(aligned as usize));
+    }
+    if most == 0 {
         return Err(format!(
-            "cannot split {} into chunks that fit one binding of {limit} bytes: {} items of {} \
-             ({} bytes each) at offsets aligned to {align} bytes",
+            "cannot split {} into chunks that fit one binding of {limit} bytes: one item of {} \
+             is {} bytes",
             batched
                 .iter()
                 .map(|b| b.what)
                 .collect::<Vec<_>>()
                 .join(", "),
-            step,
             batched[0].what,
             batched[0].per_item * 4
         ));
     }
-    Ok(Some(items as usize))
+    Ok(Some(most as usize))
 }
 
 /// [`plan_items`], panicking with its message (naming `op`) when no chunk fits (commands
@@ -122,18 +128,6 @@ pub fn items_too_big(n: usize, batched: &[Batched]) -> bool {
 pub fn aligned_items(per_item: usize) -> usize {
     let align = offset_alignment();
     (align / gcd(align, (per_item as u64 * 4).max(4))) as usize
-}
-
-/// Panics, naming `op` and `what`, unless a window starting at element `offset` may be bound
-/// (its byte offset is a multiple of the device's storage offset alignment).
-pub fn check_aligned(op: &str, what: &str, offset: usize) {
-    let align = offset_alignment();
-    assert!(
-        (offset as u64 * 4).is_multiple_of(align),
-        "{op}: cannot bind a part of {what} that starts at byte {} (the device binds at \
-         multiples of {align} bytes): its planes are too large for one binding and not aligned",
-        offset * 4
-    );
 }
 
 /// Counts one launch of a part of a tensor larger than a binding (see [`Stats`]).

@@ -12,10 +12,13 @@
 //! `ATELIER_MAX_BINDING_BYTES=<bytes>` requests a smaller storage-binding limit than the
 //! adapter's, to run on any device what a device with that limit runs (tensors larger than a
 //! binding go through [`crate::chunk`]); tests use it to reach that path at small sizes.
+//! `ATELIER_DEVICE_MEMORY_BYTES=<bytes>` caps the device memory atelier plans for and holds
+//! (see [`crate::memory`]).
 
 use std::sync::{Mutex, OnceLock};
 
 use crate::buffer_pool::BufferPool;
+use crate::memory::DeviceMemory;
 use crate::pipeline::PipelineCache;
 use crate::recorder::Recorder;
 use crate::stats::Stats;
@@ -71,6 +74,8 @@ pub struct Gpu {
     pub info: wgpu::AdapterInfo,
     pub limits: wgpu::Limits,
     pub features: wgpu::Features,
+    /// The device's memory where atelier can know it (see [`crate::memory`]).
+    pub memory: Option<DeviceMemory>,
     pub(crate) pool: BufferPool,
     pub(crate) pipelines: PipelineCache,
     pub(crate) recorder: Mutex<Recorder>,
@@ -305,12 +310,14 @@ impl Gpu {
             )
         }));
         let recorder = Recorder::new(&device, &limits);
+        let memory = crate::memory::of_adapter(&adapter, crate::memory::cap_from_env()?);
         Ok(Gpu {
             device,
             queue,
             info,
             limits,
             features,
+            memory,
             pool: BufferPool::default(),
             pipelines: PipelineCache::default(),
             recorder: Mutex::new(recorder),

@@ -13,8 +13,10 @@
 //! - [`cpu`]: the fast CPU device's thread pool, GEMM and scratch, and the mode that picks
 //!   between it and the reference (`ATELIER_DEVICE=reference`).
 //! - [`context`]: adapter and device selection, features and limits, the shared [`Gpu`].
-//! - [`buffer_pool`]: pooled GPU buffers ([`GpuBuffer`]), and windows of them.
-//! - [`chunk`]: launching over tensors larger than one storage binding, in batch chunks.
+//! - [`buffer_pool`]: pooled GPU buffers ([`GpuBuffer`]), and windows of them; [`memory`]: the
+//!   device's memory where it can be known, and the error of an allocation past it.
+//! - [`chunk`]: launching over tensors larger than one storage binding, in batch chunks;
+//!   [`blocks`]: strided kernels (copies, reductions, products) in boxes of their index space.
 //! - [`shader`] and [`pipeline`]: WGSL sources (each joined onto `prelude.wgsl`), entry
 //!   points ([`Kernel`]) and the pipeline cache, with bind-group layouts read from the WGSL;
 //!   [`shader_checks`]: wgpu's runtime checks in the modules, or trusted modules
@@ -30,6 +32,7 @@
 
 mod bind_groups;
 mod bind_layout;
+pub mod blocks;
 pub mod buffer_pool;
 pub mod check;
 pub mod chunk;
@@ -38,6 +41,7 @@ pub mod cpu;
 pub mod error;
 pub mod families;
 pub mod harness;
+pub mod memory;
 pub mod pipeline;
 pub mod profiler;
 mod real;

@@ -41,6 +41,8 @@ pub(crate) struct BindLayout {
     pub layout: wgpu::BindGroupLayout,
     /// Unique for the life of the process: the bind-group cache keys on it.
     pub id: u64,
+    /// Per storage buffer (bindings 1, 2, ...): whether the kernel may write it.
+    pub writable: Vec<bool>,
 }
 
 /// Override constants as (name, value bits): compared without formatting a string key.
@@ -148,15 +150,27 @@ impl PipelineCache {
         if let Some(l) = self.layouts.lock().unwrap().get(&key) {
             return l.clone();
         }
+        let entries = crate::bind_layout::entries(kernel);
         let layout = gpu
             .device
             .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
                 label: Some(kernel.entry),
-                entries: &crate::bind_layout::entries(kernel),
+                entries: &entries,
             });
+        let writable = entries
+            .iter()
+            .filter_map(|e| match e.ty {
+                wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Storage { read_only },
+                    ..
+                } => Some(!read_only),
+                _ => None,
+            })
+            .collect();
         let l = Arc::new(BindLayout {
             layout,
             id: NEXT_ID.fetch_add(1, Relaxed),
+            writable,
         });
         self.layouts.lock().unwrap().insert(key, l.clone());
         l

@@ -216,6 +216,10 @@ impl Gpu {
             "atelier: kernel {} dispatched with grid {grid:?}, above the device limit {max}",
             kernel.name()
         );
+        let align = u64::from(self.limits.min_storage_buffer_offset_alignment);
+        if buffers.iter().any(|b| !b.starts_at(align)) {
+            return self.launch_staged(kernel, constants, params, buffers, grid);
+        }
         let binding = self.limits.max_storage_buffer_binding_size;
         if let Some((i, b)) = buffers
             .iter()
@@ -303,6 +307,52 @@ impl Gpu {
             let name = (kernel.shader.name, kernel.entry);
             t.cpu_span(Span::Record(name, args), start, Instant::now());
         }
+    }
+
+    /// [`Gpu::launch_grid`] where some of `buffers` are windows that do not start at an offset
+    /// the device binds (a block of planes of an odd size, say): each such window is copied
+    /// into a scratch buffer of its own (which starts at 0), the kernel runs on the copies, and
+    /// the copies of the buffers it may write are copied back. Copies are exact, so this is the
+    /// same computation at the cost of moving the windows twice.
+    fn launch_staged<P: Pod>(
+        &self,
+        kernel: &Kernel,
+        constants: &[(&str, f64)],
+        params: &P,
+        buffers: &[&GpuBuffer],
+        grid: [u32; 3],
+    ) {
+        let align = u64::from(self.limits.min_storage_buffer_offset_alignment);
+        let writable = self
+            .pipelines
+            .get(self, kernel, constants)
+            .bind_layout
+            .writable
+            .clone();
+        let staged: Vec<Option<GpuBuffer>> = buffers
+            .iter()
+            .map(|b| {
+                (!b.starts_at(align)).then(|| {
+                    let copy = GpuBuffer::uninit(b.len());
+                    self.copy(b, 0, &copy, 0, b.len());
+                    copy
+                })
+            })
+            .collect();
+        let bound: Vec<&GpuBuffer> = buffers
+            .iter()
+            .zip(&staged)
+            .map(|(b, s)| s.as_ref().unwrap_or(b))
+            .collect();
+        self.launch_grid(kernel, constants, params, &bound, grid);
+        for (i, (b, s)) in buffers.iter().zip(&staged).enumerate() {
+            if let Some(copy) = s
+                && writable.get(i).copied().unwrap_or(true)
+            {
+                self.copy(copy, 0, b, 0, b.len());
+            }
+        }
+        Stats::bump(&self.stats.staged, 1);
     }
 
     /// Records a buffer-to-buffer copy of `len` f32s.

@@ -19,6 +19,7 @@ pub(crate) struct Stats {
     pub uploads: AtomicU64,
     pub readbacks: AtomicU64,
     pub chunks: AtomicU64,
+    pub staged: AtomicU64,
 }
 
 impl Stats {
@@ -41,6 +42,7 @@ impl Stats {
             uploads: self.uploads.load(Relaxed),
             readbacks: self.readbacks.load(Relaxed),
             chunks: self.chunks.load(Relaxed),
+            staged: self.staged.load(Relaxed),
         }
     }
 }
@@ -65,6 +67,9 @@ pub struct DeviceStats {
     pub readbacks: u64,
     /// Launches of a chunk of a tensor larger than one binding (see `chunk`).
     pub chunks: u64,
+    /// Launches on copies of windows that do not start at a bindable offset (see
+    /// `Gpu::launch_grid`).
+    pub staged: u64,
 }
 
 impl std::ops::Sub for DeviceStats {
@@ -84,6 +89,7 @@ impl std::ops::Sub for DeviceStats {
             uploads: self.uploads - o.uploads,
             readbacks: self.readbacks - o.readbacks,
             chunks: self.chunks - o.chunks,
+            staged: self.staged - o.staged,
         }
     }
 }

@@ -14,8 +14,10 @@ use atelier_kernels::conv2d::{self, Conv2dSpec, ConvTranspose2dSpec, ConvVariant
 use atelier_kernels::elementwise::{self as ew, BinaryOp, UnaryOp};
 use atelier_kernels::harness::relative_error;
 use atelier_kernels::instance_norm::{self as inorm, InstanceNormConfig};
+use atelier_kernels::layout::{self, StridedCopy};
 use atelier_kernels::matmul;
 use atelier_kernels::pool2d::{self, Pool2dConfig};
+use atelier_kernels::reduce::{self, ReduceOp, ReduceSpec};
 use atelier_kernels::resample;
 use atelier_kernels::variant::Variant;
 use atelier_kernels::{GpuBuffer, gpu};
@@ -425,4 +427,138 @@ fn instance_normalisation_of_an_image_over_a_binding_runs_in_blocks_of_channels(
         inorm::instance_norm_backward_apply(&cfg, &x, &gy, &mean, &invstd, &gamma, &sgx, &sg, &gx);
         [&mean, &invstd, &y, &sgx, &sg, &gx].map(read).to_vec()
     });
+}
+
+/// Layout copies, reductions and general products bind strided views: with a buffer over the
+/// limit they run in boxes of their index space (`atelier_kernels::blocks`), each on windows
+/// that start aligned at or below the box's first element. A 37×41 transpose (5.9 KiB) runs
+/// in tiles, sums and maxima in boxes (the reduced ones accumulated), a product with B
+/// transposed in tiles of C and boxes of K: as whole (sums within float reassociation).
+#[test]
+fn strided_copies_reductions_and_products_over_a_binding_run_in_boxes() {
+    if !gpu_for_tests() {
+        return;
+    }
+    let (r, c, n) = (37, 41, 29);
+    let (x, bt) = (up(r * c, 71), up(n * c, 72));
+    same_split("copy_strided in tiles", 0.0, || {
+        let y = GpuBuffer::uninit(r * c);
+        let transpose = StridedCopy {
+            shape: vec![c, r],
+            src_offset: 0,
+            src_strides: vec![1, c],
+            dst_offset: 0,
+            dst_strides: vec![r, 1],
+        };
+        layout::copy_strided(&transpose, &x, &y);
+        vec![read(&y)]
+    });
+    same_split("reduce in boxes", 1e-5, || {
+        let (outer, all, rows) = (
+            GpuBuffer::uninit(c),
+            GpuBuffer::uninit(1),
+            GpuBuffer::uninit(r),
+        );
+        reduce::reduce(
+            ReduceOp::Sum,
+            &ReduceSpec::over_axes(&[r, c], &[0]),
+            1.0,
+            &x,
+            &outer,
+        );
+        reduce::reduce(
+            ReduceOp::Sum,
+            &ReduceSpec::over_axes(&[r, c], &[0, 1]),
+            0.5,
+            &x,
+            &all,
+        );
+        reduce::reduce(
+            ReduceOp::Max,
+            &ReduceSpec::over_axes(&[r, c], &[1]),
+            1.0,
+            &x,
+            &rows,
+        );
+        [&outer, &all, &rows].map(read).to_vec()
+    });
+    same_split("matmul in boxes", 1e-5, || {
+        // [r, c] · Bᵀ with B stored [n, c]
+        let spec = matmul::MatmulSpec {
+            b_row_stride: 1,
+            b_col_stride: c,
+            b_batch_stride: 0,
+            ..matmul::MatmulSpec::contiguous(1, r, n, c)
+        };
+        let y = GpuBuffer::uninit(r * n);
+        matmul::matmul(&spec, &x, &bt, &y);
+        vec![read(&y)]
+    });
+}
+
+/// Planes of an odd size (13×13: 676 bytes) cannot be split into blocks that start at a
+/// bindable offset and fit 2 KiB (4 planes on a 16-byte aligned device, 64 on a 256-byte one):
+/// blocks of 3 planes start anywhere, and their launches run on aligned copies of their
+/// windows. Convolutions (in channel blocks), pooling and instance normalisation give what
+/// they give whole.
+#[test]
+fn odd_sized_planes_run_in_unaligned_blocks_on_aligned_copies() {
+    if !gpu_for_tests() {
+        return;
+    }
+    let staged = || gpu().stats().staged;
+    let before = staged();
+    let spec = Conv2dSpec {
+        n: 2,
+        c: 6,
+        h: 13,
+        w: 13,
+        k: 6,
+        r: 3,
+        s: 3,
+        stride: (1, 1),
+        pad: (1, 1),
+        dilation: (1, 1),
+    };
+    let (x, w, gy) = (
+        up(spec.x_len(), 81),
+        up(spec.w_len(), 82),
+        up(spec.y_len(), 83),
+    );
+    same_split("conv2d with odd planes", 1e-5, || {
+        let (y, gx, gw) = (
+            GpuBuffer::uninit(spec.y_len()),
+            GpuBuffer::uninit(spec.x_len()),
+            GpuBuffer::uninit(spec.w_len()),
+        );
+        conv2d::conv2d_forward(&spec, &x, &w, None, &y);
+        conv2d::conv2d_backward_data(&spec, &gy, &w, &gx);
+        conv2d::conv2d_backward_weight(&spec, &x, &gy, &gw);
+        [&y, &gx, &gw].map(read).to_vec()
+    });
+    let cfg = Pool2dConfig::square(1, 8, 13, 13, 3, 2, 1);
+    let (px, pgy) = (up(cfg.in_len(), 84), up(cfg.out_len(), 85));
+    same_split("pool2d with odd planes", 0.0, || {
+        let (y, gx) = (
+            GpuBuffer::uninit(cfg.out_len()),
+            GpuBuffer::uninit(cfg.in_len()),
+        );
+        pool2d::avg_pool2d(&cfg, &px, &y);
+        pool2d::avg_pool2d_backward(&cfg, &pgy, &gx);
+        [&y, &gx].map(read).to_vec()
+    });
+    let ncfg = InstanceNormConfig::new(2, 6, 13, 13);
+    let (nx, gamma, beta) = (up(ncfg.len(), 86), up(6, 87), up(6, 88));
+    same_split("instance_norm with odd planes", 1e-6, || {
+        let g = ncfg.instances();
+        let (mean, invstd, y) = (
+            GpuBuffer::uninit(g),
+            GpuBuffer::uninit(g),
+            GpuBuffer::uninit(ncfg.len()),
+        );
+        inorm::instance_norm_stats(&ncfg, &nx, &mean, &invstd);
+        inorm::instance_norm_apply(&ncfg, &nx, &mean, &invstd, &gamma, &beta, &y);
+        [&mean, &invstd, &y].map(read).to_vec()
+    });
+    assert!(staged() > before, "no launch ran on an aligned copy");
 }

@@ -41,6 +41,32 @@ impl Device {
         }
     }
 
+    /// The device's own memory where atelier can know it (a hardware GPU on Vulkan, or a cap
+    /// set with `ATELIER_DEVICE_MEMORY_BYTES`; see `atelier_kernels::memory`), with the device
+    /// in words.
+    pub fn memory(self) -> Option<(String, atelier_kernels::memory::DeviceMemory)> {
+        match self {
+            Device::Cpu => None,
+            Device::Gpu => {
+                let g = atelier_kernels::gpu();
+                g.memory.map(|m| (g.info.name.clone(), m))
+            }
+        }
+    }
+
+    /// An error, before any work, when `need` bytes of work (named `what`) cannot fit: in the
+    /// host's memory on the CPU or a software GPU, in the device's own where it is known.
+    pub fn check_memory(self, what: &str, need: u128) -> atelier_fs::Result<()> {
+        let need = need.min(u64::MAX as u128) as u64;
+        if self.shares_host_memory() {
+            atelier_fs::check_host_memory(what, need)?;
+        }
+        if let Some((name, m)) = self.memory() {
+            atelier_fs::check_device_memory(what, need, &name, m.bytes, m.source)?;
+        }
+        Ok(())
+    }
+
     /// Parses `cpu` (the fast CPU device), `reference` (the CPU running the plain reference:
     /// this sets the process's CPU mode), `gpu` or `auto`.
     pub fn from_name(name: &str) -> Result<Device, String> {

@@ -10,8 +10,10 @@
 //! so a batched tensor may be as large as a buffer (`max_buffer_size`) as long as one item fits
 //! a binding: [`check_batch_fits`]. Convolutions, pooling, pointwise ops and Gram matrices also
 //! split one image into blocks of channel planes, so the activations of style transfer may be
-//! as large as a buffer as long as a few planes fit a binding: [`check_planes_fit`]. A tensor other kernels bind whole (weights, and the
-//! activations of models whose ops do not split) must fit one binding: [`check_tensor_fits`].
+//! as large as a buffer as long as one plane fits a binding: [`check_planes_fit`]. Reductions,
+//! general products, layout copies and broadcasts split into boxes of their axes
+//! (`atelier_kernels::blocks`), at any size. A tensor other kernels bind whole (the weights
+//! Adam and SGD update) must fit one binding: [`check_tensor_fits`].
 
 use std::fmt;
 
@@ -149,34 +151,21 @@ pub fn check_batch_fits(what: &str, shape: &[usize], device: Device) -> Result<(
 
 /// An error naming `what` when an NCHW tensor of `shape` that ops split into blocks of
 /// `(n, c)` planes (convolutions, pooling, pointwise ops, Gram matrices: the ops of style
-/// transfer) does not fit on `device`: the whole must fit one buffer and the smallest block
-/// the kernels can bind (planes whose byte offsets meet the device's storage offset alignment:
-/// up to 64 planes of an odd-sized image) one binding.
+/// transfer) does not fit on `device`: the whole must fit one buffer and one plane one binding
+/// (a block of planes that does not start at an offset the device binds runs on an aligned
+/// copy).
 pub fn check_planes_fit(what: &str, shape: &[usize], device: Device) -> Result<(), TooLarge> {
     check_against(what, shape, max_tensor_bytes(device))?;
     let Device::Gpu = device else {
         return Ok(());
     };
-    let plane = &shape[shape.len().saturating_sub(2)..];
-    let plane_bytes = tensor_bytes(plane).max(4);
-    let align = u128::from(
-        atelier_kernels::gpu()
-            .limits
-            .min_storage_buffer_offset_alignment
-            .max(16),
-    );
-    let planes = align / gcd(align, plane_bytes);
-    let mut block = vec![planes as usize];
-    block.extend_from_slice(plane);
+    let mut plane = vec![1];
+    plane.extend_from_slice(&shape[shape.len().saturating_sub(2)..]);
     check_against(
-        &format!("a block of planes of {what}"),
-        &block,
+        &format!("a plane of {what}"),
+        &plane,
         max_binding_bytes(device),
     )
-}
-
-fn gcd(a: u128, b: u128) -> u128 {
-    if b == 0 { a } else { gcd(b, a % b) }
 }
 
 /// The first of `tensors` (name, shape), each bound whole, that does not fit on `device`.

@@ -52,17 +52,15 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     common::check_image_output(&a.out, "--out", w as u64, h as u64)?;
     let device = common::device(&a.device)?;
     let (wu, hu) = (w as usize, h as usize);
-    // 3-channel images meet slices and clamps, bound whole; the network's wide activations
-    // meet convolutions, padding, upsampling, instance norms and ReLUs, which split into planes
-    let (images, wide): (Vec<_>, Vec<_>) = TransformerNet::largest_activations(1, hu, wu)
-        .into_iter()
-        .partition(|(_, shape)| shape[1] == 3);
+    // every op of the network splits a tensor larger than one binding (convolutions, padding,
+    // upsampling, instance norms into blocks of planes; slices, clamps and broadcasts into
+    // boxes or ranges)
+    let shapes = TransformerNet::largest_activations(1, hu, wu);
     let what = format!("stylising a {w}×{h} image");
     let hint = "use a smaller --size";
     // the network's activations, about 500 floats a pixel
     let memory = 2000 * (wu * hu) as u128;
-    common::check_fits(&images, common::Binding::Whole, memory, &what, device, hint)?;
-    common::check_fits(&wide, common::Binding::Planes, 0, &what, device, hint)?;
+    common::check_fits(&shapes, memory, &what, device, hint)?;
     if a.size.is_some() {
         image = resize_long_side(&image, w.max(h));
     }

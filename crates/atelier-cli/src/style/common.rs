@@ -68,41 +68,25 @@ pub fn check_input(path: &Path, flag: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// How the ops that meet a tensor bind it: whole, or in blocks of channel planes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Binding {
-    /// Every op binds the tensor whole: it must fit one storage binding.
-    Whole,
-    /// Every op splits it into blocks of `(n, c)` planes (VGG's convolutions, ReLUs, pooling
-    /// and Gram matrices): it must fit one buffer, and a few planes one binding.
-    Planes,
-}
-
-/// An error, before any work, when `device` cannot hold a tensor of `shapes` (or, on the CPU or
-/// a software GPU, the host lacks the memory for `total_bytes`).
+/// An error, before any work, when `device` cannot hold a tensor of `shapes` (NCHW), or its
+/// memory (the host's on the CPU or a software GPU) cannot hold `total_bytes`. Every op of the style
+/// commands splits a tensor larger than one binding (convolutions, normalisation, pooling,
+/// padding, upsampling and Gram matrices into blocks of `(n, c)` planes; reductions, slices and
+/// broadcasts into boxes): each tensor must fit one buffer, and one plane one binding.
 pub fn check_fits(
     shapes: &[(String, Vec<usize>)],
-    binding: Binding,
     total_bytes: u128,
     what: &str,
     device: Device,
     hint: &'static str,
 ) -> anyhow::Result<()> {
-    let fits = match binding {
-        Binding::Whole => atelier_tensor::limits::check_all_fit(shapes, device),
-        Binding::Planes => atelier_tensor::limits::check_all_planes_fit(shapes, device),
-    };
-    fits.map_err(|error| atelier_style::StyleError::TooLarge {
-        error: Box::new(error),
-        hint,
+    atelier_tensor::limits::check_all_planes_fit(shapes, device).map_err(|error| {
+        atelier_style::StyleError::TooLarge {
+            error: Box::new(error),
+            hint,
+        }
     })?;
-    let shares_host = match device {
-        Device::Cpu => true,
-        Device::Gpu => atelier_kernels::gpu().is_software(),
-    };
-    if shares_host {
-        atelier_fs::check_host_memory(what, total_bytes.min(u64::MAX as u128) as u64)?;
-    }
+    device.check_memory(what, total_bytes)?;
     Ok(())
 }
 

@@ -100,9 +100,12 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let (b, side) = (a.batch as usize, a.size as usize);
     let mut shapes = TransformerNet::largest_activations(b, side, side);
     shapes.push(largest_activation(b, side, side));
+    // every op of a training step splits a tensor larger than one binding (convolutions,
+    // normalisation, pooling, Gram matrices into blocks of planes; the losses' reductions,
+    // slices and broadcasts into boxes): one batch's activations must fit a buffer, and a few
+    // planes a binding
     common::check_fits(
         &shapes,
-        common::Binding::Whole,
         // the network's and VGG's activations with their gradients, about 1,200 floats a pixel
         4800 * (b * side * side) as u128,
         &format!("training at batch {b} of {side}×{side}"),

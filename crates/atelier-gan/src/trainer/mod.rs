@@ -508,8 +508,8 @@ impl Trainer {
     }
 }
 
-/// An error, before any work, when the device cannot hold a tensor of a training step, or (on
-/// the CPU or a software GPU, whose memory is the host's) the host lacks the memory for it.
+/// An error, before any work, when the device cannot hold a tensor of a training step, or its
+/// memory (the host's on the CPU or a software GPU) cannot hold the step.
 fn check_fits(model: &DcganConfig, batch: usize, device: Device) -> Result<()> {
     model
         .check_training_fits(batch, device)
@@ -517,10 +517,10 @@ fn check_fits(model: &DcganConfig, batch: usize, device: Device) -> Result<()> {
             error: Box::new(error),
             hint: "use a smaller --batch, --image-size, --ngf or --ndf",
         })?;
-    if device.shares_host_memory() {
-        let need = model.training_bytes(batch).min(u64::MAX as u128) as u64;
-        atelier_fs::check_host_memory("a training step at this batch size and width", need)?;
-    }
+    device.check_memory(
+        "a training step at this batch size and width",
+        model.training_bytes(batch),
+    )?;
     Ok(())
 }
 

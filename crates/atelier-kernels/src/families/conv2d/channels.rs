@@ -22,7 +22,7 @@ use super::spec::Conv2dSpec;
 use super::variant::ConvVariant;
 use crate::buffer_pool::GpuBuffer;
 use crate::chunk::{
-    Batched, add_into, aligned_items, check_aligned, chunk_items, count_chunk, items_too_big,
+    Batched, add_into, aligned_items, chunk_items, count_chunk, items_too_big,
     mark_parents,
 };
 use crate::context::gpu;
@@ -68,8 +68,7 @@ fn blocks(total: usize, step: usize) -> impl Iterator<Item = (usize, usize)> {
 }
 
 /// The image `i` of a buffer of `per_image` f32s per image, as a window.
-fn image(op: &str, what: &str, b: &GpuBuffer, i: usize, per_image: usize) -> GpuBuffer {
-    check_aligned(op, what, i * per_image);
+fn image(b: &GpuBuffer, i: usize, per_image: usize) -> GpuBuffer {
     b.window(i * per_image, per_image)
 }
 
@@ -112,12 +111,16 @@ fn plan(op: &str, spec: &Conv2dSpec, x0: &GpuBuffer, y0: &GpuBuffer) -> Plan {
     let limit = crate::chunk::binding_limit() as usize;
     let rs4 = spec.r * spec.s * 4;
     if kb * cb * rs4 > limit {
-        let kstep = aligned_items(pq);
-        kb = kb.min((limit / (cb * rs4)) / kstep * kstep);
+        // aligned blocks where they fit; where not, any block (its windows are then launched
+        // on aligned copies)
+        let round = |n: usize, step: usize| if n >= step { n / step * step } else { n };
+        kb = kb.min(round(limit / (cb * rs4), aligned_items(pq)));
         if kb == 0 {
-            let cstep = aligned_items(hw);
-            kb = kstep.min(spec.k);
-            cb = cb.min((limit / (kb * rs4)) / cstep * cstep);
+            kb = aligned_items(pq).min(spec.k);
+            if kb * rs4 > limit {
+                kb = 1;
+            }
+            cb = cb.min(round(limit / (kb * rs4), aligned_items(hw)));
         }
     }
     assert!(
@@ -155,7 +158,7 @@ pub(super) fn forward(
         spec.p() * spec.q(),
     );
     for i in 0..spec.n {
-        let (xi, yi) = (image(op, "x", x, i, xl), image(op, "y", y, i, yl));
+        let (xi, yi) = (image(x, i, xl), image(y, i, yl));
         let Plan { cb, kb } = plan(op, spec, &xi, &yi);
         for k in blocks(spec.k, kb) {
             let y_blk = yi.window(k.0 * pq, k.1 * pq);
@@ -196,7 +199,7 @@ pub(super) fn backward_data(
         spec.p() * spec.q(),
     );
     for i in 0..spec.n {
-        let (gxi, gyi) = (image(op, "gx", gx, i, xl), image(op, "gy", gy, i, yl));
+        let (gxi, gyi) = (image(gx, i, xl), image(gy, i, yl));
         let Plan { cb, kb } = plan(op, spec, &gxi, &gyi);
         for c in blocks(spec.c, cb) {
             let gx_blk = gxi.window(c.0 * hw, c.1 * hw);
@@ -237,7 +240,7 @@ pub(super) fn backward_weight(
         spec.r * spec.s,
     );
     for i in 0..spec.n {
-        let (xi, gyi) = (image(op, "x", x, i, xl), image(op, "gy", gy, i, yl));
+        let (xi, gyi) = (image(x, i, xl), image(gy, i, yl));
         let Plan { cb, kb } = plan(op, spec, &xi, &gyi);
         let whole = if i == 0 {
             None
@@ -279,7 +282,7 @@ pub(super) fn channel_sum(
 ) {
     let per_image = channels * plane;
     for i in 0..n {
-        let gi = image(op, "gy", g, i, per_image);
+        let gi = image(g, i, per_image);
         let step = block(op, "gy", &gi, channels, plane);
         let whole = GpuBuffer::uninit(channels);
         for c in blocks(channels, step) {

@@ -423,10 +423,11 @@ const _: () = assert!(IgemmTile { bm: 64, bn: 64 }.workgroup_bytes() <= 16384);
 
 /// How many slices a reduction of `k` is cut into (and how long each is, a multiple of
 /// [`BK`]) when `tiles` workgroups cover the output: enough slices for
-/// [`TARGET_WORKGROUPS`], each at least `MIN_SLICE` long, none longer than `max_len`.
-pub fn split_k(tiles: usize, k: usize, max_len: usize) -> (usize, usize) {
+/// [`TARGET_WORKGROUPS`] (at most `bound`: the partial sums are bound as one buffer), each at
+/// least `MIN_SLICE` long, none longer than `max_len`.
+pub fn split_k(tiles: usize, k: usize, max_len: usize, bound: usize) -> (usize, usize) {
     const MIN_SLICE: usize = 8 * BK;
-    let wanted = TARGET_WORKGROUPS.div_ceil(tiles.max(1));
+    let wanted = TARGET_WORKGROUPS.div_ceil(tiles.max(1)).min(bound);
     let most = (k / MIN_SLICE).max(1);
     let fewest = k.div_ceil(max_len).max(1);
     let splits = wanted.clamp(1, most).max(fewest);
@@ -457,7 +458,7 @@ mod tests {
     #[test]
     fn splits_cover_the_reduction_and_fill_the_gpu() {
         for (tiles, k) in [(1, 1), (1, 100_000), (4, 1152), (300, 5000), (32, 65_536), (5000, 1 << 22)] {
-            let (splits, len) = split_k(tiles, k, 16_384);
+            let (splits, len) = split_k(tiles, k, 16_384, usize::MAX);
             assert!(len % BK == 0 && len <= 16_384, "{tiles} {k}: {len}");
             assert!(splits >= 1 && splits * len >= k && (splits - 1) * len < k.max(1));
             // enough workgroups, unless the slices are already near their shortest

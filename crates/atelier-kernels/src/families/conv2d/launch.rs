@@ -298,7 +298,9 @@ fn backward_weight(
     };
     let (m, n, k) = gemm_shape(spec, ConvDirection::BackwardWeight);
     let tiles = g.tiles.count(m, n);
-    let (splits, split_len) = split_reduction(tiles, k, g.tiles.bk);
+    // the splits' partial gradients are bound as one buffer: no more splits than it binds
+    let bound = (crate::chunk::binding_limit() / (spec.w_len() as u64 * 4)).max(1) as usize;
+    let (splits, split_len) = split_reduction(tiles, k, g.tiles.bk, bound);
     params.splits = splits as u32;
     params.split_len = split_len as u32;
     if splits == 1 {
@@ -315,9 +317,10 @@ fn backward_weight(
 }
 
 /// How many slices (and how long each, a multiple of `bk`) backward-weight cuts its reduction
-/// of length `k` into, when only `tiles` output tiles would otherwise keep the GPU busy.
-fn split_reduction(tiles: usize, k: usize, bk: usize) -> (usize, usize) {
-    let wanted = SPLIT_TARGET_WORKGROUPS.div_ceil(tiles);
+/// of length `k` into, when only `tiles` output tiles would otherwise keep the GPU busy (at most
+/// `bound` for the split itself; the longest slice may still ask for more).
+fn split_reduction(tiles: usize, k: usize, bk: usize, bound: usize) -> (usize, usize) {
+    let wanted = SPLIT_TARGET_WORKGROUPS.div_ceil(tiles).min(bound);
     let most = (k / MIN_SPLIT_LEN).max(1);
     let fewest = k.div_ceil(MAX_SPLIT_LEN);
     let splits = wanted.clamp(1, most).max(fewest);
@@ -462,7 +465,7 @@ mod tests {
         ];
         for (tiles, k) in cases {
             for bk in [TILES.bk, TILES_8X8.bk] {
-                let (splits, len) = split_reduction(tiles, k, bk);
+                let (splits, len) = split_reduction(tiles, k, bk, usize::MAX);
                 assert!(len % bk == 0 && len <= MAX_SPLIT_LEN.max(bk));
                 assert!(splits >= 1 && splits * len >= k && (splits - 1) * len < k);
             }

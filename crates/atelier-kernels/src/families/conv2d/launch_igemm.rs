@@ -62,8 +62,11 @@ struct Launch<'a> {
 
 impl Launch<'_> {
     fn run(mut self) {
-        let (splits, split_len) = split_k(self.workgroups_per_slice, self.k, MAX_SPLIT_LEN);
         let len = self.out.len();
+        // the slices' partial sums are bound as one buffer: no more slices than it binds
+        let bound = (crate::chunk::binding_limit() / (len as u64 * 4).max(4)).max(1) as usize;
+        let (splits, split_len) =
+            split_k(self.workgroups_per_slice, self.k, MAX_SPLIT_LEN, bound);
         let constants = geometry(self.spec);
         self.params.splits = splits as u32;
         self.params.split_len = split_len as u32;

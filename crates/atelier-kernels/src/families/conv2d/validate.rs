@@ -642,6 +642,18 @@ pub fn run(v: &mut Validator) {
         crate::chunk::with_binding_limit(CHUNKED_LIMIT, || {
             validate_conv(v, "2x12x8x8 k12 3x3 in channel blocks", &one)
         });
+        // planes of an odd size (13×13) in blocks that start unaligned: launched on copies
+        let odd = Conv2dSpec {
+            n: 2,
+            c: 6,
+            h: 13,
+            w: 13,
+            k: 6,
+            ..spec
+        };
+        crate::chunk::with_binding_limit(CHUNKED_LIMIT, || {
+            validate_conv(v, "2x6x13x13 k6 3x3 in unaligned channel blocks", &odd)
+        });
         check_conv_reference(v);
     }
     if TRANSPOSED_ROWS.iter().any(|row| v.wants(row)) {

@@ -5,9 +5,11 @@
 //   unary             out[i] = f_op(x[i]; alpha)                        x@1, out@2
 //   unary_backward    gx[i]  = gy[i] * f_op'(x[i]; alpha)               x@1, gy@2, gx@3
 //   binary            out[i] = a[i] (op) b[i], same shapes, contiguous  a@1, b@2, out@3
-//   binary_broadcast  out[i] = a[ia] (op) b[ib], with ia, ib from the
-//                     output's multi-index and per-operand strides
-//                     (stride 0 on a broadcast axis), rank <= 8        a@1, b@2, out@3
+//   binary_broadcast  out[io] = a[ia] (op) b[ib], with ia, ib, io from the
+//                     output's multi-index, per-operand strides
+//                     (stride 0 on a broadcast axis) and offsets, rank <= 8
+//                     (io = i, offsets 0, but in the boxes of a tensor larger
+//                     than one binding: see `crate::blocks`)          a@1, b@2, out@3
 //
 // The ops themselves (`unary_op`, `unary_derivative`, `binary_op`, switching on OP) are
 // generated from the op table in ops.rs and joined after this file; the helpers they call
@@ -34,10 +36,15 @@ struct BroadcastParams {
     n: u32,
     op: u32,   // as OP (unused here)
     rank: u32, // as RANK (unused here)
-    _pad: u32,
+    a_offset: u32,
+    b_offset: u32,
+    out_offset: u32,
+    _pad0: u32,
+    _pad1: u32,
     shape: array<vec4<u32>, 2>,
     a_strides: array<vec4<u32>, 2>,
     b_strides: array<vec4<u32>, 2>,
+    out_strides: array<vec4<u32>, 2>,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -155,14 +162,16 @@ fn binary_broadcast(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
     }
     // peel the output's multi-index off from the innermost axis outwards
     var rem = i;
-    var ia = 0u;
-    var ib = 0u;
+    var ia = pb.a_offset;
+    var ib = pb.b_offset;
+    var io = pb.out_offset;
     for (var d = i32(RANK) - 1; d >= 0; d--) {
         let size = pb.shape[d / 4][d % 4];
         let idx = rem % size;
         rem = rem / size;
         ia += idx * pb.a_strides[d / 4][d % 4];
         ib += idx * pb.b_strides[d / 4][d % 4];
+        io += idx * pb.out_strides[d / 4][d % 4];
     }
-    binary_out[i] = binary_op(a[ia], b[ib]);
+    binary_out[io] = binary_op(a[ia], b[ib]);
 }

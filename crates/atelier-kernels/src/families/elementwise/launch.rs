@@ -4,6 +4,7 @@ use bytemuck::{Pod, Zeroable};
 
 use super::ops::{BinaryOp, UnaryOp};
 use super::{BINARY, BINARY_BROADCAST, FILL, UNARY, UNARY_BACKWARD};
+use crate::blocks::{self, View};
 use crate::buffer_pool::GpuBuffer;
 use crate::context::gpu;
 use crate::pipeline::Kernel;
@@ -71,10 +72,14 @@ struct BroadcastParams {
     n: u32,
     op: u32,
     rank: u32,
-    _pad: u32,
+    a_offset: u32,
+    b_offset: u32,
+    out_offset: u32,
+    _pad: [u32; 2],
     shape: [u32; MAX_RANK],
     a_strides: [u32; MAX_RANK],
     b_strides: [u32; MAX_RANK],
+    out_strides: [u32; MAX_RANK],
 }
 
 fn n_u32(n: usize) -> u32 {
@@ -164,7 +169,9 @@ pub fn binary(op: BinaryOp, a: &GpuBuffer, b: &GpuBuffer, out: &GpuBuffer) {
     launch_pointwise(&BINARY, p, &[a, b, out]);
 }
 
-/// out = a op b with broadcasting described by `bc`.
+/// out = a op b with broadcasting described by `bc`. When an operand or the output is larger
+/// than one binding it runs in boxes of the output's axes (`crate::blocks`), each on windows of
+/// the three buffers.
 pub fn binary_broadcast(
     op: BinaryOp,
     bc: &Broadcast,
@@ -184,25 +191,75 @@ pub fn binary_broadcast(
         "binary_broadcast {}: output length",
         op.name()
     );
+    let out_strides = blocks::contiguous_strides(&bc.shape);
+    let views = [
+        View {
+            what: "a",
+            buffer: a,
+            offset: 0,
+            strides: bc.a_strides.clone(),
+        },
+        View {
+            what: "b",
+            buffer: b,
+            offset: 0,
+            strides: bc.b_strides.clone(),
+        },
+        View {
+            what: "out",
+            buffer: out,
+            offset: 0,
+            strides: out_strides.clone(),
+        },
+    ];
+    if n == 0 || !blocks::needed(&views) {
+        return launch_broadcast(op, bc, &out_strides, [0; 3], [a, b, out]);
+    }
+    blocks::for_each_block("binary_broadcast", &bc.shape, &views, |blk| {
+        let part = Broadcast {
+            shape: blk.size.clone(),
+            ..bc.clone()
+        };
+        let offsets = [blk.offsets[0], blk.offsets[1], blk.offsets[2]];
+        let [wa, wb, wo] = [&blk.windows[0], &blk.windows[1], &blk.windows[2]];
+        launch_broadcast(op, &part, &out_strides, offsets, [wa, wb, wo]);
+    });
+}
+
+/// One broadcasting launch: `offsets` are where a, b and out start in their buffers.
+fn launch_broadcast(
+    op: BinaryOp,
+    bc: &Broadcast,
+    out_strides: &[usize],
+    offsets: [usize; 3],
+    buffers: [&GpuBuffer; 3],
+) {
+    let rank = bc.shape.len();
+    let n: usize = bc.shape.iter().product();
     let mut p = BroadcastParams {
         n: n_u32(n),
         op: op.code(),
         rank: rank as u32,
-        _pad: 0,
+        a_offset: n_u32(offsets[0]),
+        b_offset: n_u32(offsets[1]),
+        out_offset: n_u32(offsets[2]),
+        _pad: [0; 2],
         shape: [1; MAX_RANK],
         a_strides: [0; MAX_RANK],
         b_strides: [0; MAX_RANK],
+        out_strides: [0; MAX_RANK],
     };
-    for d in 0..rank {
+    for (d, &out_stride) in out_strides.iter().enumerate().take(rank) {
         p.shape[d] = n_u32(bc.shape[d]);
         p.a_strides[d] = n_u32(bc.a_strides[d]);
         p.b_strides[d] = n_u32(bc.b_strides[d]);
+        p.out_strides[d] = n_u32(out_stride);
     }
     gpu().launch_elements(
         &BINARY_BROADCAST,
         &[("OP", p.op as f64), ("RANK", rank as f64)],
         &p,
-        &[a, b, out],
+        &buffers,
         n,
     );
 }

@@ -2,6 +2,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
+use crate::blocks::{self, View};
 use crate::context::gpu;
 use crate::elementwise::MAX_RANK;
 use crate::pipeline::Kernel;
@@ -82,9 +83,41 @@ fn u32_of(v: usize) -> u32 {
     u32::try_from(v).expect("copy_strided: sizes must fit in u32")
 }
 
-/// Copies the view of `src` described by `view` into `dst`.
+/// Copies the view of `src` described by `view` into `dst`. When either buffer is larger than
+/// one binding the copy runs in boxes of its index space (`crate::blocks`), each binding the
+/// windows of both buffers it touches: a permute in tiles, a slice or concat in runs of rows.
 pub fn copy_strided(view: &StridedCopy, src: &GpuBuffer, dst: &GpuBuffer) {
     view.check(src.len(), dst.len());
+    let views = [
+        View {
+            what: "src",
+            buffer: src,
+            offset: view.src_offset,
+            strides: view.src_strides.clone(),
+        },
+        View {
+            what: "dst",
+            buffer: dst,
+            offset: view.dst_offset,
+            strides: view.dst_strides.clone(),
+        },
+    ];
+    if view.is_empty() || !blocks::needed(&views) {
+        return launch(view, src, dst);
+    }
+    blocks::for_each_block("copy_strided", &view.shape, &views, |b| {
+        let part = StridedCopy {
+            shape: b.size.clone(),
+            src_offset: b.offsets[0],
+            src_strides: view.src_strides.clone(),
+            dst_offset: b.offsets[1],
+            dst_strides: view.dst_strides.clone(),
+        };
+        launch(&part, &b.windows[0], &b.windows[1]);
+    });
+}
+
+fn launch(view: &StridedCopy, src: &GpuBuffer, dst: &GpuBuffer) {
     let n = view.len();
     let mut p = Params {
         n: u32_of(n),
@@ -100,11 +133,5 @@ pub fn copy_strided(view: &StridedCopy, src: &GpuBuffer, dst: &GpuBuffer) {
         p.src_strides[d] = u32_of(view.src_strides[d]);
         p.dst_strides[d] = u32_of(view.dst_strides[d]);
     }
-    gpu().launch_elements(
-        &COPY_STRIDED,
-        &[],
-        &p,
-        &[src, dst],
-        n,
-    );
+    gpu().launch_elements(&COPY_STRIDED, &[], &p, &[src, dst], n);
 }

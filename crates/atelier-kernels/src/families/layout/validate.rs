@@ -30,7 +30,6 @@ pub fn run(v: &mut Validator) {
     if !v.wants("layout.copy_strided") {
         return;
     }
-    let g = gpu();
     // (case, view, source length, destination length); views that cover all of dst first
     let mut cases: Vec<(String, StridedCopy, usize, usize)> = vec![
         ("identity n=1".into(), permute(&[1], &[0]), 1, 1),
@@ -91,44 +90,99 @@ pub fn run(v: &mut Validator) {
         42,
     ));
     for (case, view, src_len, dst_len) in cases {
-        let src = v.rand(src_len);
-        let sb = g.upload(&src);
-        let db = v.poisoned(dst_len);
-        k::copy_strided(&view, &sb, &db);
-        let got = v.read(&db);
-        let mut want = vec![f32::NAN; dst_len];
-        r::copy_strided(&view, &src, &mut want);
-        // compare the covered elements (where the reference wrote), and require the rest
-        // untouched (still NaN)
-        let covered: Vec<usize> = (0..dst_len).filter(|&i| !want[i].is_nan()).collect();
-        let untouched = (0..dst_len)
-            .filter(|&i| want[i].is_nan())
-            .all(|i| got[i].is_nan());
-        let g_cov: Vec<f32> = covered.iter().map(|&i| got[i]).collect();
-        let w_cov: Vec<f32> = covered.iter().map(|&i| want[i]).collect();
-        let g_cov = if untouched {
-            g_cov
-        } else {
-            vec![f32::NAN; w_cov.len()]
-        };
-        v.check(
-            "layout.copy_strided",
-            "direct",
-            &case,
-            &g_cov,
-            &w_cov,
-            TOL_FORWARD,
-        );
-        // the fast CPU device's copy, the same way
-        let mut got = vec![f32::NAN; dst_len];
-        super::cpu::copy_strided(&view, &src, &mut got);
-        let untouched = (0..dst_len)
-            .filter(|&i| want[i].is_nan())
-            .all(|i| got[i].is_nan());
-        let g_cov: Vec<f32> = match untouched {
-            true => covered.iter().map(|&i| got[i]).collect(),
-            false => vec![f32::NAN; w_cov.len()],
-        };
-        v.check("layout.copy_strided", "cpu", &case, &g_cov, &w_cov, TOL_FORWARD);
+        check(v, &case, &view, src_len, dst_len);
     }
+    // tensors larger than one binding (lowered to 2 KiB for these cases) copy in boxes, each on
+    // windows that start aligned below the box's first element
+    let blocked: Vec<(&str, StridedCopy, usize, usize)> = vec![
+        (
+            "permute 6x10x13 -> 13x6x10 in blocks",
+            permute(&[6, 10, 13], &[2, 0, 1]),
+            780,
+            780,
+        ),
+        (
+            "transpose 37x41 in blocks",
+            permute(&[37, 41], &[1, 0]),
+            37 * 41,
+            37 * 41,
+        ),
+        (
+            "slice axis 1 of 7x45x9 [3..40] in blocks",
+            StridedCopy {
+                shape: vec![7, 37, 9],
+                src_offset: 27,
+                src_strides: vec![405, 9, 1],
+                dst_offset: 0,
+                dst_strides: vec![333, 9, 1],
+            },
+            7 * 45 * 9,
+            7 * 37 * 9,
+        ),
+        (
+            "region: 5x30x7 into 5x61x7 at [.,17..47,.] in blocks",
+            StridedCopy {
+                shape: vec![5, 30, 7],
+                src_offset: 0,
+                src_strides: vec![210, 7, 1],
+                dst_offset: 17 * 7,
+                dst_strides: vec![61 * 7, 7, 1],
+            },
+            5 * 30 * 7,
+            5 * 61 * 7,
+        ),
+    ];
+    crate::chunk::with_binding_limit(BLOCKED_LIMIT, || {
+        for (case, view, src_len, dst_len) in blocked {
+            check(v, case, &view, src_len, dst_len);
+        }
+    });
+}
+
+/// The binding limit of the `in blocks` cases: a few KiB, so small tensors run in many boxes.
+const BLOCKED_LIMIT: u64 = 2048;
+
+/// Runs one copy into a poisoned destination and compares it with the reference: the covered
+/// elements must match and the rest stay untouched.
+fn check(v: &mut Validator, case: &str, view: &StridedCopy, src_len: usize, dst_len: usize) {
+    let g = gpu();
+    let src = v.rand(src_len);
+    let sb = g.upload(&src);
+    let db = v.poisoned(dst_len);
+    k::copy_strided(view, &sb, &db);
+    let got = v.read(&db);
+    let mut want = vec![f32::NAN; dst_len];
+    r::copy_strided(view, &src, &mut want);
+    // compare the covered elements (where the reference wrote), and require the rest
+    // untouched (still NaN)
+    let covered: Vec<usize> = (0..dst_len).filter(|&i| !want[i].is_nan()).collect();
+    let untouched = (0..dst_len)
+        .filter(|&i| want[i].is_nan())
+        .all(|i| got[i].is_nan());
+    let g_cov: Vec<f32> = covered.iter().map(|&i| got[i]).collect();
+    let w_cov: Vec<f32> = covered.iter().map(|&i| want[i]).collect();
+    let g_cov = if untouched {
+        g_cov
+    } else {
+        vec![f32::NAN; w_cov.len()]
+    };
+    v.check(
+        "layout.copy_strided",
+        "direct",
+        case,
+        &g_cov,
+        &w_cov,
+        TOL_FORWARD,
+    );
+    // the fast CPU device's copy, the same way
+    let mut got = vec![f32::NAN; dst_len];
+    super::cpu::copy_strided(view, &src, &mut got);
+    let untouched = (0..dst_len)
+        .filter(|&i| want[i].is_nan())
+        .all(|i| got[i].is_nan());
+    let g_cov: Vec<f32> = match untouched {
+        true => covered.iter().map(|&i| got[i]).collect(),
+        false => vec![f32::NAN; w_cov.len()],
+    };
+    v.check("layout.copy_strided", "cpu", case, &g_cov, &w_cov, TOL_FORWARD);
 }

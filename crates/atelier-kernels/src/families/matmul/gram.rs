@@ -13,14 +13,13 @@
 use super::{MatmulSpec, MatmulVariant, matmul, matmul_into};
 use crate::buffer_pool::GpuBuffer;
 use crate::chunk::{
-    Batched, binding_limit, check_aligned, chunk_items, count_chunk, mark_parents,
+    Batched, binding_limit, chunk_items, count_chunk, mark_parents,
 };
 use crate::context::gpu;
 
 /// Rows per block of item `i` of `f` (`c` rows of `l`; all `c` when the item fits one
 /// binding), and that item as a window.
 fn row_blocks(op: &str, f: &GpuBuffer, i: usize, c: usize, l: usize) -> (usize, GpuBuffer) {
-    check_aligned(op, "F", i * c * l);
     let fi = f.window(i * c * l, c * l);
     let rows = [Batched {
         what: "F",

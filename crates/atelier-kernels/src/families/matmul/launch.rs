@@ -2,6 +2,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
+use crate::blocks::{self, View};
 use crate::context::gpu;
 use super::MatmulVariant;
 use crate::pipeline::Kernel;
@@ -94,11 +95,30 @@ impl MatmulSpec {
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
-struct Params([u32; 16]);
+struct Params([u32; 20]);
+
+/// Where C's element (b, i, j) is: `offset + b·batch_stride + i·row_stride + j`.
+#[derive(Clone, Copy, Debug)]
+struct CLayout {
+    offset: usize,
+    batch_stride: usize,
+    row_stride: usize,
+}
+
+impl CLayout {
+    /// C contiguous `[batch, m, n]`.
+    fn of(s: &MatmulSpec) -> CLayout {
+        CLayout {
+            offset: 0,
+            batch_stride: s.m * s.n,
+            row_stride: s.n,
+        }
+    }
+}
 
 impl Params {
     /// The reduction over k in `k_begin..k_end`, added to C when `accumulate`.
-    fn of(s: &MatmulSpec, k_begin: usize, k_end: usize, accumulate: bool) -> Params {
+    fn of(s: &MatmulSpec, c: &CLayout, k_begin: usize, k_end: usize, accumulate: bool) -> Params {
         let f = [
             s.batch,
             s.m,
@@ -114,6 +134,10 @@ impl Params {
             s.b_col_stride,
             k_begin,
             accumulate as usize,
+            c.offset,
+            c.batch_stride,
+            c.row_stride,
+            0,
             0,
             0,
         ];
@@ -144,6 +168,10 @@ pub fn matmul_with(
 }
 
 /// c = a · b, or c += a · b when `accumulate`, as described by `spec`, with `variant`.
+///
+/// When A, B or C is larger than one binding the product runs in boxes of (batch, M, N, K)
+/// (`crate::blocks`), each on windows of the three buffers; the boxes along K of one block of
+/// C run in order, the first writing (or adding, when `accumulate`) and the rest adding.
 pub fn matmul_into(
     variant: MatmulVariant,
     spec: &MatmulSpec,
@@ -153,11 +181,67 @@ pub fn matmul_into(
     accumulate: bool,
 ) {
     spec.check(a.len(), b.len(), c.len());
+    let layout = CLayout::of(spec);
+    let views = [
+        View {
+            what: "A",
+            buffer: a,
+            offset: spec.a_offset,
+            strides: vec![spec.a_batch_stride, spec.a_row_stride, 0, spec.a_col_stride],
+        },
+        View {
+            what: "B",
+            buffer: b,
+            offset: spec.b_offset,
+            strides: vec![spec.b_batch_stride, 0, spec.b_col_stride, spec.b_row_stride],
+        },
+        View {
+            what: "C",
+            buffer: c,
+            offset: 0,
+            strides: vec![layout.batch_stride, layout.row_stride, 1, 0],
+        },
+    ];
+    if !blocks::needed(&views) {
+        return launch_k_slices(variant, spec, &layout, [a, b, c], accumulate);
+    }
+    let shape = [spec.batch, spec.m, spec.n, spec.k];
+    blocks::for_each_block("matmul", &shape, &views, |blk| {
+        let [batch, m, n, k] = blk.size[..] else {
+            unreachable!("four axes")
+        };
+        let part = MatmulSpec {
+            batch,
+            m,
+            n,
+            k,
+            a_offset: blk.offsets[0],
+            b_offset: blk.offsets[1],
+            ..*spec
+        };
+        let c_part = CLayout {
+            offset: blk.offsets[2],
+            ..layout
+        };
+        let [wa, wb, wc] = [&blk.windows[0], &blk.windows[1], &blk.windows[2]];
+        let add = accumulate || blk.start[3] > 0;
+        launch_k_slices(variant, &part, &c_part, [wa, wb, wc], add);
+    });
+}
+
+/// One product on bound buffers, as dispatches of at most [`K_CHUNK`] of k each.
+fn launch_k_slices(
+    variant: MatmulVariant,
+    spec: &MatmulSpec,
+    layout: &CLayout,
+    buffers: [&GpuBuffer; 3],
+    accumulate: bool,
+) {
     let batch = spec.batch as u32;
     for k_begin in (0..spec.k).step_by(K_CHUNK) {
         let add = accumulate || k_begin > 0;
-        let p = Params::of(spec, k_begin, (k_begin + K_CHUNK).min(spec.k), add);
-        launch(variant, &p, batch, spec, [a, b, c]);
+        let p = Params::of(spec, layout, k_begin, (k_begin + K_CHUNK).min(spec.k), add);
+        launch(variant, &p, batch, spec, buffers);
     }
 }
 

@@ -1,7 +1,9 @@
 // matmul.wgsl: batched matrix product C[b] = A[b] · B[b].
 //
 // A's element (b, i, k) is a[a_offset + b*a_batch_stride + i*a_row_stride + k*a_col_stride],
-// B's (b, k, j) likewise; C is contiguous [batch, M, N]. General strides let the caller pass
+// B's (b, k, j) likewise; C's (b, i, j) is c[c_offset + b*c_batch_stride + i*c_row_stride + j]
+// (contiguous [batch, M, N] but for the boxes of a product over tensors larger than one
+// storage binding, each on windows of the three buffers: see `crate::blocks`). General strides let the caller pass
 // transposed operands (backward: gA = gC·Bᵀ, gB = Aᵀ·gC) and a broadcast batch (stride 0)
 // without copying.
 //
@@ -34,8 +36,12 @@ struct Params {
     b_col_stride: u32,
     k_begin: u32,
     accumulate: u32,
+    c_offset: u32,
+    c_batch_stride: u32,
+    c_row_stride: u32,
     _pad0: u32,
     _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -63,7 +69,7 @@ fn matmul_naive(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var k = p.k_begin; k < p.k; k++) {
         acc += a_at(batch, i, k) * b_at(batch, k, j);
     }
-    let idx = (batch * p.m + i) * p.n + j;
+    let idx = p.c_offset + batch * p.c_batch_stride + i * p.c_row_stride + j;
     if p.accumulate != 0u {
         acc += c[idx];
     }
@@ -135,7 +141,7 @@ fn matmul_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
         for (var j = 0u; j < 4u; j++) {
             let col = col0 + lid.x + 16u * j;
             if row < p.m && col < p.n {
-                let idx = (batch * p.m + row) * p.n + col;
+                let idx = p.c_offset + batch * p.c_batch_stride + row * p.c_row_stride + col;
                 if p.accumulate != 0u {
                     c[idx] += acc[i][j];
                 } else {

@@ -3,6 +3,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use crate::WG;
+use crate::blocks::{self, View};
 use crate::context::{gpu, subgroups_missing};
 use crate::elementwise::MAX_RANK;
 use crate::pipeline::Kernel;
@@ -108,10 +109,14 @@ struct Params {
     scale: f32,
     red_begin: u32,
     accumulate: u32,
+    x_offset: u32,
+    out_offset: u32,
+    _pad: [u32; 2],
     out_shape: [u32; MAX_RANK],
     out_strides: [u32; MAX_RANK],
     red_shape: [u32; MAX_RANK],
     red_strides: [u32; MAX_RANK],
+    out_dst_strides: [u32; MAX_RANK],
 }
 
 fn u32_of(v: usize) -> u32 {
@@ -126,6 +131,10 @@ pub fn reduce(op: ReduceOp, spec: &ReduceSpec, scale: f32, x: &GpuBuffer, out: &
 }
 
 /// out = scale · (op over the reduced axes of x), with `variant`.
+///
+/// When `x` or `out` is larger than one binding the reduction runs in boxes of its kept and
+/// reduced axes (`crate::blocks`), each on windows of both: the boxes of one block of outputs
+/// along the reduced axes run in order, the first writing and the rest combining into it.
 pub fn reduce_with(
     op: ReduceOp,
     variant: ReduceVariant,
@@ -157,6 +166,68 @@ pub fn reduce_with(
         "reduce {}: nothing to reduce over ({spec:?})",
         op.name()
     );
+    let (kept, reduced) = (spec.out_shape.len(), spec.red_shape.len());
+    let out_dst = blocks::contiguous_strides(&spec.out_shape);
+    let shape: Vec<usize> = spec.out_shape.iter().chain(&spec.red_shape).copied().collect();
+    let views = [
+        View {
+            what: "x",
+            buffer: x,
+            offset: 0,
+            strides: spec.out_strides.iter().chain(&spec.red_strides).copied().collect(),
+        },
+        View {
+            what: "out",
+            buffer: out,
+            offset: 0,
+            strides: out_dst.iter().copied().chain(vec![0; reduced]).collect(),
+        },
+    ];
+    let whole = Place {
+        x_offset: 0,
+        out_offset: 0,
+        out_dst: &out_dst,
+        accumulate: false,
+    };
+    if !blocks::needed(&views) {
+        return launch(op, variant, spec, scale, &whole, x, out);
+    }
+    blocks::for_each_block(&format!("reduce {}", op.name()), &shape, &views, |b| {
+        let part = ReduceSpec {
+            out_shape: b.size[..kept].to_vec(),
+            out_strides: spec.out_strides.clone(),
+            red_shape: b.size[kept..].to_vec(),
+            red_strides: spec.red_strides.clone(),
+        };
+        let place = Place {
+            x_offset: b.offsets[0],
+            out_offset: b.offsets[1],
+            out_dst: &out_dst,
+            // the reduced axes come last: their first box for these outputs writes
+            accumulate: b.start[kept..].iter().any(|&i| i > 0),
+        };
+        launch(op, variant, &part, scale, &place, &b.windows[0], &b.windows[1]);
+    });
+}
+
+/// Where a launch reads and writes: the input's and the output's first element, the output's
+/// strides, and whether it combines with what the output holds.
+struct Place<'a> {
+    x_offset: usize,
+    out_offset: usize,
+    out_dst: &'a [usize],
+    accumulate: bool,
+}
+
+fn launch(
+    op: ReduceOp,
+    variant: ReduceVariant,
+    spec: &ReduceSpec,
+    scale: f32,
+    place: &Place,
+    x: &GpuBuffer,
+    out: &GpuBuffer,
+) {
     let mut p = Params {
         out_n: u32_of(spec.out_count()),
         red_n: u32_of(spec.reduced_count()),
@@ -166,14 +237,19 @@ pub fn reduce_with(
         scale,
         red_begin: 0,
         accumulate: 0,
+        x_offset: u32_of(place.x_offset),
+        out_offset: u32_of(place.out_offset),
+        _pad: [0; 2],
         out_shape: [1; MAX_RANK],
         out_strides: [0; MAX_RANK],
         red_shape: [1; MAX_RANK],
         red_strides: [0; MAX_RANK],
+        out_dst_strides: [0; MAX_RANK],
     };
     for (d, (&s, &st)) in spec.out_shape.iter().zip(&spec.out_strides).enumerate() {
         p.out_shape[d] = u32_of(s);
         p.out_strides[d] = u32_of(st);
+        p.out_dst_strides[d] = u32_of(place.out_dst[d]);
     }
     for (d, (&s, &st)) in spec.red_shape.iter().zip(&spec.red_strides).enumerate() {
         p.red_shape[d] = u32_of(s);
@@ -194,7 +270,7 @@ pub fn reduce_with(
     for (i, begin) in (0..red_n).step_by(variant.slice_len()).enumerate() {
         p.red_begin = u32_of(begin);
         p.red_n = u32_of((begin + variant.slice_len()).min(red_n));
-        p.accumulate = u32::from(i > 0);
+        p.accumulate = u32::from(place.accumulate || i > 0);
         gpu().launch(kernel, &[], &p, &[x, out], groups);
     }
 }

@@ -16,6 +16,11 @@
 // long reductions into slices, because software Vulkan (lavapipe) silently ends a shader
 // invocation's loops after 65,535 iterations in all (the scale is applied per slice, so max
 // needs scale >= 0).
+//
+// `x_offset` is where the input starts in `x` and `out_offset` + Σ idx·out_dst_strides where
+// output `idx` goes in `out`: the launcher of a reduction over tensors larger than one storage
+// binding runs it in boxes of its axes, each on windows of both buffers (`crate::blocks`);
+// otherwise x_offset and out_offset are 0 and out_dst_strides the output's row-major strides.
 
 
 struct Params {
@@ -27,10 +32,15 @@ struct Params {
     scale: f32,
     red_begin: u32,
     accumulate: u32,
+    x_offset: u32,
+    out_offset: u32,
+    _pad0: u32,
+    _pad1: u32,
     out_shape: array<vec4<u32>, 2>,
     out_strides: array<vec4<u32>, 2>,
     red_shape: array<vec4<u32>, 2>,
     red_strides: array<vec4<u32>, 2>,
+    out_dst_strides: array<vec4<u32>, 2>,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -40,16 +50,20 @@ struct Params {
 var<workgroup> partial: array<f32, WG>;
 
 
-// input offset of the first element reduced into output `i`
-fn base_offset(i: u32) -> u32 {
+// output `i`'s place: the input offset of the first element reduced into it, and its index
+// in `out`
+fn locate(i: u32) -> vec2<u32> {
     var rem = i;
-    var off = 0u;
+    var off = p.x_offset;
+    var dst = p.out_offset;
     for (var a = i32(p.out_rank) - 1; a >= 0; a--) {
         let size = p.out_shape[a / 4][a % 4];
-        off += (rem % size) * p.out_strides[a / 4][a % 4];
+        let idx = rem % size;
+        off += idx * p.out_strides[a / 4][a % 4];
+        dst += idx * p.out_dst_strides[a / 4][a % 4];
         rem = rem / size;
     }
-    return off;
+    return vec2<u32>(off, dst);
 }
 
 // offset of the j-th reduced element relative to the base
@@ -78,7 +92,7 @@ fn combine(acc: f32, v: f32) -> f32 {
     return acc + v;
 }
 
-// out[i] = v, or combined with the earlier slices' result
+// out[i] = v, or combined with the earlier slices' result (`i` from `locate`)
 fn store(i: u32, v: f32) {
     if p.accumulate != 0u {
         out[i] = combine(out[i], v);
@@ -94,12 +108,12 @@ fn reduce_serial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     if i >= p.out_n {
         return;
     }
-    let base = base_offset(i);
+    let at = locate(i);
     var acc = identity();
     for (var j = p.red_begin; j < p.red_n; j++) {
-        acc = combine(acc, x[base + reduced_offset(j)]);
+        acc = combine(acc, x[at.x + reduced_offset(j)]);
     }
-    store(i, acc * p.scale);
+    store(at.y, acc * p.scale);
 }
 
 @compute @workgroup_size(WG)
@@ -111,10 +125,10 @@ fn reduce_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
     if i >= p.out_n {
         return;
     }
-    let base = base_offset(i);
+    let at = locate(i);
     var acc = identity();
     for (var j = p.red_begin + lid.x; j < p.red_n; j += WG) {
-        acc = combine(acc, x[base + reduced_offset(j)]);
+        acc = combine(acc, x[at.x + reduced_offset(j)]);
     }
     partial[lid.x] = acc;
     workgroupBarrier();
@@ -125,6 +139,6 @@ fn reduce_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
         workgroupBarrier();
     }
     if lid.x == 0u {
-        store(i, partial[0] * p.scale);
+        store(at.y, partial[0] * p.scale);
     }
 }

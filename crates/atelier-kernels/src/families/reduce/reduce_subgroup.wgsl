@@ -34,10 +34,10 @@ fn reduce_subgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
     if i >= p.out_n {
         return;
     }
-    let base = base_offset(i);
+    let at = locate(i);
     var acc = identity();
     for (var j = p.red_begin + lid.x; j < p.red_n; j += WG) {
-        acc = combine(acc, x[base + reduced_offset(j)]);
+        acc = combine(acc, x[at.x + reduced_offset(j)]);
     }
     // one value per subgroup into workgroup memory
     acc = subgroup_combine(acc);
@@ -54,7 +54,7 @@ fn reduce_subgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
         }
         total = subgroup_combine(total);
         if lane == 0u {
-            store(i, total * p.scale);
+            store(at.y, total * p.scale);
         }
     }
 }
