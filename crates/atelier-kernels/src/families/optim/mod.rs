@@ -21,7 +21,10 @@ use crate::shader::Shader;
 
 pub static OPTIM: Shader = Shader {
     name: "optim/optim.wgsl",
-    parts: &[crate::wgsl!("optim/optim.wgsl")],
+    parts: &[
+        crate::wgsl!("optim/adam_params.wgsl"),
+        crate::wgsl!("optim/optim.wgsl"),
+    ],
 };
 
 pub const FAMILY: Family = Family {

@@ -164,7 +164,10 @@ fn kernel(slots: usize) -> Kernel {
     static SHADERS: [OnceLock<Shader>; MAX_SLOTS] = [const { OnceLock::new() }; MAX_SLOTS];
     let shader = SHADERS[slots - 1].get_or_init(|| Shader {
         name: Box::leak(format!("optim/adam_multi_{slots}.wgsl").into_boxed_str()),
-        parts: Box::leak(Box::new([&*Box::leak(shader_source(slots).into_boxed_str())])),
+        parts: Box::leak(Box::new([
+            crate::wgsl!("optim/adam_params.wgsl"),
+            &*Box::leak(shader_source(slots).into_boxed_str()),
+        ])),
     });
     Kernel::new(shader, "adam_multi")
 }

@@ -21,20 +21,7 @@
 // Grids above the per-dimension limit are folded into y and z (see `linear_id`).
 
 
-struct AdamParams {
-    n: u32,
-    beta1: f32,
-    one_minus_beta1: f32,
-    beta2: f32,
-    one_minus_beta2: f32,
-    eps: f32,
-    step_size: f32,
-    sqrt_bc2: f32,
-    grad_decay: f32,
-    param_scale: f32,
-    _pad0: f32,
-    _pad1: f32,
-}
+// AdamParams: adam_params.wgsl, joined before this file
 
 struct SgdParams {
     n: u32,
