@@ -716,11 +716,11 @@ fn atelier_gpu_env(env: &[(&str, &str)], args: &[&str]) -> Output {
 }
 
 /// GPU memory, with the device's memory capped at a few MiB (`ATELIER_DEVICE_MEMORY_BYTES`:
-/// on a hardware GPU the figure is its largest device-local heap): a training run whose
-/// estimate exceeds it is refused before any work, naming both figures; a run whose estimate
-/// passes but whose allocations do not (style transfer: its activations fit 8 MiB, VGG's
-/// weights do not) stops at the first allocation past it with an error naming the bytes,
-/// exit 1, not a panic.
+/// on a hardware GPU the figure is its largest device-local heap): DCGAN and CycleGAN training
+/// runs and a style transfer whose estimates exceed it (VGG's weights alone are 49 MiB) are refused before any
+/// work, naming both figures; work that allocates past it without an estimate (sampling a
+/// checkpoint whose weights do not fit 64 KiB) stops at the first allocation past it with an
+/// error naming the bytes, exit 1, not a panic.
 #[test]
 fn gpu_memory_is_checked_up_front_and_an_allocation_past_it_is_an_error() {
     if !atelier_kernels::context::gpu_for_tests() {
@@ -748,6 +748,25 @@ fn gpu_memory_is_checked_up_front_and_an_allocation_past_it_is_an_error() {
         "{err}"
     );
     assert!(!run.exists(), "nothing written");
+    let args = [
+        "cyclegan",
+        "train",
+        "--data-a",
+        "builtin:mondrian:4",
+        "--data-b",
+        "builtin:mondrian:4",
+        "--out",
+        s(&run),
+    ];
+    let o = atelier_gpu_env(&cap, &args);
+    assert_eq!(code(&o), 1);
+    let err = stderr(&o);
+    assert!(
+        err.contains("a training step at this --batch, --crop-size, --ngf and --ndf needs about")
+            && err.contains("has 1.0 MiB (ATELIER_DEVICE_MEMORY_BYTES)"),
+        "{err}"
+    );
+    assert!(!run.exists(), "nothing written");
 
     let photo = dir.join("photo.png");
     image::RgbImage::from_pixel(32, 32, image::Rgb([90, 120, 200]))
@@ -770,12 +789,30 @@ fn gpu_memory_is_checked_up_front_and_an_allocation_past_it_is_an_error() {
     assert_eq!(code(&o), 1);
     let err = stderr(&o);
     assert!(
-        err.contains("atelier: error: out of GPU memory: allocating a buffer of")
-            && err.contains("has 8.0 MiB (ATELIER_DEVICE_MEMORY_BYTES)")
-            && !err.contains("panicked"),
+        err.contains("style transfer at 32×32 needs about")
+            && err.contains("has 8.0 MiB (ATELIER_DEVICE_MEMORY_BYTES)"),
         "{err}"
     );
     assert!(!out.exists(), "no image written");
+
+    let o = atelier(&train_args("builtin:mondrian:16", s(&run), "1"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let grid = dir.join("grid.png");
+    let cap = [("ATELIER_DEVICE_MEMORY_BYTES", "65536")];
+    let ck = run.join("checkpoint.safetensors");
+    let o = atelier_gpu_env(
+        &cap,
+        &["gan", "sample", "--checkpoint", s(&ck), "--out", s(&grid)],
+    );
+    assert_eq!(code(&o), 1);
+    let err = stderr(&o);
+    assert!(
+        err.contains("atelier: error: out of GPU memory: allocating a buffer of")
+            && err.contains("has 64.0 KiB (ATELIER_DEVICE_MEMORY_BYTES)")
+            && !err.contains("panicked"),
+        "{err}"
+    );
+    assert!(!grid.exists(), "no grid written");
 }
 
 /// Sets the value of `flag` in `args`.

@@ -136,17 +136,27 @@ impl DcganConfig {
         items_per_batch(per_image, device, cap)
     }
 
-    /// Bytes a training step keeps at `batch`: weights with their gradients and Adam's two
-    /// moments, activations with their gradients (an estimate, for host-memory checks).
+    /// Bytes a training step holds at `batch`, for the memory checks before work: six copies
+    /// of the weights (the weights, Adam's two moments, and gradients: D's accumulate over
+    /// its real and generated batches and G's step), the weight-gradient scratch, and five
+    /// copies of every activation (each stage keeps its convolution's output and its
+    /// normalised, activated one, with both gradients; D runs on two batches). The buffer
+    /// pool's footprint after warm steps on lavapipe measured about four copies of the
+    /// activations; the fifth is margin for its free list and other variants' scratch
+    /// (`tests/tests/memory_estimate.rs` checks the bound at other sizes).
     pub fn training_bytes(&self, batch: usize) -> u128 {
-        let weights: u128 = self.weights().iter().map(|(_, s, _)| tensor_bytes(s)).sum();
-        let acts: u128 = self
-            .training_tensors(batch)
-            .iter()
-            .filter(|(n, _)| n.contains("output") || n.contains("images"))
-            .map(|(_, s)| tensor_bytes(s))
-            .sum();
-        weights * 4 + acts * 3
+        let tensors = self.training_tensors(batch);
+        let bytes = |keep: &dyn Fn(&str) -> bool| -> u128 {
+            tensors
+                .iter()
+                .filter(|(n, _)| keep(n))
+                .map(|(_, s)| tensor_bytes(s))
+                .sum()
+        };
+        let weights = bytes(&|n| n.ends_with("weight"));
+        let scratch = bytes(&|n| n.ends_with("partial sums"));
+        let acts = bytes(&|n| n.ends_with("output") || n == "generated images");
+        weights * 6 + scratch + acts * 5
     }
 }
 

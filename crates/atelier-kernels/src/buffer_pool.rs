@@ -116,6 +116,11 @@ impl BufferPool {
             .insert(buffer.id, Free { buffer, used_epoch });
     }
 
+    /// Bytes of the buffers created and not yet dropped.
+    pub(crate) fn held(&self) -> u64 {
+        self.held.load(Relaxed)
+    }
+
     /// Drops every free buffer (for memory pressure, or between unrelated workloads). Cached
     /// bind groups keep their buffers alive: `Gpu::release_free_buffers` drops those too.
     pub fn clear(&self) {

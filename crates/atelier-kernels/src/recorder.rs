@@ -479,6 +479,12 @@ impl Gpu {
         self.stats.snapshot()
     }
 
+    /// Bytes of the buffers the pool holds: those in use and its free list (what the device
+    /// gives atelier; it never shrinks except through [`Gpu::release_free_buffers`]).
+    pub fn bytes_held(&self) -> u64 {
+        self.pool.held()
+    }
+
     /// Drops the pool's free buffers (and the cached bind groups, which hold buffers alive).
     pub fn release_free_buffers(&self) {
         self.recorder.lock().unwrap().bind_groups.clear();

@@ -14,6 +14,7 @@ pub mod gatys;
 pub mod image_io;
 pub mod lbfgs;
 pub mod loss;
+pub mod memory;
 pub mod score;
 pub mod train;
 pub mod transformer_net;

@@ -168,6 +168,15 @@ pub struct Vgg19 {
 }
 
 impl Vgg19 {
+    /// How many weights and biases the network holds.
+    pub fn parameter_count(&self) -> usize {
+        self.convs
+            .iter()
+            .flatten()
+            .map(|(w, b)| w.numel() + b.numel())
+            .sum()
+    }
+
     /// The network up to and including layer `deepest`, weights from `features`.
     pub fn new(features: &Features, deepest: &str, device: Device) -> Result<Vgg19> {
         match features {

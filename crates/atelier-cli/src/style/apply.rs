@@ -58,8 +58,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let shapes = TransformerNet::largest_activations(1, hu, wu);
     let what = format!("stylising a {w}×{h} image");
     let hint = "use a smaller --size";
-    // the network's activations, about 500 floats a pixel
-    let memory = 2000 * (wu * hu) as u128;
+    let memory = atelier_style::memory::stylize_bytes(wu * hu);
     common::check_fits(&shapes, memory, &what, device, hint)?;
     if a.size.is_some() {
         image = resize_long_side(&image, w.max(h));

@@ -106,8 +106,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     // planes a binding
     common::check_fits(
         &shapes,
-        // the network's and VGG's activations with their gradients, about 1,200 floats a pixel
-        4800 * (b * side * side) as u128,
+        atelier_style::memory::training_bytes(b, side),
         &format!("training at batch {b} of {side}×{side}"),
         device,
         "use a smaller --batch or --size",

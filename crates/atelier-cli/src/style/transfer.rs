@@ -127,8 +127,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let (content_act, style_act) = (largest_activation(1, h, w), largest_activation(1, sh, sw));
     common::check_fits(
         &[content_act, style_act],
-        // VGG's activations at this size with their gradients, about 600 floats a pixel
-        2400 * (h * w + sh * sw) as u128,
+        atelier_style::memory::transfer_bytes(h * w, sh * sw, config.scales),
         &format!("style transfer at {w}×{h}"),
         device,
         "use a smaller --size",

@@ -7,6 +7,7 @@
 mod discriminator;
 mod generator;
 mod inert_bias;
+mod memory;
 mod state_dict;
 
 pub use discriminator::{DiscriminatorConfig, NLayerDiscriminator};

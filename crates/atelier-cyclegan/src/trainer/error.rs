@@ -24,7 +24,8 @@ pub enum CycleError {
     Architecture(#[from] ArchitectureError),
     #[error(transparent)]
     Run(#[from] RunError),
-    /// The run folder could not be claimed (in use, not empty, not writable).
+    /// The run folder could not be claimed (in use, not empty, not writable), or the memory
+    /// a step needs is more than the device has.
     #[error(transparent)]
     RunDir(#[from] atelier_fs::FsError),
     /// `--steps` below the step a resumed run has reached.

@@ -182,6 +182,7 @@ impl Trainer {
                 train.crop_size, train.n_layers_d
             )));
         }
+        check_memory(&model_config, &train, device)?;
         if domains.len < train.batch {
             return Err(CycleError::Config(format!(
                 "--batch {} is larger than the data ({} and {})",
@@ -256,6 +257,7 @@ impl Trainer {
             });
         }
         let device = device_of(&run.train.device)?;
+        check_memory(&run.model, &run.train, device)?;
         let mut model = new_model(&run, device);
         let state = checkpoint::load_into(&ck, &mut model)?;
         run::write_config(&dir, &run.to_json())?;
@@ -502,6 +504,22 @@ impl Trainer {
         on(Event::Checkpoint(&path));
         Ok(())
     }
+}
+
+/// An error, before any work, when the device's memory (the host's on the CPU or a software
+/// GPU) cannot hold a training step (`CycleGanConfig::training_bytes`).
+fn check_memory(model: &CycleGanConfig, train: &TrainConfig, device: Device) -> Result<()> {
+    let need = model.training_bytes(
+        train.batch,
+        train.crop_size,
+        train.pool_size,
+        train.lambda_identity > 0.0,
+    );
+    device.check_memory(
+        "a training step at this --batch, --crop-size, --ngf and --ndf",
+        need,
+    )?;
+    Ok(())
 }
 
 fn new_model(run: &RunConfig, device: Device) -> CycleGan {
