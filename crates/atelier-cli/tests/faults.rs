@@ -589,6 +589,71 @@ fn side_over_the_limit(device: Device) -> usize {
     (limit / (64.0 * 4.0)).sqrt() as usize + 8
 }
 
+/// CycleGAN: a training step or a translation past the device's memory (the host's on the
+/// fast CPU device) is refused before any work, naming the figures; `--size` is checked before
+/// the image is resized (a huge size would fill the host with pixels first).
+#[test]
+fn cyclegan_sizes_past_the_memory_are_refused_up_front() {
+    let dir = temp("cyclegan-sizes");
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = dir.join("run");
+    let small = [
+        "--data-a",
+        "builtin:mondrian:4",
+        "--data-b",
+        "builtin:mondrian:4",
+        "--ngf",
+        "4",
+        "--ndf",
+        "4",
+    ];
+    let big = ["--load-size", "8192", "--crop-size", "8192", "--steps", "1"];
+    let args = [&["cyclegan", "train", "--out", s(&run)][..], &small, &big].concat();
+    let o = atelier_on(Some(Device::Cpu), &args);
+    assert_eq!(code(&o), 1);
+    let err = stderr(&o);
+    assert!(
+        err.contains("a training step at this --batch, --crop-size, --ngf and --ndf needs")
+            && err.contains("of host memory, but only"),
+        "{err}"
+    );
+    assert!(!run.join("checkpoint.safetensors").exists());
+
+    let fits = ["--load-size", "32", "--crop-size", "32", "--steps", "1"];
+    let args = [&["cyclegan", "train", "--out", s(&run)][..], &small, &fits].concat();
+    let o = atelier_on(Some(Device::Cpu), &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let photo = dir.join("photo.png");
+    image::RgbImage::from_pixel(40, 30, image::Rgb([90, 120, 200]))
+        .save(&photo)
+        .unwrap();
+    let out = dir.join("out.png");
+    let ck = run.join("checkpoint.safetensors");
+    let o = atelier_on(
+        Some(Device::Cpu),
+        &[
+            "cyclegan",
+            "apply",
+            "--model",
+            s(&ck),
+            "--input",
+            s(&photo),
+            "--out",
+            s(&out),
+            "--size",
+            "100000",
+        ],
+    );
+    assert_eq!(code(&o), 1);
+    let err = stderr(&o);
+    assert!(
+        err.contains("translating a 100000×75000 image needs")
+            && err.contains("of host memory, but only"),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing written");
+}
+
 #[test]
 fn sizes_past_the_device_are_refused_up_front_and_big_work_is_batched() {
     let device = if atelier_kernels::context::gpu_for_tests() {

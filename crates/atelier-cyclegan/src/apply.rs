@@ -87,6 +87,31 @@ pub fn load_generator(path: &Path, direction: Direction, device: Device) -> Resu
 
 /// `image` through `g`, at its own size: converted to the generator's input channels, values
 /// to [-1, 1], padded to a multiple of 4 by reflection, and the output cropped back.
+/// An error, before any work, when translating a `width` × `height` image cannot run on
+/// `device`: a plane must fit a binding (the kernels split the rest), the whole translation
+/// the device's memory (the host's on the CPU or a software GPU).
+pub fn check_translation_fits(
+    g: &ResnetGenerator,
+    width: u32,
+    height: u32,
+    device: Device,
+) -> Result<()> {
+    let (w, h) = (width, height);
+    let (hp, wp) = (
+        (h as usize).next_multiple_of(4),
+        (w as usize).next_multiple_of(4),
+    );
+    atelier_tensor::limits::check_all_planes_fit(&g.config.largest_activations(hp, wp), device)
+        .map_err(|e| {
+            CycleError::Config(format!("the image is {w}×{h}: {e}; use a smaller --size"))
+        })?;
+    device.check_memory(
+        &format!("translating a {w}×{h} image"),
+        g.config.translation_bytes(hp, wp),
+    )?;
+    Ok(())
+}
+
 pub fn translate(
     g: &ResnetGenerator,
     image: &DynamicImage,
@@ -98,6 +123,7 @@ pub fn translate(
             "the image is {w}×{h}; the generator needs at least {MIN_SIDE} pixels a side"
         )));
     }
+    check_translation_fits(g, w, h, device)?;
     let c_in = g.config.input_nc;
     let planes: Vec<u8> = match c_in {
         1 => image.to_luma8().into_raw(),

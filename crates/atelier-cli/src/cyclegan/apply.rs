@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use atelier_cyclegan::apply::{Direction, load_generator, translate};
+use atelier_cyclegan::apply::{Direction, check_translation_fits, load_generator, translate};
 use atelier_data::folder::is_image_file_name;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -64,8 +64,16 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             Err(e) => bail!("--input {}: {e}", input.display()),
         };
         let image = match a.size {
-            // the aspect ratio kept, the longer side at `size`
-            Some(size) => image.resize(size, size, image::imageops::FilterType::CatmullRom),
+            // the aspect ratio kept, the longer side at `size`; checked before resizing (a
+            // huge --size would fill the host's memory with pixels first)
+            Some(size) => {
+                let (w, h) = (image.width() as u64, image.height() as u64);
+                let long = w.max(h).max(1);
+                let fit = |s: u64| (s * size as u64).div_ceil(long).max(1) as u32;
+                check_translation_fits(&loaded.g, fit(w), fit(h), device)
+                    .with_context(|| format!("{}", input.display()))?;
+                image.resize(size, size, image::imageops::FilterType::CatmullRom)
+            }
             None => image,
         };
         let result =

@@ -23,17 +23,47 @@ impl GeneratorConfig {
         p + conv(f, self.output_nc as u128, 7)
     }
 
-    /// Floats of every layer's output for one `side`² image.
-    pub fn activation_floats(&self, side: usize) -> u128 {
-        let (f, side) = (self.ngf as u128, side as u128);
-        let sq = |s: u128| s * s;
-        let (s1, s2) = (side.div_ceil(2), side.div_ceil(2).div_ceil(2));
-        let mut a = self.input_nc as u128 * sq(side + 6) + 3 * f * sq(side);
-        a += 3 * 2 * f * sq(s1) + 3 * 4 * f * sq(s2);
+    /// Floats of every layer's output for one `height` × `width` image.
+    pub fn activation_floats(&self, height: usize, width: usize) -> u128 {
+        let f = self.ngf as u128;
+        // sides after each stride-2 convolution, and back up
+        let down = |s: usize| s.div_ceil(2) as u128;
+        let (h1, w1) = (down(height), down(width));
+        let (h2, w2) = (down(h1 as usize), down(w1 as usize));
+        let (h, w) = (height as u128, width as u128);
+        let mut a = self.input_nc as u128 * (h + 6) * (w + 6) + 3 * f * h * w;
+        a += 3 * 2 * f * h1 * w1 + 3 * 4 * f * h2 * w2;
         // each block: pad, conv, norm, ReLU, pad, conv, norm, the sum
-        a += self.n_blocks as u128 * 4 * f * (2 * sq(s2 + 2) + 6 * sq(s2));
-        a += 3 * 2 * f * sq(2 * s2) + 3 * f * sq(4 * s2);
-        a + f * sq(4 * s2 + 6) + 2 * self.output_nc as u128 * sq(4 * s2)
+        a += self.n_blocks as u128 * 4 * f * (2 * (h2 + 2) * (w2 + 2) + 6 * h2 * w2);
+        let (h4, w4) = (4 * h2, 4 * w2);
+        a += 3 * 2 * f * (h4 / 2) * (w4 / 2) + 3 * f * h4 * w4;
+        a + f * (h4 + 6) * (w4 + 6) + 2 * self.output_nc as u128 * h4 * w4
+    }
+
+    /// Bytes translating one `height` × `width` image holds: the weights and every layer's
+    /// output (no gradients).
+    pub fn translation_bytes(&self, height: usize, width: usize) -> u128 {
+        4 * (self.parameters() + self.activation_floats(height, width))
+    }
+
+    /// The largest tensors of a translation (names and NCHW shapes), for the device's
+    /// binding and buffer limits.
+    pub fn largest_activations(&self, height: usize, width: usize) -> Vec<(String, Vec<usize>)> {
+        let (h4, w4) = (4 * height.div_ceil(4), 4 * width.div_ceil(4));
+        vec![
+            (
+                "the padded input".into(),
+                vec![1, self.input_nc, height + 6, width + 6],
+            ),
+            (
+                "the first convolution's output".into(),
+                vec![1, self.ngf, height, width],
+            ),
+            (
+                "the last convolution's padded input".into(),
+                vec![1, self.ngf, h4 + 6, w4 + 6],
+            ),
+        ]
     }
 }
 
@@ -90,7 +120,7 @@ impl CycleGanConfig {
         pool_size: usize,
         identity: bool,
     ) -> u128 {
-        let g = self.g_a().activation_floats(side) + self.g_b().activation_floats(side);
+        let g = self.g_a().activation_floats(side, side) + self.g_b().activation_floats(side, side);
         let d = self.d_a().activation_floats(side) + self.d_b().activation_floats(side);
         let g_passes = if identity { 3 } else { 2 };
         let per_image = 2 * (g_passes * g + 3 * d);
