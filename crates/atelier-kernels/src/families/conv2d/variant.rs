@@ -3,6 +3,7 @@
 //! implicit-GEMM variants.
 
 use super::igemm::{IGEMM_64X64, IGEMM_64X128, IGEMM_128X64, IGEMM_128X128, IgemmKernels};
+use super::skinny;
 use super::spec::Conv2dSpec;
 use super::{IMPLICIT_GEMM_4X4_SHADER, IMPLICIT_GEMM_8X8_SHADER};
 use crate::pipeline::Kernel;
@@ -48,6 +49,11 @@ pub enum ConvVariant {
     /// The same core with 64x64 tiles (4x4 per invocation): 16 KiB of workgroup memory, within
     /// WebGPU's default limits.
     Igemm64x64,
+    /// GEMMs with N <= 4 (3-channel layers): 4 rows x all of N per invocation (`skinny.rs`).
+    SkinnyN,
+    /// A forward of few outputs over a long reduction (D's last layer): a workgroup per output
+    /// and slice, summed as a tree (`skinny.rs`).
+    SplitDot,
 }
 
 impl ConvVariant {
@@ -83,6 +89,8 @@ impl Variant for ConvVariant {
         ConvVariant::Igemm128x64,
         ConvVariant::Igemm64x128,
         ConvVariant::Igemm64x64,
+        ConvVariant::SkinnyN,
+        ConvVariant::SplitDot,
     ];
     type Problem = ConvProblem;
 
@@ -95,6 +103,8 @@ impl Variant for ConvVariant {
             ConvVariant::Igemm128x64 => "igemm128x64",
             ConvVariant::Igemm64x128 => "igemm64x128",
             ConvVariant::Igemm64x64 => "igemm64x64",
+            ConvVariant::SkinnyN => "skinny_n",
+            ConvVariant::SplitDot => "split_dot",
         }
     }
 
@@ -108,9 +118,15 @@ impl Variant for ConvVariant {
     }
 
     /// All of them, except the direct backward-weight when its per-invocation reduction would
-    /// be longer than [`MAX_SPLIT_LEN`] (see [`ConvVariant::auto`]).
+    /// be longer than [`MAX_SPLIT_LEN`] (see [`ConvVariant::auto`]), and the two shape special
+    /// cases outside their shapes (`skinny.rs`).
     fn handles(self, p: &ConvProblem) -> bool {
-        !(self == ConvVariant::Direct && long_weight_sum(p))
+        match self {
+            ConvVariant::Direct => !long_weight_sum(p),
+            ConvVariant::SkinnyN => skinny::skinny_handles(p),
+            ConvVariant::SplitDot => skinny::split_dot_handles(p),
+            _ => true,
+        }
     }
 
     /// The faster variant for this shape, by the shape of its GEMM ([`gemm_shape`]).
@@ -130,14 +146,56 @@ impl Variant for ConvVariant {
     /// Backward-weight takes the implicit GEMM whatever the tiles when the reduction (N*P*Q)
     /// is longer than [`MAX_SPLIT_LEN`]: a direct invocation would sum it alone, serially (and
     /// on lavapipe, past its loop cutoff, wrongly), where the GEMM splits it.
+    ///
+    /// On a hardware GPU two shapes take a special case first, by argument, not yet by
+    /// measurement (`tune` times them against the rest): `split_dot` for a forward of at most
+    /// 1,024 outputs over a reduction of 1,024 or more (D's last layer: 128 invocations each
+    /// summing 8,192 products leave an H100 nearly idle), and `skinny_n` for N <= 4 with at
+    /// least one workgroup of rows (1,024), where a 64-wide tile is 95 % padding and the direct
+    /// kernel reloads every weight for every output. lavapipe keeps the rule above.
     fn auto(p: &ConvProblem) -> ConvVariant {
-        let (m, n, k) = gemm_shape(&p.spec, p.direction);
-        let covered = m.next_multiple_of(TILES.bm) * n.next_multiple_of(TILES.bn);
-        if (4 * m * n >= covered && k >= TILES.bk) || long_weight_sum(p) {
-            ConvVariant::ImplicitGemm
-        } else {
-            ConvVariant::Direct
+        if let Some(special) = special_on_hardware(p) {
+            return special;
         }
+        fallback(p)
+    }
+}
+
+/// The special case `auto` picks for `p` on a hardware GPU, if any (see [`ConvVariant::auto`]).
+fn special_on_hardware(p: &ConvProblem) -> Option<ConvVariant> {
+    let hardware = crate::context::try_gpu().is_ok_and(|g| !g.is_software());
+    if !hardware {
+        return None;
+    }
+    let (m, n, k) = gemm_shape(&p.spec, p.direction);
+    if ConvVariant::SplitDot.handles(p) && m * n <= 1024 && k >= 1024 {
+        Some(ConvVariant::SplitDot)
+    } else if ConvVariant::SkinnyN.handles(p) && m >= 1024 {
+        Some(ConvVariant::SkinnyN)
+    } else {
+        None
+    }
+}
+
+impl ConvVariant {
+    /// This variant, or where it does not handle `p` (a special case named in the settings
+    /// for a shape it does not serve) the rule's choice among the general ones.
+    pub(crate) fn for_problem(self, p: &ConvProblem) -> ConvVariant {
+        match self {
+            ConvVariant::SkinnyN | ConvVariant::SplitDot if !self.handles(p) => fallback(p),
+            _ => self,
+        }
+    }
+}
+
+/// The rule among the general variants (see [`ConvVariant::auto`]).
+fn fallback(p: &ConvProblem) -> ConvVariant {
+    let (m, n, k) = gemm_shape(&p.spec, p.direction);
+    let covered = m.next_multiple_of(TILES.bm) * n.next_multiple_of(TILES.bn);
+    if (4 * m * n >= covered && k >= TILES.bk) || long_weight_sum(p) {
+        ConvVariant::ImplicitGemm
+    } else {
+        ConvVariant::Direct
     }
 }
 
