@@ -328,50 +328,50 @@ fn validate_conv(v: &mut Validator, case: &str, spec: &Conv2dSpec) {
         // the shape special cases run only the directions and shapes they serve
         let runs = |direction| variant.handles(&ConvProblem { spec: *spec, direction });
         if runs(ConvDirection::Forward) {
-        let y = v.poisoned(spec.y_len());
-        k::conv2d_forward_with(variant, spec, &xb, &wb, Some(&bb), &y);
-        let got = v.read(&y);
-        v.check(
-            "conv2d.forward",
-            name,
-            &format!("{case} +bias"),
-            &got,
-            &y_bias,
-            TOL_FORWARD,
-        );
+            let y = v.poisoned(spec.y_len());
+            k::conv2d_forward_with(variant, spec, &xb, &wb, Some(&bb), &y);
+            let got = v.read(&y);
+            v.check(
+                "conv2d.forward",
+                name,
+                &format!("{case} +bias"),
+                &got,
+                &y_bias,
+                TOL_FORWARD,
+            );
 
-        let y = v.poisoned(spec.y_len());
-        k::conv2d_forward_with(variant, spec, &xb, &wb, None, &y);
-        let got = v.read(&y);
-        v.check("conv2d.forward", name, case, &got, &y_plain, TOL_FORWARD);
+            let y = v.poisoned(spec.y_len());
+            k::conv2d_forward_with(variant, spec, &xb, &wb, None, &y);
+            let got = v.read(&y);
+            v.check("conv2d.forward", name, case, &got, &y_plain, TOL_FORWARD);
         }
 
         if runs(ConvDirection::BackwardData) {
-        let gx = v.poisoned(spec.x_len());
-        k::conv2d_backward_data_with(variant, spec, &gyb, &wb, &gx);
-        let got = v.read(&gx);
-        v.check(
-            "conv2d.backward_data",
-            name,
-            case,
-            &got,
-            &gx_want,
-            TOL_GRAD,
-        );
+            let gx = v.poisoned(spec.x_len());
+            k::conv2d_backward_data_with(variant, spec, &gyb, &wb, &gx);
+            let got = v.read(&gx);
+            v.check(
+                "conv2d.backward_data",
+                name,
+                case,
+                &got,
+                &gx_want,
+                TOL_GRAD,
+            );
         }
 
         if runs(ConvDirection::BackwardWeight) {
-        let gw = v.poisoned(spec.w_len());
-        k::conv2d_backward_weight_with(variant, spec, &xb, &gyb, &gw);
-        let got = v.read(&gw);
-        v.check(
-            "conv2d.backward_weight",
-            name,
-            case,
-            &got,
-            &gw_want,
-            TOL_GRAD,
-        );
+            let gw = v.poisoned(spec.w_len());
+            k::conv2d_backward_weight_with(variant, spec, &xb, &gyb, &gw);
+            let got = v.read(&gw);
+            v.check(
+                "conv2d.backward_weight",
+                name,
+                case,
+                &got,
+                &gw_want,
+                TOL_GRAD,
+            );
         }
     }
     // the fast CPU device (each output starts as NaN, so an unwritten element fails)
@@ -450,57 +450,57 @@ fn validate_transposed(v: &mut Validator, case: &str, spec: &ConvTranspose2dSpec
         let conv = spec.as_conv();
         let runs = |direction| variant.handles(&ConvProblem { spec: conv, direction });
         if runs(ConvDirection::BackwardData) {
-        let y = v.poisoned(spec.y_len());
-        k::conv_transpose2d_forward_with(variant, spec, &xb, &wb, Some(&bb), &y);
-        let got = v.read(&y);
-        v.check(
-            "conv_transpose2d.forward",
-            name,
-            &format!("{case} +bias"),
-            &got,
-            &y_bias,
-            TOL_FORWARD,
-        );
+            let y = v.poisoned(spec.y_len());
+            k::conv_transpose2d_forward_with(variant, spec, &xb, &wb, Some(&bb), &y);
+            let got = v.read(&y);
+            v.check(
+                "conv_transpose2d.forward",
+                name,
+                &format!("{case} +bias"),
+                &got,
+                &y_bias,
+                TOL_FORWARD,
+            );
 
-        let y = v.poisoned(spec.y_len());
-        k::conv_transpose2d_forward_with(variant, spec, &xb, &wb, None, &y);
-        let got = v.read(&y);
-        v.check(
-            "conv_transpose2d.forward",
-            name,
-            case,
-            &got,
-            &y_plain,
-            TOL_FORWARD,
-        );
+            let y = v.poisoned(spec.y_len());
+            k::conv_transpose2d_forward_with(variant, spec, &xb, &wb, None, &y);
+            let got = v.read(&y);
+            v.check(
+                "conv_transpose2d.forward",
+                name,
+                case,
+                &got,
+                &y_plain,
+                TOL_FORWARD,
+            );
         }
 
         if runs(ConvDirection::Forward) {
-        let gx = v.poisoned(spec.x_len());
-        k::conv_transpose2d_backward_data_with(variant, spec, &gyb, &wb, &gx);
-        let got = v.read(&gx);
-        v.check(
-            "conv_transpose2d.backward_data",
-            name,
-            case,
-            &got,
-            &gx_want,
-            TOL_GRAD,
-        );
+            let gx = v.poisoned(spec.x_len());
+            k::conv_transpose2d_backward_data_with(variant, spec, &gyb, &wb, &gx);
+            let got = v.read(&gx);
+            v.check(
+                "conv_transpose2d.backward_data",
+                name,
+                case,
+                &got,
+                &gx_want,
+                TOL_GRAD,
+            );
         }
 
         if runs(ConvDirection::BackwardWeight) {
-        let gw = v.poisoned(spec.w_len());
-        k::conv_transpose2d_backward_weight_with(variant, spec, &xb, &gyb, &gw);
-        let got = v.read(&gw);
-        v.check(
-            "conv_transpose2d.backward_weight",
-            name,
-            case,
-            &got,
-            &gw_want,
-            TOL_GRAD,
-        );
+            let gw = v.poisoned(spec.w_len());
+            k::conv_transpose2d_backward_weight_with(variant, spec, &xb, &gyb, &gw);
+            let got = v.read(&gw);
+            v.check(
+                "conv_transpose2d.backward_weight",
+                name,
+                case,
+                &got,
+                &gw_want,
+                TOL_GRAD,
+            );
         }
     }
     if super::latent_gemm::is_plain_gemm(spec) {
