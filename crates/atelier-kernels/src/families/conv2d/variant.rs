@@ -147,30 +147,28 @@ impl Variant for ConvVariant {
     /// is longer than [`MAX_SPLIT_LEN`]: a direct invocation would sum it alone, serially (and
     /// on lavapipe, past its loop cutoff, wrongly), where the GEMM splits it.
     ///
-    /// On a hardware GPU two shapes take a special case first, by argument, not yet by
-    /// measurement (`tune` times them against the rest): `split_dot` for a forward of at most
-    /// 1,024 outputs over a reduction of 1,024 or more (D's last layer: 128 invocations each
-    /// summing 8,192 products leave an H100 nearly idle), and `skinny_n` for N <= 4 with at
-    /// least one workgroup of rows (1,024), where a 64-wide tile is 95 % padding and the direct
-    /// kernel reloads every weight for every output. lavapipe keeps the rule above.
+    /// Two shapes take a special case first ([`special`]). On a hardware GPU, by argument, not
+    /// yet by measurement (`tune` times them against the rest): `split_dot` for a forward of
+    /// at most 1,024 outputs over a reduction of 1,024 or more (D's last layer: 128
+    /// invocations each summing 8,192 products leave an H100 nearly idle), and `skinny_n` for
+    /// N <= 4 with at least one workgroup of rows (1,024), where a 64-wide tile is 95 %
+    /// padding and the direct kernel reloads every weight for every output. On a software
+    /// adapter, `skinny_n` only from 8,192 rows, where it was measured (lavapipe, batch 8,
+    /// three runs: D's first backward-data 253–390 ms against direct's 534–672, G's last
+    /// forward 271–372 against 498–741); `split_dot` lost there to direct at D's last layer
+    /// (15–22 ms against 1.7–2.0: lavapipe runs few invocations cheaply), so not there.
     fn auto(p: &ConvProblem) -> ConvVariant {
-        if let Some(special) = special_on_hardware(p) {
-            return special;
-        }
-        fallback(p)
+        let software = crate::context::try_gpu().map_or(true, |g| g.is_software());
+        special(p, software).unwrap_or_else(|| fallback(p))
     }
 }
 
-/// The special case `auto` picks for `p` on a hardware GPU, if any (see [`ConvVariant::auto`]).
-fn special_on_hardware(p: &ConvProblem) -> Option<ConvVariant> {
-    let hardware = crate::context::try_gpu().is_ok_and(|g| !g.is_software());
-    if !hardware {
-        return None;
-    }
+/// The special case `auto` picks for `p`, if any (see [`ConvVariant::auto`]).
+fn special(p: &ConvProblem, software: bool) -> Option<ConvVariant> {
     let (m, n, k) = gemm_shape(&p.spec, p.direction);
-    if ConvVariant::SplitDot.handles(p) && m * n <= 1024 && k >= 1024 {
+    if !software && ConvVariant::SplitDot.handles(p) && m * n <= 1024 && k >= 1024 {
         Some(ConvVariant::SplitDot)
-    } else if ConvVariant::SkinnyN.handles(p) && m >= 1024 {
+    } else if ConvVariant::SkinnyN.handles(p) && m >= if software { 8192 } else { 1024 } {
         Some(ConvVariant::SkinnyN)
     } else {
         None
@@ -349,5 +347,42 @@ mod tests {
             ..p
         };
         assert!(ConvVariant::candidates(&forward).contains(&ConvVariant::Direct));
+    }
+
+    #[test]
+    fn special_cases_are_picked_only_where_they_serve() {
+        let layer = |n, c, side, k, stride, pad| Conv2dSpec {
+            n,
+            c,
+            h: side,
+            w: side,
+            k,
+            r: 4,
+            s: 4,
+            stride: (stride, stride),
+            pad: (pad, pad),
+            dilation: (1, 1),
+        };
+        let at = |spec, direction| ConvProblem { spec, direction };
+        let (d1, d2, d5) = (
+            layer(128, 3, 64, 64, 2, 1),
+            layer(128, 64, 32, 128, 2, 1),
+            layer(128, 512, 4, 1, 1, 0),
+        );
+        use ConvDirection::*;
+        // D's last layer forward: split_dot on a GPU, the rule on lavapipe
+        assert_eq!(special(&at(d5, Forward), false), Some(ConvVariant::SplitDot));
+        assert_eq!(special(&at(d5, Forward), true), None);
+        // D's first backward-data (G's last forward): N = 3
+        assert_eq!(special(&at(d1, BackwardData), false), Some(ConvVariant::SkinnyN));
+        assert_eq!(special(&at(d1, BackwardData), true), Some(ConvVariant::SkinnyN));
+        // nothing for wide layers, or for directions they do not serve
+        for p in [at(d1, Forward), at(d2, BackwardData), at(d5, BackwardWeight), at(d1, BackwardWeight)] {
+            assert_eq!(special(&p, false), None, "{p:?}");
+        }
+        // few rows on lavapipe: the rule
+        assert_eq!(special(&at(Conv2dSpec { n: 1, ..d1 }, BackwardData), true), None);
+        assert!(!ConvVariant::SkinnyN.handles(&at(d2, Forward)));
+        assert!(!ConvVariant::SplitDot.handles(&at(d2, Forward)));
     }
 }
