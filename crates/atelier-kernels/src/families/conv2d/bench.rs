@@ -6,6 +6,8 @@
 //! checks in its module (the default) and as a trusted module (`ATELIER_SHADER_CHECKS=off`,
 //! variant names ending in `+trusted`), the measurement that decides the default. `--quick`
 //! times only `implicit_gemm+trusted` (its pipelines serve every shape, so CI compiles few).
+//! The shape special cases (`skinny_n`, `split_dot`) get rows only where they serve: the
+//! 3-channel layers (D's first backward-data, G's last forward) and D's last forward.
 //! G's first layer (a 1×1 input) also gets rows `gemm`: the same layer as plain matmuls
 //! (`latent_gemm.rs`), not yet chosen automatically (a GPU measurement decides).
 //!
@@ -18,7 +20,7 @@
 
 use super::{cpu, latent_gemm};
 use super::{
-    ConvDirection, ConvTranspose2dSpec, ConvVariant, conv_transpose2d_backward_bias,
+    ConvDirection, ConvProblem, ConvTranspose2dSpec, ConvVariant, conv_transpose2d_backward_bias,
     conv_transpose2d_backward_data_with, conv_transpose2d_backward_weight_with,
     conv_transpose2d_forward_with, conv2d_backward_bias, conv2d_backward_data_with,
     conv2d_backward_weight_with, conv2d_forward_with,
@@ -147,11 +149,26 @@ fn times_trusted(bench: &dyn Bencher, variant: ConvVariant) -> bool {
     }
 }
 
-/// A layer's rows the filter wants.
-fn rows(bench: &dyn Bencher, op: &str, shape: &str, set: VariantSet) -> Vec<LayerRow> {
+/// A layer's rows the filter wants: every variant that handles the direction of `conv` (the
+/// shape special cases only where they serve), conv2d's direction being `direction(d)`.
+fn rows(
+    bench: &dyn Bencher,
+    op: &str,
+    shape: &str,
+    set: VariantSet,
+    conv: &Conv2dSpec,
+    direction_of: fn(ConvDirection) -> ConvDirection,
+) -> Vec<LayerRow> {
     let mut rows = Vec::new();
     for (direction, dname) in DIRECTIONS {
+        let problem = ConvProblem {
+            spec: *conv,
+            direction: direction_of(direction),
+        };
         for variant in ConvVariant::available() {
+            if !variant.handles(&problem) {
+                continue;
+            }
             let igemm = variant.igemm().is_some();
             if igemm && (!set.igemm || (bench.quick() && variant != ConvVariant::Igemm128x128)) {
                 continue;
@@ -217,7 +234,7 @@ fn conv2d_layer(bench: &mut dyn Bencher, spec: &Conv2dSpec, shape: &str, set: Va
     if bench.device() == BenchDevice::Cpu {
         return cpu_layer(bench, CpuLayer::Conv(spec), shape);
     }
-    let rows = rows(bench, "conv2d", shape, set);
+    let rows = rows(bench, "conv2d", shape, set, spec, |d| d);
     if rows.is_empty() {
         return;
     }
@@ -290,7 +307,13 @@ fn transposed_layer(
     if bench.device() == BenchDevice::Cpu {
         return cpu_layer(bench, CpuLayer::Transposed(spec), shape);
     }
-    let mut rows = rows(bench, "conv_transpose2d", shape, set);
+    // the transposed convolution's forward is conv2d's backward-data, and the reverse
+    let as_conv = |d| match d {
+        ConvDirection::Forward => ConvDirection::BackwardData,
+        ConvDirection::BackwardData => ConvDirection::Forward,
+        ConvDirection::BackwardWeight => ConvDirection::BackwardWeight,
+    };
+    let mut rows = rows(bench, "conv_transpose2d", shape, set, &spec.as_conv(), as_conv);
     if super::latent_gemm::is_plain_gemm(spec) {
         for (direction, dname) in DIRECTIONS {
             let kernel = format!("conv_transpose2d.{dname}");

@@ -16,6 +16,7 @@ use super::variant::{
 };
 use super::channels;
 use super::launch_igemm;
+use super::skinny;
 use super::{BACKWARD_DATA_DIRECT, BACKWARD_WEIGHT_DIRECT, CHANNEL_SUM, FORWARD_DIRECT};
 use crate::buffer_pool::GpuBuffer;
 use crate::check::check_len;
@@ -25,7 +26,14 @@ use crate::pipeline::Kernel;
 
 /// Runs `direction` of `spec` with the variant the settings choose: `launch(v)` records it.
 fn run(spec: &Conv2dSpec, direction: ConvDirection, launch: impl FnMut(ConvVariant)) {
-    crate::variant::run(&ConvProblem { spec: *spec, direction }, launch);
+    crate::variant::run(&problem(spec, direction), launch);
+}
+
+fn problem(spec: &Conv2dSpec, direction: ConvDirection) -> ConvProblem {
+    ConvProblem {
+        spec: *spec,
+        direction,
+    }
 }
 
 /// backward-weight splits its reduction (N*P*Q, often long next to a small K x C*R*S output)
@@ -135,7 +143,7 @@ pub fn conv2d_forward(
 
 /// [`conv2d_forward`] with `variant`.
 pub fn conv2d_forward_with(
-    variant: ConvVariant,
+    mut variant: ConvVariant,
     spec: &Conv2dSpec,
     x: &GpuBuffer,
     w: &GpuBuffer,
@@ -162,6 +170,11 @@ pub fn conv2d_forward_with(
         return;
     }
     let params = Params::new(spec, bias.is_some());
+    match variant.for_problem(&problem(spec, ConvDirection::Forward)) {
+        ConvVariant::SkinnyN => return skinny::skinny_forward(spec, params, x, w, bias, y),
+        ConvVariant::SplitDot => return skinny::split_dot_forward(spec, params, x, w, bias, y),
+        v => variant = v,
+    }
     if let Some(g) = variant.igemm() {
         return launch_igemm::forward(g, spec, params, x, w, bias, y);
     }
@@ -227,6 +240,10 @@ fn backward_data(
         return;
     }
     let params = Params::new(spec, bias.is_some());
+    let variant = variant.for_problem(&problem(spec, ConvDirection::BackwardData));
+    if variant == ConvVariant::SkinnyN {
+        return skinny::skinny_backward_data(spec, params, gy, w, bias, gx);
+    }
     if let Some(g) = variant.igemm() {
         return launch_igemm::backward_data(g, spec, params, gy, w, bias, gx);
     }
@@ -289,6 +306,7 @@ fn backward_weight(
         return;
     }
     let mut params = Params::new(spec, false);
+    let variant = variant.for_problem(&problem(spec, ConvDirection::BackwardWeight));
     if let Some(g) = variant.igemm() {
         return launch_igemm::backward_weight(g, spec, params, x, gy, gw);
     }

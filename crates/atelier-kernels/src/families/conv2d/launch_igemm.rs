@@ -32,7 +32,7 @@ fn tiles(g: &IgemmKernels, m: usize, n: usize) -> usize {
 
 /// The most taps (of `taps`) one stride phase of backward-data reduces over: the taps that
 /// land on one phase repeat every stride / gcd(dilation, stride).
-fn phase_taps(taps: usize, stride: usize, dilation: usize) -> usize {
+pub(super) fn phase_taps(taps: usize, stride: usize, dilation: usize) -> usize {
     let gcd = |mut a: usize, mut b: usize| {
         while b != 0 {
             (a, b) = (b, a % b);
@@ -45,23 +45,24 @@ fn phase_taps(taps: usize, stride: usize, dilation: usize) -> usize {
 /// One GEMM direction's launch: `workgroups_per_slice` workgroups per slice of a reduction
 /// of `k`, writing `out` (of `len` elements; bias channel of element i: (i / plane) %
 /// channels) directly when there is one slice, through partial sums when there are several.
-struct Launch<'a> {
-    kernel: Kernel,
-    sum: Kernel,
-    spec: &'a Conv2dSpec,
-    params: Params,
+/// `skinny.rs` launches its variants with it too.
+pub(super) struct Launch<'a> {
+    pub(super) kernel: Kernel,
+    pub(super) sum: Kernel,
+    pub(super) spec: &'a Conv2dSpec,
+    pub(super) params: Params,
     /// Bound at 1, 2, ... before the output.
-    inputs: &'a [&'a GpuBuffer],
-    out: &'a GpuBuffer,
-    bias: Option<&'a GpuBuffer>,
-    workgroups_per_slice: usize,
-    k: usize,
-    plane: usize,
-    channels: usize,
+    pub(super) inputs: &'a [&'a GpuBuffer],
+    pub(super) out: &'a GpuBuffer,
+    pub(super) bias: Option<&'a GpuBuffer>,
+    pub(super) workgroups_per_slice: usize,
+    pub(super) k: usize,
+    pub(super) plane: usize,
+    pub(super) channels: usize,
 }
 
 impl Launch<'_> {
-    fn run(mut self) {
+    pub(super) fn run(mut self) {
         let len = self.out.len();
         // the slices' partial sums are bound as one buffer: no more slices than it binds
         let bound = (crate::chunk::binding_limit() / (len as u64 * 4).max(4)).max(1) as usize;

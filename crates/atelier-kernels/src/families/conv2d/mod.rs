@@ -10,6 +10,8 @@
 //! - `variant.rs`: the variants, the rule that picks one, the implicit GEMM's tiles;
 //! - `launch.rs`: the launchers (each direction chooses, or takes a variant: `_with`);
 //! - `channels.rs`: one image larger than a storage binding, run in blocks of channels;
+//! - `skinny.rs`: the variants `skinny_n` (GEMM N <= 4) and `split_dot` (few outputs, long
+//!   reduction), with `skinny.wgsl`;
 //! - `latent_gemm.rs`: a transposed convolution of a 1×1 input (G's first layer) as plain
 //!   matrix products (validated and benchmarked; not chosen automatically yet);
 //! - `reference.rs`: the CPU reference; `validate.rs`; `bench.rs` (DCGAN and VGG-19 layers);
@@ -25,6 +27,7 @@ pub mod igemm;
 mod latent_gemm;
 mod launch;
 mod launch_igemm;
+mod skinny;
 pub mod reference;
 mod spec;
 #[cfg(test)]

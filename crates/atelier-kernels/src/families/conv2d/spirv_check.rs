@@ -15,6 +15,9 @@
 //! - exactly BK * 4 * FM * FN `Fma` (GLSL.std.450) instructions on vec4s: the whole unrolled
 //!   inner product of one step, one vec4 fma per 4 outputs and reduction element.
 //!
+//! The shape special cases (`skinny.wgsl`: `skinny_n`, `split_dot`) are held to the same
+//! rule of no division in their K loops (their inner products are short loops, not unrolled).
+//!
 //! The checker itself is shown to fail where it should: the older `implicit_gemm` variant
 //! decodes its im2col indices with division inside its K loop, and has an inner loop.
 
@@ -114,15 +117,21 @@ impl Module<'_> {
     /// The entry point's K loop (the outermost loop holding the barrier) and what it and the
     /// functions it calls contain.
     fn k_loop(&self) -> KLoop {
+        self.k_loop_holding(|i| i.op == op::CONTROL_BARRIER)
+    }
+
+    /// The entry point's first outermost loop holding an instruction `holds` accepts, and what
+    /// it and the functions it calls contain.
+    fn k_loop_holding(&self, holds: impl Fn(&Inst) -> bool) -> KLoop {
         let body = self.body(self.entry);
         let with_barrier: Vec<_> = Self::loops(body)
             .into_iter()
-            .filter(|&(h, e)| body[h..e].iter().any(|i| i.op == op::CONTROL_BARRIER))
+            .filter(|&(h, e)| body[h..e].iter().any(&holds))
             .collect();
         let &(h, e) = with_barrier
             .iter()
             .min_by_key(|(h, _)| *h)
-            .expect("the entry point has no loop with a barrier");
+            .expect("the entry point has no such loop");
         let mut found = KLoop::default();
         let mut called = BTreeSet::new();
         scan(&body[h..e], 1, &mut found, &mut called);
@@ -264,4 +273,31 @@ fn the_check_sees_division_and_inner_loops_in_the_older_gemm() {
     let found = parse(&words).k_loop();
     assert!(found.divisions > 0, "{found:?}");
     assert!(found.inner_loops > 0, "{found:?}");
+}
+
+/// `skinny_n` and `split_dot` (`skinny.wgsl`): no division in their K loops either. skinny_n's
+/// K loop (the one with the barriers) holds one inner loop, over the staged step, of one vec4
+/// fma per row (4 rows); split_dot's (the one with the fma; the tree after it holds the
+/// barriers) is one scalar fma per element.
+#[test]
+fn skinny_k_loops_divide_nothing() {
+    let shader = &super::skinny::SKINNY_SHADER;
+    let is_fma = |i: &Inst| i.op == op::EXT_INST && i.args[3] == op::GLSL_FMA;
+    for geometry in &GEOMETRIES {
+        for checked in [true, false] {
+            for entry in ["skinny_forward", "skinny_backward_data", "split_dot_forward"] {
+                let module = spirv(shader, entry, geometry, checked);
+                let found = if entry == "split_dot_forward" {
+                    parse(&module).k_loop_holding(is_fma)
+                } else {
+                    parse(&module).k_loop()
+                };
+                let what = format!("{entry} (checked: {checked}, {geometry:?}): {found:?}");
+                assert_eq!(found.divisions, 0, "division in the K loop: {what}");
+                let (inner, fmas) = if entry == "split_dot_forward" { (0, 1) } else { (1, 4) };
+                assert_eq!(found.inner_loops, inner, "{what}");
+                assert_eq!(found.fmas, fmas, "{what}");
+            }
+        }
+    }
 }

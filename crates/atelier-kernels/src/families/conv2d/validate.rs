@@ -2,7 +2,7 @@
 //! conv_transpose2d, every direction, every variant, against the CPU reference in f64. The
 //! reference's backward is itself checked against finite differences of its forward.
 
-use super::{self as k, Conv2dSpec, ConvTranspose2dSpec, ConvVariant};
+use super::{self as k, Conv2dSpec, ConvDirection, ConvProblem, ConvTranspose2dSpec, ConvVariant};
 use crate::variant::Variant;
 use super::cpu as f;
 use super::reference as r;
@@ -28,7 +28,12 @@ const TRANSPOSED_ROWS: [&str; 5] = [
 ];
 
 /// The cases `cargo test` runs (every variant, every direction).
-const SMOKE_CASES: [&str; 3] = ["odd 3x3 pad 1", "stride 3 > kernel 2", "DCGAN 4x4 stride 2 pad 1"];
+const SMOKE_CASES: [&str; 4] = [
+    "odd 3x3 pad 1",
+    "stride 3 > kernel 2",
+    "DCGAN 4x4 stride 2 pad 1",
+    "D's last layer, split dot",
+];
 
 /// The cases the generated `igemm*` variants run. Each case compiles a pipeline per
 /// direction (the geometry is override constants), and lavapipe takes seconds to compile an
@@ -173,6 +178,15 @@ fn conv_cases(v: &mut Validator) -> Vec<(String, Conv2dSpec)> {
             "long reduction (split-K)",
             conv(2, 3, 24, 24, 8, 3, 3, 1, 1),
         ),
+        // skinny_n: forward (3 outputs) and backward-data (3 inputs) past a 1,024-row tile
+        ("skinny, past a 1024-row tile", conv(3, 3, 23, 25, 3, 3, 3, 1, 1)),
+        // skinny_n split-K: forward 77 x 3 (x 333), then backward-data per phase ~20 x 3 (x 268)
+        ("skinny, long reduction, primes", conv(1, 37, 11, 7, 3, 3, 3, 1, 1)),
+        ("skinny backward-data split-K", conv(1, 3, 9, 7, 67, 4, 4, 2, 1)),
+        // split_dot: D's last layer (4x4 to 1x1, one channel), batch 5, split reduction; and
+        // 2 channels of 2x2 with padding and stride
+        ("D's last layer, split dot", conv(5, 67, 4, 4, 1, 4, 4, 1, 0)),
+        ("split dot, padded, 2 channels", conv(3, 41, 5, 5, 2, 4, 4, 2, 1)),
     ]
     .into_iter()
     .map(|(name, spec)| (name.to_string(), spec))
@@ -240,6 +254,11 @@ fn transposed_cases() -> Vec<(&'static str, ConvTranspose2dSpec)> {
             "3x3 stride 2 output_padding 1",
             transposed(2, 5, 5, 6, 3, 3, 2, 1, 1),
         ),
+        // G's last layer: to 3 channels (skinny_n), each phase past a 1,024-row tile
+        (
+            "G's last layer, 4x4 stride 2 to 3 channels",
+            transposed(3, 8, 19, 20, 3, 4, 2, 1, 0),
+        ),
         (
             "stride 3 output_padding (2, 1) dilation 2",
             ConvTranspose2dSpec {
@@ -306,46 +325,54 @@ fn validate_conv(v: &mut Validator, case: &str, spec: &Conv2dSpec) {
         if !igemm_runs(v, variant, case) {
             continue;
         }
-        let y = v.poisoned(spec.y_len());
-        k::conv2d_forward_with(variant, spec, &xb, &wb, Some(&bb), &y);
-        let got = v.read(&y);
-        v.check(
-            "conv2d.forward",
-            name,
-            &format!("{case} +bias"),
-            &got,
-            &y_bias,
-            TOL_FORWARD,
-        );
+        // the shape special cases run only the directions and shapes they serve
+        let runs = |direction| variant.handles(&ConvProblem { spec: *spec, direction });
+        if runs(ConvDirection::Forward) {
+            let y = v.poisoned(spec.y_len());
+            k::conv2d_forward_with(variant, spec, &xb, &wb, Some(&bb), &y);
+            let got = v.read(&y);
+            v.check(
+                "conv2d.forward",
+                name,
+                &format!("{case} +bias"),
+                &got,
+                &y_bias,
+                TOL_FORWARD,
+            );
 
-        let y = v.poisoned(spec.y_len());
-        k::conv2d_forward_with(variant, spec, &xb, &wb, None, &y);
-        let got = v.read(&y);
-        v.check("conv2d.forward", name, case, &got, &y_plain, TOL_FORWARD);
+            let y = v.poisoned(spec.y_len());
+            k::conv2d_forward_with(variant, spec, &xb, &wb, None, &y);
+            let got = v.read(&y);
+            v.check("conv2d.forward", name, case, &got, &y_plain, TOL_FORWARD);
+        }
 
-        let gx = v.poisoned(spec.x_len());
-        k::conv2d_backward_data_with(variant, spec, &gyb, &wb, &gx);
-        let got = v.read(&gx);
-        v.check(
-            "conv2d.backward_data",
-            name,
-            case,
-            &got,
-            &gx_want,
-            TOL_GRAD,
-        );
+        if runs(ConvDirection::BackwardData) {
+            let gx = v.poisoned(spec.x_len());
+            k::conv2d_backward_data_with(variant, spec, &gyb, &wb, &gx);
+            let got = v.read(&gx);
+            v.check(
+                "conv2d.backward_data",
+                name,
+                case,
+                &got,
+                &gx_want,
+                TOL_GRAD,
+            );
+        }
 
-        let gw = v.poisoned(spec.w_len());
-        k::conv2d_backward_weight_with(variant, spec, &xb, &gyb, &gw);
-        let got = v.read(&gw);
-        v.check(
-            "conv2d.backward_weight",
-            name,
-            case,
-            &got,
-            &gw_want,
-            TOL_GRAD,
-        );
+        if runs(ConvDirection::BackwardWeight) {
+            let gw = v.poisoned(spec.w_len());
+            k::conv2d_backward_weight_with(variant, spec, &xb, &gyb, &gw);
+            let got = v.read(&gw);
+            v.check(
+                "conv2d.backward_weight",
+                name,
+                case,
+                &got,
+                &gw_want,
+                TOL_GRAD,
+            );
+        }
     }
     // the fast CPU device (each output starts as NaN, so an unwritten element fails)
     let mut y = vec![f32::NAN; spec.y_len()];
@@ -419,53 +446,62 @@ fn validate_transposed(v: &mut Validator, case: &str, spec: &ConvTranspose2dSpec
         if !igemm_runs(v, variant, case) {
             continue;
         }
-        let y = v.poisoned(spec.y_len());
-        k::conv_transpose2d_forward_with(variant, spec, &xb, &wb, Some(&bb), &y);
-        let got = v.read(&y);
-        v.check(
-            "conv_transpose2d.forward",
-            name,
-            &format!("{case} +bias"),
-            &got,
-            &y_bias,
-            TOL_FORWARD,
-        );
+        // the transposed convolution's forward is conv2d's backward-data, and the reverse
+        let conv = spec.as_conv();
+        let runs = |direction| variant.handles(&ConvProblem { spec: conv, direction });
+        if runs(ConvDirection::BackwardData) {
+            let y = v.poisoned(spec.y_len());
+            k::conv_transpose2d_forward_with(variant, spec, &xb, &wb, Some(&bb), &y);
+            let got = v.read(&y);
+            v.check(
+                "conv_transpose2d.forward",
+                name,
+                &format!("{case} +bias"),
+                &got,
+                &y_bias,
+                TOL_FORWARD,
+            );
 
-        let y = v.poisoned(spec.y_len());
-        k::conv_transpose2d_forward_with(variant, spec, &xb, &wb, None, &y);
-        let got = v.read(&y);
-        v.check(
-            "conv_transpose2d.forward",
-            name,
-            case,
-            &got,
-            &y_plain,
-            TOL_FORWARD,
-        );
+            let y = v.poisoned(spec.y_len());
+            k::conv_transpose2d_forward_with(variant, spec, &xb, &wb, None, &y);
+            let got = v.read(&y);
+            v.check(
+                "conv_transpose2d.forward",
+                name,
+                case,
+                &got,
+                &y_plain,
+                TOL_FORWARD,
+            );
+        }
 
-        let gx = v.poisoned(spec.x_len());
-        k::conv_transpose2d_backward_data_with(variant, spec, &gyb, &wb, &gx);
-        let got = v.read(&gx);
-        v.check(
-            "conv_transpose2d.backward_data",
-            name,
-            case,
-            &got,
-            &gx_want,
-            TOL_GRAD,
-        );
+        if runs(ConvDirection::Forward) {
+            let gx = v.poisoned(spec.x_len());
+            k::conv_transpose2d_backward_data_with(variant, spec, &gyb, &wb, &gx);
+            let got = v.read(&gx);
+            v.check(
+                "conv_transpose2d.backward_data",
+                name,
+                case,
+                &got,
+                &gx_want,
+                TOL_GRAD,
+            );
+        }
 
-        let gw = v.poisoned(spec.w_len());
-        k::conv_transpose2d_backward_weight_with(variant, spec, &xb, &gyb, &gw);
-        let got = v.read(&gw);
-        v.check(
-            "conv_transpose2d.backward_weight",
-            name,
-            case,
-            &got,
-            &gw_want,
-            TOL_GRAD,
-        );
+        if runs(ConvDirection::BackwardWeight) {
+            let gw = v.poisoned(spec.w_len());
+            k::conv_transpose2d_backward_weight_with(variant, spec, &xb, &gyb, &gw);
+            let got = v.read(&gw);
+            v.check(
+                "conv_transpose2d.backward_weight",
+                name,
+                case,
+                &got,
+                &gw_want,
+                TOL_GRAD,
+            );
+        }
     }
     if super::latent_gemm::is_plain_gemm(spec) {
         // such a layer as plain matrix products (latent_gemm.rs)

@@ -3,6 +3,7 @@
 //! implicit-GEMM variants.
 
 use super::igemm::{IGEMM_64X64, IGEMM_64X128, IGEMM_128X64, IGEMM_128X128, IgemmKernels};
+use super::skinny;
 use super::spec::Conv2dSpec;
 use super::{IMPLICIT_GEMM_4X4_SHADER, IMPLICIT_GEMM_8X8_SHADER};
 use crate::pipeline::Kernel;
@@ -48,6 +49,11 @@ pub enum ConvVariant {
     /// The same core with 64x64 tiles (4x4 per invocation): 16 KiB of workgroup memory, within
     /// WebGPU's default limits.
     Igemm64x64,
+    /// GEMMs with N <= 4 (3-channel layers): 4 rows x all of N per invocation (`skinny.rs`).
+    SkinnyN,
+    /// A forward of few outputs over a long reduction (D's last layer): a workgroup per output
+    /// and slice, summed as a tree (`skinny.rs`).
+    SplitDot,
 }
 
 impl ConvVariant {
@@ -83,6 +89,8 @@ impl Variant for ConvVariant {
         ConvVariant::Igemm128x64,
         ConvVariant::Igemm64x128,
         ConvVariant::Igemm64x64,
+        ConvVariant::SkinnyN,
+        ConvVariant::SplitDot,
     ];
     type Problem = ConvProblem;
 
@@ -95,6 +103,8 @@ impl Variant for ConvVariant {
             ConvVariant::Igemm128x64 => "igemm128x64",
             ConvVariant::Igemm64x128 => "igemm64x128",
             ConvVariant::Igemm64x64 => "igemm64x64",
+            ConvVariant::SkinnyN => "skinny_n",
+            ConvVariant::SplitDot => "split_dot",
         }
     }
 
@@ -108,9 +118,15 @@ impl Variant for ConvVariant {
     }
 
     /// All of them, except the direct backward-weight when its per-invocation reduction would
-    /// be longer than [`MAX_SPLIT_LEN`] (see [`ConvVariant::auto`]).
+    /// be longer than [`MAX_SPLIT_LEN`] (see [`ConvVariant::auto`]), and the two shape special
+    /// cases outside their shapes (`skinny.rs`).
     fn handles(self, p: &ConvProblem) -> bool {
-        !(self == ConvVariant::Direct && long_weight_sum(p))
+        match self {
+            ConvVariant::Direct => !long_weight_sum(p),
+            ConvVariant::SkinnyN => skinny::skinny_handles(p),
+            ConvVariant::SplitDot => skinny::split_dot_handles(p),
+            _ => true,
+        }
     }
 
     /// The faster variant for this shape, by the shape of its GEMM ([`gemm_shape`]).
@@ -130,14 +146,54 @@ impl Variant for ConvVariant {
     /// Backward-weight takes the implicit GEMM whatever the tiles when the reduction (N*P*Q)
     /// is longer than [`MAX_SPLIT_LEN`]: a direct invocation would sum it alone, serially (and
     /// on lavapipe, past its loop cutoff, wrongly), where the GEMM splits it.
+    ///
+    /// Two shapes take a special case first ([`special`]). On a hardware GPU, by argument, not
+    /// yet by measurement (`tune` times them against the rest): `split_dot` for a forward of
+    /// at most 1,024 outputs over a reduction of 1,024 or more (D's last layer: 128
+    /// invocations each summing 8,192 products leave an H100 nearly idle), and `skinny_n` for
+    /// N <= 4 with at least one workgroup of rows (1,024), where a 64-wide tile is 95 %
+    /// padding and the direct kernel reloads every weight for every output. On a software
+    /// adapter, `skinny_n` only from 8,192 rows, where it was measured (lavapipe, batch 8,
+    /// three runs: D's first backward-data 253–390 ms against direct's 534–672, G's last
+    /// forward 271–372 against 498–741); `split_dot` lost there to direct at D's last layer
+    /// (15–22 ms against 1.7–2.0: lavapipe runs few invocations cheaply), so not there.
     fn auto(p: &ConvProblem) -> ConvVariant {
-        let (m, n, k) = gemm_shape(&p.spec, p.direction);
-        let covered = m.next_multiple_of(TILES.bm) * n.next_multiple_of(TILES.bn);
-        if (4 * m * n >= covered && k >= TILES.bk) || long_weight_sum(p) {
-            ConvVariant::ImplicitGemm
-        } else {
-            ConvVariant::Direct
+        let software = crate::context::try_gpu().map_or(true, |g| g.is_software());
+        special(p, software).unwrap_or_else(|| fallback(p))
+    }
+}
+
+/// The special case `auto` picks for `p`, if any (see [`ConvVariant::auto`]).
+fn special(p: &ConvProblem, software: bool) -> Option<ConvVariant> {
+    let (m, n, k) = gemm_shape(&p.spec, p.direction);
+    if !software && ConvVariant::SplitDot.handles(p) && m * n <= 1024 && k >= 1024 {
+        Some(ConvVariant::SplitDot)
+    } else if ConvVariant::SkinnyN.handles(p) && m >= if software { 8192 } else { 1024 } {
+        Some(ConvVariant::SkinnyN)
+    } else {
+        None
+    }
+}
+
+impl ConvVariant {
+    /// This variant, or where it does not handle `p` (a special case named in the settings
+    /// for a shape it does not serve) the rule's choice among the general ones.
+    pub(crate) fn for_problem(self, p: &ConvProblem) -> ConvVariant {
+        match self {
+            ConvVariant::SkinnyN | ConvVariant::SplitDot if !self.handles(p) => fallback(p),
+            _ => self,
         }
+    }
+}
+
+/// The rule among the general variants (see [`ConvVariant::auto`]).
+fn fallback(p: &ConvProblem) -> ConvVariant {
+    let (m, n, k) = gemm_shape(&p.spec, p.direction);
+    let covered = m.next_multiple_of(TILES.bm) * n.next_multiple_of(TILES.bn);
+    if (4 * m * n >= covered && k >= TILES.bk) || long_weight_sum(p) {
+        ConvVariant::ImplicitGemm
+    } else {
+        ConvVariant::Direct
     }
 }
 
@@ -291,5 +347,42 @@ mod tests {
             ..p
         };
         assert!(ConvVariant::candidates(&forward).contains(&ConvVariant::Direct));
+    }
+
+    #[test]
+    fn special_cases_are_picked_only_where_they_serve() {
+        let layer = |n, c, side, k, stride, pad| Conv2dSpec {
+            n,
+            c,
+            h: side,
+            w: side,
+            k,
+            r: 4,
+            s: 4,
+            stride: (stride, stride),
+            pad: (pad, pad),
+            dilation: (1, 1),
+        };
+        let at = |spec, direction| ConvProblem { spec, direction };
+        let (d1, d2, d5) = (
+            layer(128, 3, 64, 64, 2, 1),
+            layer(128, 64, 32, 128, 2, 1),
+            layer(128, 512, 4, 1, 1, 0),
+        );
+        use ConvDirection::*;
+        // D's last layer forward: split_dot on a GPU, the rule on lavapipe
+        assert_eq!(special(&at(d5, Forward), false), Some(ConvVariant::SplitDot));
+        assert_eq!(special(&at(d5, Forward), true), None);
+        // D's first backward-data (G's last forward): N = 3
+        assert_eq!(special(&at(d1, BackwardData), false), Some(ConvVariant::SkinnyN));
+        assert_eq!(special(&at(d1, BackwardData), true), Some(ConvVariant::SkinnyN));
+        // nothing for wide layers, or for directions they do not serve
+        for p in [at(d1, Forward), at(d2, BackwardData), at(d5, BackwardWeight), at(d1, BackwardWeight)] {
+            assert_eq!(special(&p, false), None, "{p:?}");
+        }
+        // few rows on lavapipe: the rule
+        assert_eq!(special(&at(Conv2dSpec { n: 1, ..d1 }, BackwardData), true), None);
+        assert!(!ConvVariant::SkinnyN.handles(&at(d2, Forward)));
+        assert!(!ConvVariant::SplitDot.handles(&at(d2, Forward)));
     }
 }

@@ -1,0 +1,166 @@
+//! Two variants for the matrix products the tiled GEMMs serve badly (`skinny.wgsl`):
+//!
+//! - `skinny_n`, for a GEMM whose N is at most 4 (the 3-channel layers: G's last transposed
+//!   convolution, whose forward is a backward-data with N = C = 3, and the backward-data of
+//!   D's first convolution). A 64-wide N tile would be 95 % padding; here each of the 256
+//!   invocations owns 4 rows of M (strided by 256, so neighbouring invocations gather
+//!   neighbouring pixels) and all of N in one `vec4` accumulator per row. Per step of 64
+//!   reduction elements the weight operand (64 x 4) is staged in workgroup memory, one element
+//!   per invocation, and every element of the gathered operand is read from global memory
+//!   once and used for its 4 columns. The reduction index is walked (no division in the K
+//!   loop) and split like the igemm variants' (split-K, [`super::igemm::split_k`]) when there
+//!   are too few rows to fill [`super::igemm::TARGET_WORKGROUPS`]. Forward (K <= 4 output
+//!   channels) and backward-data (C <= 4 input channels).
+//! - `split_dot`, for a forward whose output is a few dot products over a long reduction
+//!   (D's last layer: M = batch, N = 1, C·R·S = 8,192 at ndf 64). One workgroup per output
+//!   element and slice of the reduction: its 256 invocations take every 256th element, sum
+//!   their shares as a tree in workgroup memory, and the slices are added by the split sum.
+//!   A batch-128 layer runs several hundred workgroups instead of 128 invocations each
+//!   looping 8,192 times. Forward only, at most [`SPLIT_DOT_MAX_OUTPUTS`] outputs and a
+//!   reduction of at least [`SPLIT_DOT_MIN_LEN`].
+//!
+//! Both are launched by `launch_igemm::Launch` (the geometry as override constants, the split
+//! chosen for the GPU, the slices summed with the bias).
+
+use super::launch::Params;
+use super::launch_igemm::{Launch, phase_taps};
+use super::spec::Conv2dSpec;
+use super::variant::{ConvDirection, ConvProblem};
+use crate::buffer_pool::GpuBuffer;
+use crate::pipeline::Kernel;
+use crate::shader::Shader;
+
+/// The widest GEMM N `skinny_n` computes (one `vec4` per row).
+pub const SKINNY_MAX_N: usize = 4;
+/// Rows of M per `skinny_n` workgroup: 256 invocations of 4 rows.
+const SKINNY_ROWS: usize = 1024;
+/// `split_dot` serves at most this many outputs (M·N): one workgroup each (and per slice)...
+pub const SPLIT_DOT_MAX_OUTPUTS: usize = 4096;
+/// ...and reductions of at least this many elements: one per invocation.
+pub const SPLIT_DOT_MIN_LEN: usize = 256;
+
+pub static SKINNY_SHADER: Shader = Shader {
+    name: "conv2d/skinny.wgsl",
+    parts: &[
+        crate::wgsl!("conv2d/conv_gather.wgsl"),
+        crate::wgsl!("conv2d/skinny.wgsl"),
+    ],
+};
+const SKINNY_FORWARD: Kernel = Kernel::new(&SKINNY_SHADER, "skinny_forward");
+const SKINNY_BACKWARD_DATA: Kernel = Kernel::new(&SKINNY_SHADER, "skinny_backward_data");
+const SPLIT_DOT_FORWARD: Kernel = Kernel::new(&SKINNY_SHADER, "split_dot_forward");
+const SUM_SPLITS: Kernel = Kernel::new(&SKINNY_SHADER, "skinny_sum_splits");
+
+/// Whether `skinny_n` computes `p`: forward with K <= 4, backward-data with C <= 4.
+pub(super) fn skinny_handles(p: &ConvProblem) -> bool {
+    match p.direction {
+        ConvDirection::Forward => p.spec.k <= SKINNY_MAX_N,
+        ConvDirection::BackwardData => p.spec.c <= SKINNY_MAX_N,
+        ConvDirection::BackwardWeight => false,
+    }
+}
+
+/// Whether `split_dot` computes `p`: a forward of few outputs and a long reduction.
+pub(super) fn split_dot_handles(p: &ConvProblem) -> bool {
+    let s = &p.spec;
+    p.direction == ConvDirection::Forward
+        && s.y_len() <= SPLIT_DOT_MAX_OUTPUTS
+        && s.c * s.r * s.s >= SPLIT_DOT_MIN_LEN
+}
+
+/// y = conv2d(x, weight) (+ bias) by `skinny_n`: M = N·P·Q pixels x K <= 4 channels.
+pub(super) fn skinny_forward(
+    spec: &Conv2dSpec,
+    params: Params,
+    x: &GpuBuffer,
+    w: &GpuBuffer,
+    bias: Option<&GpuBuffer>,
+    y: &GpuBuffer,
+) {
+    let pq = spec.p() * spec.q();
+    Launch {
+        kernel: SKINNY_FORWARD,
+        sum: SUM_SPLITS,
+        spec,
+        params,
+        inputs: &[x, w, bias.unwrap_or(w)],
+        out: y,
+        bias,
+        workgroups_per_slice: (spec.n * pq).div_ceil(SKINNY_ROWS),
+        k: spec.c * spec.r * spec.s,
+        plane: pq,
+        channels: spec.k,
+    }
+    .run();
+}
+
+/// gx = conv2d's backward-data (+ bias: conv_transpose2d's forward) by `skinny_n`, per stride
+/// phase: M = the phase's input pixels x C <= 4 channels.
+pub(super) fn skinny_backward_data(
+    spec: &Conv2dSpec,
+    params: Params,
+    gy: &GpuBuffer,
+    w: &GpuBuffer,
+    bias: Option<&GpuBuffer>,
+    gx: &GpuBuffer,
+) {
+    let (sh, sw) = spec.stride;
+    let m = spec.n * spec.h.div_ceil(sh) * spec.w.div_ceil(sw);
+    Launch {
+        kernel: SKINNY_BACKWARD_DATA,
+        sum: SUM_SPLITS,
+        spec,
+        params,
+        inputs: &[gy, w, bias.unwrap_or(w)],
+        out: gx,
+        bias,
+        workgroups_per_slice: sh * sw * m.div_ceil(SKINNY_ROWS),
+        k: spec.k
+            * phase_taps(spec.r, sh, spec.dilation.0)
+            * phase_taps(spec.s, sw, spec.dilation.1),
+        plane: spec.h * spec.w,
+        channels: spec.c,
+    }
+    .run();
+}
+
+/// y = conv2d(x, weight) (+ bias) by `split_dot`: a workgroup per element of y and slice.
+pub(super) fn split_dot_forward(
+    spec: &Conv2dSpec,
+    params: Params,
+    x: &GpuBuffer,
+    w: &GpuBuffer,
+    bias: Option<&GpuBuffer>,
+    y: &GpuBuffer,
+) {
+    Launch {
+        kernel: SPLIT_DOT_FORWARD,
+        sum: SUM_SPLITS,
+        spec,
+        params,
+        inputs: &[x, w, bias.unwrap_or(w)],
+        out: y,
+        bias,
+        workgroups_per_slice: spec.y_len(),
+        k: spec.c * spec.r * spec.s,
+        plane: spec.p() * spec.q(),
+        channels: spec.k,
+    }
+    .run();
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_shader_is_valid_wgsl() {
+        let src = super::SKINNY_SHADER.source();
+        let module = wgpu::naga::front::wgsl::parse_str(&src)
+            .unwrap_or_else(|e| panic!("{}", e.emit_to_string(&src)));
+        wgpu::naga::valid::Validator::new(
+            wgpu::naga::valid::ValidationFlags::all(),
+            wgpu::naga::valid::Capabilities::all(),
+        )
+        .validate(&module)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    }
+}
