@@ -147,11 +147,27 @@ fn times_trusted(bench: &dyn Bencher, variant: ConvVariant) -> bool {
     }
 }
 
+/// The variants the benchmarks time: those available, and `coop_f16` wherever the adapter
+/// runs it, whatever `ATELIER_PRECISION` says (its rows carry its name: f16 inputs).
+fn timed_variants() -> Vec<ConvVariant> {
+    ConvVariant::ALL
+        .iter()
+        .copied()
+        .filter(|v| match v {
+            ConvVariant::CoopF16 => super::coop::device_unavailable(crate::gpu()).is_none(),
+            _ => v.unavailable().is_none(),
+        })
+        .collect()
+}
+
 /// A layer's rows the filter wants.
 fn rows(bench: &dyn Bencher, op: &str, shape: &str, set: VariantSet) -> Vec<LayerRow> {
     let mut rows = Vec::new();
     for (direction, dname) in DIRECTIONS {
-        for variant in ConvVariant::available() {
+        for variant in timed_variants() {
+            if variant == ConvVariant::CoopF16 && direction == ConvDirection::BackwardWeight {
+                continue; // it computes the weight gradient in fp32, with the rule's variant
+            }
             let igemm = variant.igemm().is_some();
             if igemm && (!set.igemm || (bench.quick() && variant != ConvVariant::Igemm128x128)) {
                 continue;

@@ -48,6 +48,11 @@ pub enum ConvVariant {
     /// The same core with 64x64 tiles (4x4 per invocation): 16 KiB of workgroup memory, within
     /// WebGPU's default limits.
     Igemm64x64,
+    /// Forward and backward-data on the GPU's matrix units (`coop.rs`): cooperative matrices,
+    /// f16 inputs, f32 accumulation, 64x64 tiles. Only where the adapter offers them and the
+    /// user asks for reduced precision (`ATELIER_PRECISION=f16`); then the rule picks it for
+    /// those two directions. Backward-weight stays on the fp32 rule.
+    CoopF16,
 }
 
 impl ConvVariant {
@@ -83,6 +88,7 @@ impl Variant for ConvVariant {
         ConvVariant::Igemm128x64,
         ConvVariant::Igemm64x128,
         ConvVariant::Igemm64x64,
+        ConvVariant::CoopF16,
     ];
     type Problem = ConvProblem;
 
@@ -95,11 +101,16 @@ impl Variant for ConvVariant {
             ConvVariant::Igemm128x64 => "igemm128x64",
             ConvVariant::Igemm64x128 => "igemm64x128",
             ConvVariant::Igemm64x64 => "igemm64x64",
+            ConvVariant::CoopF16 => "coop_f16",
         }
     }
 
-    /// An `igemm*` tile whose workgroup memory or size the adapter does not offer.
+    /// An `igemm*` tile whose workgroup memory or size the adapter does not offer; `coop_f16`
+    /// without cooperative matrices or without `ATELIER_PRECISION=f16`.
     fn unavailable(self) -> Option<String> {
+        if self == ConvVariant::CoopF16 {
+            return super::coop::unavailable();
+        }
         let g = self.igemm()?;
         match crate::context::try_gpu() {
             Ok(gpu) => g.tile.unavailable(&gpu.limits),
@@ -109,8 +120,13 @@ impl Variant for ConvVariant {
 
     /// All of them, except the direct backward-weight when its per-invocation reduction would
     /// be longer than [`MAX_SPLIT_LEN`] (see [`ConvVariant::auto`]).
+    /// `coop_f16` handles forward and backward-data only.
     fn handles(self, p: &ConvProblem) -> bool {
-        !(self == ConvVariant::Direct && long_weight_sum(p))
+        match self {
+            ConvVariant::Direct => !long_weight_sum(p),
+            ConvVariant::CoopF16 => p.direction != ConvDirection::BackwardWeight,
+            _ => true,
+        }
     }
 
     /// The faster variant for this shape, by the shape of its GEMM ([`gemm_shape`]).
@@ -130,7 +146,17 @@ impl Variant for ConvVariant {
     /// Backward-weight takes the implicit GEMM whatever the tiles when the reduction (N*P*Q)
     /// is longer than [`MAX_SPLIT_LEN`]: a direct invocation would sum it alone, serially (and
     /// on lavapipe, past its loop cutoff, wrongly), where the GEMM splits it.
+    ///
+    /// With `ATELIER_PRECISION=f16` on an adapter that runs `coop_f16`, forward and
+    /// backward-data take it.
     fn auto(p: &ConvProblem) -> ConvVariant {
+        // the precision first: under fp32 (the default) no device is asked anything
+        if crate::precision::current() == crate::precision::Precision::F16
+            && ConvVariant::CoopF16.handles(p)
+            && ConvVariant::CoopF16.unavailable().is_none()
+        {
+            return ConvVariant::CoopF16;
+        }
         let (m, n, k) = gemm_shape(&p.spec, p.direction);
         let covered = m.next_multiple_of(TILES.bm) * n.next_multiple_of(TILES.bn);
         if (4 * m * n >= covered && k >= TILES.bk) || long_weight_sum(p) {
