@@ -117,7 +117,9 @@ mod tests {
         assert_eq!(Precision::parse("fp32").unwrap(), Precision::F32);
         let e = Precision::parse("bf16").unwrap_err().to_string();
         assert!(e.contains(ENV) && e.contains("bf16"), "{e}");
-        let e = Precision::parse_for("half", "--precision").unwrap_err().to_string();
+        let e = Precision::parse_for("half", "--precision")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("--precision") && e.contains("half"), "{e}");
     }
 

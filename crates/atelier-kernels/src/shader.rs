@@ -95,10 +95,16 @@ mod tests {
     fn enable_directives_come_before_the_prelude() {
         static S: Shader = Shader {
             name: "test/y.wgsl",
-            parts: &["enable f16;\nfn a() {}", "enable f16;\nenable subgroups;\nfn b() {}"],
+            parts: &[
+                "enable f16;\nfn a() {}",
+                "enable f16;\nenable subgroups;\nfn b() {}",
+            ],
         };
         let src = S.source();
-        assert!(src.starts_with("enable f16;\nenable subgroups;\n// prelude.wgsl"), "{src}");
+        assert!(
+            src.starts_with("enable f16;\nenable subgroups;\n// prelude.wgsl"),
+            "{src}"
+        );
         assert_eq!(src.matches("enable f16;").count(), 1);
         assert!(src.ends_with("fn b() {}\n"));
     }

@@ -230,9 +230,15 @@ impl Validator {
             let err = (g as f64 - w).abs();
             let ratio = if err.is_finite() { err / b } else { f64::NAN };
             if (ratio.is_nan() || ratio > 1.0) && first.is_none() {
-                first = Some(format!("{case}: element {i}: |{g} - {w}| = {err:.3e} > bound {b:.3e}"));
+                first = Some(format!(
+                    "{case}: element {i}: |{g} - {w}| = {err:.3e} > bound {b:.3e}"
+                ));
             }
-            worst = if ratio.is_nan() { f64::NAN } else { worst.max(ratio) };
+            worst = if ratio.is_nan() {
+                f64::NAN
+            } else {
+                worst.max(ratio)
+            };
         }
         let row = self
             .rows

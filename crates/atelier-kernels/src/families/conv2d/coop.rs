@@ -82,6 +82,17 @@ pub fn has_f16_f32_16x16(props: &[wgpu::CooperativeMatrixProperties]) -> bool {
     })
 }
 
+/// The shader's override constants: igemm's geometry (its `C` is `CIN` here: `C` is also the
+/// accumulator role in `coop_mat16x16<f32, C>`) and the subgroup size SG.
+pub fn constants(geometry: &[(&'static str, f64)], subgroup: u32) -> Vec<(&'static str, f64)> {
+    let mut c: Vec<(&'static str, f64)> = geometry
+        .iter()
+        .map(|&(name, v)| (if name == "C" { "CIN" } else { name }, v))
+        .collect();
+    c.push(("SG", subgroup as f64));
+    c
+}
+
 /// Why `gpu` cannot run the variant, or `None`.
 pub fn device_unavailable(gpu: &crate::Gpu) -> Option<String> {
     let coop = wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX;

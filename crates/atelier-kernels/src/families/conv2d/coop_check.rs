@@ -37,9 +37,8 @@ const ENTRIES: [&str; 2] = ["coop_forward", "coop_backward_data"];
 #[test]
 fn the_coop_shader_validates_and_writes_cooperative_matrix_spirv() {
     for geometry in &GEOMETRIES {
-        for sg in [32.0, 64.0] {
-            let mut constants = geometry.to_vec();
-            constants.push(("SG", sg));
+        for sg in [32, 64] {
+            let constants = super::coop::constants(geometry, sg);
             for entry in ENTRIES {
                 for checked in [true, false] {
                     let words = spirv(&COOP_F16_SHADER, entry, &constants, checked);

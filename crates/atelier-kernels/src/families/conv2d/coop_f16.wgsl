@@ -28,7 +28,8 @@ const BK: u32 = 16u;
 // the adapter's subgroup size (the launcher checks that it has one fixed size)
 override SG: u32 = 32u;
 override THREADS: u32 = 4u * SG;
-override C: u32 = 1u;
+// input channels (not `C`: that is the accumulator role of coop_mat16x16<f32, C>)
+override CIN: u32 = 1u;
 override R: u32 = 1u;
 override S: u32 = 1u;
 override SH: u32 = 1u;
@@ -37,7 +38,7 @@ override PH: u32 = 0u;
 override PW: u32 = 0u;
 override DH: u32 = 1u;
 override DW: u32 = 1u;
-override CRS: u32 = C * R * S;
+override CRS: u32 = CIN * R * S;
 
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> weight: array<f32>;
@@ -73,7 +74,7 @@ fn forward_a(m: u32, j: u32, j_end: u32, gemm_m: u32) -> f32 {
     if !in_image(ih, iw) {
         return 0.0;
     }
-    return x[((n * C + c) * prm.h + u32(ih)) * prm.w + u32(iw)];
+    return x[((n * CIN + c) * prm.h + u32(ih)) * prm.w + u32(iw)];
 }
 
 fn forward_b(col: u32, j: u32, j_end: u32) -> f32 {
@@ -104,11 +105,12 @@ fn coop_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
     let tiles = tiles_of(gemm_m, prm.k);
     let t = workgroup_index(wid, nwg);
     let split = t / tiles;
-    if split >= prm.splits {
-        return; // a spare workgroup of a folded grid
-    }
+    // a spare workgroup of a folded grid multiplies and stores nothing (no early return: the
+    // cooperative-matrix operations must stay in uniform control flow, and naga counts a
+    // return that depends on the workgroup as non-uniform)
+    let live = split < prm.splits;
     let origin = tile_origin(t % tiles, gemm_m);
-    let j_begin = split * prm.split_len;
+    let j_begin = select(CRS, split * prm.split_len, live);
     let j_end = min(j_begin + prm.split_len, CRS);
 
     // the accumulators of this subgroup's four fragments, named (never an array, so nothing
@@ -141,7 +143,7 @@ fn coop_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
     workgroupBarrier();
     let out = select(0u, split * prm.len, prm.splits > 1u);
     // m fastest: consecutive invocations write consecutive pixels of one channel
-    for (var e = lid; e < BM * BN; e += THREADS) {
+    for (var e = lid; live && e < BM * BN; e += THREADS) {
         let row = e % BM;
         let col = e / BM;
         forward_store(origin.x + row, origin.y + col, c_tile[row * BN + col], gemm_m, out);
@@ -183,17 +185,17 @@ fn backward_data_a(m: u32, j: u32, j_end: u32, gemm_m: u32, ph: Phase, pw: Phase
 }
 
 fn backward_data_b(col: u32, j: u32, j_end: u32, ph: Phase, pw: Phase, ny: u32, nz: u32) -> f32 {
-    if col >= C || j >= j_end {
+    if col >= CIN || j >= j_end {
         return 0.0;
     }
     let k = j / (ny * nz);
     let r = ph.first_tap + ((j / nz) % ny) * ph.tap_step;
     let s = pw.first_tap + (j % nz) * pw.tap_step;
-    return weight[((k * C + col) * R + r) * S + s];
+    return weight[((k * CIN + col) * R + r) * S + s];
 }
 
 fn backward_data_store(m: u32, col: u32, v: f32, gemm_m: u32, ph: Phase, pw: Phase, out: u32) {
-    if m >= gemm_m || col >= C {
+    if m >= gemm_m || col >= CIN {
         return;
     }
     let iw = pw.first_row + (m % pw.rows) * SW;
@@ -203,7 +205,7 @@ fn backward_data_store(m: u32, col: u32, v: f32, gemm_m: u32, ph: Phase, pw: Pha
     if prm.has_bias != 0u {
         e += bias[col];
     }
-    gx[out + ((n * C + col) * prm.h + ih) * prm.w + iw] = e;
+    gx[out + ((n * CIN + col) * prm.h + ih) * prm.w + iw] = e;
 }
 
 @compute @workgroup_size(THREADS)
@@ -214,23 +216,20 @@ fn coop_backward_data(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgr
     let rows_h = (prm.h + SH - 1u) / SH;
     let rows_w = (prm.w + SW - 1u) / SW;
     let gemm_m_max = prm.n * rows_h * rows_w;
-    let tiles = tiles_of(gemm_m_max, C);
+    let tiles = tiles_of(gemm_m_max, CIN);
     // workgroups: tile fastest, then phase, then slice of the reduction
     let t = workgroup_index(wid, nwg);
     let phases = SH * SW;
     let phase = (t / tiles) % phases;
     let split = t / (tiles * phases);
-    if split >= prm.splits {
-        return;
-    }
+    // no early returns (see coop_forward): a spare workgroup, or a phase without input rows
+    // (stride > H or W), multiplies and stores nothing
+    let live = split < prm.splits;
     let origin = tile_origin(t % tiles, gemm_m_max);
     let ph = phase_of(phase / SW, prm.h, R, SH, PH, DH);
     let pw = phase_of(phase % SW, prm.w, S, SW, PW, DW);
     let gemm_m = prm.n * ph.rows * pw.rows;
-    if gemm_m == 0u {
-        return; // a phase with no input rows (stride > H or W)
-    }
-    let gemm_k = prm.k * ph.taps * pw.taps;
+    let gemm_k = select(0u, prm.k * ph.taps * pw.taps, live && gemm_m > 0u);
     let j_begin = min(split * prm.split_len, gemm_k);
     let j_end = min(j_begin + prm.split_len, gemm_k);
     // (k, tr, ts) with tr < ph.taps, ts < pw.taps (at least 1: a phase without taps sums
@@ -268,7 +267,7 @@ fn coop_backward_data(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgr
     coopStoreT(acc3, &c_tile[c_row + 48u], BN);
     workgroupBarrier();
     let out = select(0u, split * prm.len, prm.splits > 1u);
-    for (var e = lid; e < BM * BN; e += THREADS) {
+    for (var e = lid; live && e < BM * BN; e += THREADS) {
         let row = e % BM;
         let col = e / BM;
         backward_data_store(origin.x + row, origin.y + col, c_tile[row * BN + col], gemm_m, ph,

@@ -12,12 +12,10 @@ use super::spec::Conv2dSpec;
 use crate::buffer_pool::GpuBuffer;
 use crate::context::gpu;
 
-/// The geometry and the subgroup size SG.
+/// The geometry and the subgroup size SG ([`coop::constants`]).
 fn constants(spec: &Conv2dSpec) -> Vec<(&'static str, f64)> {
     let sg = coop::subgroup_size(gpu()).unwrap_or_else(|e| panic!("atelier: coop_f16: {e}"));
-    let mut c = geometry(spec).to_vec();
-    c.push(("SG", sg as f64));
-    c
+    coop::constants(&geometry(spec), sg)
 }
 
 fn tiles(m: usize, n: usize) -> usize {
