@@ -27,9 +27,42 @@ pub fn dcgan_image_size(s: &str) -> Result<usize, String> {
     }
 }
 
+/// `--precision`: f32 (the default) or f16.
+pub fn precision(s: &str) -> Result<atelier_kernels::precision::Precision, String> {
+    atelier_kernels::precision::Precision::parse_for(s, "--precision").map_err(|e| e.to_string())
+}
+
+/// Applies `--precision` to the process (its convolutions), and says where f16 cannot be had:
+/// conv2d's `coop_f16` needs a GPU with cooperative matrices; elsewhere everything stays f32.
+pub fn apply_precision(p: atelier_kernels::precision::Precision) -> Option<String> {
+    use atelier_kernels::precision::{Precision, set_default_precision};
+    set_default_precision(p);
+    if p != Precision::F16 {
+        return None;
+    }
+    let gpu = atelier_kernels::try_gpu().ok();
+    let why = match gpu {
+        Some(g) => atelier_kernels::conv2d::coop::device_unavailable(g)?,
+        None => "no GPU device".to_string(),
+    };
+    Some(format!(
+        "--precision f16: the f16 convolutions (conv2d's coop_f16) cannot run here ({why}); \
+         everything stays in fp32"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn precision_values_and_mistakes_name_the_flag() {
+        use atelier_kernels::precision::Precision;
+        assert_eq!(precision("f16"), Ok(Precision::F16));
+        assert_eq!(precision("f32"), Ok(Precision::F32));
+        let e = precision("int8").unwrap_err();
+        assert!(e.contains("--precision") && e.contains("int8"), "{e}");
+    }
 
     #[test]
     fn learning_rates_must_be_positive_and_finite() {

@@ -74,6 +74,9 @@ pub struct Gpu {
     pub info: wgpu::AdapterInfo,
     pub limits: wgpu::Limits,
     pub features: wgpu::Features,
+    /// The adapter's cooperative-matrix configurations (M x N x K, input and accumulator
+    /// types), empty unless the device has `cooperative-matrix`.
+    pub cooperative_matrices: Vec<wgpu::CooperativeMatrixProperties>,
     /// The device's memory where atelier can know it (see [`crate::memory`]).
     pub memory: Option<DeviceMemory>,
     pub(crate) pool: BufferPool,
@@ -288,6 +291,12 @@ impl Gpu {
             limits.max_storage_buffer_binding_size =
                 limits.max_storage_buffer_binding_size.min(bytes);
         }
+        let cooperative_matrices =
+            if features.contains(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX) {
+                adapter.cooperative_matrix_properties()
+            } else {
+                Vec::new()
+            };
         let experimental = if features.contains(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX) {
             // SAFETY: cooperative matrices are only used by kernels that opt in and are validated.
             unsafe { wgpu::ExperimentalFeatures::enabled() }
@@ -317,6 +326,7 @@ impl Gpu {
             info,
             limits,
             features,
+            cooperative_matrices,
             memory,
             pool: BufferPool::default(),
             pipelines: PipelineCache::default(),

@@ -43,6 +43,7 @@ pub mod families;
 pub mod harness;
 pub mod memory;
 pub mod pipeline;
+pub mod precision;
 pub mod profiler;
 mod real;
 pub mod recorder;

@@ -106,7 +106,8 @@ mod tests {
                 "igemm128x128",
                 "igemm128x64",
                 "igemm64x128",
-                "igemm64x64"
+                "igemm64x64",
+                "coop_f16",
             ]
         );
     }

@@ -33,16 +33,36 @@ pub struct Shader {
 }
 
 impl Shader {
-    /// The whole source: the prelude, then the parts.
+    /// The whole source: the prelude, then the parts. WGSL wants its `enable` directives
+    /// before any declaration: a part's `enable ...;` lines (conv2d's `coop_f16` asks for `f16`
+    /// and `wgpu_cooperative_matrix`) are moved before the prelude, once each, and leave a
+    /// comment in their place (so a message's line numbers count those lines too).
     pub fn source(&self) -> String {
         let mut s = String::with_capacity(
             PRELUDE.len() + self.parts.iter().map(|p| p.len() + 1).sum::<usize>(),
         );
-        s.push_str(PRELUDE);
+        let mut enables: Vec<&str> = Vec::new();
+        let mut body = String::new();
         for part in self.parts {
-            s.push_str(part);
+            for line in part.lines() {
+                let t = line.trim();
+                if t.starts_with("enable ") && t.ends_with(';') {
+                    if !enables.contains(&t) {
+                        enables.push(t);
+                    }
+                    body.push_str("// (enable directive moved to the top)");
+                } else {
+                    body.push_str(line);
+                }
+                body.push('\n');
+            }
+        }
+        for e in &enables {
+            s.push_str(e);
             s.push('\n');
         }
+        s.push_str(PRELUDE);
+        s.push_str(&body);
         s
     }
 }
@@ -69,5 +89,23 @@ mod tests {
         assert!(src.starts_with(PRELUDE));
         assert!(src.ends_with("fn a() {}\nfn b() {}\n"));
         assert_eq!(PRELUDE_LINES, PRELUDE.lines().count());
+    }
+
+    #[test]
+    fn enable_directives_come_before_the_prelude() {
+        static S: Shader = Shader {
+            name: "test/y.wgsl",
+            parts: &[
+                "enable f16;\nfn a() {}",
+                "enable f16;\nenable subgroups;\nfn b() {}",
+            ],
+        };
+        let src = S.source();
+        assert!(
+            src.starts_with("enable f16;\nenable subgroups;\n// prelude.wgsl"),
+            "{src}"
+        );
+        assert_eq!(src.matches("enable f16;").count(), 1);
+        assert!(src.ends_with("fn b() {}\n"));
     }
 }

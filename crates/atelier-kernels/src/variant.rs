@@ -242,7 +242,9 @@ pub fn selection<V: Variant>() -> Result<Selection<V>, Error> {
 pub fn choose<V: Variant>(problem: &V::Problem, launch: &mut dyn FnMut(V)) -> V {
     let fail = |e: Error| -> ! { panic!("atelier: {e}") };
     match selection::<V>().unwrap_or_else(|e| fail(e)) {
-        Selection::Auto => crate::tune::remembered(problem).unwrap_or_else(|| V::auto(problem)),
+        Selection::Auto => crate::tune::remembered(problem)
+            .filter(|v: &V| v.unavailable().is_none())
+            .unwrap_or_else(|| V::auto(problem)),
         Selection::Fixed(v) => {
             if let Some(why) = v.unavailable() {
                 fail(Error::Config(format!(
@@ -276,11 +278,13 @@ pub fn launching<V: Variant, R>(
     crate::trace::with_label(V::FAMILY, v.name(), problem, tuning, || launch(v))
 }
 
-/// Checks the environment's kernel settings, `ATELIER_KERNELS` and `ATELIER_SHADER_CHECKS`
+/// Checks the environment's kernel settings, `ATELIER_KERNELS`, `ATELIER_PRECISION` and
+/// `ATELIER_SHADER_CHECKS`
 /// (for commands to call at start, so a mistake is an error before any work, not a panic in
 /// the middle of it).
 pub fn check_settings() -> Result<(), Error> {
     env_settings()?;
+    crate::precision::env_setting()?;
     crate::shader_checks::env_setting().map(|_| ())
 }
 

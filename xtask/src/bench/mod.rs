@@ -264,6 +264,16 @@ fn run_suite(opts: Options) -> anyhow::Result<()> {
         if opts.quick { " --quick" } else { "" },
         clock.name()
     );
+    // variants this device cannot run are named, with the reason, not skipped in silence
+    if opts.device == BenchDevice::Gpu {
+        for family in FAMILIES {
+            for v in (family.variants)() {
+                if let Some(why) = v.unavailable {
+                    println!("unavailable: {}={}: {why}", family.name, v.name);
+                }
+            }
+        }
+    }
     let started = std::time::Instant::now();
     let mut suite = Suite {
         device: opts.device,

@@ -104,6 +104,11 @@ pub struct Args {
     /// Images per set for --swd-every (at most the data set's size).
     #[arg(long, default_value_t = 512)]
     swd_images: usize,
+    /// Arithmetic of the convolutions: f32 (the default) or f16 (f16 inputs with f32
+    /// accumulation on the GPU's matrix units, conv2d's `coop_f16`, where the GPU offers
+    /// cooperative matrices; forward and input gradients only, weight gradients stay f32).
+    #[arg(long, env = "ATELIER_PRECISION", default_value = "f32", value_parser = crate::args::precision)]
+    precision: atelier_kernels::precision::Precision,
     /// Write no TensorBoard event files (scalars.csv and the run page index.html are always
     /// written).
     #[arg(long)]
@@ -116,6 +121,9 @@ fn out(line: &str) {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
+    if let Some(note) = crate::args::apply_precision(args.precision) {
+        eprintln!("note: {note}");
+    }
     let mut trainer = match &args.resume {
         Some(dir) => {
             let device = std::env::args()

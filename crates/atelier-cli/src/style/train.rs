@@ -80,9 +80,17 @@ pub struct Args {
     /// Write no TensorBoard event files (the run page and scalars.csv are always written).
     #[arg(long)]
     no_tensorboard: bool,
+    /// Arithmetic of the convolutions: f32 (the default) or f16 (f16 inputs with f32
+    /// accumulation on the GPU's matrix units, conv2d's `coop_f16`, where the GPU offers
+    /// cooperative matrices; weight gradients stay f32).
+    #[arg(long, env = "ATELIER_PRECISION", default_value = "f32", value_parser = crate::args::precision)]
+    precision: atelier_kernels::precision::Precision,
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
+    if let Some(note) = crate::args::apply_precision(a.precision) {
+        eprintln!("note: {note}");
+    }
     common::check_input(&a.style, "--style")?;
     if !a.content_dir.is_dir() {
         bail!("--content-dir {}: no such folder", a.content_dir.display());

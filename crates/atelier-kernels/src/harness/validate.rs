@@ -207,6 +207,58 @@ impl Validator {
     }
 }
 
+impl Validator {
+    /// Compares a reduced-precision result with the f64 reference element by element, each
+    /// within its own stated bound, and records one case; the row's error is the worst
+    /// |got − want| / bound (1 is the limit).
+    pub fn check_bound(
+        &mut self,
+        kernel: &str,
+        variant: &str,
+        case: &str,
+        got: &[f32],
+        want: &[f64],
+        bound: &[f64],
+    ) {
+        let mut worst = if got.len() == want.len() && want.len() == bound.len() {
+            0.0f64
+        } else {
+            f64::NAN
+        };
+        let mut first = None;
+        for (i, ((&g, &w), &b)) in got.iter().zip(want).zip(bound).enumerate() {
+            let err = (g as f64 - w).abs();
+            let ratio = if err.is_finite() { err / b } else { f64::NAN };
+            if (ratio.is_nan() || ratio > 1.0) && first.is_none() {
+                first = Some(format!(
+                    "{case}: element {i}: |{g} - {w}| = {err:.3e} > bound {b:.3e}"
+                ));
+            }
+            worst = if ratio.is_nan() {
+                f64::NAN
+            } else {
+                worst.max(ratio)
+            };
+        }
+        let row = self
+            .rows
+            .entry((kernel.to_string(), variant.to_string()))
+            .or_default();
+        row.cases += 1;
+        if first.is_some() || worst.is_nan() {
+            row.failed += 1;
+            row.first_failure.get_or_insert_with(|| {
+                first.unwrap_or_else(|| format!("{case}: lengths differ or not finite"))
+            });
+        }
+        row.max_err = if worst.is_nan() || row.max_err.is_nan() {
+            f64::NAN
+        } else {
+            row.max_err.max(worst)
+        };
+    }
+}
+
 /// ‖got − want‖ / ‖want‖ (‖got − want‖ alone when want is zero), in f64 whatever the inputs'
 /// precision; different lengths, or NaN or infinite anywhere, give NaN (which fails every
 /// tolerance). The one relative error of the project's checks and tests.

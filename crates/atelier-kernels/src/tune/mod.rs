@@ -77,7 +77,9 @@ pub fn fastest<V: Copy>(times: &[(V, f64)]) -> V {
 
 /// The choice for this problem: the cached one, else timing the candidates with `launch`.
 pub fn tuned<V: Variant>(problem: &V::Problem, launch: &mut dyn FnMut(V)) -> V {
-    if let Some(v) = tuned_choice::<V>(problem) {
+    // a cached choice this run cannot make (a reduced-precision variant under fp32) is timed
+    // again among what it can
+    if let Some(v) = tuned_choice::<V>(problem).filter(|v| v.unavailable().is_none()) {
         return v;
     }
     let g = gpu();

@@ -149,8 +149,22 @@ fn times_trusted(bench: &dyn Bencher, variant: ConvVariant) -> bool {
     }
 }
 
-/// A layer's rows the filter wants: every variant that handles the direction of `conv` (the
-/// shape special cases only where they serve), conv2d's direction being `direction(d)`.
+/// The variants the benchmarks time: those available, and `coop_f16` wherever the adapter
+/// runs it, whatever `ATELIER_PRECISION` says (its rows carry its name: f16 inputs).
+fn timed_variants() -> Vec<ConvVariant> {
+    ConvVariant::ALL
+        .iter()
+        .copied()
+        .filter(|v| match v {
+            ConvVariant::CoopF16 => super::coop::device_unavailable(crate::gpu()).is_none(),
+            _ => v.unavailable().is_none(),
+        })
+        .collect()
+}
+
+/// A layer's rows the filter wants: every timed variant that handles the direction of `conv`
+/// (the shape special cases only where they serve, `coop_f16` not for weight gradients),
+/// conv2d's direction being `direction_of(d)`.
 fn rows(
     bench: &dyn Bencher,
     op: &str,
@@ -165,7 +179,7 @@ fn rows(
             spec: *conv,
             direction: direction_of(direction),
         };
-        for variant in ConvVariant::available() {
+        for variant in timed_variants() {
             if !variant.handles(&problem) {
                 continue;
             }

@@ -15,6 +15,7 @@ use super::variant::{
     ConvDirection, ConvProblem, ConvVariant, GemmTiles, MAX_SPLIT_LEN, gemm_shape,
 };
 use super::channels;
+use super::launch_coop;
 use super::launch_igemm;
 use super::skinny;
 use super::{BACKWARD_DATA_DIRECT, BACKWARD_WEIGHT_DIRECT, CHANNEL_SUM, FORWARD_DIRECT};
@@ -178,6 +179,9 @@ pub fn conv2d_forward_with(
     if let Some(g) = variant.igemm() {
         return launch_igemm::forward(g, spec, params, x, w, bias, y);
     }
+    if variant == ConvVariant::CoopF16 {
+        return launch_coop::forward(spec, params, x, w, bias, y);
+    }
     // without a bias the weight fills its binding; has_bias = 0 keeps it unread
     let buffers = [x, w, bias.unwrap_or(w), y];
     match variant.gemm() {
@@ -247,6 +251,9 @@ fn backward_data(
     if let Some(g) = variant.igemm() {
         return launch_igemm::backward_data(g, spec, params, gy, w, bias, gx);
     }
+    if variant == ConvVariant::CoopF16 {
+        return launch_coop::backward_data(spec, params, gy, w, bias, gx);
+    }
     let buffers = [gy, w, bias.unwrap_or(w), gx];
     match variant.gemm() {
         None => launch_direct(&BACKWARD_DATA_DIRECT, &params, &buffers, spec.x_len()),
@@ -291,6 +298,13 @@ fn backward_weight(
     check_len(op, "x", x, spec.x_len(), spec);
     check_len(op, "gy", gy, spec.y_len(), spec);
     check_len(op, "gw", gw, spec.w_len(), spec);
+    // coop_f16 computes forward and backward-data; the weight gradient stays in fp32
+    let variant = if variant == ConvVariant::CoopF16 {
+        let problem = ConvProblem { spec: *spec, direction: ConvDirection::BackwardWeight };
+        <ConvVariant as crate::variant::Variant>::auto(&problem)
+    } else {
+        variant
+    };
     if channels::needed(spec, x, gy, gw) {
         let launch = |s: &Conv2dSpec, x: &GpuBuffer, gy: &GpuBuffer, gw: &GpuBuffer| {
             backward_weight(op, variant, s, x, gy, gw)

@@ -11,7 +11,7 @@ use crate::context::gpu;
 use crate::pipeline::Kernel;
 
 /// The geometry a pipeline is specialised for.
-fn geometry(spec: &Conv2dSpec) -> [(&'static str, f64); 9] {
+pub(super) fn geometry(spec: &Conv2dSpec) -> [(&'static str, f64); 9] {
     let f = |v: usize| v as f64;
     [
         ("C", f(spec.c)),
@@ -45,11 +45,12 @@ pub(super) fn phase_taps(taps: usize, stride: usize, dilation: usize) -> usize {
 /// One GEMM direction's launch: `workgroups_per_slice` workgroups per slice of a reduction
 /// of `k`, writing `out` (of `len` elements; bias channel of element i: (i / plane) %
 /// channels) directly when there is one slice, through partial sums when there are several.
-/// `skinny.rs` launches its variants with it too.
+/// `skinny.rs` and `coop.rs` launch their variants with it too.
 pub(super) struct Launch<'a> {
     pub(super) kernel: Kernel,
     pub(super) sum: Kernel,
-    pub(super) spec: &'a Conv2dSpec,
+    /// The pipeline's override constants (the geometry, and whatever else the shader has).
+    pub(super) constants: &'a [(&'static str, f64)],
     pub(super) params: Params,
     /// Bound at 1, 2, ... before the output.
     pub(super) inputs: &'a [&'a GpuBuffer],
@@ -68,7 +69,6 @@ impl Launch<'_> {
         let bound = (crate::chunk::binding_limit() / (len as u64 * 4).max(4)).max(1) as usize;
         let (splits, split_len) =
             split_k(self.workgroups_per_slice, self.k, MAX_SPLIT_LEN, bound);
-        let constants = geometry(self.spec);
         self.params.splits = splits as u32;
         self.params.split_len = split_len as u32;
         self.params.len = len as u32;
@@ -82,13 +82,13 @@ impl Launch<'_> {
         if splits == 1 {
             self.params.has_bias = self.bias.is_some() as u32;
             let buffers = bound(self.out);
-            gpu().launch(&self.kernel, &constants, &self.params, &buffers, groups);
+            gpu().launch(&self.kernel, self.constants, &self.params, &buffers, groups);
             return;
         }
         self.params.has_bias = 0;
         let partials = GpuBuffer::uninit(splits * len);
         let buffers = bound(&partials);
-        gpu().launch(&self.kernel, &constants, &self.params, &buffers, groups);
+        gpu().launch(&self.kernel, self.constants, &self.params, &buffers, groups);
         let sum = Params {
             len: len as u32,
             splits: splits as u32,
@@ -118,7 +118,7 @@ pub(super) fn forward(
     Launch {
         kernel: g.forward(),
         sum: g.sum_splits(),
-        spec,
+        constants: &geometry(spec),
         params,
         inputs: &[x, w, bias.unwrap_or(w)],
         out: y,
@@ -150,7 +150,7 @@ pub(super) fn backward_data(
     Launch {
         kernel: g.backward_data(),
         sum: g.sum_splits(),
-        spec,
+        constants: &geometry(spec),
         params,
         inputs: &[gy, w, bias.unwrap_or(w)],
         out: gx,
@@ -176,7 +176,7 @@ pub(super) fn backward_weight(
     Launch {
         kernel: g.backward_weight(),
         sum: g.sum_splits(),
-        spec,
+        constants: &geometry(spec),
         params,
         inputs: &[x, gy],
         out: gw,

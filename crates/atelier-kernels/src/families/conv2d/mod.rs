@@ -22,17 +22,24 @@
 
 mod bench;
 mod channels;
+pub mod coop;
 pub mod cpu;
 pub mod igemm;
 mod latent_gemm;
 mod launch;
+mod launch_coop;
 mod launch_igemm;
 mod skinny;
 pub mod reference;
 mod spec;
 #[cfg(test)]
+mod coop_check;
+#[cfg(test)]
+mod coop_emulation;
+#[cfg(test)]
 mod spirv_check;
 mod validate;
+mod validate_coop;
 mod variant;
 
 pub use launch::*;

@@ -23,7 +23,7 @@
 //! chosen for the GPU, the slices summed with the bias).
 
 use super::launch::Params;
-use super::launch_igemm::{Launch, phase_taps};
+use super::launch_igemm::{Launch, geometry, phase_taps};
 use super::spec::Conv2dSpec;
 use super::variant::{ConvDirection, ConvProblem};
 use crate::buffer_pool::GpuBuffer;
@@ -81,7 +81,7 @@ pub(super) fn skinny_forward(
     Launch {
         kernel: SKINNY_FORWARD,
         sum: SUM_SPLITS,
-        spec,
+        constants: &geometry(spec),
         params,
         inputs: &[x, w, bias.unwrap_or(w)],
         out: y,
@@ -109,7 +109,7 @@ pub(super) fn skinny_backward_data(
     Launch {
         kernel: SKINNY_BACKWARD_DATA,
         sum: SUM_SPLITS,
-        spec,
+        constants: &geometry(spec),
         params,
         inputs: &[gy, w, bias.unwrap_or(w)],
         out: gx,
@@ -136,7 +136,7 @@ pub(super) fn split_dot_forward(
     Launch {
         kernel: SPLIT_DOT_FORWARD,
         sum: SUM_SPLITS,
-        spec,
+        constants: &geometry(spec),
         params,
         inputs: &[x, w, bias.unwrap_or(w)],
         out: y,

@@ -164,7 +164,7 @@ fn scan(insts: &[Inst], own: usize, found: &mut KLoop, called: &mut BTreeSet<u32
 
 /// The DCGAN discriminator's second layer (64 -> 128 channels, 4x4, stride 2, padding 1),
 /// and a 3x3 dilated one: the geometry the pipelines are specialised for.
-const GEOMETRIES: [[(&str, f64); 9]; 2] = [
+pub(super) const GEOMETRIES: [[(&str, f64); 9]; 2] = [
     [
         ("C", 64.0),
         ("R", 4.0),
@@ -190,7 +190,7 @@ const GEOMETRIES: [[(&str, f64); 9]; 2] = [
 ];
 
 /// `entry` of `shader` in SPIR-V, with `constants`, checked (wgpu's default) or not.
-fn spirv(shader: &Shader, entry: &str, constants: &[(&str, f64)], checked: bool) -> Vec<u32> {
+pub(super) fn spirv(shader: &Shader, entry: &str, constants: &[(&str, f64)], checked: bool) -> Vec<u32> {
     use naga::back::spv;
     use naga::proc::{BoundsCheckPolicies, BoundsCheckPolicy};
     let source = shader.source();

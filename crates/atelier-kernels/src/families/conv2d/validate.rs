@@ -6,6 +6,7 @@ use super::{self as k, Conv2dSpec, ConvDirection, ConvProblem, ConvTranspose2dSp
 use crate::variant::Variant;
 use super::cpu as f;
 use super::reference as r;
+use super::validate_coop;
 use crate::{GpuBuffer, gpu};
 
 use crate::harness::numeric::{TOL_FINITE_DIFF, dot, numeric_gradient, to_f32, to_f64};
@@ -316,6 +317,12 @@ fn validate_conv(v: &mut Validator, case: &str, spec: &Conv2dSpec) {
 
     for &variant in ConvVariant::ALL {
         let name = variant.name();
+        if variant == ConvVariant::CoopF16 {
+            let buffers = [&xb, &wb, &bb, &gyb];
+            let c = validate_coop::Case { name: case, x: &x, w: &w, bias: &b, gy: &gy, buffers };
+            validate_coop::conv(v, spec, c);
+            continue;
+        }
         if let Some(why) = variant.unavailable() {
             for row in &CONV_ROWS[..3] {
                 v.skip(row, name, &why);
@@ -437,6 +444,12 @@ fn validate_transposed(v: &mut Validator, case: &str, spec: &ConvTranspose2dSpec
 
     for &variant in ConvVariant::ALL {
         let name = variant.name();
+        if variant == ConvVariant::CoopF16 {
+            let buffers = [&xb, &wb, &bb, &gyb];
+            let c = validate_coop::Case { name: case, x: &x, w: &w, bias: &b, gy: &gy, buffers };
+            validate_coop::transposed(v, spec, c);
+            continue;
+        }
         if let Some(why) = variant.unavailable() {
             for row in &TRANSPOSED_ROWS[..3] {
                 v.skip(row, name, &why);

@@ -54,6 +54,11 @@ pub enum ConvVariant {
     /// A forward of few outputs over a long reduction (D's last layer): a workgroup per output
     /// and slice, summed as a tree (`skinny.rs`).
     SplitDot,
+    /// Forward and backward-data on the GPU's matrix units (`coop.rs`): cooperative matrices,
+    /// f16 inputs, f32 accumulation, 64x64 tiles. Only where the adapter offers them and the
+    /// user asks for reduced precision (`ATELIER_PRECISION=f16`); then the rule picks it for
+    /// those two directions. Backward-weight stays on the fp32 rule.
+    CoopF16,
 }
 
 impl ConvVariant {
@@ -91,6 +96,7 @@ impl Variant for ConvVariant {
         ConvVariant::Igemm64x64,
         ConvVariant::SkinnyN,
         ConvVariant::SplitDot,
+        ConvVariant::CoopF16,
     ];
     type Problem = ConvProblem;
 
@@ -105,11 +111,16 @@ impl Variant for ConvVariant {
             ConvVariant::Igemm64x64 => "igemm64x64",
             ConvVariant::SkinnyN => "skinny_n",
             ConvVariant::SplitDot => "split_dot",
+            ConvVariant::CoopF16 => "coop_f16",
         }
     }
 
-    /// An `igemm*` tile whose workgroup memory or size the adapter does not offer.
+    /// An `igemm*` tile whose workgroup memory or size the adapter does not offer; `coop_f16`
+    /// without cooperative matrices or without `ATELIER_PRECISION=f16`.
     fn unavailable(self) -> Option<String> {
+        if self == ConvVariant::CoopF16 {
+            return super::coop::unavailable();
+        }
         let g = self.igemm()?;
         match crate::context::try_gpu() {
             Ok(gpu) => g.tile.unavailable(&gpu.limits),
@@ -118,13 +129,15 @@ impl Variant for ConvVariant {
     }
 
     /// All of them, except the direct backward-weight when its per-invocation reduction would
-    /// be longer than [`MAX_SPLIT_LEN`] (see [`ConvVariant::auto`]), and the two shape special
-    /// cases outside their shapes (`skinny.rs`).
+    /// be longer than [`MAX_SPLIT_LEN`] (see [`ConvVariant::auto`]), the two shape special
+    /// cases outside their shapes (`skinny.rs`), and `coop_f16` outside forward and
+    /// backward-data.
     fn handles(self, p: &ConvProblem) -> bool {
         match self {
             ConvVariant::Direct => !long_weight_sum(p),
             ConvVariant::SkinnyN => skinny::skinny_handles(p),
             ConvVariant::SplitDot => skinny::split_dot_handles(p),
+            ConvVariant::CoopF16 => p.direction != ConvDirection::BackwardWeight,
             _ => true,
         }
     }
@@ -157,7 +170,17 @@ impl Variant for ConvVariant {
     /// three runs: D's first backward-data 253–390 ms against direct's 534–672, G's last
     /// forward 271–372 against 498–741); `split_dot` lost there to direct at D's last layer
     /// (15–22 ms against 1.7–2.0: lavapipe runs few invocations cheaply), so not there.
+    ///
+    /// With `ATELIER_PRECISION=f16` on an adapter that runs `coop_f16`, forward and
+    /// backward-data take it before anything else.
     fn auto(p: &ConvProblem) -> ConvVariant {
+        // the precision first: under fp32 (the default) no device is asked anything
+        if crate::precision::current() == crate::precision::Precision::F16
+            && ConvVariant::CoopF16.handles(p)
+            && ConvVariant::CoopF16.unavailable().is_none()
+        {
+            return ConvVariant::CoopF16;
+        }
         let software = crate::context::try_gpu().map_or(true, |g| g.is_software());
         special(p, software).unwrap_or_else(|| fallback(p))
     }
