@@ -178,6 +178,23 @@ fn device_lines(atelier: &Value, torch: &Value) -> String {
         s(atelier, &["date"]),
         s(atelier, &["clock"]),
     );
+    let list = |key: &str| -> String {
+        let names: Vec<&str> = atelier["device"][key]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        if names.is_empty() {
+            "none".into()
+        } else {
+            names.join(", ")
+        }
+    };
+    let _ = writeln!(
+        out,
+        "- features: {}; cooperative matrices: {}",
+        list("features"),
+        list("cooperative_matrices")
+    );
     let _ = writeln!(
         out,
         "- measured ceilings: FMA {:.1} GFLOP/s, copy bandwidth {:.1} GB/s",

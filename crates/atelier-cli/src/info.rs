@@ -218,6 +218,11 @@ fn print_device(gpu: &Gpu) {
     println!();
     println!("features     {}", list_or_none(&got));
     println!("not offered  {}", list_or_none(&missing));
+    if gpu.has_feature(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX) {
+        let configs = gpu.cooperative_matrix_names();
+        let configs: Vec<&str> = configs.iter().map(String::as_str).collect();
+        println!("coop matrix  {}", list_or_none(&configs));
+    }
 
     let l = &gpu.limits;
     let d = wgpu::Limits::defaults();

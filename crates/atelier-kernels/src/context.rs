@@ -344,6 +344,30 @@ impl Gpu {
             .collect()
     }
 
+    /// The adapter's cooperative-matrix configurations, as `MxNxK ab->c` (for example
+    /// `16x16x16 f16->f32`); empty without the feature.
+    pub fn cooperative_matrix_names(&self) -> Vec<String> {
+        self.cooperative_matrices
+            .iter()
+            .map(|p| {
+                let t = |t: wgpu::CooperativeScalarType| format!("{t:?}").to_lowercase();
+                let sat = if p.saturating_accumulation {
+                    " saturating"
+                } else {
+                    ""
+                };
+                format!(
+                    "{}x{}x{} {}->{}{sat}",
+                    p.m_size,
+                    p.n_size,
+                    p.k_size,
+                    t(p.ab_type),
+                    t(p.cr_type)
+                )
+            })
+            .collect()
+    }
+
     pub fn has_feature(&self, f: wgpu::Features) -> bool {
         self.features.contains(f)
     }

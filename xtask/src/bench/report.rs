@@ -97,6 +97,7 @@ fn device_json(device: BenchDevice) -> Value {
                 "driver": g.info.driver,
                 "driver_info": g.info.driver_info,
                 "features": g.feature_names(),
+                "cooperative_matrices": g.cooperative_matrix_names(),
             })
         }
         BenchDevice::Cpu => json!({

@@ -127,7 +127,7 @@ fn backward_data(spec: &Conv2dSpec, gy: &[f32], w: &[f32], bias: &[f32]) -> Emul
             let cols = phase_taps_of(iw, spec.s, sw, spec.pad.1, spec.dilation.1, q_len);
             let (ny, nz) = (rows.len().max(1), cols.len().max(1));
             for n in 0..spec.n {
-                for c in 0..spec.c {
+                for (c, &bias_c) in bias.iter().enumerate().take(spec.c) {
                     partials.fill(0.0);
                     let xi = ((n * spec.c + c) * spec.h + ih) * spec.w + iw;
                     for k in 0..spec.k {
@@ -142,7 +142,7 @@ fn backward_data(spec: &Conv2dSpec, gy: &[f32], w: &[f32], bias: &[f32]) -> Emul
                             }
                         }
                     }
-                    gx.out[xi] = finish(&partials, bias[c]);
+                    gx.out[xi] = finish(&partials, bias_c);
                 }
             }
         }
