@@ -107,6 +107,8 @@ mod tests {
                 "igemm128x64",
                 "igemm64x128",
                 "igemm64x64",
+                "skinny_n",
+                "split_dot",
                 "coop_f16",
             ]
         );
