@@ -432,13 +432,28 @@ pub fn split_k(tiles: usize, k: usize, max_len: usize, bound: usize) -> (usize, 
     let fewest = k.div_ceil(max_len).max(1);
     let splits = wanted.clamp(1, most).max(fewest);
     // slices rounded down to BK, so there are at least `splits` of them
-    let len = (k / splits / BK * BK).max(BK);
+    let mut len = (k / splits / BK * BK).max(BK);
+    if k.div_ceil(len) > bound {
+        // the rounding made more slices than the partial sums' binding holds: round up instead
+        len = k.div_ceil(bound).next_multiple_of(BK).min(max_len.max(BK));
+    }
     (k.max(1).div_ceil(len), len)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_k_never_makes_more_slices_than_the_binding_holds() {
+        // a 3-channel 128x128 output at a 1 MiB binding holds 5 slices; 2,592 rounded down to
+        // slices of 512 would make 6
+        for (tiles, k, bound) in [(16, 2592, 5), (1, 10_000, 3), (7, 97, 1), (2, 4099, 9)] {
+            let (splits, len) = split_k(tiles, k, 16_384, bound);
+            assert!(splits <= bound, "{tiles} {k} {bound}: {splits} slices of {len}");
+            assert!(splits * len >= k && (splits - 1) * len < k, "{splits} x {len} covers {k}");
+        }
+    }
 
     #[test]
     fn every_tile_generates_valid_wgsl() {
