@@ -89,12 +89,14 @@ fn convolutions_split_along_the_batch_give_what_they_give_whole() {
         if v.unavailable().is_some() {
             continue;
         }
-        same_split(&format!("conv2d forward {}", v.name()), 0.0, || {
+        // split-K's slices follow the binding too (the partial sums must fit one), so the
+        // split run may sum a reduction in other slices: a float tolerance
+        same_split(&format!("conv2d forward {}", v.name()), 1e-6, || {
             let y = GpuBuffer::uninit(spec.y_len());
             conv2d::conv2d_forward_with(v, &spec, &x, &w, None, &y);
             vec![read(&y)]
         });
-        same_split(&format!("conv2d backward-data {}", v.name()), 0.0, || {
+        same_split(&format!("conv2d backward-data {}", v.name()), 1e-6, || {
             let gx = GpuBuffer::uninit(spec.x_len());
             conv2d::conv2d_backward_data_with(v, &spec, &gy, &w, &gx);
             vec![read(&gx)]
