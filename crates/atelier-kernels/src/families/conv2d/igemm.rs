@@ -16,7 +16,10 @@
 //! - the conv geometry is override constants and the reduction index is walked (adds and
 //!   carries), so the K loop has no division or modulo: `spirv_check` proves it on naga's output;
 //! - split-K in every direction, chosen by the launcher so a layer runs at least
-//!   [`TARGET_WORKGROUPS`] workgroups (twice a 132-SM GPU).
+//!   [`TARGET_WORKGROUPS`] workgroups (twice a 132-SM GPU);
+//! - the output leaves through workgroup memory (the epilogue, one 64x64 fragment at a time in
+//!   the idle staging tiles), so a warp's global stores are 32 consecutive floats of the
+//!   output instead of 16 addresses 4 apart (forward) or 16 rows apart (backward-weight).
 //!
 //! Global loads stay scalar: the im2col gathers are not 16-byte aligned in general, and the
 //! aligned cases (weights in forward) would need a second binding of each buffer as vec4s.
@@ -97,22 +100,56 @@ impl IgemmTile {
         };
         fill(&mut s, "CONSTANTS", &self.constants());
         fill(&mut s, "MULTIPLY", &self.multiply());
-        fill(&mut s, "FORWARD_DECLARE", &self.declare(Staging::MMajor, Staging::KMajor));
+        fill(
+            &mut s,
+            "FORWARD_DECLARE",
+            &self.declare(Staging::MMajor, Staging::KMajor),
+        );
         fill(&mut s, "FORWARD_LOAD", &self.forward_load());
-        fill(&mut s, "FORWARD_PUT", &self.put(Staging::MMajor, Staging::KMajor));
-        fill(&mut s, "BACKWARD_DATA_DECLARE", &self.declare(Staging::MMajor, Staging::MMajor));
+        fill(
+            &mut s,
+            "FORWARD_PUT",
+            &self.put(Staging::MMajor, Staging::KMajor),
+        );
+        fill(
+            &mut s,
+            "BACKWARD_DATA_DECLARE",
+            &self.declare(Staging::MMajor, Staging::MMajor),
+        );
         fill(&mut s, "BACKWARD_DATA_LOAD", &self.backward_data_load());
-        fill(&mut s, "BACKWARD_DATA_PUT", &self.put(Staging::MMajor, Staging::MMajor));
-        fill(&mut s, "BACKWARD_WEIGHT_DECLARE", &self.declare(Staging::KMajor, Staging::KMajor));
+        fill(
+            &mut s,
+            "BACKWARD_DATA_PUT",
+            &self.put(Staging::MMajor, Staging::MMajor),
+        );
+        fill(
+            &mut s,
+            "BACKWARD_WEIGHT_DECLARE",
+            &self.declare(Staging::KMajor, Staging::KMajor),
+        );
         fill(&mut s, "WEIGHT_TAPS", &self.weight_taps());
         fill(&mut s, "BACKWARD_WEIGHT_LOAD", &self.backward_weight_load());
-        fill(&mut s, "BACKWARD_WEIGHT_PUT", &self.put(Staging::KMajor, Staging::KMajor));
-        // {{STORE:call}}: the call with ROW, COL and VALUE filled for every accumulator
-        while let Some(start) = s.find("{{STORE:") {
-            let end = start + s[start..].find("}}").expect("igemm.wgsl: unclosed STORE");
-            let call = s[start + 8..end].to_string();
-            let stores = self.stores(&call);
-            s.replace_range(start..end + 2, &stores);
+        fill(
+            &mut s,
+            "BACKWARD_WEIGHT_PUT",
+            &self.put(Staging::KMajor, Staging::KMajor),
+        );
+        // {{EPILOGUE_ALONG_M:at|put}} and {{EPILOGUE_ALONG_N:at|put}}: see `epilogue`
+        for (hole, along) in [
+            ("{{EPILOGUE_ALONG_M:", Along::M),
+            ("{{EPILOGUE_ALONG_N:", Along::N),
+        ] {
+            while let Some(start) = s.find(hole) {
+                let end = start
+                    + s[start..]
+                        .find("}}")
+                        .expect("igemm.wgsl: unclosed EPILOGUE");
+                let (at, put) = s[start + hole.len()..end]
+                    .split_once('|')
+                    .expect("igemm.wgsl: EPILOGUE wants at|put");
+                let code = self.epilogue(along, at, put);
+                s.replace_range(start..end + 2, &code);
+            }
         }
         assert!(!s.contains("{{"), "igemm.wgsl: a hole is left unfilled");
         s
@@ -165,8 +202,11 @@ impl IgemmTile {
                 Staging::MMajor => {
                     let rows = if put == "put_a" { "A_ROWS" } else { "B_ROWS" };
                     for i in 0..Self::slots(width) {
-                        writeln!(s, "        {put}(stage, {kk} + {rows} * {i}u, {col}, {pre}_{i});")
-                            .unwrap();
+                        writeln!(
+                            s,
+                            "        {put}(stage, {kk} + {rows} * {i}u, {col}, {pre}_{i});"
+                        )
+                        .unwrap();
                     }
                 }
                 Staging::KMajor => {
@@ -187,8 +227,15 @@ impl IgemmTile {
 
     /// Loads of an m-major operand: slot i is row `kk + rows * i`, its walk state one
     /// `walk_add` from the previous slot's.
-    fn walked_loads(width: usize, reg: &str, kk: &str, rows: &str, walk: &str, step: &str,
-                    load: impl Fn(&str, &str) -> String) -> String {
+    fn walked_loads(
+        width: usize,
+        reg: &str,
+        kk: &str,
+        rows: &str,
+        walk: &str,
+        step: &str,
+        load: impl Fn(&str, &str) -> String,
+    ) -> String {
         let mut s = format!("        {{\n            var w = {walk};\n");
         for i in 0..Self::slots(width) {
             if i > 0 {
@@ -268,8 +315,11 @@ impl IgemmTile {
                 .unwrap();
             }
             for t in 0..self.bn / 32 {
-                writeln!(s, "            pb_{h}_{t} = backward_weight_b(tap_{t}, {ok}, walk_{h});")
-                    .unwrap();
+                writeln!(
+                    s,
+                    "            pb_{h}_{t} = backward_weight_b(tap_{t}, {ok}, walk_{h});"
+                )
+                .unwrap();
             }
         }
         s.push_str("        }\n");
@@ -319,24 +369,113 @@ impl IgemmTile {
         s
     }
 
-    /// `call` for every accumulator: acc_{4f+i}_{g} is row f*64 + 4*tx + i, columns
-    /// g*64 + 4*ty + 0..3 of the tile.
-    fn stores(&self, call: &str) -> String {
+    /// The epilogue (the hole `{{EPILOGUE_ALONG_M:at|put}}` or `{{EPILOGUE_ALONG_N:at|put}}`):
+    /// the accumulators leave through workgroup memory, one 64 x 64 fragment (f, g) at a time,
+    /// so that the global stores of a warp are consecutive addresses of the output.
+    ///
+    /// Invocation (tx, ty) holds rows 4*tx + 0..3 and columns 4*ty + 0..3 of each fragment.
+    /// The fragment's two column halves are written to the two (now idle) staging tiles,
+    /// columns 0..31 (ty < 8) to `a_tile` and 32..63 to `b_tile`, 64 x 32 floats each (512
+    /// vec4s: the smallest staging tile holds it); after a barrier every invocation reads 8
+    /// elements of each half back in the order the output is contiguous in, and stores them:
+    /// - along M (forward, backward-data: consecutive rows are consecutive pixels of a
+    ///   channel plane): a half is column-major, vec4s of 4 rows; invocation `lid` reads row
+    ///   lid % 64 of columns lid / 64 + 4 * it. The writes are one vec4 per column, 8
+    ///   consecutive invocations on 128 consecutive bytes: free of bank conflicts.
+    /// - along N (backward-weight: consecutive columns are consecutive (c, r, s) of a weight):
+    ///   a half is row-major, 8 vec4s a row, the vec4 index XORed with (row / 4) % 8 so the
+    ///   writes of one vec4 per row by 8 consecutive invocations (rows 4 apart) hit distinct
+    ///   banks; invocation `lid` reads column lid % 32 of rows lid / 32 + 8 * it.
+    ///
+    /// `at` is a WGSL expression of ROW (a row of the tile, i.e. of the GEMM): where that row
+    /// starts in the output, or `NO_ROW` past the GEMM; `put` stores VALUE at column COL of
+    /// the row starting at AT (its own bounds test on COL).
+    fn epilogue(&self, along: Along, at: &str, put: &str) -> String {
         let (fm, fn_) = self.fragments();
-        let mut s = String::new();
+        let at_of = |row: &str| at.replace("ROW", row);
+        let put_of = |at: &str, col: &str, value: &str| {
+            put.replace("AT", at)
+                .replace("COL", col)
+                .replace("VALUE", value)
+        };
+        let mut s = String::from(
+            "    // epilogue: the accumulators through workgroup memory (igemm.rs, `epilogue`)
+",
+        );
         for f in 0..fm {
-            for i in 0..4 {
-                for g in 0..fn_ {
-                    let row = format!("origin.x + {}u + 4u * tx", 64 * f + i);
-                    let col = format!("origin.y + {}u + 4u * ty", 64 * g);
-                    let value = format!("acc_{}_{g}", 4 * f + i);
-                    let c = call.replace("ROW", &row).replace("COL", &col).replace("VALUE", &value);
-                    writeln!(s, "    {c};").unwrap();
+            for g in 0..fn_ {
+                writeln!(s, "    {{").unwrap();
+                // the writes: a vec4 per column (along M) or per row (along N)
+                for (tile, cond) in [("a_tile", "ty < 8u"), ("b_tile", "ty >= 8u")] {
+                    writeln!(s, "        if {cond} {{").unwrap();
+                    for i in 0..4 {
+                        let value = match along {
+                            Along::M => {
+                                let lane = ["x", "y", "z", "w"][i];
+                                let rows: Vec<_> = (0..4)
+                                    .map(|r| format!("acc_{}_{g}.{lane}", 4 * f + r))
+                                    .collect();
+                                format!("vec4<f32>({})", rows.join(", "))
+                            }
+                            Along::N => format!("acc_{}_{g}", 4 * f + i),
+                        };
+                        let index = match along {
+                            // column 4*(ty % 8) + i, vec4 of rows 4*tx..
+                            Along::M => format!("(4u * (ty & 7u) + {i}u) * 16u + tx"),
+                            // row 4*tx + i, vec4 of columns 4*(ty % 8).., swizzled
+                            Along::N => format!("(4u * tx + {i}u) * 8u + ((ty & 7u) ^ (tx & 7u))"),
+                        };
+                        writeln!(s, "            {tile}[{index}] = {value};").unwrap();
+                    }
+                    writeln!(s, "        }}").unwrap();
                 }
+                writeln!(s, "        workgroupBarrier();").unwrap();
+                // the reads, in the output's order, and the stores
+                let (row0, col0) = (64 * f, 64 * g);
+                if along == Along::M {
+                    let at = at_of(&format!("origin.x + {row0}u + (lid & 63u)"));
+                    writeln!(s, "        let at = {at};").unwrap();
+                }
+                for (half, tile) in ["a_tile", "b_tile"].iter().enumerate() {
+                    for it in 0..8 {
+                        let (value, row_at, col) = match along {
+                            Along::M => (
+                                format!("{tile}[(lid >> 6u) * 16u + {}u + ((lid & 63u) >> 2u)][lid & 3u]", 64 * it),
+                                "at".to_string(),
+                                format!("origin.y + {}u + (lid >> 6u)", col0 + 32 * half + 4 * it),
+                            ),
+                            Along::N => {
+                                let row = format!("(lid >> 5u) + {}u", 8 * it);
+                                (
+                                    format!(
+                                        "{tile}[({row}) * 8u + (((lid & 31u) >> 2u) ^ ((lid >> 7u) + {}u))][lid & 3u]",
+                                        (2 * it) & 7
+                                    ),
+                                    at_of(&format!("origin.x + {row0}u + {row}")),
+                                    format!("origin.y + {}u + (lid & 31u)", col0 + 32 * half),
+                                )
+                            }
+                        };
+                        writeln!(s, "        {};", put_of(&row_at, &col, &value)).unwrap();
+                    }
+                }
+                writeln!(
+                    s,
+                    "        workgroupBarrier();
+    }}"
+                )
+                .unwrap();
             }
         }
         s
     }
+}
+
+/// Which way an output is contiguous: along the GEMM's rows (M) or its columns (N).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Along {
+    M,
+    N,
 }
 
 /// How an operand is staged: along its tile's width (lanes take consecutive columns, each
@@ -356,7 +495,9 @@ impl Staging {
 
     fn slot_names(self, width: usize) -> Vec<String> {
         match self {
-            Staging::MMajor => (0..IgemmTile::slots(width)).map(|i| i.to_string()).collect(),
+            Staging::MMajor => (0..IgemmTile::slots(width))
+                .map(|i| i.to_string())
+                .collect(),
             Staging::KMajor => Self::k_major_slots(width)
                 .map(|(h, t)| format!("{h}_{t}"))
                 .collect(),
@@ -450,8 +591,14 @@ mod tests {
         // slices of 512 would make 6
         for (tiles, k, bound) in [(16, 2592, 5), (1, 10_000, 3), (7, 97, 1), (2, 4099, 9)] {
             let (splits, len) = split_k(tiles, k, 16_384, bound);
-            assert!(splits <= bound, "{tiles} {k} {bound}: {splits} slices of {len}");
-            assert!(splits * len >= k && (splits - 1) * len < k, "{splits} x {len} covers {k}");
+            assert!(
+                splits <= bound,
+                "{tiles} {k} {bound}: {splits} slices of {len}"
+            );
+            assert!(
+                splits * len >= k && (splits - 1) * len < k,
+                "{splits} x {len} covers {k}"
+            );
         }
     }
 
@@ -472,12 +619,22 @@ mod tests {
 
     #[test]
     fn splits_cover_the_reduction_and_fill_the_gpu() {
-        for (tiles, k) in [(1, 1), (1, 100_000), (4, 1152), (300, 5000), (32, 65_536), (5000, 1 << 22)] {
+        for (tiles, k) in [
+            (1, 1),
+            (1, 100_000),
+            (4, 1152),
+            (300, 5000),
+            (32, 65_536),
+            (5000, 1 << 22),
+        ] {
             let (splits, len) = split_k(tiles, k, 16_384, usize::MAX);
             assert!(len % BK == 0 && len <= 16_384, "{tiles} {k}: {len}");
             assert!(splits >= 1 && splits * len >= k && (splits - 1) * len < k.max(1));
             // enough workgroups, unless the slices are already near their shortest
-            assert!(tiles * splits >= TARGET_WORKGROUPS || len < 16 * BK, "{tiles} {k}: {splits}");
+            assert!(
+                tiles * splits >= TARGET_WORKGROUPS || len < 16 * BK,
+                "{tiles} {k}: {splits}"
+            );
         }
     }
 }

@@ -25,6 +25,11 @@
 // by (kk & 7): the swizzle that keeps both the stores (along m, or along kk) and the vec4 loads
 // free of bank conflicts without padding.
 //
+// The epilogue (generated: igemm.rs, `epilogue`) writes each 64x64 fragment of the
+// accumulators into the idle staging tiles and reads it back in the order the output is
+// contiguous in (pixels for forward and backward-data, (c, r, s) for backward-weight), so a
+// warp's global stores are consecutive addresses; `*_at` and `*_put` below place each value.
+//
 // The conv geometry (C, R, S, strides, padding, dilation) is override constants: per shape a
 // pipeline, in which the compiler sees every divisor. In the K loop the reduction index j is
 // never divided: each staged element's (c, r, s), (k, tr, ts) or (n, p, q) is walked from
@@ -49,6 +54,8 @@ const THREADS: u32 = 256u;
 // lid / BM + A_ROWS * i
 const A_ROWS: u32 = THREADS / BM;
 const B_ROWS: u32 = THREADS / BN;
+// an output row past the GEMM (the epilogue skips it)
+const NO_ROW: u32 = 0xffffffffu;
 
 // Params, prm, workgroup_index, tile_origin, in_image, Phase: conv_gather.wgsl
 
@@ -125,21 +132,22 @@ fn forward_b(col: u32, j: u32, j_end: u32) -> f32 {
     return 0.0;
 }
 
-fn forward_store(m: u32, col: u32, v: vec4<f32>, gemm_m: u32, out: u32) {
+// Where output pixel m of the GEMM starts in y (channel 0, at the slice `out`), or NO_ROW.
+fn forward_at(m: u32, gemm_m: u32, out: u32) -> u32 {
     if m >= gemm_m {
-        return;
+        return NO_ROW;
     }
     let pq = prm.p * prm.q;
-    let n = m / pq;
-    let at = out + n * prm.k * pq + m % pq;
-    for (var i = 0u; i < 4u; i++) {
-        if col + i < prm.k {
-            var e = v[i];
-            if prm.has_bias != 0u {
-                e += bias[col + i];
-            }
-            y[at + (col + i) * pq] = e;
+    return out + (m / pq) * prm.k * pq + m % pq;
+}
+
+fn forward_put(at: u32, col: u32, v: f32) {
+    if at != NO_ROW && col < prm.k {
+        var e = v;
+        if prm.has_bias != 0u {
+            e += bias[col];
         }
+        y[at + col * prm.p * prm.q] = e;
     }
 }
 
@@ -198,7 +206,7 @@ fn igemm_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
         workgroupBarrier();
     }
     let out = select(0u, split * prm.len, prm.splits > 1u);
-{{STORE:forward_store(ROW, COL, VALUE, gemm_m, out)}}
+{{EPILOGUE_ALONG_M:forward_at(ROW, gemm_m, out)|forward_put(AT, COL, VALUE)}}
 }
 
 // ---- backward-data, per stride phase (see conv_gather.wgsl's `Phase`):
@@ -223,23 +231,25 @@ fn backward_data_b(ok: bool, col: u32, taps: vec4<u32>, ktt: vec3<u32>) -> f32 {
     return 0.0;
 }
 
-fn backward_data_store(m: u32, col: u32, v: vec4<f32>, gemm_m: u32, ph: Phase, pw: Phase, out: u32) {
+// Where input pixel m of the phase's GEMM starts in gx (channel 0, at the slice `out`), or
+// NO_ROW.
+fn backward_data_at(m: u32, gemm_m: u32, ph: Phase, pw: Phase, out: u32) -> u32 {
     if m >= gemm_m {
-        return;
+        return NO_ROW;
     }
     let iw = pw.first_row + (m % pw.rows) * SW;
     let ih = ph.first_row + ((m / pw.rows) % ph.rows) * SH;
     let n = m / (pw.rows * ph.rows);
-    let hw = prm.h * prm.w;
-    let at = out + n * C * hw + ih * prm.w + iw;
-    for (var i = 0u; i < 4u; i++) {
-        if col + i < C {
-            var e = v[i];
-            if prm.has_bias != 0u {
-                e += bias[col + i];
-            }
-            gx[at + (col + i) * hw] = e;
+    return out + n * C * prm.h * prm.w + ih * prm.w + iw;
+}
+
+fn backward_data_put(at: u32, col: u32, v: f32) {
+    if at != NO_ROW && col < C {
+        var e = v;
+        if prm.has_bias != 0u {
+            e += bias[col];
         }
+        gx[at + col * prm.h * prm.w] = e;
     }
 }
 
@@ -317,7 +327,7 @@ fn igemm_backward_data(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workg
         workgroupBarrier();
     }
     let out = select(0u, split * prm.len, prm.splits > 1u);
-{{STORE:backward_data_store(ROW, COL, VALUE, gemm_m, ph, pw, out)}}
+{{EPILOGUE_ALONG_M:backward_data_at(ROW, gemm_m, ph, pw, out)|backward_data_put(AT, COL, VALUE)}}
 }
 
 // ---- backward-weight: A[row][j] = gy[n, row, p, q], B[j][col] = x[n, c, tap(p, r), tap(q, s)]
@@ -344,14 +354,14 @@ fn weight_tap(col: u32) -> vec3<u32> {
     return vec3<u32>(crs.x * prm.h * prm.w, crs.y * DH, crs.z * DW);
 }
 
-fn backward_weight_store(row: u32, col: u32, v: vec4<f32>, out: u32) {
-    if row >= prm.k {
-        return;
-    }
-    for (var i = 0u; i < 4u; i++) {
-        if col + i < CRS {
-            gw[out + row * CRS + col + i] = v[i];
-        }
+// Where output channel `row` of gw starts (at the slice `out`), or NO_ROW.
+fn backward_weight_at(row: u32, out: u32) -> u32 {
+    return select(NO_ROW, out + row * CRS, row < prm.k);
+}
+
+fn backward_weight_put(at: u32, col: u32, v: f32) {
+    if at != NO_ROW && col < CRS {
+        gw[at + col] = v;
     }
 }
 
@@ -400,7 +410,7 @@ fn igemm_backward_weight(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wor
         workgroupBarrier();
     }
     let out = select(0u, split * prm.len, prm.splits > 1u);
-{{STORE:backward_weight_store(ROW, COL, VALUE, out)}}
+{{EPILOGUE_ALONG_N:backward_weight_at(ROW, out)|backward_weight_put(AT, COL, VALUE)}}
 }
 
 // ---- the sum of split-K slices: len = elements of the output, plane and channels (in p
