@@ -1,7 +1,8 @@
-// conv_gather.wgsl: what the implicit-GEMM convolutions share (implicit_gemm.wgsl and the
-// igemm template are each joined after this file): the Params uniform, the tile numbering,
-// the image bounds test and backward-data's stride phases. The including file declares BM
-// (and BN) and its bindings 1..4.
+// conv_gather.wgsl: what the implicit-GEMM convolutions share (implicit_gemm.wgsl, the igemm
+// template, skinny.wgsl and coop_f16.wgsl are each joined after this file): the Params
+// uniform, the tile numbering, the image bounds test, backward-data's stride phases and the
+// division-free walk of a reduction index. The including file declares BM (and BN) and its
+// bindings 1..4.
 
 struct Params {
     n: u32, c: u32, h: u32, w: u32,
@@ -72,4 +73,26 @@ fn first_output(i: u32, ph: Phase, stride: u32, pad: u32, dil: u32) -> i32 {
     let scaled = i32(i + pad) - i32(ph.first_tap * dil);
     // exact: scaled is a multiple of the stride; a negative one reaches no output at all
     return select(-1 - i32(1u << 30u), scaled / i32(stride), scaled >= 0);
+}
+
+// The reduction index j walked as a mixed-radix (hi, mid, lo): (c, r, s), (k, tr, ts) or
+// (n, p, q). The K loops of igemm and skinny step it with `walk_add` and never divide.
+// The mixed-radix index (hi, mid, lo) with digits mid < ny and lo < nz, plus a step d given
+// the same way (d.y < ny, d.z < nz): additions and one carry per digit, no division.
+fn walk_add(t: vec3<u32>, d: vec3<u32>, ny: u32, nz: u32) -> vec3<u32> {
+    var o = t + d;
+    if o.z >= nz {
+        o.z -= nz;
+        o.y += 1u;
+    }
+    if o.y >= ny {
+        o.y -= ny;
+        o.x += 1u;
+    }
+    return o;
+}
+
+// j as (hi, mid, lo): outside the K loops only (it divides).
+fn walk_of(j: u32, ny: u32, nz: u32) -> vec3<u32> {
+    return vec3<u32>(j / (ny * nz), (j / nz) % ny, j % nz);
 }

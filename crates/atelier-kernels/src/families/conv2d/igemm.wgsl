@@ -57,7 +57,8 @@ const B_ROWS: u32 = THREADS / BN;
 // an output row past the GEMM (the epilogue skips it)
 const NO_ROW: u32 = 0xffffffffu;
 
-// Params, prm, workgroup_index, tile_origin, in_image, Phase: conv_gather.wgsl
+// Params, prm, workgroup_index, tile_origin, in_image, Phase, walk_add, walk_of:
+// conv_gather.wgsl
 
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> weight: array<f32>;
@@ -90,25 +91,6 @@ fn put_b(stage: u32, kk: u32, col: u32, v: f32) {
     b_tile[at.x][at.y] = v;
 }
 
-// The mixed-radix index (hi, mid, lo) with digits mid < ny and lo < nz, plus a step d given
-// the same way (d.y < ny, d.z < nz): additions and one carry per digit, no division.
-fn walk_add(t: vec3<u32>, d: vec3<u32>, ny: u32, nz: u32) -> vec3<u32> {
-    var o = t + d;
-    if o.z >= nz {
-        o.z -= nz;
-        o.y += 1u;
-    }
-    if o.y >= ny {
-        o.y -= ny;
-        o.x += 1u;
-    }
-    return o;
-}
-
-// j as (hi, mid, lo): outside the K loop only (it divides).
-fn walk_of(j: u32, ny: u32, nz: u32) -> vec3<u32> {
-    return vec3<u32>(j / (ny * nz), (j / nz) % ny, j % nz);
-}
 
 fn tiles_of(gemm_m: u32, gemm_n: u32) -> u32 {
     return ((gemm_m + BM - 1u) / BM) * ((gemm_n + BN - 1u) / BN);

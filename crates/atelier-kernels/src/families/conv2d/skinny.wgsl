@@ -1,5 +1,6 @@
 // skinny.wgsl: conv2d's two variants for skinny matrix products (`skinny.rs` has the design),
-// joined after conv_gather.wgsl (Params, workgroup numbering, image bounds, stride phases).
+// joined after conv_gather.wgsl (Params, workgroup numbering, image bounds, stride phases,
+// the walk of the reduction index).
 //
 //   entry point            GEMM out[M][N]                                reduction j
 //   skinny_forward         N*P*Q x K, K <= 4                             (c, r, s)
@@ -53,25 +54,6 @@ var<workgroup> b_tile: array<vec4<f32>, BK>;
 // split_dot: each invocation's share of the dot product, summed as a tree
 var<workgroup> shares: array<f32, THREADS>;
 
-// The mixed-radix index (hi, mid, lo) with digits mid < ny and lo < nz, plus a step d given
-// the same way (d.y < ny, d.z < nz): additions and one carry per digit, no division.
-fn walk_add(t: vec3<u32>, d: vec3<u32>, ny: u32, nz: u32) -> vec3<u32> {
-    var o = t + d;
-    if o.z >= nz {
-        o.z -= nz;
-        o.y += 1u;
-    }
-    if o.y >= ny {
-        o.y -= ny;
-        o.x += 1u;
-    }
-    return o;
-}
-
-// j as (hi, mid, lo): outside the K loops only (it divides).
-fn walk_of(j: u32, ny: u32, nz: u32) -> vec3<u32> {
-    return vec3<u32>(j / (ny * nz), (j / nz) % ny, j % nz);
-}
 
 // One row of A (an output pixel of forward, an input pixel of a backward-data phase): where
 // its gathers start, and whether it exists.
