@@ -7,7 +7,7 @@
 use super::coop::{self, BM, BN, COOP_BACKWARD_DATA, COOP_FORWARD};
 use super::igemm::IGEMM_64X64;
 use super::launch::Params;
-use super::launch_igemm::{Launch, geometry, phase_taps};
+use super::launch_igemm::{ConvGemm, geometry};
 use super::spec::Conv2dSpec;
 use crate::buffer_pool::GpuBuffer;
 use crate::context::gpu;
@@ -22,7 +22,7 @@ fn tiles(m: usize, n: usize) -> usize {
     m.div_ceil(BM) * n.div_ceil(BN)
 }
 
-/// y = conv2d(x, weight) (+ bias): M = N*P*Q pixels x N = K channels, reduction C*R*S.
+/// y = conv2d(x, weight) (+ bias) by `coop_f16`.
 pub(super) fn forward(
     spec: &Conv2dSpec,
     params: Params,
@@ -31,25 +31,15 @@ pub(super) fn forward(
     bias: Option<&GpuBuffer>,
     y: &GpuBuffer,
 ) {
-    let pq = spec.p() * spec.q();
-    Launch {
-        kernel: COOP_FORWARD,
-        sum: IGEMM_64X64.sum_splits(),
-        constants: &constants(spec),
-        params,
-        inputs: &[x, w, bias.unwrap_or(w)],
-        out: y,
-        bias,
-        workgroups_per_slice: tiles(spec.n * pq, spec.k),
-        k: spec.c * spec.r * spec.s,
-        plane: pq,
-        channels: spec.k,
-    }
-    .run();
+    ConvGemm::forward(spec, params, x, w, bias, y).run(
+        COOP_FORWARD,
+        IGEMM_64X64.sum_splits(),
+        &constants(spec),
+        tiles,
+    );
 }
 
-/// gx = conv2d's backward-data (+ bias: conv_transpose2d's forward), one GEMM per stride
-/// phase, each tiled for the largest phase.
+/// gx = conv2d's backward-data (+ bias: conv_transpose2d's forward) by `coop_f16`.
 pub(super) fn backward_data(
     spec: &Conv2dSpec,
     params: Params,
@@ -58,23 +48,10 @@ pub(super) fn backward_data(
     bias: Option<&GpuBuffer>,
     gx: &GpuBuffer,
 ) {
-    let (sh, sw) = spec.stride;
-    let m = spec.n * spec.h.div_ceil(sh) * spec.w.div_ceil(sw);
-    let k = spec.k
-        * phase_taps(spec.r, sh, spec.dilation.0)
-        * phase_taps(spec.s, sw, spec.dilation.1);
-    Launch {
-        kernel: COOP_BACKWARD_DATA,
-        sum: IGEMM_64X64.sum_splits(),
-        constants: &constants(spec),
-        params,
-        inputs: &[gy, w, bias.unwrap_or(w)],
-        out: gx,
-        bias,
-        workgroups_per_slice: sh * sw * tiles(m, spec.c),
-        k,
-        plane: spec.h * spec.w,
-        channels: spec.c,
-    }
-    .run();
+    ConvGemm::backward_data(spec, params, gy, w, bias, gx).run(
+        COOP_BACKWARD_DATA,
+        IGEMM_64X64.sum_splits(),
+        &constants(spec),
+        tiles,
+    );
 }

@@ -42,54 +42,134 @@ pub(super) fn phase_taps(taps: usize, stride: usize, dilation: usize) -> usize {
     taps.div_ceil(stride / gcd(dilation, stride))
 }
 
-/// One GEMM direction's launch: `workgroups_per_slice` workgroups per slice of a reduction
-/// of `k`, writing `out` (of `len` elements; bias channel of element i: (i / plane) %
-/// channels) directly when there is one slice, through partial sums when there are several.
-/// `skinny.rs` and `coop.rs` launch their variants with it too.
-pub(super) struct Launch<'a> {
-    pub(super) kernel: Kernel,
-    pub(super) sum: Kernel,
-    /// The pipeline's override constants (the geometry, and whatever else the shader has).
-    pub(super) constants: &'a [(&'static str, f64)],
-    pub(super) params: Params,
+/// One convolution direction as a GEMM over its buffers, apart from the kernel that computes
+/// it: an `m` x `n` output per stride phase (backward-data runs `phases` GEMMs, each tiled for
+/// the largest phase), a reduction of `k`, written to `out` (bias channel of element i:
+/// (i / plane) % channels). [`ConvGemm::run`] launches it with a variant's kernel, split-K
+/// chosen for the GPU and the slices summed with the bias; the igemm, skinny and coop
+/// launchers all run through it.
+pub(super) struct ConvGemm<'a> {
+    params: Params,
     /// Bound at 1, 2, ... before the output.
-    pub(super) inputs: &'a [&'a GpuBuffer],
-    pub(super) out: &'a GpuBuffer,
-    pub(super) bias: Option<&'a GpuBuffer>,
-    pub(super) workgroups_per_slice: usize,
-    pub(super) k: usize,
-    pub(super) plane: usize,
-    pub(super) channels: usize,
+    inputs: Vec<&'a GpuBuffer>,
+    out: &'a GpuBuffer,
+    bias: Option<&'a GpuBuffer>,
+    m: usize,
+    n: usize,
+    phases: usize,
+    k: usize,
+    plane: usize,
+    channels: usize,
 }
 
-impl Launch<'_> {
-    pub(super) fn run(mut self) {
+impl<'a> ConvGemm<'a> {
+    /// y = conv2d(x, weight) (+ bias): M = N*P*Q pixels x N = K channels, reduction C*R*S.
+    /// Without a bias the weight fills its binding (has_bias = 0 keeps it unread).
+    pub(super) fn forward(
+        spec: &Conv2dSpec,
+        params: Params,
+        x: &'a GpuBuffer,
+        w: &'a GpuBuffer,
+        bias: Option<&'a GpuBuffer>,
+        y: &'a GpuBuffer,
+    ) -> Self {
+        let pq = spec.p() * spec.q();
+        ConvGemm {
+            params,
+            inputs: vec![x, w, bias.unwrap_or(w)],
+            out: y,
+            bias,
+            m: spec.n * pq,
+            n: spec.k,
+            phases: 1,
+            k: spec.c * spec.r * spec.s,
+            plane: pq,
+            channels: spec.k,
+        }
+    }
+
+    /// gx = conv2d's backward-data (+ bias: conv_transpose2d's forward), one GEMM per stride
+    /// phase: M = the phase's input pixels (at most N*⌈H/sh⌉*⌈W/sw⌉) x N = C channels,
+    /// reduction K times the phase's taps (at most [`phase_taps`] along each axis).
+    pub(super) fn backward_data(
+        spec: &Conv2dSpec,
+        params: Params,
+        gy: &'a GpuBuffer,
+        w: &'a GpuBuffer,
+        bias: Option<&'a GpuBuffer>,
+        gx: &'a GpuBuffer,
+    ) -> Self {
+        let (sh, sw) = spec.stride;
+        ConvGemm {
+            params,
+            inputs: vec![gy, w, bias.unwrap_or(w)],
+            out: gx,
+            bias,
+            m: spec.n * spec.h.div_ceil(sh) * spec.w.div_ceil(sw),
+            n: spec.c,
+            phases: sh * sw,
+            k: spec.k
+                * phase_taps(spec.r, sh, spec.dilation.0)
+                * phase_taps(spec.s, sw, spec.dilation.1),
+            plane: spec.h * spec.w,
+            channels: spec.c,
+        }
+    }
+
+    /// gw = conv2d's backward-weight: M = K x N = C*R*S, reduction N*P*Q.
+    pub(super) fn backward_weight(
+        spec: &Conv2dSpec,
+        params: Params,
+        x: &'a GpuBuffer,
+        gy: &'a GpuBuffer,
+        gw: &'a GpuBuffer,
+    ) -> Self {
+        ConvGemm {
+            params,
+            inputs: vec![x, gy],
+            out: gw,
+            bias: None,
+            m: spec.k,
+            n: spec.c * spec.r * spec.s,
+            phases: 1,
+            k: spec.n * spec.p() * spec.q(),
+            plane: 1,
+            channels: 1,
+        }
+    }
+
+    /// Launches `kernel` (its pipeline specialised by `constants`) on `tiles(m, n)` workgroups
+    /// per phase and slice of the reduction; with several slices, their partial sums are added
+    /// (with the bias) by `sum`, which reads no geometry.
+    pub(super) fn run(
+        mut self,
+        kernel: Kernel,
+        sum: Kernel,
+        constants: &[(&'static str, f64)],
+        tiles: impl Fn(usize, usize) -> usize,
+    ) {
+        let workgroups_per_slice = self.phases * tiles(self.m, self.n);
         let len = self.out.len();
         // the slices' partial sums are bound as one buffer: no more slices than it binds
         let bound = (crate::chunk::binding_limit() / (len as u64 * 4).max(4)).max(1) as usize;
-        let (splits, split_len) =
-            split_k(self.workgroups_per_slice, self.k, MAX_SPLIT_LEN, bound);
+        let (splits, split_len) = split_k(workgroups_per_slice, self.k, MAX_SPLIT_LEN, bound);
         self.params.splits = splits as u32;
         self.params.split_len = split_len as u32;
         self.params.len = len as u32;
-        let groups = u32::try_from(self.workgroups_per_slice * splits)
+        let groups = u32::try_from(workgroups_per_slice * splits)
             .expect("atelier: conv2d needs too many workgroups");
-        let bound = |out| {
-            let mut b = self.inputs.to_vec();
-            b.push(out);
-            b
-        };
         if splits == 1 {
             self.params.has_bias = self.bias.is_some() as u32;
-            let buffers = bound(self.out);
-            gpu().launch(&self.kernel, self.constants, &self.params, &buffers, groups);
+            self.inputs.push(self.out);
+            gpu().launch(&kernel, constants, &self.params, &self.inputs, groups);
             return;
         }
         self.params.has_bias = 0;
         let partials = GpuBuffer::uninit(splits * len);
-        let buffers = bound(&partials);
-        gpu().launch(&self.kernel, self.constants, &self.params, &buffers, groups);
-        let sum = Params {
+        let mut buffers = self.inputs.clone();
+        buffers.push(&partials);
+        gpu().launch(&kernel, constants, &self.params, &buffers, groups);
+        let sum_params = Params {
             len: len as u32,
             splits: splits as u32,
             has_bias: self.bias.is_some() as u32,
@@ -98,13 +178,13 @@ impl Launch<'_> {
             ..self.params
         };
         let bias = self.bias.unwrap_or(&partials);
-        let groups = u32::try_from(len.div_ceil(THREADS)).expect("atelier: conv2d output too large");
-        // the sum reads no geometry: one pipeline for every shape
-        gpu().launch(&self.sum, &[], &sum, &[&partials, bias, self.out], groups);
+        let groups =
+            u32::try_from(len.div_ceil(THREADS)).expect("atelier: conv2d output too large");
+        gpu().launch(&sum, &[], &sum_params, &[&partials, bias, self.out], groups);
     }
 }
 
-/// y = conv2d(x, weight) (+ bias): M = N*P*Q pixels x N = K channels, reduction C*R*S.
+/// y = conv2d(x, weight) (+ bias) by igemm tile `g`.
 pub(super) fn forward(
     g: &'static IgemmKernels,
     spec: &Conv2dSpec,
@@ -114,25 +194,15 @@ pub(super) fn forward(
     bias: Option<&GpuBuffer>,
     y: &GpuBuffer,
 ) {
-    let pq = spec.p() * spec.q();
-    Launch {
-        kernel: g.forward(),
-        sum: g.sum_splits(),
-        constants: &geometry(spec),
-        params,
-        inputs: &[x, w, bias.unwrap_or(w)],
-        out: y,
-        bias,
-        workgroups_per_slice: tiles(g, spec.n * pq, spec.k),
-        k: spec.c * spec.r * spec.s,
-        plane: pq,
-        channels: spec.k,
-    }
-    .run();
+    ConvGemm::forward(spec, params, x, w, bias, y).run(
+        g.forward(),
+        g.sum_splits(),
+        &geometry(spec),
+        |m, n| tiles(g, m, n),
+    );
 }
 
-/// gx = conv2d's backward-data (+ bias: conv_transpose2d's forward), one GEMM per stride
-/// phase, each tiled for the largest phase.
+/// gx = conv2d's backward-data (+ bias: conv_transpose2d's forward) by igemm tile `g`.
 pub(super) fn backward_data(
     g: &'static IgemmKernels,
     spec: &Conv2dSpec,
@@ -142,28 +212,15 @@ pub(super) fn backward_data(
     bias: Option<&GpuBuffer>,
     gx: &GpuBuffer,
 ) {
-    let (sh, sw) = spec.stride;
-    let m = spec.n * spec.h.div_ceil(sh) * spec.w.div_ceil(sw);
-    let k = spec.k
-        * phase_taps(spec.r, sh, spec.dilation.0)
-        * phase_taps(spec.s, sw, spec.dilation.1);
-    Launch {
-        kernel: g.backward_data(),
-        sum: g.sum_splits(),
-        constants: &geometry(spec),
-        params,
-        inputs: &[gy, w, bias.unwrap_or(w)],
-        out: gx,
-        bias,
-        workgroups_per_slice: sh * sw * tiles(g, m, spec.c),
-        k,
-        plane: spec.h * spec.w,
-        channels: spec.c,
-    }
-    .run();
+    ConvGemm::backward_data(spec, params, gy, w, bias, gx).run(
+        g.backward_data(),
+        g.sum_splits(),
+        &geometry(spec),
+        |m, n| tiles(g, m, n),
+    );
 }
 
-/// gw = conv2d's backward-weight: M = K x N = C*R*S, reduction N*P*Q.
+/// gw = conv2d's backward-weight by igemm tile `g`.
 pub(super) fn backward_weight(
     g: &'static IgemmKernels,
     spec: &Conv2dSpec,
@@ -172,21 +229,12 @@ pub(super) fn backward_weight(
     gy: &GpuBuffer,
     gw: &GpuBuffer,
 ) {
-    let crs = spec.c * spec.r * spec.s;
-    Launch {
-        kernel: g.backward_weight(),
-        sum: g.sum_splits(),
-        constants: &geometry(spec),
-        params,
-        inputs: &[x, gy],
-        out: gw,
-        bias: None,
-        workgroups_per_slice: tiles(g, spec.k, crs),
-        k: spec.n * spec.p() * spec.q(),
-        plane: 1,
-        channels: 1,
-    }
-    .run();
+    ConvGemm::backward_weight(spec, params, x, gy, gw).run(
+        g.backward_weight(),
+        g.sum_splits(),
+        &geometry(spec),
+        |m, n| tiles(g, m, n),
+    );
 }
 
 #[cfg(test)]

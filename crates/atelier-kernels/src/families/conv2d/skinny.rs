@@ -19,11 +19,11 @@
 //!   looping 8,192 times. Forward only, at most [`SPLIT_DOT_MAX_OUTPUTS`] outputs and a
 //!   reduction of at least [`SPLIT_DOT_MIN_LEN`].
 //!
-//! Both are launched by `launch_igemm::Launch` (the geometry as override constants, the split
+//! Both are launched by `launch_igemm::ConvGemm` (the geometry as override constants, the split
 //! chosen for the GPU, the slices summed with the bias).
 
 use super::launch::Params;
-use super::launch_igemm::{Launch, geometry, phase_taps};
+use super::launch_igemm::{ConvGemm, geometry};
 use super::spec::Conv2dSpec;
 use super::variant::{ConvDirection, ConvProblem};
 use crate::buffer_pool::GpuBuffer;
@@ -77,21 +77,12 @@ pub(super) fn skinny_forward(
     bias: Option<&GpuBuffer>,
     y: &GpuBuffer,
 ) {
-    let pq = spec.p() * spec.q();
-    Launch {
-        kernel: SKINNY_FORWARD,
-        sum: SUM_SPLITS,
-        constants: &geometry(spec),
-        params,
-        inputs: &[x, w, bias.unwrap_or(w)],
-        out: y,
-        bias,
-        workgroups_per_slice: (spec.n * pq).div_ceil(SKINNY_ROWS),
-        k: spec.c * spec.r * spec.s,
-        plane: pq,
-        channels: spec.k,
-    }
-    .run();
+    ConvGemm::forward(spec, params, x, w, bias, y).run(
+        SKINNY_FORWARD,
+        SUM_SPLITS,
+        &geometry(spec),
+        |m, _| m.div_ceil(SKINNY_ROWS),
+    );
 }
 
 /// gx = conv2d's backward-data (+ bias: conv_transpose2d's forward) by `skinny_n`, per stride
@@ -104,24 +95,12 @@ pub(super) fn skinny_backward_data(
     bias: Option<&GpuBuffer>,
     gx: &GpuBuffer,
 ) {
-    let (sh, sw) = spec.stride;
-    let m = spec.n * spec.h.div_ceil(sh) * spec.w.div_ceil(sw);
-    Launch {
-        kernel: SKINNY_BACKWARD_DATA,
-        sum: SUM_SPLITS,
-        constants: &geometry(spec),
-        params,
-        inputs: &[gy, w, bias.unwrap_or(w)],
-        out: gx,
-        bias,
-        workgroups_per_slice: sh * sw * m.div_ceil(SKINNY_ROWS),
-        k: spec.k
-            * phase_taps(spec.r, sh, spec.dilation.0)
-            * phase_taps(spec.s, sw, spec.dilation.1),
-        plane: spec.h * spec.w,
-        channels: spec.c,
-    }
-    .run();
+    ConvGemm::backward_data(spec, params, gy, w, bias, gx).run(
+        SKINNY_BACKWARD_DATA,
+        SUM_SPLITS,
+        &geometry(spec),
+        |m, _| m.div_ceil(SKINNY_ROWS),
+    );
 }
 
 /// y = conv2d(x, weight) (+ bias) by `split_dot`: a workgroup per element of y and slice.
@@ -133,20 +112,12 @@ pub(super) fn split_dot_forward(
     bias: Option<&GpuBuffer>,
     y: &GpuBuffer,
 ) {
-    Launch {
-        kernel: SPLIT_DOT_FORWARD,
-        sum: SUM_SPLITS,
-        constants: &geometry(spec),
-        params,
-        inputs: &[x, w, bias.unwrap_or(w)],
-        out: y,
-        bias,
-        workgroups_per_slice: spec.y_len(),
-        k: spec.c * spec.r * spec.s,
-        plane: spec.p() * spec.q(),
-        channels: spec.k,
-    }
-    .run();
+    ConvGemm::forward(spec, params, x, w, bias, y).run(
+        SPLIT_DOT_FORWARD,
+        SUM_SPLITS,
+        &geometry(spec),
+        |m, n| m * n,
+    );
 }
 
 #[cfg(test)]
