@@ -128,8 +128,8 @@ fn train_interrupt_resume_apply() {
         s(&dir),
     ];
     args.extend(TINY);
-    // the plain reference: slow enough a step that the interrupt below lands before step 6
-    // (on the fast CPU device the run can be past it by then)
+    // the plain reference: slow enough a step that the interrupt below lands early (the
+    // resumed run's length follows wherever it landed)
     let mut child = Command::new(env!("CARGO_BIN_EXE_atelier"))
         .args(&args)
         .env("ATELIER_DEVICE", "reference")
@@ -157,8 +157,15 @@ fn train_interrupt_resume_apply() {
     // while it trains the folder is its own: a second run and a resume are refused, naming
     // the folder and the process that holds it
     let pid = format!("PID {}", child.id());
-    let resume_args = ["cyclegan", "train", "--resume", s(&dir), "--steps", "6"];
-    for other in [&args[..], &resume_args[..]] {
+    let refused_resume = [
+        "cyclegan",
+        "train",
+        "--resume",
+        s(&dir),
+        "--steps",
+        "100000",
+    ];
+    for other in [&args[..], &refused_resume[..]] {
         let o = atelier(other);
         assert_eq!(o.status.code(), Some(1));
         let err = stderr(&o);
@@ -191,10 +198,22 @@ fn train_interrupt_resume_apply() {
     }
     let stopped: u64 = metric_steps(&dir).last().copied().unwrap();
     assert!(stopped >= 2);
+    // the resumed run goes on to the second even step after the stop (a grid every second
+    // step): 6 when the interrupt landed at step 2 or 3, later if the run got further
+    let end = (stopped / 2 + 2) * 2;
+    let end_arg = end.to_string();
+    let resume_args = [
+        "cyclegan",
+        "train",
+        "--resume",
+        s(&dir),
+        "--steps",
+        &end_arg,
+    ];
 
     assert!(!dir.join(".atelier.lock").exists(), "the lock is released");
 
-    // a new run into the same folder is refused; --resume carries on to 6 steps
+    // a new run into the same folder is refused; --resume carries on to `end` steps
     let again = atelier(&args);
     assert_eq!(again.status.code(), Some(1));
     let err = stderr(&again);
@@ -208,14 +227,17 @@ fn train_interrupt_resume_apply() {
     let o = atelier(&resume_args);
     assert!(o.status.success());
     let text = stdout(&o);
-    assert!(text.contains(&format!("at step {stopped} of 6")), "{text}");
-    assert!(text.contains("finished: 6 steps"), "{text}");
+    assert!(
+        text.contains(&format!("at step {stopped} of {end}")),
+        "{text}"
+    );
+    assert!(text.contains(&format!("finished: {end} steps")), "{text}");
     assert_eq!(
         metric_steps(&dir),
-        (1..=6).collect::<Vec<u64>>(),
+        (1..=end).collect::<Vec<u64>>(),
         "every step logged once"
     );
-    let grid = dir.join("samples/step_000006.png");
+    let grid = dir.join(format!("samples/step_{end:06}.png"));
     let (w, h) = image::image_dimensions(&grid).unwrap();
     assert_eq!(
         (w, h),
@@ -229,18 +251,19 @@ fn train_interrupt_resume_apply() {
     assert_eq!(files.len(), 2, "{files:?}");
     let (first, resumed) = (logged(&files[0]), logged(&files[1]));
     let steps = |l: &(Vec<(i64, usize)>, Vec<i64>)| l.0.iter().map(|s| s.0).collect::<Vec<_>>();
-    let stopped = stopped as i64;
+    let (stopped, end) = (stopped as i64, end as i64);
     assert_eq!(steps(&first), (1..=stopped).collect::<Vec<_>>());
-    assert_eq!(steps(&resumed), (stopped + 1..=6).collect::<Vec<_>>());
+    assert_eq!(steps(&resumed), (stopped + 1..=end).collect::<Vec<_>>());
     assert!(
         first.0.iter().chain(&resumed.0).all(|&(_, n)| n == 10),
         "8 losses, lr, images/s: {first:?} {resumed:?}"
     );
     let grids: Vec<i64> = first.1.iter().chain(&resumed.1).copied().collect();
-    assert_eq!(grids, [2, 4, 6]);
+    assert_eq!(grids, (2..=end).step_by(2).collect::<Vec<_>>());
     let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
     assert!(
-        html.contains("step 6 of 6") && html.contains("checkpoint-step\">6<"),
+        html.contains(&format!("step {end} of {end}"))
+            && html.contains(&format!("checkpoint-step\">{end}<")),
         "{html}"
     );
 
@@ -248,14 +271,14 @@ fn train_interrupt_resume_apply() {
     let o = atelier(&["cyclegan", "train", "--resume", s(&dir)]);
     assert!(o.status.success());
     assert!(
-        stdout(&o).contains("already finished at step 6"),
+        stdout(&o).contains(&format!("already finished at step {end}")),
         "{}",
         stdout(&o)
     );
     let o = atelier(&["cyclegan", "train", "--resume", s(&dir), "--steps", "3"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("below the checkpoint's step 6"),
+        stderr(&o).contains(&format!("below the checkpoint's step {end}")),
         "{}",
         stderr(&o)
     );

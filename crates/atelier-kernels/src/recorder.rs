@@ -227,7 +227,9 @@ impl Gpu {
             .find(|(_, b)| b.binding_bytes() > binding)
         {
             panic!(
-                "atelier: kernel {} binds {} bytes at binding {}, more than this device binds                  ({binding} bytes); its launcher does not split work into chunks (see                  atelier_kernels::chunk)",
+                "atelier: kernel {} binds {} bytes at binding {}, more than this device binds \
+                 ({binding} bytes); its launcher does not split work into chunks (see \
+                 atelier_kernels::chunk)",
                 kernel.name(),
                 b.binding_bytes(),
                 i + 1
