@@ -21,8 +21,11 @@
 //!   the idle staging tiles), so a warp's global stores are 32 consecutive floats of the
 //!   output instead of 16 addresses 4 apart (forward) or 16 rows apart (backward-weight).
 //!
-//! Global loads stay scalar: the im2col gathers are not 16-byte aligned in general, and the
-//! aligned cases (weights in forward) would need a second binding of each buffer as vec4s.
+//! Global loads are vec4s where the layout allows: the operands contiguous along the
+//! reduction (forward's weight, backward-weight's gy) when their rows are whole quads
+//! ([`vec4_aligned`]: every DCGAN layer), through the `_vec4` entry points, which bind the same
+//! buffer as `array<vec4<f32>>`. The im2col gathers (x, and gy in backward-data) are not
+//! 16-byte aligned in general and stay scalar.
 
 use std::fmt::Write;
 use std::sync::OnceLock;
@@ -93,6 +96,23 @@ impl IgemmTile {
     pub fn source(&self) -> String {
         assert!(self.valid(), "igemm: no {}x{} tile", self.bm, self.bn);
         let mut s = TEMPLATE.to_string();
+        // the `_vec4` entry points: copies of two entries with their own holes
+        for (entry, prefix, holes) in [
+            ("igemm_forward", "FORWARD", &["DECLARE", "LOAD", "PUT"][..]),
+            ("igemm_backward_weight", "BACKWARD_WEIGHT", &["DECLARE", "STEP", "LOAD", "PUT"]),
+        ] {
+            let head = format!("@compute @workgroup_size(THREADS)\nfn {entry}(");
+            let start = s.find(&head).expect("igemm.wgsl: an entry point is missing");
+            let end = start + s[start..].find("\n}\n").expect("igemm.wgsl: unclosed entry") + 3;
+            let mut copy = s[start..end].replace(&format!("fn {entry}("), &format!("fn {entry}_vec4("));
+            for hole in holes {
+                copy = copy.replace(
+                    &format!("{{{{{prefix}_{hole}}}}}"),
+                    &format!("{{{{{prefix}_VEC4_{hole}}}}}"),
+                );
+            }
+            s.insert_str(end, &format!("\n{copy}"));
+        }
         let fill = |s: &mut String, hole: &str, text: &str| {
             let key = format!("{{{{{hole}}}}}");
             assert!(s.contains(&key), "igemm.wgsl has no {key}");
@@ -128,7 +148,37 @@ impl IgemmTile {
             &self.declare(Staging::KMajor, Staging::KMajor),
         );
         fill(&mut s, "WEIGHT_TAPS", &self.weight_taps());
-        fill(&mut s, "BACKWARD_WEIGHT_LOAD", &self.backward_weight_load());
+        fill(&mut s, "BACKWARD_WEIGHT_LOAD", &self.backward_weight_load(false));
+        fill(&mut s, "BACKWARD_WEIGHT_STEP", "");
+        fill(
+            &mut s,
+            "FORWARD_VEC4_DECLARE",
+            &self.declare(Staging::MMajor, Staging::KMajorVec4),
+        );
+        fill(&mut s, "FORWARD_VEC4_LOAD", &self.forward_vec4_load());
+        fill(
+            &mut s,
+            "FORWARD_VEC4_PUT",
+            &self.put(Staging::MMajor, Staging::KMajorVec4),
+        );
+        // gy's quads walk their own (n, p, q), from j_begin + 4 * quad
+        fill(
+            &mut s,
+            "BACKWARD_WEIGHT_VEC4_DECLARE",
+            &(self.declare(Staging::KMajorVec4, Staging::KMajor)
+                + "    var walk_4 = walk_of(j_begin + 4u * (lid & 3u), prm.p, prm.q);\n"),
+        );
+        fill(
+            &mut s,
+            "BACKWARD_WEIGHT_VEC4_STEP",
+            "        walk_4 = walk_add(walk_4, bk_step, prm.p, prm.q);",
+        );
+        fill(&mut s, "BACKWARD_WEIGHT_VEC4_LOAD", &self.backward_weight_load(true));
+        fill(
+            &mut s,
+            "BACKWARD_WEIGHT_VEC4_PUT",
+            &self.put(Staging::KMajorVec4, Staging::KMajor),
+        );
         fill(
             &mut s,
             "BACKWARD_WEIGHT_PUT",
@@ -178,8 +228,12 @@ impl IgemmTile {
             }
         }
         for (name, staging, width) in [("pa", a, self.bm), ("pb", b, self.bn)] {
+            let ty = match staging {
+                Staging::KMajorVec4 => "vec4<f32>",
+                _ => "f32",
+            };
             for slot in staging.slot_names(width) {
-                writeln!(s, "    var {name}_{slot}: f32;").unwrap();
+                writeln!(s, "    var {name}_{slot}: {ty};").unwrap();
             }
         }
         // each fragment's vec4 column in a staged row
@@ -218,6 +272,19 @@ impl IgemmTile {
                             32 * t
                         )
                         .unwrap();
+                    }
+                }
+                Staging::KMajorVec4 => {
+                    for t in 0..width / 64 {
+                        for (e, lane) in ["x", "y", "z", "w"].iter().enumerate() {
+                            writeln!(
+                                s,
+                                "        {put}(stage, 4u * (lid & 3u) + {e}u, (lid >> 2u) + {}u, \
+                                 {pre}_v{t}.{lane});",
+                                64 * t
+                            )
+                            .unwrap();
+                        }
                     }
                 }
             }
@@ -270,6 +337,29 @@ impl IgemmTile {
         s
     }
 
+    /// forward_load with the weight read as vec4s: invocation lid loads the quad
+    /// j0 + 4 * (lid % 4) of output channels lid / 4 + 64 * t.
+    fn forward_vec4_load(&self) -> String {
+        let mut s = Self::walked_loads(
+            self.bm,
+            "pa",
+            "a_kk",
+            "A_ROWS",
+            "a_walk",
+            "walk_add(w, a_row_step, R, S)",
+            |ok, w| format!("forward_a(a_ok && {ok}, x_base, h0, w0, {w})"),
+        );
+        for t in 0..self.bn / 64 {
+            writeln!(
+                s,
+                "        pb_v{t} = forward_b4(origin.y + (lid >> 2u) + {}u, j0 + 4u * (lid & 3u), j_end);",
+                64 * t
+            )
+            .unwrap();
+        }
+        s
+    }
+
     fn backward_data_load(&self) -> String {
         let mut s = Self::walked_loads(
             self.bm,
@@ -300,13 +390,26 @@ impl IgemmTile {
         s
     }
 
-    fn backward_weight_load(&self) -> String {
+    /// With `vec4`, gy (A) is read as vec4s: invocation lid loads the quad j0 + 4 * (lid % 4)
+    /// (walked in `walk_4`) of output channels lid / 4 + 64 * t.
+    fn backward_weight_load(&self, vec4: bool) -> String {
         let mut s = String::from(
             "        {\n            let walk_1 = walk_add(walk_0, half_step, prm.p, prm.q);\n",
         );
+        if vec4 {
+            for t in 0..self.bm / 64 {
+                writeln!(
+                    s,
+                    "            pa_v{t} = backward_weight_a4(origin.x + (lid >> 2u) + {}u, \
+                     j0 + 4u * (lid & 3u) < j_end, walk_4);",
+                    64 * t
+                )
+                .unwrap();
+            }
+        }
         for h in 0..2 {
             let ok = format!("j0 + b_kk + {}u < j_end", 8 * h);
-            for t in 0..self.bm / 32 {
+            for t in (0..self.bm / 32).filter(|_| !vec4) {
                 writeln!(
                     s,
                     "            pa_{h}_{t} = backward_weight_a(a_row + {}u, {ok}, walk_{h});",
@@ -481,11 +584,14 @@ enum Along {
 /// How an operand is staged: along its tile's width (lanes take consecutive columns, each
 /// invocation a fixed column and rows `kk + ROWS * i`: for operands contiguous along m or n),
 /// or along the reduction (8 lanes take 8 consecutive rows, each invocation rows kk and kk + 8
-/// and columns `lid / 8 + 32 * t`: for operands contiguous along j).
+/// and columns `lid / 8 + 32 * t`: for operands contiguous along j), or along the reduction
+/// in vec4s (4 lanes take the 16 rows of a column as 4 quads, each invocation the quad
+/// lid % 4 of columns `lid / 4 + 64 * t`: for operands contiguous and aligned along j).
 #[derive(Clone, Copy)]
 enum Staging {
     MMajor,
     KMajor,
+    KMajorVec4,
 }
 
 impl Staging {
@@ -501,6 +607,7 @@ impl Staging {
             Staging::KMajor => Self::k_major_slots(width)
                 .map(|(h, t)| format!("{h}_{t}"))
                 .collect(),
+            Staging::KMajorVec4 => (0..width / 64).map(|t| format!("v{t}")).collect(),
         }
     }
 }
@@ -548,6 +655,16 @@ impl IgemmKernels {
         Kernel::new(self.shader(), "igemm_backward_weight")
     }
 
+    /// `forward` reading the weight as vec4s: for C*R*S a multiple of 4 ([`vec4_aligned`]).
+    pub fn forward_vec4(&'static self) -> Kernel {
+        Kernel::new(self.shader(), "igemm_forward_vec4")
+    }
+
+    /// `backward_weight` reading gy as vec4s: for P*Q a multiple of 4 ([`vec4_aligned`]).
+    pub fn backward_weight_vec4(&'static self) -> Kernel {
+        Kernel::new(self.shader(), "igemm_backward_weight_vec4")
+    }
+
     pub fn sum_splits(&'static self) -> Kernel {
         Kernel::new(self.shader(), "igemm_sum_splits")
     }
@@ -561,6 +678,13 @@ pub static IGEMM_64X128: IgemmKernels = IgemmKernels::new("conv2d/igemm64x128.wg
 pub static IGEMM_64X64: IgemmKernels = IgemmKernels::new("conv2d/igemm64x64.wgsl", 64, 64);
 
 const _: () = assert!(IgemmTile { bm: 64, bn: 64 }.workgroup_bytes() <= 16384);
+
+/// Whether an operand contiguous along the reduction, `row_len` elements a row, can be read
+/// as vec4s: every row starts 16-byte aligned and the slices (multiples of [`BK`]) start and
+/// end on whole quads.
+pub const fn vec4_aligned(row_len: usize) -> bool {
+    row_len.is_multiple_of(4)
+}
 
 /// How many slices a reduction of `k` is cut into (and how long each is, a multiple of
 /// [`BK`]) when `tiles` workgroups cover the output: enough slices for

@@ -2,7 +2,7 @@
 //! constants, split-K chosen by [`split_k`], and the slices summed (with the bias) by
 //! `igemm_sum_splits` when there are several.
 
-use super::igemm::{IgemmKernels, THREADS, split_k};
+use super::igemm::{IgemmKernels, THREADS, split_k, vec4_aligned};
 use super::launch::Params;
 use super::spec::Conv2dSpec;
 use super::variant::MAX_SPLIT_LEN;
@@ -194,8 +194,14 @@ pub(super) fn forward(
     bias: Option<&GpuBuffer>,
     y: &GpuBuffer,
 ) {
+    // the weight's rows (C*R*S) as vec4s where they are whole quads
+    let kernel = if vec4_aligned(spec.c * spec.r * spec.s) {
+        g.forward_vec4()
+    } else {
+        g.forward()
+    };
     ConvGemm::forward(spec, params, x, w, bias, y).run(
-        g.forward(),
+        kernel,
         g.sum_splits(),
         &geometry(spec),
         |m, n| tiles(g, m, n),
@@ -229,8 +235,14 @@ pub(super) fn backward_weight(
     gy: &GpuBuffer,
     gw: &GpuBuffer,
 ) {
+    // gy's planes (P*Q) as vec4s where they are whole quads
+    let kernel = if vec4_aligned(spec.p() * spec.q()) {
+        g.backward_weight_vec4()
+    } else {
+        g.backward_weight()
+    };
     ConvGemm::backward_weight(spec, params, x, gy, gw).run(
-        g.backward_weight(),
+        kernel,
         g.sum_splits(),
         &geometry(spec),
         |m, n| tiles(g, m, n),

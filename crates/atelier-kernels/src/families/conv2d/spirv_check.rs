@@ -234,7 +234,13 @@ pub(super) fn spirv(shader: &Shader, entry: &str, constants: &[(&str, f64)], che
         .unwrap_or_else(|e| panic!("{} {entry}: {e:?}", shader.name))
 }
 
-const ENTRIES: [&str; 3] = ["igemm_forward", "igemm_backward_data", "igemm_backward_weight"];
+const ENTRIES: [&str; 5] = [
+    "igemm_forward",
+    "igemm_forward_vec4",
+    "igemm_backward_data",
+    "igemm_backward_weight",
+    "igemm_backward_weight_vec4",
+];
 
 #[test]
 fn igemm_k_loops_divide_nothing_and_are_unrolled() {

@@ -44,11 +44,12 @@ const SMOKE_CASES: [&str; 4] = [
 /// constants with the other two and run the cases past every tile; the smoke level (`cargo
 /// test`) runs each tile on one DCGAN layer.
 fn igemm_runs(v: &Validator, variant: ConvVariant, case: &str) -> bool {
-    const FULL: [&str; 6] = [
+    const FULL: [&str; 7] = [
         "odd 3x3 pad 1",
         "dilation 2 stride 2 (taps skip odd phases)",
         "larger than a 128 tile",
         "larger than a 128 tile, 1x1",
+        "larger than a 128 tile, whole quads (vec4 loads)",
         "long reduction (split-K)",
         "long reductions, primes",
     ];
@@ -166,6 +167,12 @@ fn conv_cases(v: &mut Validator) -> Vec<(String, Conv2dSpec)> {
         (
             "larger than a 128 tile, 1x1",
             conv(1, 130, 12, 12, 3, 1, 1, 1, 0),
+        ),
+        // C*R*S = 128 and P*Q = 196: the igemm `_vec4` entries; forward 196 x 130 (x 128),
+        // backward-weight 130 x 128 (x 196)
+        (
+            "larger than a 128 tile, whole quads (vec4 loads)",
+            conv(1, 8, 13, 13, 130, 4, 4, 1, 2),
         ),
         (
             "DCGAN 4x4 stride 2 pad 1",
