@@ -282,7 +282,9 @@ pub fn run(bench: &mut dyn Bencher) {
                 work: work::batchnorm(kernel, cfg.len(), cfg.c),
                 torch: Some(torch(kernel, &cfg, layer.side)),
             };
-            bench.measure(row, copies, &mut |i| launch(kernel, variant, &cfg, &sets[i]));
+            bench.measure(row, copies, &mut |i| {
+                launch(kernel, variant, &cfg, &sets[i])
+            });
         }
     }
 }

@@ -15,16 +15,16 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use crate::context::gpu;
-use crate::variant::Variant;
-use crate::pipeline::Kernel;
-use crate::buffer_pool::GpuBuffer;
-use crate::check::check_len;
-use crate::chunk::{Batched, chunk_items, split_batch, split_batch_summed};
-use crate::elementwise::{BinaryOp, binary, fill};
 use super::{
     BATCHNORM, BATCHNORM_ACT, BATCHNORM_SUBGROUP, BATCHNORM_SUBGROUP_ACT, BatchNormReduction,
 };
+use crate::buffer_pool::GpuBuffer;
+use crate::check::check_len;
+use crate::chunk::{Batched, chunk_items, split_batch, split_batch_summed};
+use crate::context::gpu;
+use crate::elementwise::{BinaryOp, binary, fill};
+use crate::pipeline::Kernel;
+use crate::variant::Variant;
 
 pub const BATCHNORM_STATS: Kernel = Kernel::new(&BATCHNORM, "batchnorm_stats");
 pub const BATCHNORM_INVSTD: Kernel = Kernel::new(&BATCHNORM, "batchnorm_invstd");
@@ -100,7 +100,9 @@ pub(super) type Act<'a> = Option<(&'a GpuBuffer, f32)>;
 
 /// The override constants of a kernel with the fused activation `act`.
 pub(super) fn act_constants(act: Act) -> Vec<(&'static str, f64)> {
-    act.map(|(_, slope)| ("SLOPE", slope as f64)).into_iter().collect()
+    act.map(|(_, slope)| ("SLOPE", slope as f64))
+        .into_iter()
+        .collect()
 }
 
 impl BatchNormReduction {
@@ -289,13 +291,7 @@ pub fn batchnorm_invstd(cfg: &BatchNormConfig, var: &GpuBuffer, invstd: &GpuBuff
     check_len("batchnorm_invstd", "var", var, cfg.c, cfg);
     check_len("batchnorm_invstd", "invstd", invstd, cfg.c, cfg);
     let p = params(cfg, false);
-    gpu().launch_elements(
-        &BATCHNORM_INVSTD,
-        &[],
-        &p,
-        &[var, invstd],
-        cfg.c,
-    );
+    gpu().launch_elements(&BATCHNORM_INVSTD, &[], &p, &[var, invstd], cfg.c);
 }
 
 /// `y = (x - mean[c]) * invstd[c] * gamma[c] + beta[c]`.
@@ -309,7 +305,18 @@ pub fn batchnorm_apply(
     y: &GpuBuffer,
 ) {
     let k = "batchnorm_apply";
-    apply_checked(k, &BATCHNORM_APPLY, &[], cfg, x, mean, invstd, gamma, beta, y);
+    apply_checked(
+        k,
+        &BATCHNORM_APPLY,
+        &[],
+        cfg,
+        x,
+        mean,
+        invstd,
+        gamma,
+        beta,
+        y,
+    );
 }
 
 /// Checks the buffers of an apply (`kernel`, named `k` in messages: [`batchnorm_apply`], or
@@ -341,7 +348,9 @@ pub(super) fn apply_checked(
     let chunks = [batched("x", x, cfg), batched("y", y, cfg)];
     if split_batch(k, cfg.n, &chunks, |_, n, win| {
         let chunk = BatchNormConfig { n, ..*cfg };
-        apply_checked(k, kernel, constants, &chunk, &win[0], mean, invstd, gamma, beta, &win[1])
+        apply_checked(
+            k, kernel, constants, &chunk, &win[0], mean, invstd, gamma, beta, &win[1],
+        )
     }) {
         return;
     }
@@ -421,7 +430,9 @@ pub(super) fn backward_reduce(
     if split_batch_summed(k, cfg.n, &chunks, &[ggamma, gbeta], |_, n, win, out| {
         let chunk = BatchNormConfig { n, ..*cfg };
         let act = act.map(|(_, slope)| (&win[2], slope));
-        backward_reduce(variant, &chunk, &win[0], &win[1], act, mean, invstd, out[0], out[1])
+        backward_reduce(
+            variant, &chunk, &win[0], &win[1], act, mean, invstd, out[0], out[1],
+        )
     }) {
         return;
     }
@@ -435,9 +446,10 @@ pub(super) fn backward_reduce(
             Kernel::new(&BATCHNORM_ACT, "batchnorm_backward_reduce")
         }
         (BatchNormReduction::Subgroup, false) => BATCHNORM_BACKWARD_REDUCE_SUBGROUP,
-        (BatchNormReduction::Subgroup, true) => {
-            Kernel::new(&BATCHNORM_SUBGROUP_ACT, "batchnorm_backward_reduce_subgroup")
-        }
+        (BatchNormReduction::Subgroup, true) => Kernel::new(
+            &BATCHNORM_SUBGROUP_ACT,
+            "batchnorm_backward_reduce_subgroup",
+        ),
     };
     let p = params(cfg, false);
     let mut buffers = vec![x, gy, mean, invstd, ggamma, gbeta];
@@ -467,7 +479,9 @@ pub fn batchnorm_backward_apply(
     gbeta: &GpuBuffer,
     gx: &GpuBuffer,
 ) {
-    backward_apply_checked(cfg, mode, x, gy, None, mean, invstd, gamma, ggamma, gbeta, gx);
+    backward_apply_checked(
+        cfg, mode, x, gy, None, mean, invstd, gamma, ggamma, gbeta, gx,
+    );
 }
 
 /// [`batchnorm_backward_apply`] of the gradient `gy` of the fused activation `act` when
@@ -534,15 +548,22 @@ fn backward_apply(
             per_item,
         })
         .collect();
-    if split_batch("batchnorm_backward_apply", p.n as usize, &chunks, |_, n, win| {
-        let chunk = Params {
-            n: n as u32,
-            total: (n * per_item) as u32,
-            ..p
-        };
-        let act = act.map(|(_, slope)| (&win[3], slope));
-        backward_apply(chunk, &win[0], &win[1], act, mean, invstd, gamma, ggamma, gbeta, &win[2])
-    }) {
+    if split_batch(
+        "batchnorm_backward_apply",
+        p.n as usize,
+        &chunks,
+        |_, n, win| {
+            let chunk = Params {
+                n: n as u32,
+                total: (n * per_item) as u32,
+                ..p
+            };
+            let act = act.map(|(_, slope)| (&win[3], slope));
+            backward_apply(
+                chunk, &win[0], &win[1], act, mean, invstd, gamma, ggamma, gbeta, &win[2],
+            )
+        },
+    ) {
         return;
     }
     let mut buffers = vec![x, gy, mean, invstd, gamma, ggamma, gbeta, gx];

@@ -47,7 +47,18 @@ pub fn batchnorm_apply_act(
     let k = "batchnorm_apply_act";
     check_slope(k, slope);
     let constants = [("SLOPE", slope as f64)];
-    apply_checked(k, &BATCHNORM_APPLY_ACT, &constants, cfg, x, mean, invstd, gamma, beta, y);
+    apply_checked(
+        k,
+        &BATCHNORM_APPLY_ACT,
+        &constants,
+        cfg,
+        x,
+        mean,
+        invstd,
+        gamma,
+        beta,
+        y,
+    );
 }
 
 /// [`batchnorm_backward_reduce`](super::batchnorm_backward_reduce) of the output gradient
@@ -116,5 +127,7 @@ pub fn batchnorm_backward_apply_act(
         gpu().limits.max_storage_buffers_per_shader_stage
     );
     let act: Act = Some((y, slope));
-    backward_apply_checked(cfg, mode, x, gy, act, mean, invstd, gamma, ggamma, gbeta, gx);
+    backward_apply_checked(
+        cfg, mode, x, gy, act, mean, invstd, gamma, ggamma, gbeta, gx,
+    );
 }

@@ -6,9 +6,7 @@
 //! checks and batch chunking.
 
 use super::launch::{Act, act_constants, params};
-use super::{
-    BATCHNORM_SPLIT, BATCHNORM_SPLIT_ACT, BatchNormConfig, SPLIT_BLOCK, SPLIT_MAX_BLOCKS,
-};
+use super::{BATCHNORM_SPLIT, BATCHNORM_SPLIT_ACT, BatchNormConfig, SPLIT_BLOCK, SPLIT_MAX_BLOCKS};
 use crate::buffer_pool::GpuBuffer;
 use crate::context::gpu;
 use crate::pipeline::Kernel;
@@ -43,7 +41,13 @@ pub(super) fn stats(
     let mut p = params(cfg, true);
     p.blocks = blocks as u32;
     let part = GpuBuffer::uninit(2 * cfg.c * blocks);
-    gpu().launch(&BATCHNORM_SPLIT_STATS, &[], &p, &[x, &part], grid(cfg, blocks));
+    gpu().launch(
+        &BATCHNORM_SPLIT_STATS,
+        &[],
+        &p,
+        &[x, &part],
+        grid(cfg, blocks),
+    );
     let merged = [&part, mean, invstd, running_mean, running_var];
     gpu().launch_elements(&BATCHNORM_SPLIT_STATS_MERGE, &[], &p, &merged, cfg.c);
 }

@@ -212,7 +212,14 @@ fn check_apply(
     let (x, gamma, beta) = (to_f32(&t.x), to_f32(&t.gamma), to_f32(&t.beta));
     super::cpu::batchnorm_apply(cfg, &x, &mean, &invstd, &gamma, &beta, &mut got);
     let case = format!("{} {mode}", t.name);
-    v.check("batchnorm.batchnorm_apply", "cpu", &case, &got, &to_f32(&y), TOL_FORWARD);
+    v.check(
+        "batchnorm.batchnorm_apply",
+        "cpu",
+        &case,
+        &got,
+        &to_f32(&y),
+        TOL_FORWARD,
+    );
 }
 
 /// `batchnorm_apply_act` as ReLU (slope 0) and as DCGAN's LeakyReLU (slope 0.2).

@@ -18,13 +18,13 @@
 //! On the fast CPU device (`xtask bench --device cpu`) the same layers run `cpu.rs` (im2col
 //! GEMMs) on host vectors, one row per direction with variant `cpu` (`cpu_layer`).
 
-use super::{cpu, latent_gemm};
 use super::{
     ConvDirection, ConvProblem, ConvTranspose2dSpec, ConvVariant, conv_transpose2d_backward_bias,
     conv_transpose2d_backward_data_with, conv_transpose2d_backward_weight_with,
     conv_transpose2d_forward_with, conv2d_backward_bias, conv2d_backward_data_with,
     conv2d_backward_weight_with, conv2d_forward_with,
 };
+use super::{cpu, latent_gemm};
 use crate::GpuBuffer;
 use crate::conv2d::Conv2dSpec;
 use crate::harness::bench::copies_for;
@@ -192,7 +192,11 @@ fn rows(
                 checks.push(ShaderChecks::Off);
             }
             for c in checks {
-                let suffix = if c == ShaderChecks::Off { "+trusted" } else { "" };
+                let suffix = if c == ShaderChecks::Off {
+                    "+trusted"
+                } else {
+                    ""
+                };
                 rows.push(LayerRow {
                     kernel: format!("{op}.{dname}"),
                     variant_name: format!("{}{suffix}", variant.name()),
@@ -215,7 +219,13 @@ fn rows(
 }
 
 /// `aten.convolution_backward` for one gradient (input, weight) of a convolution.
-fn torch_backward(stride: (usize, usize), pad: (usize, usize), transposed: bool, out_pad: (usize, usize), mask: &str) -> String {
+fn torch_backward(
+    stride: (usize, usize),
+    pad: (usize, usize),
+    transposed: bool,
+    out_pad: (usize, usize),
+    mask: &str,
+) -> String {
     format!(
         "aten.convolution_backward(gy, x, w, None, [{}, {}], [{}, {}], [1, 1], {}, [{}, {}], 1, {mask})",
         stride.0,
@@ -241,7 +251,10 @@ fn torch(
         Some("backward_weight") => backward("[False, True, False]"),
         _ => "gy.sum((0, 2, 3))".to_string(),
     };
-    TorchOp::new(expr).rand("x", &x).rand("w", &w).rand("gy", &y)
+    TorchOp::new(expr)
+        .rand("x", &x)
+        .rand("w", &w)
+        .rand("gy", &y)
 }
 
 fn conv2d_layer(bench: &mut dyn Bencher, spec: &Conv2dSpec, shape: &str, set: VariantSet) {
@@ -327,7 +340,14 @@ fn transposed_layer(
         ConvDirection::BackwardData => ConvDirection::Forward,
         ConvDirection::BackwardWeight => ConvDirection::BackwardWeight,
     };
-    let mut rows = rows(bench, "conv_transpose2d", shape, set, &spec.as_conv(), as_conv);
+    let mut rows = rows(
+        bench,
+        "conv_transpose2d",
+        shape,
+        set,
+        &spec.as_conv(),
+        as_conv,
+    );
     if super::latent_gemm::is_plain_gemm(spec) {
         for (direction, dname) in DIRECTIONS {
             let kernel = format!("conv_transpose2d.{dname}");

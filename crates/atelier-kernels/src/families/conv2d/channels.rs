@@ -22,8 +22,7 @@ use super::spec::Conv2dSpec;
 use super::variant::ConvVariant;
 use crate::buffer_pool::GpuBuffer;
 use crate::chunk::{
-    Batched, add_into, aligned_items, chunk_items, count_chunk, items_too_big,
-    mark_parents,
+    Batched, add_into, aligned_items, chunk_items, count_chunk, items_too_big, mark_parents,
 };
 use crate::context::gpu;
 
@@ -73,7 +72,12 @@ fn image(b: &GpuBuffer, i: usize, per_image: usize) -> GpuBuffer {
 }
 
 /// The weight block `w[k0..k0+kl, c0..c0+cl, :, :]`, copied into a buffer of its own.
-fn weight_block(spec: &Conv2dSpec, w: &GpuBuffer, k: (usize, usize), c: (usize, usize)) -> GpuBuffer {
+fn weight_block(
+    spec: &Conv2dSpec,
+    w: &GpuBuffer,
+    k: (usize, usize),
+    c: (usize, usize),
+) -> GpuBuffer {
     let rs = spec.r * spec.s;
     let ((k0, kl), (c0, cl)) = (k, c);
     let sub = GpuBuffer::uninit(kl * cl * rs);
@@ -81,7 +85,13 @@ fn weight_block(spec: &Conv2dSpec, w: &GpuBuffer, k: (usize, usize), c: (usize, 
         gpu().copy(w, k0 * spec.c * rs, &sub, 0, kl * cl * rs);
     } else {
         for row in 0..kl {
-            gpu().copy(w, ((k0 + row) * spec.c + c0) * rs, &sub, row * cl * rs, cl * rs);
+            gpu().copy(
+                w,
+                ((k0 + row) * spec.c + c0) * rs,
+                &sub,
+                row * cl * rs,
+                cl * rs,
+            );
         }
     }
     sub

@@ -45,7 +45,9 @@ fn the_coop_shader_validates_and_writes_cooperative_matrix_spirv() {
                     let insts = instructions(&words);
                     let count = |o: u32| insts.iter().filter(|(c, _)| *c == o).count();
                     let has_capability = |cap: u32| {
-                        insts.iter().any(|(c, a)| *c == op::CAPABILITY && a[0] == cap)
+                        insts
+                            .iter()
+                            .any(|(c, a)| *c == op::CAPABILITY && a[0] == cap)
                     };
                     let what = format!("{entry} (SG {sg}, checked {checked}, {geometry:?})");
                     assert!(has_capability(op::CAPABILITY_COOPERATIVE_MATRIX), "{what}");
@@ -70,5 +72,8 @@ fn without_the_cooperative_matrix_capability_naga_refuses_the_shader() {
     let caps = naga::valid::Capabilities::all() - naga::valid::Capabilities::COOPERATIVE_MATRIX;
     let result =
         naga::valid::Validator::new(naga::valid::ValidationFlags::all(), caps).validate(&module);
-    assert!(result.is_err(), "naga accepted cooperative matrices without the capability");
+    assert!(
+        result.is_err(),
+        "naga accepted cooperative matrices without the capability"
+    );
 }

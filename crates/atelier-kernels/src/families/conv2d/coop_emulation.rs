@@ -52,7 +52,11 @@ struct Emulated {
 
 impl Emulated {
     fn new(len: usize) -> Emulated {
-        Emulated { out: vec![0.0; len], products: vec![0.0; len], inputs: vec![0.0; len] }
+        Emulated {
+            out: vec![0.0; len],
+            products: vec![0.0; len],
+            inputs: vec![0.0; len],
+        }
     }
 
     /// One tap of output `o` (the sums from the unrounded inputs).
@@ -99,7 +103,14 @@ fn forward(spec: &Conv2dSpec, x: &[f32], w: &[f32], bias: &[f32]) -> Emulated {
 
 /// The taps of one stride phase along an axis for input row `i`: r with r*dil ≡ i + pad
 /// (mod stride), ascending (as `phase_of` numbers them), and the output rows they read.
-fn phase_taps_of(i: usize, taps: usize, stride: usize, pad: usize, dil: usize, out: usize) -> Vec<(usize, Option<usize>)> {
+fn phase_taps_of(
+    i: usize,
+    taps: usize,
+    stride: usize,
+    pad: usize,
+    dil: usize,
+    out: usize,
+) -> Vec<(usize, Option<usize>)> {
     (0..taps)
         .filter(|t| (t * dil) % stride == (i + pad) % stride)
         .map(|t| {
@@ -116,7 +127,8 @@ fn backward_data(spec: &Conv2dSpec, gy: &[f32], w: &[f32], bias: &[f32]) -> Emul
     let (p_len, q_len) = (spec.p(), spec.q());
     let (sh, sw) = spec.stride;
     let m = spec.n * spec.h.div_ceil(sh) * spec.w.div_ceil(sw);
-    let k_max = spec.k * phase_taps(spec.r, sh, spec.dilation.0) * phase_taps(spec.s, sw, spec.dilation.1);
+    let k_max =
+        spec.k * phase_taps(spec.r, sh, spec.dilation.0) * phase_taps(spec.s, sw, spec.dilation.1);
     let len = slice_len(sh * sw * tiles(m, spec.c), k_max);
     let (gyh, wh) = (round_f16(gy), round_f16(w));
     let mut partials = vec![0.0f32; k_max.div_ceil(len)];
@@ -152,7 +164,14 @@ fn backward_data(spec: &Conv2dSpec, gy: &[f32], w: &[f32], bias: &[f32]) -> Emul
 
 /// Checks `got` against the f64 reference `want` within the bound; returns the worst
 /// error / bound.
-fn within_bound(what: &str, got: &[f32], want: &[f64], sums: (Vec<f64>, Vec<f64>), bias: &[f64], bound: ErrorBound) -> f64 {
+fn within_bound(
+    what: &str,
+    got: &[f32],
+    want: &[f64],
+    sums: (Vec<f64>, Vec<f64>),
+    bias: &[f64],
+    bound: ErrorBound,
+) -> f64 {
     let (products, inputs) = sums;
     let mut worst = 0.0f64;
     for i in 0..want.len() {
@@ -174,7 +193,9 @@ fn inputs(len: usize, seed: u64, scale: f32) -> Vec<f32> {
     let mut s = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
     (0..len)
         .map(|_| {
-            s = s.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            s = s
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
             ((s >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * scale
         })
         .collect()
@@ -194,7 +215,9 @@ fn check_spec(name: &str, spec: &Conv2dSpec, scale: f32) -> f64 {
     let bias = inputs(spec.k, 4, 1.0);
     let bias_y: Vec<f64> = {
         let plane = spec.p() * spec.q();
-        (0..spec.y_len()).map(|i| bias[(i / plane) % spec.k] as f64).collect()
+        (0..spec.y_len())
+            .map(|i| bias[(i / plane) % spec.k] as f64)
+            .collect()
     };
     let mut want = vec![0.0; spec.y_len()];
     r::conv2d_forward(spec, &xd, &wd, Some(&f64s(&bias)), &mut want);
@@ -202,13 +225,25 @@ fn check_spec(name: &str, spec: &Conv2dSpec, scale: f32) -> f64 {
     let sums = (got.products, got.inputs);
     let got = got.out;
     let terms = spec.c * spec.r * spec.s + 1;
-    let bound = ErrorBound { accumulate_unit: F32_UNIT, terms };
-    let forward_worst = within_bound(&format!("{name} forward"), &got, &want, sums, &bias_y, bound);
+    let bound = ErrorBound {
+        accumulate_unit: F32_UNIT,
+        terms,
+    };
+    let forward_worst = within_bound(
+        &format!("{name} forward"),
+        &got,
+        &want,
+        sums,
+        &bias_y,
+        bound,
+    );
 
     let bias = inputs(spec.c, 5, 1.0);
     let bias_x: Vec<f64> = {
         let plane = spec.h * spec.w;
-        (0..spec.x_len()).map(|i| bias[(i / plane) % spec.c] as f64).collect()
+        (0..spec.x_len())
+            .map(|i| bias[(i / plane) % spec.c] as f64)
+            .collect()
     };
     let mut want = vec![0.0; spec.x_len()];
     r::conv2d_backward_data(spec, &gyd, &wd, &mut want);
@@ -219,14 +254,36 @@ fn check_spec(name: &str, spec: &Conv2dSpec, scale: f32) -> f64 {
     let sums = (got.products, got.inputs);
     let got = got.out;
     let (sh, sw) = spec.stride;
-    let terms = spec.k * phase_taps(spec.r, sh, spec.dilation.0) * phase_taps(spec.s, sw, spec.dilation.1) + 1;
-    let bound = ErrorBound { accumulate_unit: F32_UNIT, terms };
-    let data_worst = within_bound(&format!("{name} backward-data"), &got, &want, sums, &bias_x, bound);
+    let terms =
+        spec.k * phase_taps(spec.r, sh, spec.dilation.0) * phase_taps(spec.s, sw, spec.dilation.1)
+            + 1;
+    let bound = ErrorBound {
+        accumulate_unit: F32_UNIT,
+        terms,
+    };
+    let data_worst = within_bound(
+        &format!("{name} backward-data"),
+        &got,
+        &want,
+        sums,
+        &bias_x,
+        bound,
+    );
     forward_worst.max(data_worst)
 }
 
 #[allow(clippy::too_many_arguments)]
-fn conv(n: usize, c: usize, h: usize, w: usize, k: usize, rs: usize, stride: usize, pad: usize, dil: usize) -> Conv2dSpec {
+fn conv(
+    n: usize,
+    c: usize,
+    h: usize,
+    w: usize,
+    k: usize,
+    rs: usize,
+    stride: usize,
+    pad: usize,
+    dil: usize,
+) -> Conv2dSpec {
     Conv2dSpec {
         n,
         c,
@@ -265,17 +322,32 @@ fn the_emulated_f16_arithmetic_stays_within_its_bound_at_dcgan_layers() {
         .map(|(name, spec)| check_spec(name, spec, 1.0))
         .reduce(|| 0.0, f64::max);
     // the bound is not vacuous: the f16 rounding uses a visible part of it
-    assert!(worst > 1e-3, "worst error / bound {worst:e}: is the rounding emulated?");
+    assert!(
+        worst > 1e-3,
+        "worst error / bound {worst:e}: is the rounding emulated?"
+    );
 }
 
 #[test]
 fn the_emulated_f16_arithmetic_stays_within_its_bound_at_awkward_sizes() {
     let cases = [
         ("odd 3x3 pad 1", conv(2, 5, 7, 9, 6, 3, 1, 1, 1), 1.0),
-        ("stride 3 > kernel 2", conv(1, 3, 11, 10, 17, 2, 3, 0, 1), 1.0),
+        (
+            "stride 3 > kernel 2",
+            conv(1, 3, 11, 10, 17, 2, 3, 0, 1),
+            1.0,
+        ),
         ("dilation 2 stride 2", conv(1, 4, 9, 9, 5, 3, 2, 2, 2), 1.0),
-        ("long reduction (split-K)", conv(1, 300, 6, 6, 20, 3, 1, 1, 1), 1.0),
-        ("1x1, past a 64 tile", conv(1, 70, 9, 9, 67, 1, 1, 0, 1), 1.0),
+        (
+            "long reduction (split-K)",
+            conv(1, 300, 6, 6, 20, 3, 1, 1, 1),
+            1.0,
+        ),
+        (
+            "1x1, past a 64 tile",
+            conv(1, 70, 9, 9, 67, 1, 1, 0, 1),
+            1.0,
+        ),
         // gradients and activations near f16's subnormals (2^-14 = 6.1e-5)
         ("small values", conv(1, 16, 8, 8, 8, 4, 2, 1, 1), 1e-5),
     ];
@@ -293,15 +365,22 @@ fn the_bound_catches_arithmetic_coarser_than_f16() {
     let x = positive(inputs(spec.x_len(), 1, 1.0));
     let w = positive(inputs(spec.w_len(), 2, 1.0));
     let coarse = |v: &[f32]| -> Vec<f32> {
-        v.iter().map(|x| f32::from_bits(x.to_bits() & !0xffff)).collect()
+        v.iter()
+            .map(|x| f32::from_bits(x.to_bits() & !0xffff))
+            .collect()
     };
     let (xd, wd) = (f64s(&x), f64s(&w));
     let mut want = vec![0.0; spec.y_len()];
     r::conv2d_forward(&spec, &xd, &wd, None, &mut want);
     let zero = vec![0.0f32; spec.k];
     let got = forward(&spec, &coarse(&x), &coarse(&w), &zero).out;
-    let sums = magnitude_sums(&x, &w, spec.y_len(), |a, b, o| r::conv2d_forward(&spec, a, b, None, o));
-    let bound = ErrorBound { accumulate_unit: F32_UNIT, terms: spec.c * 9 + 1 };
+    let sums = magnitude_sums(&x, &w, spec.y_len(), |a, b, o| {
+        r::conv2d_forward(&spec, a, b, None, o)
+    });
+    let bound = ErrorBound {
+        accumulate_unit: F32_UNIT,
+        terms: spec.c * 9 + 1,
+    };
     let result = std::panic::catch_unwind(|| {
         within_bound("coarse", &got, &want, sums, &vec![0.0; spec.y_len()], bound)
     });

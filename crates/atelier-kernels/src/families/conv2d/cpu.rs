@@ -189,7 +189,13 @@ fn forward_image(spec: &Conv2dSpec, x: &[f32], w: &[f32], y: &mut [f32], threade
 }
 
 /// y = conv2d(x, w) (+ bias\[k\]), as [`crate::conv2d::reference::conv2d_forward`].
-pub fn conv2d_forward(spec: &Conv2dSpec, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32]) {
+pub fn conv2d_forward(
+    spec: &Conv2dSpec,
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+) {
     let op = "conv2d_forward";
     check(op, "x", x.len(), spec.x_len());
     check(op, "weight", w.len(), spec.w_len());
@@ -389,7 +395,12 @@ pub fn conv_transpose2d_backward_weight(
 
 /// gb\[c\] = sum over n, h, w of gy\[n, c, h, w\].
 pub fn conv_transpose2d_backward_bias(spec: &ConvTranspose2dSpec, gy: &[f32], gb: &mut [f32]) {
-    check("conv_transpose2d_backward_bias", "gy", gy.len(), spec.y_len());
+    check(
+        "conv_transpose2d_backward_bias",
+        "gy",
+        gy.len(),
+        spec.y_len(),
+    );
     check("conv_transpose2d_backward_bias", "gb", gb.len(), spec.c_out);
     channel_sum(spec.c_out, spec.h_out() * spec.w_out(), gy, gb);
 }

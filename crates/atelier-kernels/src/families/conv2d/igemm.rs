@@ -99,12 +99,23 @@ impl IgemmTile {
         // the `_vec4` entry points: copies of two entries with their own holes
         for (entry, prefix, holes) in [
             ("igemm_forward", "FORWARD", &["DECLARE", "LOAD", "PUT"][..]),
-            ("igemm_backward_weight", "BACKWARD_WEIGHT", &["DECLARE", "STEP", "LOAD", "PUT"]),
+            (
+                "igemm_backward_weight",
+                "BACKWARD_WEIGHT",
+                &["DECLARE", "STEP", "LOAD", "PUT"],
+            ),
         ] {
             let head = format!("@compute @workgroup_size(THREADS)\nfn {entry}(");
-            let start = s.find(&head).expect("igemm.wgsl: an entry point is missing");
-            let end = start + s[start..].find("\n}\n").expect("igemm.wgsl: unclosed entry") + 3;
-            let mut copy = s[start..end].replace(&format!("fn {entry}("), &format!("fn {entry}_vec4("));
+            let start = s
+                .find(&head)
+                .expect("igemm.wgsl: an entry point is missing");
+            let end = start
+                + s[start..]
+                    .find("\n}\n")
+                    .expect("igemm.wgsl: unclosed entry")
+                + 3;
+            let mut copy =
+                s[start..end].replace(&format!("fn {entry}("), &format!("fn {entry}_vec4("));
             for hole in holes {
                 copy = copy.replace(
                     &format!("{{{{{prefix}_{hole}}}}}"),
@@ -148,7 +159,11 @@ impl IgemmTile {
             &self.declare(Staging::KMajor, Staging::KMajor),
         );
         fill(&mut s, "WEIGHT_TAPS", &self.weight_taps());
-        fill(&mut s, "BACKWARD_WEIGHT_LOAD", &self.backward_weight_load(false));
+        fill(
+            &mut s,
+            "BACKWARD_WEIGHT_LOAD",
+            &self.backward_weight_load(false),
+        );
         fill(&mut s, "BACKWARD_WEIGHT_STEP", "");
         fill(
             &mut s,
@@ -173,7 +188,11 @@ impl IgemmTile {
             "BACKWARD_WEIGHT_VEC4_STEP",
             "        walk_4 = walk_add(walk_4, bk_step, prm.p, prm.q);",
         );
-        fill(&mut s, "BACKWARD_WEIGHT_VEC4_LOAD", &self.backward_weight_load(true));
+        fill(
+            &mut s,
+            "BACKWARD_WEIGHT_VEC4_LOAD",
+            &self.backward_weight_load(true),
+        );
         fill(
             &mut s,
             "BACKWARD_WEIGHT_VEC4_PUT",
@@ -543,7 +562,10 @@ impl IgemmTile {
                     for it in 0..8 {
                         let (value, row_at, col) = match along {
                             Along::M => (
-                                format!("{tile}[(lid >> 6u) * 16u + {}u + ((lid & 63u) >> 2u)][lid & 3u]", 64 * it),
+                                format!(
+                                    "{tile}[(lid >> 6u) * 16u + {}u + ((lid & 63u) >> 2u)][lid & 3u]",
+                                    64 * it
+                                ),
                                 "at".to_string(),
                                 format!("origin.y + {}u + (lid >> 6u)", col0 + 32 * half + 4 * it),
                             ),

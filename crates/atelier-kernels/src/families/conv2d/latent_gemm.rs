@@ -42,7 +42,13 @@ fn transposed_strides(spec: &mut MatmulSpec, a: bool, row_len: usize) {
 }
 
 /// The input-, weight- and output-shaped buffers of `kernel` hold what `spec` needs.
-fn check_lens(kernel: &str, spec: &ConvTranspose2dSpec, x: &GpuBuffer, w: &GpuBuffer, y: &GpuBuffer) {
+fn check_lens(
+    kernel: &str,
+    spec: &ConvTranspose2dSpec,
+    x: &GpuBuffer,
+    w: &GpuBuffer,
+    y: &GpuBuffer,
+) {
     check_len(kernel, "input", x, spec.x_len(), spec);
     check_len(kernel, "weight", w, spec.w_len(), spec);
     check_len(kernel, "output", y, spec.y_len(), spec);

@@ -10,14 +10,14 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::spec::{Conv2dSpec, ConvTranspose2dSpec};
-use super::variant::{
-    ConvDirection, ConvProblem, ConvVariant, GemmTiles, MAX_SPLIT_LEN, gemm_shape,
-};
 use super::channels;
 use super::launch_coop;
 use super::launch_igemm;
 use super::skinny;
+use super::spec::{Conv2dSpec, ConvTranspose2dSpec};
+use super::variant::{
+    ConvDirection, ConvProblem, ConvVariant, GemmTiles, MAX_SPLIT_LEN, gemm_shape,
+};
 use super::{BACKWARD_DATA_DIRECT, BACKWARD_WEIGHT_DIRECT, CHANNEL_SUM, FORWARD_DIRECT};
 use crate::buffer_pool::GpuBuffer;
 use crate::check::check_len;
@@ -164,9 +164,19 @@ pub fn conv2d_forward_with(
         return channels::forward(op, variant, spec, x, w, bias, y);
     }
     // a batch larger than a binding runs in chunks of images (each image is independent)
-    let batched = [batched("x", x, spec.x_len(), spec), batched("y", y, spec.y_len(), spec)];
+    let batched = [
+        batched("x", x, spec.x_len(), spec),
+        batched("y", y, spec.y_len(), spec),
+    ];
     if split_batch(op, spec.n, &batched, |_, n, win| {
-        conv2d_forward_with(variant, &Conv2dSpec { n, ..*spec }, &win[0], w, bias, &win[1])
+        conv2d_forward_with(
+            variant,
+            &Conv2dSpec { n, ..*spec },
+            &win[0],
+            w,
+            bias,
+            &win[1],
+        )
     }) {
         return;
     }
@@ -231,12 +241,18 @@ fn backward_data(
         check_len(op, "bias", b, spec.c, spec);
     }
     if channels::needed(spec, gx, gy, w) {
-        let launch = |s: &Conv2dSpec, gy: &GpuBuffer, w: &GpuBuffer, b: Option<&GpuBuffer>, gx: &GpuBuffer| {
-            backward_data(op, variant, s, gy, w, b, gx)
-        };
+        let launch =
+            |s: &Conv2dSpec,
+             gy: &GpuBuffer,
+             w: &GpuBuffer,
+             b: Option<&GpuBuffer>,
+             gx: &GpuBuffer| { backward_data(op, variant, s, gy, w, b, gx) };
         return channels::backward_data(op, spec, gy, w, bias, gx, launch);
     }
-    let batched = [batched("gy", gy, spec.y_len(), spec), batched("gx", gx, spec.x_len(), spec)];
+    let batched = [
+        batched("gy", gy, spec.y_len(), spec),
+        batched("gx", gx, spec.x_len(), spec),
+    ];
     if split_batch(op, spec.n, &batched, |_, n, win| {
         let chunk = Conv2dSpec { n, ..*spec };
         backward_data(op, variant, &chunk, &win[0], w, bias, &win[1])
@@ -300,7 +316,10 @@ fn backward_weight(
     check_len(op, "gw", gw, spec.w_len(), spec);
     // coop_f16 computes forward and backward-data; the weight gradient stays in fp32
     let variant = if variant == ConvVariant::CoopF16 {
-        let problem = ConvProblem { spec: *spec, direction: ConvDirection::BackwardWeight };
+        let problem = ConvProblem {
+            spec: *spec,
+            direction: ConvDirection::BackwardWeight,
+        };
         <ConvVariant as crate::variant::Variant>::auto(&problem)
     } else {
         variant
@@ -312,7 +331,10 @@ fn backward_weight(
         return channels::backward_weight(op, spec, x, gy, gw, launch);
     }
     // the gradient sums over the batch: chunks of images, their sums added up
-    let batched = [batched("x", x, spec.x_len(), spec), batched("gy", gy, spec.y_len(), spec)];
+    let batched = [
+        batched("x", x, spec.x_len(), spec),
+        batched("gy", gy, spec.y_len(), spec),
+    ];
     if split_batch_summed(op, spec.n, &batched, &[gw], |_, n, win, out| {
         let chunk = Conv2dSpec { n, ..*spec };
         backward_weight(op, variant, &chunk, &win[0], &win[1], out[0])
@@ -342,7 +364,13 @@ fn backward_weight(
     // each split writes its own slice of a scratch buffer; sum_splits adds them up
     let partials = GpuBuffer::uninit(splits * spec.w_len());
     let all = tiles * splits;
-    launch_gemm(&g.backward_weight, &g.tiles, &params, &[x, gy, &partials], all);
+    launch_gemm(
+        &g.backward_weight,
+        &g.tiles,
+        &params,
+        &[x, gy, &partials],
+        all,
+    );
     params.len = spec.w_len() as u32;
     let groups = spec.w_len().div_ceil(g.tiles.invocations());
     launch_gemm(&g.sum_splits, &g.tiles, &params, &[&partials, gw], groups);
@@ -373,13 +401,7 @@ fn channel_sum(n: usize, channels: usize, plane: usize, g: &GpuBuffer, gb: &GpuB
         q: 1,
         ..Params::zeroed()
     };
-    gpu().launch(
-        &CHANNEL_SUM,
-        &[],
-        &params,
-        &[g, gb],
-        channels as u32,
-    );
+    gpu().launch(&CHANNEL_SUM, &[], &params, &[g, gb], channels as u32);
 }
 
 /// gb\[k\] = sum over n, p, q of gy\[n, k, p, q\].
@@ -468,7 +490,14 @@ pub fn conv_transpose2d_backward_weight_with(
 ) {
     spec.validate();
     let conv = spec.as_conv();
-    backward_weight("conv_transpose2d_backward_weight", variant, &conv, gy, x, gw);
+    backward_weight(
+        "conv_transpose2d_backward_weight",
+        variant,
+        &conv,
+        gy,
+        x,
+        gw,
+    );
 }
 
 /// gb\[c\] = sum over n, h, w of gy\[n, c, h, w\] (gy is the transposed conv's output gradient).

@@ -23,19 +23,19 @@
 mod bench;
 mod channels;
 pub mod coop;
+#[cfg(test)]
+mod coop_check;
+#[cfg(test)]
+mod coop_emulation;
 pub mod cpu;
 pub mod igemm;
 mod latent_gemm;
 mod launch;
 mod launch_coop;
 mod launch_igemm;
-mod skinny;
 pub mod reference;
+mod skinny;
 mod spec;
-#[cfg(test)]
-mod coop_check;
-#[cfg(test)]
-mod coop_emulation;
 #[cfg(test)]
 mod spirv_check;
 mod validate;

@@ -93,7 +93,12 @@ struct KLoop {
 
 impl Module<'_> {
     fn body(&self, id: u32) -> &[Inst<'_>] {
-        &self.functions.iter().find(|(f, _)| *f == id).expect("a called function").1
+        &self
+            .functions
+            .iter()
+            .find(|(f, _)| *f == id)
+            .expect("a called function")
+            .1
     }
 
     /// The loops of a function body, as instruction ranges from the header's label to the
@@ -104,7 +109,10 @@ impl Module<'_> {
             if inst.op != op::LOOP_MERGE {
                 continue;
             }
-            let header = (0..i).rev().find(|&h| body[h].op == op::LABEL).expect("a header");
+            let header = (0..i)
+                .rev()
+                .find(|&h| body[h].op == op::LABEL)
+                .expect("a header");
             let merge = inst.args[0];
             let end = (i..body.len())
                 .find(|&e| body[e].op == op::LABEL && body[e].args[0] == merge)
@@ -190,7 +198,12 @@ pub(super) const GEOMETRIES: [[(&str, f64); 9]; 2] = [
 ];
 
 /// `entry` of `shader` in SPIR-V, with `constants`, checked (wgpu's default) or not.
-pub(super) fn spirv(shader: &Shader, entry: &str, constants: &[(&str, f64)], checked: bool) -> Vec<u32> {
+pub(super) fn spirv(
+    shader: &Shader,
+    entry: &str,
+    constants: &[(&str, f64)],
+    checked: bool,
+) -> Vec<u32> {
     use naga::back::spv;
     use naga::proc::{BoundsCheckPolicies, BoundsCheckPolicy};
     let source = shader.source();
@@ -207,9 +220,13 @@ pub(super) fn spirv(shader: &Shader, entry: &str, constants: &[(&str, f64)], che
         values.insert(name.to_string(), *v);
     }
     let stage = naga::ShaderStage::Compute;
-    let (module, info) =
-        naga::back::pipeline_constants::process_overrides(&module, &info, Some((stage, entry)), &values)
-            .unwrap_or_else(|e| panic!("{} {entry}: {e:?}", shader.name));
+    let (module, info) = naga::back::pipeline_constants::process_overrides(
+        &module,
+        &info,
+        Some((stage, entry)),
+        &values,
+    )
+    .unwrap_or_else(|e| panic!("{} {entry}: {e:?}", shader.name));
     let policy = if checked {
         BoundsCheckPolicy::Restrict
     } else {
@@ -259,7 +276,11 @@ fn igemm_k_loops_divide_nothing_and_are_unrolled() {
                     );
                     assert_eq!(found.divisions, 0, "division in the K loop: {what}");
                     assert_eq!(found.inner_loops, 0, "a loop inside the K loop: {what}");
-                    assert_eq!(found.fmas, BK * tm * tn / 4, "the unrolled inner product: {what}");
+                    assert_eq!(
+                        found.fmas,
+                        BK * tm * tn / 4,
+                        "the unrolled inner product: {what}"
+                    );
                 }
             }
         }
@@ -291,7 +312,11 @@ fn skinny_k_loops_divide_nothing() {
     let is_fma = |i: &Inst| i.op == op::EXT_INST && i.args[3] == op::GLSL_FMA;
     for geometry in &GEOMETRIES {
         for checked in [true, false] {
-            for entry in ["skinny_forward", "skinny_backward_data", "split_dot_forward"] {
+            for entry in [
+                "skinny_forward",
+                "skinny_backward_data",
+                "split_dot_forward",
+            ] {
                 let module = spirv(shader, entry, geometry, checked);
                 let found = if entry == "split_dot_forward" {
                     parse(&module).k_loop_holding(is_fma)
@@ -300,7 +325,11 @@ fn skinny_k_loops_divide_nothing() {
                 };
                 let what = format!("{entry} (checked: {checked}, {geometry:?}): {found:?}");
                 assert_eq!(found.divisions, 0, "division in the K loop: {what}");
-                let (inner, fmas) = if entry == "split_dot_forward" { (0, 1) } else { (1, 4) };
+                let (inner, fmas) = if entry == "split_dot_forward" {
+                    (0, 1)
+                } else {
+                    (1, 4)
+                };
                 assert_eq!(found.inner_loops, inner, "{what}");
                 assert_eq!(found.fmas, fmas, "{what}");
             }

@@ -2,11 +2,11 @@
 //! conv_transpose2d, every direction, every variant, against the CPU reference in f64. The
 //! reference's backward is itself checked against finite differences of its forward.
 
-use super::{self as k, Conv2dSpec, ConvDirection, ConvProblem, ConvTranspose2dSpec, ConvVariant};
-use crate::variant::Variant;
 use super::cpu as f;
 use super::reference as r;
 use super::validate_coop;
+use super::{self as k, Conv2dSpec, ConvDirection, ConvProblem, ConvTranspose2dSpec, ConvVariant};
+use crate::variant::Variant;
 use crate::{GpuBuffer, gpu};
 
 use crate::harness::numeric::{TOL_FINITE_DIFF, dot, numeric_gradient, to_f32, to_f64};
@@ -187,14 +187,29 @@ fn conv_cases(v: &mut Validator) -> Vec<(String, Conv2dSpec)> {
             conv(2, 3, 24, 24, 8, 3, 3, 1, 1),
         ),
         // skinny_n: forward (3 outputs) and backward-data (3 inputs) past a 1,024-row tile
-        ("skinny, past a 1024-row tile", conv(3, 3, 23, 25, 3, 3, 3, 1, 1)),
+        (
+            "skinny, past a 1024-row tile",
+            conv(3, 3, 23, 25, 3, 3, 3, 1, 1),
+        ),
         // skinny_n split-K: forward 77 x 3 (x 333), then backward-data per phase ~20 x 3 (x 268)
-        ("skinny, long reduction, primes", conv(1, 37, 11, 7, 3, 3, 3, 1, 1)),
-        ("skinny backward-data split-K", conv(1, 3, 9, 7, 67, 4, 4, 2, 1)),
+        (
+            "skinny, long reduction, primes",
+            conv(1, 37, 11, 7, 3, 3, 3, 1, 1),
+        ),
+        (
+            "skinny backward-data split-K",
+            conv(1, 3, 9, 7, 67, 4, 4, 2, 1),
+        ),
         // split_dot: D's last layer (4x4 to 1x1, one channel), batch 5, split reduction; and
         // 2 channels of 2x2 with padding and stride
-        ("D's last layer, split dot", conv(5, 67, 4, 4, 1, 4, 4, 1, 0)),
-        ("split dot, padded, 2 channels", conv(3, 41, 5, 5, 2, 4, 4, 2, 1)),
+        (
+            "D's last layer, split dot",
+            conv(5, 67, 4, 4, 1, 4, 4, 1, 0),
+        ),
+        (
+            "split dot, padded, 2 channels",
+            conv(3, 41, 5, 5, 2, 4, 4, 2, 1),
+        ),
     ]
     .into_iter()
     .map(|(name, spec)| (name.to_string(), spec))
@@ -326,7 +341,14 @@ fn validate_conv(v: &mut Validator, case: &str, spec: &Conv2dSpec) {
         let name = variant.name();
         if variant == ConvVariant::CoopF16 {
             let buffers = [&xb, &wb, &bb, &gyb];
-            let c = validate_coop::Case { name: case, x: &x, w: &w, bias: &b, gy: &gy, buffers };
+            let c = validate_coop::Case {
+                name: case,
+                x: &x,
+                w: &w,
+                bias: &b,
+                gy: &gy,
+                buffers,
+            };
             validate_coop::conv(v, spec, c);
             continue;
         }
@@ -340,7 +362,12 @@ fn validate_conv(v: &mut Validator, case: &str, spec: &Conv2dSpec) {
             continue;
         }
         // the shape special cases run only the directions and shapes they serve
-        let runs = |direction| variant.handles(&ConvProblem { spec: *spec, direction });
+        let runs = |direction| {
+            variant.handles(&ConvProblem {
+                spec: *spec,
+                direction,
+            })
+        };
         if runs(ConvDirection::Forward) {
             let y = v.poisoned(spec.y_len());
             k::conv2d_forward_with(variant, spec, &xb, &wb, Some(&bb), &y);
@@ -364,14 +391,7 @@ fn validate_conv(v: &mut Validator, case: &str, spec: &Conv2dSpec) {
             let gx = v.poisoned(spec.x_len());
             k::conv2d_backward_data_with(variant, spec, &gyb, &wb, &gx);
             let got = v.read(&gx);
-            v.check(
-                "conv2d.backward_data",
-                name,
-                case,
-                &got,
-                &gx_want,
-                TOL_GRAD,
-            );
+            v.check("conv2d.backward_data", name, case, &got, &gx_want, TOL_GRAD);
         }
 
         if runs(ConvDirection::BackwardWeight) {
@@ -391,7 +411,14 @@ fn validate_conv(v: &mut Validator, case: &str, spec: &Conv2dSpec) {
     // the fast CPU device (each output starts as NaN, so an unwritten element fails)
     let mut y = vec![f32::NAN; spec.y_len()];
     f::conv2d_forward(spec, &x, &w, Some(&b), &mut y);
-    v.check("conv2d.forward", "cpu", &format!("{case} +bias"), &y, &y_bias, TOL_FORWARD);
+    v.check(
+        "conv2d.forward",
+        "cpu",
+        &format!("{case} +bias"),
+        &y,
+        &y_bias,
+        TOL_FORWARD,
+    );
     let mut y = vec![f32::NAN; spec.y_len()];
     f::conv2d_forward(spec, &x, &w, None, &mut y);
     v.check("conv2d.forward", "cpu", case, &y, &y_plain, TOL_FORWARD);
@@ -400,7 +427,14 @@ fn validate_conv(v: &mut Validator, case: &str, spec: &Conv2dSpec) {
     v.check("conv2d.backward_data", "cpu", case, &gx, &gx_want, TOL_GRAD);
     let mut gw = vec![f32::NAN; spec.w_len()];
     f::conv2d_backward_weight(spec, &x, &gy, &mut gw);
-    v.check("conv2d.backward_weight", "cpu", case, &gw, &gw_want, TOL_GRAD);
+    v.check(
+        "conv2d.backward_weight",
+        "cpu",
+        case,
+        &gw,
+        &gw_want,
+        TOL_GRAD,
+    );
     let mut gb = vec![f32::NAN; spec.k];
     f::conv2d_backward_bias(spec, &gy, &mut gb);
     v.check("conv2d.backward_bias", "cpu", case, &gb, &gb_want, TOL_GRAD);
@@ -453,7 +487,14 @@ fn validate_transposed(v: &mut Validator, case: &str, spec: &ConvTranspose2dSpec
         let name = variant.name();
         if variant == ConvVariant::CoopF16 {
             let buffers = [&xb, &wb, &bb, &gyb];
-            let c = validate_coop::Case { name: case, x: &x, w: &w, bias: &b, gy: &gy, buffers };
+            let c = validate_coop::Case {
+                name: case,
+                x: &x,
+                w: &w,
+                bias: &b,
+                gy: &gy,
+                buffers,
+            };
             validate_coop::transposed(v, spec, c);
             continue;
         }
@@ -468,7 +509,12 @@ fn validate_transposed(v: &mut Validator, case: &str, spec: &ConvTranspose2dSpec
         }
         // the transposed convolution's forward is conv2d's backward-data, and the reverse
         let conv = spec.as_conv();
-        let runs = |direction| variant.handles(&ConvProblem { spec: conv, direction });
+        let runs = |direction| {
+            variant.handles(&ConvProblem {
+                spec: conv,
+                direction,
+            })
+        };
         if runs(ConvDirection::BackwardData) {
             let y = v.poisoned(spec.y_len());
             k::conv_transpose2d_forward_with(variant, spec, &xb, &wb, Some(&bb), &y);
@@ -528,33 +574,89 @@ fn validate_transposed(v: &mut Validator, case: &str, spec: &ConvTranspose2dSpec
         let y = v.poisoned(spec.y_len());
         super::latent_gemm::forward(spec, &xb, &wb, &y);
         let got = v.read(&y);
-        v.check("conv_transpose2d.forward", "gemm", case, &got, &y_plain, TOL_FORWARD);
+        v.check(
+            "conv_transpose2d.forward",
+            "gemm",
+            case,
+            &got,
+            &y_plain,
+            TOL_FORWARD,
+        );
         let gx = v.poisoned(spec.x_len());
         super::latent_gemm::backward_data(spec, &gyb, &wb, &gx);
         let got = v.read(&gx);
-        v.check("conv_transpose2d.backward_data", "gemm", case, &got, &gx_want, TOL_GRAD);
+        v.check(
+            "conv_transpose2d.backward_data",
+            "gemm",
+            case,
+            &got,
+            &gx_want,
+            TOL_GRAD,
+        );
         let gw = v.poisoned(spec.w_len());
         super::latent_gemm::backward_weight(spec, &xb, &gyb, &gw);
         let got = v.read(&gw);
-        v.check("conv_transpose2d.backward_weight", "gemm", case, &got, &gw_want, TOL_GRAD);
+        v.check(
+            "conv_transpose2d.backward_weight",
+            "gemm",
+            case,
+            &got,
+            &gw_want,
+            TOL_GRAD,
+        );
     }
     // the fast CPU device
     let mut y = vec![f32::NAN; spec.y_len()];
     f::conv_transpose2d_forward(spec, &x, &w, Some(&b), &mut y);
     let bias_case = format!("{case} +bias");
-    v.check("conv_transpose2d.forward", "cpu", &bias_case, &y, &y_bias, TOL_FORWARD);
+    v.check(
+        "conv_transpose2d.forward",
+        "cpu",
+        &bias_case,
+        &y,
+        &y_bias,
+        TOL_FORWARD,
+    );
     let mut y = vec![f32::NAN; spec.y_len()];
     f::conv_transpose2d_forward(spec, &x, &w, None, &mut y);
-    v.check("conv_transpose2d.forward", "cpu", case, &y, &y_plain, TOL_FORWARD);
+    v.check(
+        "conv_transpose2d.forward",
+        "cpu",
+        case,
+        &y,
+        &y_plain,
+        TOL_FORWARD,
+    );
     let mut gx = vec![f32::NAN; spec.x_len()];
     f::conv_transpose2d_backward_data(spec, &gy, &w, &mut gx);
-    v.check("conv_transpose2d.backward_data", "cpu", case, &gx, &gx_want, TOL_GRAD);
+    v.check(
+        "conv_transpose2d.backward_data",
+        "cpu",
+        case,
+        &gx,
+        &gx_want,
+        TOL_GRAD,
+    );
     let mut gw = vec![f32::NAN; spec.w_len()];
     f::conv_transpose2d_backward_weight(spec, &x, &gy, &mut gw);
-    v.check("conv_transpose2d.backward_weight", "cpu", case, &gw, &gw_want, TOL_GRAD);
+    v.check(
+        "conv_transpose2d.backward_weight",
+        "cpu",
+        case,
+        &gw,
+        &gw_want,
+        TOL_GRAD,
+    );
     let mut gb = vec![f32::NAN; spec.c_out];
     f::conv_transpose2d_backward_bias(spec, &gy, &mut gb);
-    v.check("conv_transpose2d.backward_bias", "cpu", case, &gb, &gb_want, TOL_GRAD);
+    v.check(
+        "conv_transpose2d.backward_bias",
+        "cpu",
+        case,
+        &gb,
+        &gb_want,
+        TOL_GRAD,
+    );
 
     let gb = v.poisoned(spec.c_out);
     k::conv_transpose2d_backward_bias(spec, &gyb, &gb);
@@ -664,7 +766,10 @@ pub fn run(v: &mut Validator) {
         let cases = conv_cases(v);
         // smoke: a padded 3x3, a stride past the kernel, a DCGAN layer
         let cases = if v.smoke() {
-            cases.into_iter().filter(|(name, _)| SMOKE_CASES.contains(&name.as_str())).collect()
+            cases
+                .into_iter()
+                .filter(|(name, _)| SMOKE_CASES.contains(&name.as_str()))
+                .collect()
         } else {
             cases
         };

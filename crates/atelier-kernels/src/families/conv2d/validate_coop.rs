@@ -57,11 +57,20 @@ fn bounds(sums: (Vec<f64>, Vec<f64>), bias: &[f64], reduction: usize) -> Vec<f64
 /// bias\[c\] of every element of an NCHW tensor.
 fn per_element(bias: &[f32], n: usize, plane: usize) -> Vec<f64> {
     let c = bias.len();
-    (0..n * c * plane).map(|i| bias[(i / plane) % c] as f64).collect()
+    (0..n * c * plane)
+        .map(|i| bias[(i / plane) % c] as f64)
+        .collect()
 }
 
 pub(super) fn conv(v: &mut Validator, spec: &Conv2dSpec, case: Case) {
-    if !runs(v, &["conv2d.forward", "conv2d.backward_data", "conv2d.backward_weight"]) {
+    if !runs(
+        v,
+        &[
+            "conv2d.forward",
+            "conv2d.backward_data",
+            "conv2d.backward_weight",
+        ],
+    ) {
         return;
     }
     let name = ConvVariant::CoopF16.name();

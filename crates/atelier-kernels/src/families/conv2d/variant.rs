@@ -307,7 +307,6 @@ pub const TILES_8X8: GemmTiles = GemmTiles {
 };
 const _: () = assert!(TILES_8X8.fits());
 
-
 /// The kernels of one implicit-GEMM variant and the tiles they are launched with.
 pub struct GemmKernels {
     pub forward: Kernel,
@@ -394,17 +393,34 @@ mod tests {
         );
         use ConvDirection::*;
         // D's last layer forward: split_dot on a GPU, the rule on lavapipe
-        assert_eq!(special(&at(d5, Forward), false), Some(ConvVariant::SplitDot));
+        assert_eq!(
+            special(&at(d5, Forward), false),
+            Some(ConvVariant::SplitDot)
+        );
         assert_eq!(special(&at(d5, Forward), true), None);
         // D's first backward-data (G's last forward): N = 3
-        assert_eq!(special(&at(d1, BackwardData), false), Some(ConvVariant::SkinnyN));
-        assert_eq!(special(&at(d1, BackwardData), true), Some(ConvVariant::SkinnyN));
+        assert_eq!(
+            special(&at(d1, BackwardData), false),
+            Some(ConvVariant::SkinnyN)
+        );
+        assert_eq!(
+            special(&at(d1, BackwardData), true),
+            Some(ConvVariant::SkinnyN)
+        );
         // nothing for wide layers, or for directions they do not serve
-        for p in [at(d1, Forward), at(d2, BackwardData), at(d5, BackwardWeight), at(d1, BackwardWeight)] {
+        for p in [
+            at(d1, Forward),
+            at(d2, BackwardData),
+            at(d5, BackwardWeight),
+            at(d1, BackwardWeight),
+        ] {
             assert_eq!(special(&p, false), None, "{p:?}");
         }
         // few rows on lavapipe: the rule
-        assert_eq!(special(&at(Conv2dSpec { n: 1, ..d1 }, BackwardData), true), None);
+        assert_eq!(
+            special(&at(Conv2dSpec { n: 1, ..d1 }, BackwardData), true),
+            None
+        );
         assert!(!ConvVariant::SkinnyN.handles(&at(d2, Forward)));
         assert!(!ConvVariant::SplitDot.handles(&at(d2, Forward)));
     }

@@ -53,7 +53,11 @@ fn torch(op: Op, len: usize, nchw: [usize; 4]) -> TorchOp {
         Op::Unary(u) => TorchOp::new(u.torch()).rand("x", &[len]).scalar("a", 0.0),
         Op::UnaryBackward(u) => {
             // the gradient kernel autograd runs for the op (OPS benches leaky_relu's)
-            assert_eq!(u, UnaryOp::LeakyRelu, "no PyTorch backward kernel named for {u:?}");
+            assert_eq!(
+                u,
+                UnaryOp::LeakyRelu,
+                "no PyTorch backward kernel named for {u:?}"
+            );
             TorchOp::new("aten.leaky_relu_backward(gy, x, a, False)")
                 .rand("x", &[len])
                 .rand("gy", &[len])

@@ -18,7 +18,12 @@ fn map1(x: &[f32], out: &mut [f32], f: impl Fn(&[f32], &mut [f32]) + Sync + Send
 }
 
 /// `f` on matching chunks of `a`, `b` and `out`, in parallel.
-fn map2(a: &[f32], b: &[f32], out: &mut [f32], f: impl Fn(&[f32], &[f32], &mut [f32]) + Sync + Send) {
+fn map2(
+    a: &[f32],
+    b: &[f32],
+    out: &mut [f32],
+    f: impl Fn(&[f32], &[f32], &mut [f32]) + Sync + Send,
+) {
     assert!(
         a.len() == out.len() && b.len() == out.len(),
         "elementwise (fast CPU): lengths differ"

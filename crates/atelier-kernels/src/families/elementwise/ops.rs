@@ -217,7 +217,13 @@ mod tests {
     #[test]
     fn codes_are_distinct_and_every_op_has_its_wgsl_case() {
         for (i, op) in UnaryOp::ALL.iter().enumerate() {
-            assert_eq!(op.code() as usize, i, "{} has code {}", op.name(), op.code());
+            assert_eq!(
+                op.code() as usize,
+                i,
+                "{} has code {}",
+                op.name(),
+                op.code()
+            );
             assert!(UNARY_WGSL.contains(&format!("case {}u:", op.code())));
         }
         for (i, op) in BinaryOp::ALL.iter().enumerate() {

@@ -1,8 +1,8 @@
 //! Validation of `elementwise.wgsl`: every op of the tables, at every length.
 
+use super::cpu as f;
 use super::launch::{self as k, Broadcast};
 use super::ops::{BinaryOp, UnaryOp};
-use super::cpu as f;
 use super::reference as r;
 use crate::harness::{TOL_FORWARD, TOL_GRAD, Validator};
 use crate::{GpuBuffer, gpu};
@@ -62,7 +62,14 @@ pub fn run(v: &mut Validator) {
                 let cpu_variant = format!("cpu {}", op.name());
                 let mut got = vec![f32::NAN; n];
                 f::unary(op, alpha, &x, &mut got);
-                v.check("elementwise.unary", &cpu_variant, &case, &got, &want, TOL_FORWARD);
+                v.check(
+                    "elementwise.unary",
+                    &cpu_variant,
+                    &case,
+                    &got,
+                    &want,
+                    TOL_FORWARD,
+                );
 
                 let gx = v.poisoned(n);
                 k::unary_backward(op, alpha, &xb, &gyb, &gx);
@@ -78,7 +85,14 @@ pub fn run(v: &mut Validator) {
                 );
                 let mut got = vec![f32::NAN; n];
                 f::unary_backward(op, alpha, &x, &gy, &mut got);
-                v.check("elementwise.unary_backward", &cpu_variant, &case, &got, &want, TOL_GRAD);
+                v.check(
+                    "elementwise.unary_backward",
+                    &cpu_variant,
+                    &case,
+                    &got,
+                    &want,
+                    TOL_GRAD,
+                );
             }
         }
     }
@@ -112,7 +126,14 @@ pub fn run(v: &mut Validator) {
                 let mut got = vec![f32::NAN; n];
                 f::binary(op, &a, &b, &mut got);
                 let (variant, case) = (format!("cpu {}", op.name()), format!("n={n}"));
-                v.check("elementwise.binary", &variant, &case, &got, &want, TOL_FORWARD);
+                v.check(
+                    "elementwise.binary",
+                    &variant,
+                    &case,
+                    &got,
+                    &want,
+                    TOL_FORWARD,
+                );
             }
         }
         let shapes: [(&[usize], &[usize]); 5] = [
@@ -167,6 +188,13 @@ fn check_broadcast(v: &mut Validator, op: BinaryOp, sa: &[usize], sb: &[usize], 
         let mut got = vec![f32::NAN; n];
         f::binary_broadcast(op, &bc, &a, &b, &mut got);
         let variant = format!("cpu {}", op.name());
-        v.check("elementwise.binary_broadcast", &variant, &case, &got, &want, TOL_FORWARD);
+        v.check(
+            "elementwise.binary_broadcast",
+            &variant,
+            &case,
+            &got,
+            &want,
+            TOL_FORWARD,
+        );
     }
 }

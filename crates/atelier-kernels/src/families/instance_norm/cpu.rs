@@ -12,12 +12,21 @@ fn instance_grain(cfg: &InstanceNormConfig) -> usize {
 
 fn check(cfg: &InstanceNormConfig, op: &str, lens: &[usize]) {
     for &len in lens {
-        assert_eq!(len, cfg.len(), "{op} (fast CPU): a tensor's length for {cfg:?}");
+        assert_eq!(
+            len,
+            cfg.len(),
+            "{op} (fast CPU): a tensor's length for {cfg:?}"
+        );
     }
 }
 
 /// As [`crate::instance_norm::reference::instance_norm_stats`].
-pub fn instance_norm_stats(cfg: &InstanceNormConfig, x: &[f32], mean: &mut [f32], invstd: &mut [f32]) {
+pub fn instance_norm_stats(
+    cfg: &InstanceNormConfig,
+    x: &[f32],
+    mean: &mut [f32],
+    invstd: &mut [f32],
+) {
     check(cfg, "instance_norm_stats", &[x.len()]);
     let hw = cfg.hw;
     for_chunks(mean, 1, invstd, 1, instance_grain(cfg), |first, ms, ss| {
@@ -65,19 +74,26 @@ pub fn instance_norm_backward_reduce(
 ) {
     check(cfg, "instance_norm_backward_reduce", &[x.len(), gy.len()]);
     let hw = cfg.hw;
-    for_chunks(sum_gy_xhat, 1, sum_gy, 1, instance_grain(cfg), |first, sxs, ss| {
-        for (i, (sx, s)) in sxs.iter_mut().zip(ss.iter_mut()).enumerate() {
-            let g = first + i;
-            let (xs, gs) = (&x[g * hw..(g + 1) * hw], &gy[g * hw..(g + 1) * hw]);
-            let (mut sum, mut sum_x) = (0.0f64, 0.0f64);
-            for (&v, &d) in xs.iter().zip(gs) {
-                sum += d as f64;
-                sum_x += d as f64 * (v - mean[g]) as f64;
+    for_chunks(
+        sum_gy_xhat,
+        1,
+        sum_gy,
+        1,
+        instance_grain(cfg),
+        |first, sxs, ss| {
+            for (i, (sx, s)) in sxs.iter_mut().zip(ss.iter_mut()).enumerate() {
+                let g = first + i;
+                let (xs, gs) = (&x[g * hw..(g + 1) * hw], &gy[g * hw..(g + 1) * hw]);
+                let (mut sum, mut sum_x) = (0.0f64, 0.0f64);
+                for (&v, &d) in xs.iter().zip(gs) {
+                    sum += d as f64;
+                    sum_x += d as f64 * (v - mean[g]) as f64;
+                }
+                *s = sum as f32;
+                *sx = (sum_x * invstd[g] as f64) as f32;
             }
-            *s = sum as f32;
-            *sx = (sum_x * invstd[g] as f64) as f32;
-        }
-    });
+        },
+    );
 }
 
 /// As [`crate::instance_norm::reference::instance_norm_backward_apply`].
@@ -88,7 +104,11 @@ pub fn instance_norm_backward_apply(
     (sum_gy_xhat, sum_gy): (&[f32], &[f32]),
     gx: &mut [f32],
 ) {
-    check(cfg, "instance_norm_backward_apply", &[x.len(), gy.len(), gx.len()]);
+    check(
+        cfg,
+        "instance_norm_backward_apply",
+        &[x.len(), gy.len(), gx.len()],
+    );
     let hw = cfg.hw;
     let m = hw as f32;
     for_chunks_mut(gx, hw, GRAIN, |first, gxs| {

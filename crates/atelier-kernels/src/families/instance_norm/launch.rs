@@ -9,12 +9,12 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use crate::context::gpu;
-use crate::pipeline::Kernel;
+use super::INSTANCE_NORM;
 use crate::buffer_pool::GpuBuffer;
 use crate::check::check_lens;
 use crate::chunk::{Batched, chunk_items, count_chunk, mark_parents};
-use super::{INSTANCE_NORM};
+use crate::context::gpu;
+use crate::pipeline::Kernel;
 
 pub const INSTANCE_NORM_STATS: Kernel = Kernel::new(&INSTANCE_NORM, "instance_norm_stats");
 pub const INSTANCE_NORM_APPLY: Kernel = Kernel::new(&INSTANCE_NORM, "instance_norm_apply");
@@ -149,8 +149,11 @@ fn split(
                 .collect();
             let instance_in = parts(b.instance_in, i * cfg.c + c0, cl);
             let channel_in = parts(b.channel_in, c0, cl);
-            let instance_out: Vec<GpuBuffer> =
-                b.instance_out.iter().map(|_| GpuBuffer::uninit(cl)).collect();
+            let instance_out: Vec<GpuBuffer> = b
+                .instance_out
+                .iter()
+                .map(|_| GpuBuffer::uninit(cl))
+                .collect();
             let chunk = InstanceNormConfig {
                 n: 1,
                 c: cl,
@@ -342,5 +345,11 @@ pub fn instance_norm_param_grads(
     );
     check_lens(k, cfg, cfg.c, &[("ggamma", ggamma), ("gbeta", gbeta)]);
     let buffers = [sum_gy_xhat, sum_gy, ggamma, gbeta];
-    gpu().launch_elements(&INSTANCE_NORM_PARAM_GRADS, &[], &params(cfg), &buffers, cfg.c);
+    gpu().launch_elements(
+        &INSTANCE_NORM_PARAM_GRADS,
+        &[],
+        &params(cfg),
+        &buffers,
+        cfg.c,
+    );
 }

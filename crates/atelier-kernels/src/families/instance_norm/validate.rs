@@ -4,8 +4,8 @@
 //! reference, rounded to f32), so each row checks one kernel on its own. The reference's
 //! backward is itself checked against finite differences of its forward.
 
-use super::{self as k, InstanceNormConfig};
 use super::reference as r;
+use super::{self as k, InstanceNormConfig};
 use crate::{GpuBuffer, gpu};
 
 use crate::harness::numeric::{TOL_FINITE_DIFF, dot, numeric_gradient, round_f32, to_f32, to_f64};
@@ -188,7 +188,12 @@ fn check_case(v: &mut Validator, t: &Case) {
 fn check_cpu(v: &mut Validator, t: &Case) {
     use super::cpu as f;
     let (cfg, len, inst) = (&t.cfg, t.cfg.len(), t.cfg.instances());
-    let (x, gy, gamma, beta) = (to_f32(&t.x), to_f32(&t.gy), to_f32(&t.gamma), to_f32(&t.beta));
+    let (x, gy, gamma, beta) = (
+        to_f32(&t.x),
+        to_f32(&t.gy),
+        to_f32(&t.gamma),
+        to_f32(&t.beta),
+    );
     let nan = |n: usize| vec![f32::NAN; n];
 
     let (mut mean, mut invstd) = (vec![0.0; inst], vec![0.0; inst]);

@@ -2,12 +2,12 @@
 
 use bytemuck::{Pod, Zeroable};
 
+use super::LAYOUT;
 use crate::blocks::{self, View};
+use crate::buffer_pool::GpuBuffer;
 use crate::context::gpu;
 use crate::elementwise::MAX_RANK;
 use crate::pipeline::Kernel;
-use crate::buffer_pool::GpuBuffer;
-use super::{LAYOUT};
 
 pub const COPY_STRIDED: Kernel = Kernel::new(&LAYOUT, "copy_strided");
 

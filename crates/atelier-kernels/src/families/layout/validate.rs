@@ -1,8 +1,8 @@
 //! Validation of `layout.wgsl`.
 
-use crate::gpu;
-use super::{self as k, StridedCopy};
 use super::reference as r;
+use super::{self as k, StridedCopy};
+use crate::gpu;
 
 use crate::harness::{TOL_FORWARD, Validator};
 
@@ -184,5 +184,12 @@ fn check(v: &mut Validator, case: &str, view: &StridedCopy, src_len: usize, dst_
         true => covered.iter().map(|&i| got[i]).collect(),
         false => vec![f32::NAN; w_cov.len()],
     };
-    v.check("layout.copy_strided", "cpu", case, &g_cov, &w_cov, TOL_FORWARD);
+    v.check(
+        "layout.copy_strided",
+        "cpu",
+        case,
+        &g_cov,
+        &w_cov,
+        TOL_FORWARD,
+    );
 }

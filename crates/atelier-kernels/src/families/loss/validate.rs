@@ -61,9 +61,23 @@ fn check(v: &mut Validator, n: usize, targets: Targets) {
     k::bce_with_logits(n, &g.upload(&x), &g.upload(&t), &lb, &gb);
     let kernel = "loss.bce_with_logits";
     let got = v.read(&lb);
-    v.check(kernel, "one_pass", &format!("{case}, loss"), &got, &to_f32(&loss), TOL_FORWARD);
+    v.check(
+        kernel,
+        "one_pass",
+        &format!("{case}, loss"),
+        &got,
+        &to_f32(&loss),
+        TOL_FORWARD,
+    );
     let got = v.read(&gb);
-    v.check(kernel, "one_pass", &format!("{case}, grad"), &got, &to_f32(&grad), TOL_GRAD);
+    v.check(
+        kernel,
+        "one_pass",
+        &format!("{case}, grad"),
+        &got,
+        &to_f32(&grad),
+        TOL_GRAD,
+    );
 }
 
 fn check_reference_gradient(v: &mut Validator) {

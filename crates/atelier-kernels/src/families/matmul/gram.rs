@@ -12,9 +12,7 @@
 
 use super::{MatmulSpec, MatmulVariant, matmul, matmul_into};
 use crate::buffer_pool::GpuBuffer;
-use crate::chunk::{
-    Batched, binding_limit, chunk_items, count_chunk, mark_parents,
-};
+use crate::chunk::{Batched, binding_limit, chunk_items, count_chunk, mark_parents};
 use crate::context::gpu;
 
 /// Rows per block of item `i` of `f` (`c` rows of `l`; all `c` when the item fits one
@@ -42,9 +40,12 @@ fn too_big(b: &GpuBuffer) -> bool {
 /// One block's product, `c = a·b` or `c += a·b`, with the variant the settings choose (a
 /// variant being tuned writes a scratch buffer, so that tuning never adds into `c` twice).
 fn launch(spec: &MatmulSpec, a: &GpuBuffer, b: &GpuBuffer, c: &GpuBuffer, accumulate: bool) {
-    let mut probe = |v: MatmulVariant| matmul_into(v, spec, a, b, &GpuBuffer::uninit(c.len()), false);
+    let mut probe =
+        |v: MatmulVariant| matmul_into(v, spec, a, b, &GpuBuffer::uninit(c.len()), false);
     let v = crate::variant::choose(spec, &mut probe);
-    crate::variant::launching(v, spec, false, |v| matmul_into(v, spec, a, b, c, accumulate));
+    crate::variant::launching(v, spec, false, |v| {
+        matmul_into(v, spec, a, b, c, accumulate)
+    });
 }
 
 /// `g[i] = f[i]·f[i]ᵀ` for `n` items `f` `[n, c, l]`, `g` `[n, c, c]`.
@@ -64,7 +65,11 @@ pub fn gram(n: usize, c: usize, l: usize, f: &GpuBuffer, g: &GpuBuffer) {
         b_row_stride: 1,
         b_col_stride: l,
     };
-    assert_eq!(f.len(), n * c * l, "{op}: F must hold n·c·l = {n}·{c}·{l} f32s");
+    assert_eq!(
+        f.len(),
+        n * c * l,
+        "{op}: F must hold n·c·l = {n}·{c}·{l} f32s"
+    );
     if !too_big(f) {
         return matmul(&ft(n, c, c * l), f, f, g);
     }
@@ -96,7 +101,11 @@ pub fn gram(n: usize, c: usize, l: usize, f: &GpuBuffer, g: &GpuBuffer) {
 /// of [`gram`] when `s = gG + gGᵀ`).
 pub fn gram_backward(n: usize, c: usize, l: usize, s: &GpuBuffer, f: &GpuBuffer, gf: &GpuBuffer) {
     let op = "gram_backward";
-    assert_eq!(f.len(), n * c * l, "{op}: F must hold n·c·l = {n}·{c}·{l} f32s");
+    assert_eq!(
+        f.len(),
+        n * c * l,
+        "{op}: F must hold n·c·l = {n}·{c}·{l} f32s"
+    );
     if !too_big(f) && !too_big(gf) {
         return matmul(&MatmulSpec::contiguous(n, c, l, c), s, f, gf);
     }

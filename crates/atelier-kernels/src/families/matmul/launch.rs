@@ -2,12 +2,12 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use crate::blocks::{self, View};
-use crate::context::gpu;
+use super::MATMUL;
 use super::MatmulVariant;
-use crate::pipeline::Kernel;
+use crate::blocks::{self, View};
 use crate::buffer_pool::GpuBuffer;
-use super::{MATMUL};
+use crate::context::gpu;
+use crate::pipeline::Kernel;
 
 pub const MATMUL_NAIVE: Kernel = Kernel::new(&MATMUL, "matmul_naive");
 pub const MATMUL_TILED: Kernel = Kernel::new(&MATMUL, "matmul_tiled");

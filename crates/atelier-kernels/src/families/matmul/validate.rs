@@ -1,9 +1,9 @@
 //! Validation of `matmul.wgsl`.
 
-use crate::gpu;
-use super::{self as k, MatmulSpec, MatmulVariant};
-use crate::variant::Variant;
 use super::reference as r;
+use super::{self as k, MatmulSpec, MatmulVariant};
+use crate::gpu;
+use crate::variant::Variant;
 
 use crate::harness::{TOL_FORWARD, Validator};
 
@@ -171,7 +171,14 @@ fn check(v: &mut Validator, case: &Case, suffix: &str) {
             let c = v.poisoned(c_len);
             k::matmul_with(variant, &s, &ab, &bb, &c);
             let got = v.read(&c);
-            v.check("matmul.matmul", variant.name(), &name, &got, &want, TOL_FORWARD);
+            v.check(
+                "matmul.matmul",
+                variant.name(),
+                &name,
+                &got,
+                &want,
+                TOL_FORWARD,
+            );
         }
     }
 }

@@ -6,10 +6,10 @@
 
 use bytemuck::{Pod, Zeroable};
 
+use super::OPTIM;
+use crate::buffer_pool::GpuBuffer;
 use crate::context::gpu;
 use crate::pipeline::Kernel;
-use crate::buffer_pool::GpuBuffer;
-use super::{OPTIM};
 
 pub const ADAM: Kernel = Kernel::new(&OPTIM, "adam");
 pub const SGD: Kernel = Kernel::new(&OPTIM, "sgd");
@@ -159,13 +159,7 @@ pub fn adam(hp: &AdamStep, p: &GpuBuffer, g: &GpuBuffer, m: &GpuBuffer, v: &GpuB
         v.len()
     );
     let params = adam_params(hp, "adam", n);
-    gpu().launch_elements(
-        &ADAM,
-        &[],
-        &params,
-        &[p, g, m, v],
-        n,
-    );
+    gpu().launch_elements(&ADAM, &[], &params, &[p, g, m, v], n);
 }
 
 /// One SGD step on one parameter tensor: updates `p` in place from the gradient `g`, and the
@@ -212,11 +206,5 @@ pub fn sgd(hp: &SgdStep, p: &GpuBuffer, g: &GpuBuffer, buf: Option<&GpuBuffer>) 
             &scratch
         }
     };
-    gpu().launch_elements(
-        &SGD,
-        &[],
-        &params,
-        &[p, g, buf],
-        n,
-    );
+    gpu().launch_elements(&SGD, &[], &params, &[p, g, buf], n);
 }

@@ -39,8 +39,12 @@ const FIXED_BINDINGS: u32 = 3;
 /// table and the moments, at most [`MAX_SLOTS`].
 pub fn slots() -> usize {
     let l = &gpu().limits;
-    let storage = l.max_storage_buffers_per_shader_stage.saturating_sub(FIXED_BINDINGS);
-    let bindings = l.max_bindings_per_bind_group.saturating_sub(FIXED_BINDINGS + 1);
+    let storage = l
+        .max_storage_buffers_per_shader_stage
+        .saturating_sub(FIXED_BINDINGS);
+    let bindings = l
+        .max_bindings_per_bind_group
+        .saturating_sub(FIXED_BINDINGS + 1);
     ((storage.min(bindings) / 2) as usize).min(MAX_SLOTS)
 }
 
@@ -145,7 +149,10 @@ pub fn shader_source(slots: usize) -> String {
     let mut bindings = String::new();
     let mut cases = String::new();
     for s in 0..slots {
-        let (bp, bg) = (FIXED_BINDINGS as usize + 1 + 2 * s, FIXED_BINDINGS as usize + 2 + 2 * s);
+        let (bp, bg) = (
+            FIXED_BINDINGS as usize + 1 + 2 * s,
+            FIXED_BINDINGS as usize + 2 + 2 * s,
+        );
         bindings.push_str(&format!(
             "@group(0) @binding({bp}) var<storage, read_write> p{s}: array<f32>;\n\
              @group(0) @binding({bg}) var<storage, read> g{s}: array<f32>;\n"
@@ -235,7 +242,13 @@ pub fn adam_group_with(
                 for i in range.clone() {
                     buffers.extend([params[i], grads[i]]);
                 }
-                gpu().launch(&kernel(range.len()), &[], &params_u, &buffers, *chunks as u32);
+                gpu().launch(
+                    &kernel(range.len()),
+                    &[],
+                    &params_u,
+                    &buffers,
+                    *chunks as u32,
+                );
             }
         }
     }

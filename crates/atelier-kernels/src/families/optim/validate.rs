@@ -2,10 +2,10 @@
 //! from step to step, GPU and reference side by side. (Adam against PyTorch's own numbers is
 //! a parity test: tests/tests/pytorch_ops.rs.)
 
+use super::reference as r;
+use super::{self as k, AdamGroup, AdamStep, AdamVariant, SgdStep};
 use crate::gpu;
 use crate::variant::Variant;
-use super::{self as k, AdamGroup, AdamStep, AdamVariant, SgdStep};
-use super::reference as r;
 
 use crate::harness::{TOL_FORWARD, Validator};
 
@@ -202,7 +202,9 @@ fn adam_group_steps(v: &mut Validator, variant: AdamVariant, case: &str, hp: Ada
     // the padding between tensors' moments starts poisoned and must stay so
     let mut padding = Vec::new();
     for (i, &n) in lens.iter().enumerate() {
-        let end = lens.get(i + 1).map_or(group.m.len(), |_| group.offset(i + 1));
+        let end = lens
+            .get(i + 1)
+            .map_or(group.m.len(), |_| group.offset(i + 1));
         let start = group.offset(i) + n;
         if end > start {
             for b in [&group.m, &group.v] {
@@ -235,9 +237,30 @@ fn adam_group_steps(v: &mut Validator, variant: AdamVariant, case: &str, hp: Ada
         };
         let name = variant.name();
         let what = format!("{case}, {} tensors, step {step}", lens.len());
-        v.check(kernel, name, &format!("{what} p"), &got_p, &flat(&p), TOL_FORWARD);
-        v.check(kernel, name, &format!("{what} m"), &moments(&gm), &flat(&m), TOL_FORWARD);
-        v.check(kernel, name, &format!("{what} v"), &moments(&gv), &flat(&vv), TOL_FORWARD);
+        v.check(
+            kernel,
+            name,
+            &format!("{what} p"),
+            &got_p,
+            &flat(&p),
+            TOL_FORWARD,
+        );
+        v.check(
+            kernel,
+            name,
+            &format!("{what} m"),
+            &moments(&gm),
+            &flat(&m),
+            TOL_FORWARD,
+        );
+        v.check(
+            kernel,
+            name,
+            &format!("{what} v"),
+            &moments(&gv),
+            &flat(&vv),
+            TOL_FORWARD,
+        );
         // 1 where the padding is still NaN: nothing wrote outside a tensor's moments
         let untouched: Vec<f32> = padding
             .iter()
@@ -245,6 +268,13 @@ fn adam_group_steps(v: &mut Validator, variant: AdamVariant, case: &str, hp: Ada
             .map(|x| if x.is_nan() { 1.0 } else { 0.0 })
             .collect();
         let ones = vec![1.0; untouched.len()];
-        v.check(kernel, name, &format!("{what} padding"), &untouched, &ones, TOL_FORWARD);
+        v.check(
+            kernel,
+            name,
+            &format!("{what} padding"),
+            &untouched,
+            &ones,
+            TOL_FORWARD,
+        );
     }
 }

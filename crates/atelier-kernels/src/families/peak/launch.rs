@@ -3,10 +3,10 @@
 
 use bytemuck::{Pod, Zeroable};
 
+use super::PEAK;
+use crate::buffer_pool::GpuBuffer;
 use crate::context::gpu;
 use crate::pipeline::Kernel;
-use crate::buffer_pool::GpuBuffer;
-use super::{PEAK};
 
 pub const FMA_PEAK: Kernel = Kernel::new(&PEAK, "fma_peak");
 pub const COPY_VEC4: Kernel = Kernel::new(&PEAK, "copy_vec4");
@@ -96,11 +96,5 @@ pub fn copy_vec4(src: &GpuBuffer, dst: &GpuBuffer) {
         a: 0.0,
         b: 0.0,
     };
-    gpu().launch_elements(
-        &COPY_VEC4,
-        &[],
-        &params,
-        &[src, dst],
-        n4,
-    );
+    gpu().launch_elements(&COPY_VEC4, &[], &params, &[src, dst], n4);
 }

@@ -1,9 +1,9 @@
 //! Validation of `peak.wgsl`: the ceiling kernels must compute what they claim, or
 //! the benchmark suite's FLOP count for them would be fiction.
 
-use crate::gpu;
-use super::{self as k, FmaPeak};
 use super::reference as r;
+use super::{self as k, FmaPeak};
+use crate::gpu;
 
 use crate::harness::{TOL_FORWARD, Validator};
 

@@ -37,7 +37,11 @@ fn check(cfg: &Pool2dConfig, op: &str, x: usize, y: usize) {
 /// order, and its index in the input plane.
 pub fn max_pool2d(cfg: &Pool2dConfig, x: &[f32], y: &mut [f32], argmax: &mut [u32]) {
     check(cfg, "max_pool2d", x.len(), y.len());
-    assert_eq!(argmax.len(), y.len(), "max_pool2d (fast CPU): argmax length");
+    assert_eq!(
+        argmax.len(),
+        y.len(),
+        "max_pool2d (fast CPU): argmax length"
+    );
     let (hw, ow_n, ohw) = (cfg.h * cfg.w, cfg.out_w(), cfg.out_h() * cfg.out_w());
     for_chunks(y, ohw, argmax, ohw, GRAIN, |first, ys, args| {
         for (p, (yp, ap)) in ys.chunks_mut(ohw).zip(args.chunks_mut(ohw)).enumerate() {
@@ -63,7 +67,11 @@ pub fn max_pool2d(cfg: &Pool2dConfig, x: &[f32], y: &mut [f32], argmax: &mut [u3
 /// maximum.
 pub fn max_pool2d_backward(cfg: &Pool2dConfig, gy: &[f32], argmax: &[u32], gx: &mut [f32]) {
     check(cfg, "max_pool2d backward", gx.len(), gy.len());
-    assert_eq!(argmax.len(), gy.len(), "max_pool2d backward (fast CPU): argmax");
+    assert_eq!(
+        argmax.len(),
+        gy.len(),
+        "max_pool2d backward (fast CPU): argmax"
+    );
     let (hw, ohw) = (cfg.h * cfg.w, cfg.out_h() * cfg.out_w());
     for_chunks_mut(gx, hw, GRAIN, |first, gxs| {
         gxs.fill(0.0);
@@ -87,7 +95,11 @@ pub fn avg_pool2d(cfg: &Pool2dConfig, x: &[f32], y: &mut [f32]) {
                 let (oh, ow) = (o / ow_n, o % ow_n);
                 let (rows, cols) = window(cfg, oh, ow);
                 let sum: f32 = rows
-                    .map(|ih| plane[ih * cfg.w + cols.start..ih * cfg.w + cols.end].iter().sum::<f32>())
+                    .map(|ih| {
+                        plane[ih * cfg.w + cols.start..ih * cfg.w + cols.end]
+                            .iter()
+                            .sum::<f32>()
+                    })
                     .sum();
                 *yo = sum / divisor(cfg, oh, ow);
             }

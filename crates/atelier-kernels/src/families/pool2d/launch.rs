@@ -7,12 +7,12 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use crate::context::gpu;
-use crate::pipeline::Kernel;
+use super::POOL;
 use crate::buffer_pool::GpuBuffer;
 use crate::check::check_lens;
 use crate::chunk::{Batched, split_batch};
-use super::{POOL};
+use crate::context::gpu;
+use crate::pipeline::Kernel;
 
 pub const MAX_POOL2D: Kernel = Kernel::new(&POOL, "max_pool2d");
 pub const MAX_POOL2D_BACKWARD: Kernel = Kernel::new(&POOL, "max_pool2d_backward");
@@ -168,7 +168,11 @@ fn launch(
         return;
     }
     let refs: Vec<&GpuBuffer> = buffers.iter().map(|b| b.1).collect();
-    let invocations = if per_input { cfg.in_len() } else { cfg.out_len() };
+    let invocations = if per_input {
+        cfg.in_len()
+    } else {
+        cfg.out_len()
+    };
     gpu().launch_elements(kernel, &[], &params(cfg), &refs, invocations);
 }
 
@@ -188,7 +192,11 @@ pub fn max_pool2d_backward(cfg: &Pool2dConfig, gy: &GpuBuffer, argmax: &GpuBuffe
     cfg.validate(k);
     check_lens(k, cfg, cfg.out_len(), &[("gy", gy), ("argmax", argmax)]);
     check_lens(k, cfg, cfg.in_len(), &[("gx", gx)]);
-    let buffers = [("gy", gy, false), ("argmax", argmax, false), ("gx", gx, true)];
+    let buffers = [
+        ("gy", gy, false),
+        ("argmax", argmax, false),
+        ("gx", gx, true),
+    ];
     launch(k, &MAX_POOL2D_BACKWARD, cfg, &buffers, true);
 }
 
@@ -198,7 +206,13 @@ pub fn avg_pool2d(cfg: &Pool2dConfig, x: &GpuBuffer, y: &GpuBuffer) {
     cfg.validate(k);
     check_lens(k, cfg, cfg.in_len(), &[("x", x)]);
     check_lens(k, cfg, cfg.out_len(), &[("y", y)]);
-    launch(k, &AVG_POOL2D, cfg, &[("x", x, true), ("y", y, false)], false);
+    launch(
+        k,
+        &AVG_POOL2D,
+        cfg,
+        &[("x", x, true), ("y", y, false)],
+        false,
+    );
 }
 
 /// `gx` = the sum of `gy / divisor` over the windows containing this input element.
@@ -207,5 +221,11 @@ pub fn avg_pool2d_backward(cfg: &Pool2dConfig, gy: &GpuBuffer, gx: &GpuBuffer) {
     cfg.validate(k);
     check_lens(k, cfg, cfg.out_len(), &[("gy", gy)]);
     check_lens(k, cfg, cfg.in_len(), &[("gx", gx)]);
-    launch(k, &AVG_POOL2D_BACKWARD, cfg, &[("gy", gy, false), ("gx", gx, true)], true);
+    launch(
+        k,
+        &AVG_POOL2D_BACKWARD,
+        cfg,
+        &[("gy", gy, false), ("gx", gx, true)],
+        true,
+    );
 }

@@ -2,8 +2,8 @@
 //! backward kernels get the reference's argmax, so each row checks one kernel on its own; the reference's backward (a scatter, where the GPU
 //! gathers) is itself checked against finite differences of its forward.
 
-use super::{self as k, Pool2dConfig};
 use super::reference as r;
+use super::{self as k, Pool2dConfig};
 use crate::{GpuBuffer, gpu};
 
 use crate::harness::numeric::{TOL_FINITE_DIFF, dot, numeric_gradient, to_f32, to_f64};
@@ -169,7 +169,14 @@ fn check_cpu(v: &mut Validator, cfg: &Pool2dConfig, x: &[f32], case: &str) {
     let (mut got, mut got_idx) = (vec![f32::NAN; n_out], vec![u32::MAX; n_out]);
     super::cpu::max_pool2d(cfg, x, &mut got, &mut got_idx);
     let y_case = format!("{case} y");
-    v.check("pool2d.max_pool2d", "cpu", &y_case, &got, &to_f32(&y), TOL_FORWARD);
+    v.check(
+        "pool2d.max_pool2d",
+        "cpu",
+        &y_case,
+        &got,
+        &to_f32(&y),
+        TOL_FORWARD,
+    );
     let (got, want) = (indices_as_values(&got_idx), indices_as_values(&argmax));
     let idx_case = format!("{case} argmax");
     v.check("pool2d.max_pool2d", "cpu", &idx_case, &got, &want, EXACT);
@@ -179,17 +186,38 @@ fn check_cpu(v: &mut Validator, cfg: &Pool2dConfig, x: &[f32], case: &str) {
     r::max_pool2d_backward(cfg, &to_f64(&gy), &argmax, &mut gx);
     let mut got = vec![f32::NAN; n_in];
     super::cpu::max_pool2d_backward(cfg, &gy, &argmax, &mut got);
-    v.check("pool2d.max_pool2d_backward", "cpu", case, &got, &to_f32(&gx), TOL_GRAD);
+    v.check(
+        "pool2d.max_pool2d_backward",
+        "cpu",
+        case,
+        &got,
+        &to_f32(&gx),
+        TOL_GRAD,
+    );
 
     let mut y = vec![0.0; n_out];
     r::avg_pool2d(cfg, &to_f64(x), &mut y);
     let mut got = vec![f32::NAN; n_out];
     super::cpu::avg_pool2d(cfg, x, &mut got);
-    v.check("pool2d.avg_pool2d", "cpu", case, &got, &to_f32(&y), TOL_FORWARD);
+    v.check(
+        "pool2d.avg_pool2d",
+        "cpu",
+        case,
+        &got,
+        &to_f32(&y),
+        TOL_FORWARD,
+    );
     r::avg_pool2d_backward(cfg, &to_f64(&gy), &mut gx);
     let mut got = vec![f32::NAN; n_in];
     super::cpu::avg_pool2d_backward(cfg, &gy, &mut got);
-    v.check("pool2d.avg_pool2d_backward", "cpu", case, &got, &to_f32(&gx), TOL_GRAD);
+    v.check(
+        "pool2d.avg_pool2d_backward",
+        "cpu",
+        case,
+        &got,
+        &to_f32(&gx),
+        TOL_GRAD,
+    );
 }
 
 /// The reference's backward against finite differences of its forward, on small shapes.

@@ -97,7 +97,10 @@ fn run_cpu(bench: &mut dyn Bencher) {
         let mut sets: Vec<(Vec<f32>, Vec<f32>)> = (0..copies)
             .map(|_| {
                 let inputs = bench.inputs();
-                (inputs.host_random(len), inputs.host_output(spec.out_count()))
+                (
+                    inputs.host_random(len),
+                    inputs.host_output(spec.out_count()),
+                )
             })
             .collect();
         let row = BenchRow {

@@ -28,7 +28,11 @@ fn fold_run(op: ReduceOp, x: &[f32], at: usize, len: usize, stride: usize, acc: 
 /// out\[i\] = scale · (sum or max of the reduced elements of output i), as
 /// [`crate::reduce::reference::reduce`].
 pub fn reduce(op: ReduceOp, spec: &ReduceSpec, scale: f32, x: &[f32], out: &mut [f32]) {
-    assert_eq!(out.len(), spec.out_count(), "reduce (fast CPU): output length");
+    assert_eq!(
+        out.len(),
+        spec.out_count(),
+        "reduce (fast CPU): output length"
+    );
     assert!(
         spec.out_count() == 0 || spec.input_extent() <= x.len(),
         "reduce (fast CPU): input of {} elements is too short for {spec:?}",
@@ -67,7 +71,9 @@ mod tests {
     #[test]
     fn every_axis_choice_matches_the_reference() {
         let shape = [3, 5, 2, 7];
-        let x: Vec<f32> = (0..210).map(|i| ((i * 37) % 101) as f32 / 10.0 - 5.0).collect();
+        let x: Vec<f32> = (0..210)
+            .map(|i| ((i * 37) % 101) as f32 / 10.0 - 5.0)
+            .collect();
         for axes in [vec![0], vec![1, 3], vec![3], vec![0, 1, 2, 3], vec![0, 2]] {
             let spec = ReduceSpec::over_axes(&shape, &axes);
             for op in [ReduceOp::Sum, ReduceOp::Max] {

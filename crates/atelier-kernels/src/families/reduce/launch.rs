@@ -2,13 +2,13 @@
 
 use bytemuck::{Pod, Zeroable};
 
+use super::{REDUCE, REDUCE_SUBGROUP_SHADER, ReduceVariant};
 use crate::WG;
 use crate::blocks::{self, View};
+use crate::buffer_pool::GpuBuffer;
 use crate::context::{gpu, subgroups_missing};
 use crate::elementwise::MAX_RANK;
 use crate::pipeline::Kernel;
-use crate::buffer_pool::GpuBuffer;
-use super::{REDUCE, REDUCE_SUBGROUP_SHADER, ReduceVariant};
 
 pub const REDUCE_SERIAL: Kernel = Kernel::new(&REDUCE, "reduce_serial");
 pub const REDUCE_WORKGROUP: Kernel = Kernel::new(&REDUCE, "reduce_workgroup");
@@ -40,7 +40,6 @@ impl ReduceVariant {
             ReduceVariant::Workgroup | ReduceVariant::Subgroup => 2048 * WG as usize,
         }
     }
-
 }
 
 /// A reduction of a strided input: kept axes (the output's shape, contiguous, and the input
@@ -168,13 +167,23 @@ pub fn reduce_with(
     );
     let (kept, reduced) = (spec.out_shape.len(), spec.red_shape.len());
     let out_dst = blocks::contiguous_strides(&spec.out_shape);
-    let shape: Vec<usize> = spec.out_shape.iter().chain(&spec.red_shape).copied().collect();
+    let shape: Vec<usize> = spec
+        .out_shape
+        .iter()
+        .chain(&spec.red_shape)
+        .copied()
+        .collect();
     let views = [
         View {
             what: "x",
             buffer: x,
             offset: 0,
-            strides: spec.out_strides.iter().chain(&spec.red_strides).copied().collect(),
+            strides: spec
+                .out_strides
+                .iter()
+                .chain(&spec.red_strides)
+                .copied()
+                .collect(),
         },
         View {
             what: "out",
@@ -206,7 +215,15 @@ pub fn reduce_with(
             // the reduced axes come last: their first box for these outputs writes
             accumulate: b.start[kept..].iter().any(|&i| i > 0),
         };
-        launch(op, variant, &part, scale, &place, &b.windows[0], &b.windows[1]);
+        launch(
+            op,
+            variant,
+            &part,
+            scale,
+            &place,
+            &b.windows[0],
+            &b.windows[1],
+        );
     });
 }
 
@@ -256,7 +273,10 @@ fn launch(
         p.red_strides[d] = u32_of(st);
     }
     let (kernel, groups) = match variant {
-        ReduceVariant::Serial => (&REDUCE_SERIAL, u32_of(spec.out_count().div_ceil(WG as usize))),
+        ReduceVariant::Serial => (
+            &REDUCE_SERIAL,
+            u32_of(spec.out_count().div_ceil(WG as usize)),
+        ),
         ReduceVariant::Workgroup => (&REDUCE_WORKGROUP, u32_of(spec.out_count())),
         ReduceVariant::Subgroup => {
             if let Some(why) = subgroups_missing() {

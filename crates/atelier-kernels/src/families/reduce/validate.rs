@@ -1,9 +1,9 @@
 //! Validation of `reduce.wgsl`.
 
-use crate::gpu;
-use super::{self as k, ReduceOp, ReduceSpec, ReduceVariant};
-use crate::variant::Variant;
 use super::reference as r;
+use super::{self as k, ReduceOp, ReduceSpec, ReduceVariant};
+use crate::gpu;
+use crate::variant::Variant;
 
 use crate::harness::{TOL_FORWARD, Validator};
 

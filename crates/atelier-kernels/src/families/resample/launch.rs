@@ -3,12 +3,12 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use crate::context::gpu;
-use crate::pipeline::Kernel;
+use super::RESAMPLE;
 use crate::buffer_pool::GpuBuffer;
 use crate::check::check_len;
 use crate::chunk::{Batched, split_batch};
-use super::{RESAMPLE};
+use crate::context::gpu;
+use crate::pipeline::Kernel;
 
 pub const UPSAMPLE_NEAREST2D: Kernel = Kernel::new(&RESAMPLE, "upsample_nearest2d");
 pub const UPSAMPLE_NEAREST2D_BACKWARD: Kernel =
@@ -211,7 +211,14 @@ fn launch(
             total_out: u(planes * y_plane),
             ..*p
         };
-        launch(op, kernel, &chunk, (input.0, &win[0]), (output.0, &win[1]), backward);
+        launch(
+            op,
+            kernel,
+            &chunk,
+            (input.0, &win[0]),
+            (output.0, &win[1]),
+            backward,
+        );
     }) {
         return;
     }
@@ -224,7 +231,14 @@ pub fn upsample_nearest2d(cfg: &UpsampleConfig, x: &GpuBuffer, y: &GpuBuffer) {
     let p = upsample_params(cfg);
     check_len("upsample_nearest2d", "x", x, cfg.in_len(), cfg);
     check_len("upsample_nearest2d", "y", y, cfg.out_len(), cfg);
-    launch("upsample_nearest2d", &UPSAMPLE_NEAREST2D, &p, ("x", x), ("y", y), false);
+    launch(
+        "upsample_nearest2d",
+        &UPSAMPLE_NEAREST2D,
+        &p,
+        ("x", x),
+        ("y", y),
+        false,
+    );
 }
 
 /// `gx[ih, iw]` = the sum of `gy` over the `scale_h x scale_w` block it was copied to.
@@ -233,7 +247,14 @@ pub fn upsample_nearest2d_backward(cfg: &UpsampleConfig, gy: &GpuBuffer, gx: &Gp
     check_len("upsample_nearest2d_backward", "gy", gy, cfg.out_len(), cfg);
     check_len("upsample_nearest2d_backward", "gx", gx, cfg.in_len(), cfg);
     let k = "upsample_nearest2d_backward";
-    launch(k, &UPSAMPLE_NEAREST2D_BACKWARD, &p, ("gy", gy), ("gx", gx), true);
+    launch(
+        k,
+        &UPSAMPLE_NEAREST2D_BACKWARD,
+        &p,
+        ("gy", gy),
+        ("gx", gx),
+        true,
+    );
 }
 
 /// `y[oh, ow] = x[reflect(oh - top), reflect(ow - left)]`.
@@ -241,7 +262,14 @@ pub fn reflection_pad2d(cfg: &ReflectionPadConfig, x: &GpuBuffer, y: &GpuBuffer)
     let p = pad_params(cfg, "reflection_pad2d");
     check_len("reflection_pad2d", "x", x, cfg.in_len(), cfg);
     check_len("reflection_pad2d", "y", y, cfg.out_len(), cfg);
-    launch("reflection_pad2d", &REFLECTION_PAD2D, &p, ("x", x), ("y", y), false);
+    launch(
+        "reflection_pad2d",
+        &REFLECTION_PAD2D,
+        &p,
+        ("x", x),
+        ("y", y),
+        false,
+    );
 }
 
 /// `gx` = the sum of `gy` over the outputs that reflect onto each input element.
@@ -250,5 +278,12 @@ pub fn reflection_pad2d_backward(cfg: &ReflectionPadConfig, gy: &GpuBuffer, gx: 
     check_len("reflection_pad2d_backward", "gy", gy, cfg.out_len(), cfg);
     check_len("reflection_pad2d_backward", "gx", gx, cfg.in_len(), cfg);
     let k = "reflection_pad2d_backward";
-    launch(k, &REFLECTION_PAD2D_BACKWARD, &p, ("gy", gy), ("gx", gx), true);
+    launch(
+        k,
+        &REFLECTION_PAD2D_BACKWARD,
+        &p,
+        ("gy", gy),
+        ("gx", gx),
+        true,
+    );
 }

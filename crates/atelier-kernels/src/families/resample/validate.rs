@@ -2,9 +2,9 @@
 //! poisoned with NaN). The reference's backward passes (scatters, where the
 //! GPU gathers) are themselves checked against finite differences of their forwards.
 
-use crate::gpu;
-use super::{self as k, ReflectionPadConfig, UpsampleConfig};
 use super::reference as r;
+use super::{self as k, ReflectionPadConfig, UpsampleConfig};
+use crate::gpu;
 
 use crate::harness::numeric::{TOL_FINITE_DIFF, dot, numeric_gradient, to_f32, to_f64};
 use crate::harness::{TOL_FORWARD, TOL_GRAD, Validator};
@@ -84,7 +84,14 @@ fn check_upsample(v: &mut Validator, cfg: &UpsampleConfig, backward: bool) {
     );
     let mut got = vec![f32::NAN; cfg.out_len()];
     super::cpu::upsample_nearest2d(cfg, &x, &mut got);
-    v.check("resample.upsample_nearest2d", "cpu", &case, &got, &y, TOL_FORWARD);
+    v.check(
+        "resample.upsample_nearest2d",
+        "cpu",
+        &case,
+        &got,
+        &y,
+        TOL_FORWARD,
+    );
     let gy = v.rand(cfg.out_len());
     let mut gx = vec![0.0; cfg.in_len()];
     r::upsample_nearest2d_backward(cfg, &to_f64(&gy), &mut gx);
@@ -156,7 +163,14 @@ fn check_reflection_pad_cpu(
     r::reflection_pad2d(cfg, x, &mut y);
     let mut got = vec![f32::NAN; cfg.out_len()];
     super::cpu::reflection_pad2d(cfg, x, &mut got);
-    v.check("resample.reflection_pad2d", "cpu", case, &got, &y, TOL_FORWARD);
+    v.check(
+        "resample.reflection_pad2d",
+        "cpu",
+        case,
+        &got,
+        &y,
+        TOL_FORWARD,
+    );
     let mut gx = vec![0.0; cfg.in_len()];
     r::reflection_pad2d_backward(cfg, &to_f64(gy), &mut gx);
     let mut got = vec![f32::NAN; cfg.in_len()];
