@@ -32,18 +32,27 @@ pub fn precision(s: &str) -> Result<atelier_kernels::precision::Precision, Strin
     atelier_kernels::precision::Precision::parse_for(s, "--precision").map_err(|e| e.to_string())
 }
 
-/// Applies `--precision` to the process (its convolutions), and says where f16 cannot be had:
-/// conv2d's `coop_f16` needs a GPU with cooperative matrices; elsewhere everything stays f32.
-pub fn apply_precision(p: atelier_kernels::precision::Precision) -> Option<String> {
-    use atelier_kernels::precision::{Precision, set_default_precision};
-    set_default_precision(p);
+/// Applies `--precision` to the process (its convolutions); [`precision_note`] says where f16
+/// cannot be had (conv2d's `coop_f16` needs a GPU with cooperative matrices).
+pub fn apply_precision(p: atelier_kernels::precision::Precision) {
+    atelier_kernels::precision::set_default_precision(p);
+}
+
+/// What `--precision f16` cannot do on `device` (and then everything stays in fp32), or `None`.
+pub fn precision_note(
+    p: atelier_kernels::precision::Precision,
+    device: atelier_tensor::Device,
+) -> Option<String> {
+    use atelier_kernels::precision::Precision;
     if p != Precision::F16 {
         return None;
     }
-    let gpu = atelier_kernels::try_gpu().ok();
-    let why = match gpu {
-        Some(g) => atelier_kernels::conv2d::coop::device_unavailable(g)?,
-        None => "no GPU device".to_string(),
+    let why = match device {
+        atelier_tensor::Device::Cpu => "the CPU device computes in fp32".to_string(),
+        atelier_tensor::Device::Gpu => match atelier_kernels::try_gpu() {
+            Ok(g) => atelier_kernels::conv2d::coop::device_unavailable(g)?,
+            Err(e) => format!("no GPU device: {e}"),
+        },
     };
     Some(format!(
         "--precision f16: the f16 convolutions (conv2d's coop_f16) cannot run here ({why}); \

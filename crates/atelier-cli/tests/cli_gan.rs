@@ -233,6 +233,39 @@ fn corrupt_and_non_image_files_in_a_data_folder_are_skipped() {
     assert!(String::from_utf8_lossy(&o.stderr).contains(s(&empty)));
 }
 
+#[test]
+fn f16_where_it_cannot_run_says_why_and_trains_in_fp32() {
+    // whether the GPU device can run coop_f16, as `atelier info` lists it
+    let info = Command::new(env!("CARGO_BIN_EXE_atelier"))
+        .arg("info")
+        .env("ATELIER_DEVICE", "gpu")
+        .output()
+        .expect("running atelier info");
+    let info = String::from_utf8_lossy(&info.stdout);
+    let gpu_has_f16 = info.contains("coop_f16") && !info.contains("coop_f16 (not here");
+    // the CPU device, and the GPU device on an adapter without cooperative matrices (lavapipe
+    // in CI): each note names its own reason, and the run trains
+    for device in ["cpu", "gpu"] {
+        let run = temp(&format!("f16-{device}"));
+        let mut args = vec!["gan", "train", "--data", "builtin:kandinsky:8"];
+        args.extend(TINY);
+        args.extend(["--steps", "1", "--precision", "f16", "--device", device]);
+        args.extend(["--out", s(&run)]);
+        let o = atelier(&args);
+        assert!(o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        let noted = err.contains("--precision f16") && err.contains("stays in fp32");
+        match device {
+            "cpu" => assert!(
+                noted && err.contains("the CPU device computes in fp32"),
+                "{err}"
+            ),
+            _ if gpu_has_f16 => assert!(!noted, "the adapter runs coop_f16: {err}"),
+            _ => assert!(noted && err.contains("cooperative matrices"), "{err}"),
+        }
+    }
+}
+
 #[cfg(unix)]
 #[test]
 fn ctrl_c_writes_a_checkpoint_and_exits_130() {

@@ -121,9 +121,7 @@ fn out(line: &str) {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    if let Some(note) = crate::args::apply_precision(args.precision) {
-        eprintln!("note: {note}");
-    }
+    crate::args::apply_precision(args.precision);
     let mut trainer = match &args.resume {
         Some(dir) => {
             let device = std::env::args()
@@ -180,6 +178,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             Trainer::create(config, &dir, args.force)?
         }
     };
+    if let Some(note) = crate::args::precision_note(args.precision, trainer.model.device) {
+        eprintln!("note: {note}");
+    }
     for note in trainer.folder_notes() {
         eprintln!("note: {note}");
     }

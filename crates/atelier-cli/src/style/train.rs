@@ -88,9 +88,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
-    if let Some(note) = crate::args::apply_precision(a.precision) {
-        eprintln!("note: {note}");
-    }
+    crate::args::apply_precision(a.precision);
     common::check_input(&a.style, "--style")?;
     if !a.content_dir.is_dir() {
         bail!("--content-dir {}: no such folder", a.content_dir.display());
@@ -105,6 +103,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         );
     }
     let device = common::device(&a.device)?;
+    if let Some(note) = crate::args::precision_note(a.precision, device) {
+        eprintln!("note: {note}");
+    }
     let (b, side) = (a.batch as usize, a.size as usize);
     let mut shapes = TransformerNet::largest_activations(b, side, side);
     shapes.push(largest_activation(b, side, side));
