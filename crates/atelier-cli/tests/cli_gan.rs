@@ -266,6 +266,79 @@ fn f16_where_it_cannot_run_says_why_and_trains_in_fp32() {
     }
 }
 
+#[test]
+fn shader_dump_writes_what_ran() {
+    // one training step on the GPU device with the 64x64 igemm tile forced and the checks off:
+    // every module as WGSL, every pipeline as SPIR-V, one index line each
+    let dir = temp("dump");
+    let run = temp("dump-run");
+    let mut args = vec!["gan", "train", "--data", "builtin:kandinsky:8"];
+    args.extend(TINY);
+    args.extend(["--steps", "1", "--device", "gpu", "--out", s(&run)]);
+    let o = Command::new(env!("CARGO_BIN_EXE_atelier"))
+        .args(&args)
+        .env("ATELIER_DUMP_SHADERS", &dir)
+        .env("ATELIER_KERNELS", "conv2d=igemm64x64")
+        .env("ATELIER_SHADER_CHECKS", "off")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let index = std::fs::read_to_string(dir.join("pipelines.txt")).unwrap();
+    let lines: Vec<&str> = index.lines().filter(|l| !l.starts_with('#')).collect();
+    let spv: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "spv"))
+        .collect();
+    assert!(lines.len() > 10, "{index}");
+    assert_eq!(
+        spv.len(),
+        lines.len(),
+        "a SPIR-V file per pipeline:\n{index}"
+    );
+    for p in &spv {
+        let bytes = std::fs::read(p).unwrap();
+        assert_eq!(
+            &bytes[..4],
+            &0x0723_0203u32.to_le_bytes(),
+            "{}",
+            p.display()
+        );
+        assert!(
+            p.to_str().unwrap().ends_with(".trusted.spv"),
+            "{}",
+            p.display()
+        );
+        let name = p.file_name().unwrap().to_str().unwrap();
+        assert!(index.contains(name), "{name} not in the index");
+    }
+    // the generated tile is there as one text, and its forward ran with its constants
+    let igemm = std::fs::read_to_string(dir.join("conv2d.igemm64x64.wgsl")).unwrap();
+    assert!(igemm.contains("fn igemm_forward(") && igemm.contains("epilogue"));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("conv2d/igemm64x64.wgsl::igemm_forward") && l.contains("C=")),
+        "{index}"
+    );
+
+    // a folder that cannot be made is said once, and the run goes on
+    let blocked = temp("dump-blocked");
+    std::fs::write(&blocked, b"a file, not a folder").unwrap();
+    let run = temp("dump-run-2");
+    let mut args = vec!["gan", "train", "--data", "builtin:kandinsky:8"];
+    args.extend(TINY);
+    args.extend(["--steps", "1", "--device", "gpu", "--out", s(&run)]);
+    let o = Command::new(env!("CARGO_BIN_EXE_atelier"))
+        .args(&args)
+        .env("ATELIER_DUMP_SHADERS", blocked.join("sub"))
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.matches("ATELIER_DUMP_SHADERS=").count(), 1, "{err}");
+}
+
 #[cfg(unix)]
 #[test]
 fn ctrl_c_writes_a_checkpoint_and_exits_130() {

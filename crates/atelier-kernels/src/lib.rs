@@ -50,6 +50,7 @@ pub mod recorder;
 pub mod registry;
 pub mod shader;
 pub mod shader_checks;
+pub mod shader_dump;
 mod stats;
 pub mod trace;
 pub mod tune;

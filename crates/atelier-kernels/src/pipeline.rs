@@ -127,6 +127,7 @@ impl PipelineCache {
             panic!("atelier: kernel {key} failed to compile: {e}");
         }
         Stats::bump(&gpu.stats.pipelines_compiled, 1);
+        crate::shader_dump::pipeline_compiled(kernel.shader, kernel.entry, constants, checks);
         let p = Arc::new(Pipeline {
             compute: pipeline,
             bind_layout,

@@ -197,58 +197,15 @@ pub(super) const GEOMETRIES: [[(&str, f64); 9]; 2] = [
     ],
 ];
 
-/// `entry` of `shader` in SPIR-V, with `constants`, checked (wgpu's default) or not.
+/// `entry` of `shader` in SPIR-V, with `constants`, checked (wgpu's default) or not
+/// ([`crate::shader_dump::spirv`], which `ATELIER_DUMP_SHADERS` writes too).
 pub(super) fn spirv(
     shader: &Shader,
     entry: &str,
     constants: &[(&str, f64)],
     checked: bool,
 ) -> Vec<u32> {
-    use naga::back::spv;
-    use naga::proc::{BoundsCheckPolicies, BoundsCheckPolicy};
-    let source = shader.source();
-    let module = naga::front::wgsl::parse_str(&source)
-        .unwrap_or_else(|e| panic!("{}: {}", shader.name, e.emit_to_string(&source)));
-    let info = naga::valid::Validator::new(
-        naga::valid::ValidationFlags::all(),
-        naga::valid::Capabilities::all(),
-    )
-    .validate(&module)
-    .unwrap_or_else(|e| panic!("{}: {e:?}", shader.name));
-    let mut values = naga::back::PipelineConstants::default();
-    for (name, v) in constants {
-        values.insert(name.to_string(), *v);
-    }
-    let stage = naga::ShaderStage::Compute;
-    let (module, info) = naga::back::pipeline_constants::process_overrides(
-        &module,
-        &info,
-        Some((stage, entry)),
-        &values,
-    )
-    .unwrap_or_else(|e| panic!("{} {entry}: {e:?}", shader.name));
-    let policy = if checked {
-        BoundsCheckPolicy::Restrict
-    } else {
-        BoundsCheckPolicy::Unchecked
-    };
-    let options = spv::Options {
-        bounds_check_policies: BoundsCheckPolicies {
-            index: policy,
-            buffer: policy,
-            image_load: policy,
-            binding_array: policy,
-        },
-        force_loop_bounding: checked,
-        emit_int_div_checks: checked,
-        ..spv::Options::default()
-    };
-    let pipeline = spv::PipelineOptions {
-        shader_stage: stage,
-        entry_point: entry.to_string(),
-    };
-    spv::write_vec(&module, &info, &options, Some(&pipeline))
-        .unwrap_or_else(|e| panic!("{} {entry}: {e:?}", shader.name))
+    crate::shader_dump::spirv(shader, entry, constants, checked).unwrap_or_else(|e| panic!("{e}"))
 }
 
 const ENTRIES: [&str; 5] = [
