@@ -63,6 +63,9 @@ pub fn spirv(
         },
         force_loop_bounding: checked,
         emit_int_div_checks: checked,
+        // the pipeline cache creates every pipeline without zeroing workgroup memory (each
+        // kernel writes what it reads), and wgpu then writes no zeroing code
+        zero_initialize_workgroup_memory: spv::ZeroInitializeWorkgroupMemoryMode::None,
         ..spv::Options::default()
     };
     let pipeline = spv::PipelineOptions {

@@ -244,6 +244,30 @@ fn igemm_k_loops_divide_nothing_and_are_unrolled() {
     }
 }
 
+/// The epilogue stages the output through workgroup memory one 64x64 fragment at a time: two
+/// barriers per fragment after the K loop (writes done, reads done), beside the K loop's one
+/// and the one before it; and nothing after the K loop loops either (it is generated
+/// straight-line).
+#[test]
+fn igemm_epilogues_stage_every_fragment() {
+    let variants: [&'static IgemmKernels; 4] =
+        [&IGEMM_128X128, &IGEMM_128X64, &IGEMM_64X128, &IGEMM_64X64];
+    for g in variants {
+        let (tm, tn) = g.tile.per_invocation();
+        let fragments = (tm / 4) * (tn / 4);
+        for entry in ENTRIES {
+            let words = spirv(g.shader(), entry, &GEOMETRIES[0], false);
+            let module = parse(&words);
+            let body = module.body(module.entry);
+            let barriers = body.iter().filter(|i| i.op == op::CONTROL_BARRIER).count();
+            let what = format!("{} {entry}", g.shader().name);
+            assert_eq!(barriers, 2 + 2 * fragments, "{what}");
+            let loops = body.iter().filter(|i| i.op == op::LOOP_MERGE).count();
+            assert_eq!(loops, 1, "only the K loop: {what}");
+        }
+    }
+}
+
 #[test]
 fn the_check_sees_division_and_inner_loops_in_the_older_gemm() {
     let tiles = super::TILES;
