@@ -114,8 +114,14 @@ impl IgemmTile {
                     .find("\n}\n")
                     .expect("igemm.wgsl: unclosed entry")
                 + 3;
-            let mut copy =
-                s[start..end].replace(&format!("fn {entry}("), &format!("fn {entry}_vec4("));
+            // the name, and the parameters' continuation lines aligned under the longer name
+            let indent = " ".repeat(format!("fn {entry}(").len());
+            let mut copy = s[start..end]
+                .replace(&format!("fn {entry}("), &format!("fn {entry}_vec4("))
+                .replace(
+                    &format!("\n{indent}@builtin"),
+                    &format!("\n{indent}     @builtin"),
+                );
             for hole in holes {
                 copy = copy.replace(
                     &format!("{{{{{prefix}_{hole}}}}}"),
@@ -526,7 +532,13 @@ impl IgemmTile {
         );
         for f in 0..fm {
             for g in 0..fn_ {
-                writeln!(s, "    {{").unwrap();
+                writeln!(
+                    s,
+                    "    {{ // fragment ({f}, {g}): rows {}.., columns {}.. of the tile",
+                    64 * f,
+                    64 * g
+                )
+                .unwrap();
                 // the writes: a vec4 per column (along M) or per row (along N)
                 for (tile, cond) in [("a_tile", "ty < 8u"), ("b_tile", "ty >= 8u")] {
                     writeln!(s, "        if {cond} {{").unwrap();
