@@ -15,6 +15,9 @@
 //! - exactly BK * 4 * FM * FN `Fma` (GLSL.std.450) instructions on vec4s: the whole unrolled
 //!   inner product of one step, one vec4 fma per 4 outputs and reduction element.
 //!
+//! And after the K loop, the epilogue: two barriers per 64x64 fragment staged through
+//! workgroup memory, and no loop.
+//!
 //! The shape special cases (`skinny.wgsl`: `skinny_n`, `split_dot`) are held to the same
 //! rule of no division in their K loops (their inner products are short loops, not unrolled).
 //!
