@@ -130,85 +130,42 @@ impl IgemmTile {
             }
             s.insert_str(end, &format!("\n{copy}"));
         }
-        let fill = |s: &mut String, hole: &str, text: &str| {
+        use Staging::{KMajor, KMajorVec4, MMajor};
+        let holes = [
+            ("CONSTANTS", self.constants()),
+            ("MULTIPLY", self.multiply()),
+            ("FORWARD_DECLARE", self.declare(MMajor, KMajor)),
+            ("FORWARD_LOAD", self.forward_load()),
+            ("FORWARD_PUT", self.put(MMajor, KMajor)),
+            ("FORWARD_VEC4_DECLARE", self.declare(MMajor, KMajorVec4)),
+            ("FORWARD_VEC4_LOAD", self.forward_vec4_load()),
+            ("FORWARD_VEC4_PUT", self.put(MMajor, KMajorVec4)),
+            ("BACKWARD_DATA_DECLARE", self.declare(MMajor, MMajor)),
+            ("BACKWARD_DATA_LOAD", self.backward_data_load()),
+            ("BACKWARD_DATA_PUT", self.put(MMajor, MMajor)),
+            ("WEIGHT_TAPS", self.weight_taps()),
+            ("BACKWARD_WEIGHT_DECLARE", self.declare(KMajor, KMajor)),
+            ("BACKWARD_WEIGHT_STEP", String::new()),
+            ("BACKWARD_WEIGHT_LOAD", self.backward_weight_load(false)),
+            ("BACKWARD_WEIGHT_PUT", self.put(KMajor, KMajor)),
+            // gy's quads walk their own (n, p, q), from j_begin + 4 * quad
+            (
+                "BACKWARD_WEIGHT_VEC4_DECLARE",
+                self.declare(KMajorVec4, KMajor)
+                    + "    var walk_4 = walk_of(j_begin + 4u * (lid & 3u), prm.p, prm.q);\n",
+            ),
+            (
+                "BACKWARD_WEIGHT_VEC4_STEP",
+                "        walk_4 = walk_add(walk_4, bk_step, prm.p, prm.q);".to_string(),
+            ),
+            ("BACKWARD_WEIGHT_VEC4_LOAD", self.backward_weight_load(true)),
+            ("BACKWARD_WEIGHT_VEC4_PUT", self.put(KMajorVec4, KMajor)),
+        ];
+        for (hole, text) in holes {
             let key = format!("{{{{{hole}}}}}");
             assert!(s.contains(&key), "igemm.wgsl has no {key}");
-            *s = s.replace(&key, text);
-        };
-        fill(&mut s, "CONSTANTS", &self.constants());
-        fill(&mut s, "MULTIPLY", &self.multiply());
-        fill(
-            &mut s,
-            "FORWARD_DECLARE",
-            &self.declare(Staging::MMajor, Staging::KMajor),
-        );
-        fill(&mut s, "FORWARD_LOAD", &self.forward_load());
-        fill(
-            &mut s,
-            "FORWARD_PUT",
-            &self.put(Staging::MMajor, Staging::KMajor),
-        );
-        fill(
-            &mut s,
-            "BACKWARD_DATA_DECLARE",
-            &self.declare(Staging::MMajor, Staging::MMajor),
-        );
-        fill(&mut s, "BACKWARD_DATA_LOAD", &self.backward_data_load());
-        fill(
-            &mut s,
-            "BACKWARD_DATA_PUT",
-            &self.put(Staging::MMajor, Staging::MMajor),
-        );
-        fill(
-            &mut s,
-            "BACKWARD_WEIGHT_DECLARE",
-            &self.declare(Staging::KMajor, Staging::KMajor),
-        );
-        fill(&mut s, "WEIGHT_TAPS", &self.weight_taps());
-        fill(
-            &mut s,
-            "BACKWARD_WEIGHT_LOAD",
-            &self.backward_weight_load(false),
-        );
-        fill(&mut s, "BACKWARD_WEIGHT_STEP", "");
-        fill(
-            &mut s,
-            "FORWARD_VEC4_DECLARE",
-            &self.declare(Staging::MMajor, Staging::KMajorVec4),
-        );
-        fill(&mut s, "FORWARD_VEC4_LOAD", &self.forward_vec4_load());
-        fill(
-            &mut s,
-            "FORWARD_VEC4_PUT",
-            &self.put(Staging::MMajor, Staging::KMajorVec4),
-        );
-        // gy's quads walk their own (n, p, q), from j_begin + 4 * quad
-        fill(
-            &mut s,
-            "BACKWARD_WEIGHT_VEC4_DECLARE",
-            &(self.declare(Staging::KMajorVec4, Staging::KMajor)
-                + "    var walk_4 = walk_of(j_begin + 4u * (lid & 3u), prm.p, prm.q);\n"),
-        );
-        fill(
-            &mut s,
-            "BACKWARD_WEIGHT_VEC4_STEP",
-            "        walk_4 = walk_add(walk_4, bk_step, prm.p, prm.q);",
-        );
-        fill(
-            &mut s,
-            "BACKWARD_WEIGHT_VEC4_LOAD",
-            &self.backward_weight_load(true),
-        );
-        fill(
-            &mut s,
-            "BACKWARD_WEIGHT_VEC4_PUT",
-            &self.put(Staging::KMajorVec4, Staging::KMajor),
-        );
-        fill(
-            &mut s,
-            "BACKWARD_WEIGHT_PUT",
-            &self.put(Staging::KMajor, Staging::KMajor),
-        );
+            s = s.replace(&key, &text);
+        }
         // {{EPILOGUE_ALONG_M:at|put}} and {{EPILOGUE_ALONG_N:at|put}}: see `epilogue`
         for (hole, along) in [
             ("{{EPILOGUE_ALONG_M:", Along::M),
