@@ -11,9 +11,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use super::channels;
-use super::launch_coop;
-use super::launch_igemm;
-use super::skinny;
+use super::launch_igemm::{ConvGemm, gemm_kernel};
 use super::spec::{Conv2dSpec, ConvTranspose2dSpec};
 use super::variant::{
     ConvDirection, ConvProblem, ConvVariant, GemmTiles, MAX_SPLIT_LEN, gemm_shape,
@@ -144,7 +142,7 @@ pub fn conv2d_forward(
 
 /// [`conv2d_forward`] with `variant`.
 pub fn conv2d_forward_with(
-    mut variant: ConvVariant,
+    variant: ConvVariant,
     spec: &Conv2dSpec,
     x: &GpuBuffer,
     w: &GpuBuffer,
@@ -181,16 +179,9 @@ pub fn conv2d_forward_with(
         return;
     }
     let params = Params::new(spec, bias.is_some());
-    match variant.for_problem(&problem(spec, ConvDirection::Forward)) {
-        ConvVariant::SkinnyN => return skinny::skinny_forward(spec, params, x, w, bias, y),
-        ConvVariant::SplitDot => return skinny::split_dot_forward(spec, params, x, w, bias, y),
-        v => variant = v,
-    }
-    if let Some(g) = variant.igemm() {
-        return launch_igemm::forward(g, spec, params, x, w, bias, y);
-    }
-    if variant == ConvVariant::CoopF16 {
-        return launch_coop::forward(spec, params, x, w, bias, y);
+    let variant = variant.for_problem(&problem(spec, ConvDirection::Forward));
+    if let Some(k) = gemm_kernel(variant, ConvDirection::Forward, spec) {
+        return ConvGemm::forward(spec, params, x, w, bias, y).run(k);
     }
     // without a bias the weight fills its binding; has_bias = 0 keeps it unread
     let buffers = [x, w, bias.unwrap_or(w), y];
@@ -261,14 +252,8 @@ fn backward_data(
     }
     let params = Params::new(spec, bias.is_some());
     let variant = variant.for_problem(&problem(spec, ConvDirection::BackwardData));
-    if variant == ConvVariant::SkinnyN {
-        return skinny::skinny_backward_data(spec, params, gy, w, bias, gx);
-    }
-    if let Some(g) = variant.igemm() {
-        return launch_igemm::backward_data(g, spec, params, gy, w, bias, gx);
-    }
-    if variant == ConvVariant::CoopF16 {
-        return launch_coop::backward_data(spec, params, gy, w, bias, gx);
+    if let Some(k) = gemm_kernel(variant, ConvDirection::BackwardData, spec) {
+        return ConvGemm::backward_data(spec, params, gy, w, bias, gx).run(k);
     }
     let buffers = [gy, w, bias.unwrap_or(w), gx];
     match variant.gemm() {
@@ -343,8 +328,8 @@ fn backward_weight(
     }
     let mut params = Params::new(spec, false);
     let variant = variant.for_problem(&problem(spec, ConvDirection::BackwardWeight));
-    if let Some(g) = variant.igemm() {
-        return launch_igemm::backward_weight(g, spec, params, x, gy, gw);
+    if let Some(k) = gemm_kernel(variant, ConvDirection::BackwardWeight, spec) {
+        return ConvGemm::backward_weight(spec, params, x, gy, gw).run(k);
     }
     let Some(g) = variant.gemm() else {
         launch_direct(&BACKWARD_WEIGHT_DIRECT, &params, &[x, gy, gw], spec.w_len());

@@ -1,11 +1,14 @@
-//! Launchers of the generated `igemm*` variants (`igemm.rs`): the conv geometry as override
-//! constants, split-K chosen by [`split_k`], and the slices summed (with the bias) by
-//! `igemm_sum_splits` when there are several.
+//! The launch of the variants that run a convolution direction as one split GEMM
+//! ([`ConvGemm`]): the generated `igemm*` tiles (`igemm.rs`), `coop_f16`, `skinny_n` and
+//! `split_dot`. [`gemm_kernel`] picks a variant's kernel, its override constants (the conv
+//! geometry) and tile; split-K is chosen by [`split_k`], and the slices are summed (with the
+//! bias) by `igemm_sum_splits` when there are several.
 
-use super::igemm::{IgemmKernels, THREADS, split_k, vec4_aligned};
+use super::igemm::{IGEMM_64X64, IgemmKernels, THREADS, split_k, vec4_aligned};
 use super::launch::Params;
 use super::spec::Conv2dSpec;
-use super::variant::MAX_SPLIT_LEN;
+use super::variant::{ConvDirection, ConvVariant, MAX_SPLIT_LEN};
+use super::{launch_coop, skinny};
 use crate::buffer_pool::GpuBuffer;
 use crate::context::gpu;
 use crate::pipeline::Kernel;
@@ -24,10 +27,6 @@ pub(super) fn geometry(spec: &Conv2dSpec) -> [(&'static str, f64); 9] {
         ("DH", f(spec.dilation.0)),
         ("DW", f(spec.dilation.1)),
     ]
-}
-
-fn tiles(g: &IgemmKernels, m: usize, n: usize) -> usize {
-    m.div_ceil(g.tile.bm) * n.div_ceil(g.tile.bn)
 }
 
 /// The most taps (of `taps`) one stride phase of backward-data reduces over: the taps that
@@ -138,17 +137,12 @@ impl<'a> ConvGemm<'a> {
         }
     }
 
-    /// Launches `kernel` (its pipeline specialised by `constants`) on `tiles(m, n)` workgroups
-    /// per phase and slice of the reduction; with several slices, their partial sums are added
-    /// (with the bias) by `sum`, which reads no geometry.
-    pub(super) fn run(
-        mut self,
-        kernel: Kernel,
-        sum: Kernel,
-        constants: &[(&'static str, f64)],
-        tiles: impl Fn(usize, usize) -> usize,
-    ) {
-        let workgroups_per_slice = self.phases * tiles(self.m, self.n);
+    /// Launches `k` on one workgroup per tile of the output, per phase and slice of the
+    /// reduction; with several slices, their partial sums are added (with the bias) by
+    /// `igemm_sum_splits`, which reads no geometry: one pipeline for every variant and shape.
+    pub(super) fn run(mut self, k: GemmKernel) {
+        let (tile_m, tile_n) = k.tile;
+        let workgroups_per_slice = self.phases * self.m.div_ceil(tile_m) * self.n.div_ceil(tile_n);
         let len = self.out.len();
         // the slices' partial sums are bound as one buffer: no more slices than it binds
         let bound = (crate::chunk::binding_limit() / (len as u64 * 4).max(4)).max(1) as usize;
@@ -161,14 +155,14 @@ impl<'a> ConvGemm<'a> {
         if splits == 1 {
             self.params.has_bias = self.bias.is_some() as u32;
             self.inputs.push(self.out);
-            gpu().launch(&kernel, constants, &self.params, &self.inputs, groups);
+            gpu().launch(&k.kernel, &k.constants, &self.params, &self.inputs, groups);
             return;
         }
         self.params.has_bias = 0;
         let partials = GpuBuffer::uninit(splits * len);
         let mut buffers = self.inputs.clone();
         buffers.push(&partials);
-        gpu().launch(&kernel, constants, &self.params, &buffers, groups);
+        gpu().launch(&k.kernel, &k.constants, &self.params, &buffers, groups);
         let sum_params = Params {
             len: len as u32,
             splits: splits as u32,
@@ -180,73 +174,62 @@ impl<'a> ConvGemm<'a> {
         let bias = self.bias.unwrap_or(&partials);
         let groups =
             u32::try_from(len.div_ceil(THREADS)).expect("atelier: conv2d output too large");
+        let sum = IGEMM_64X64.sum_splits();
         gpu().launch(&sum, &[], &sum_params, &[&partials, bias, self.out], groups);
     }
 }
 
-/// y = conv2d(x, weight) (+ bias) by igemm tile `g`.
-pub(super) fn forward(
-    g: &'static IgemmKernels,
-    spec: &Conv2dSpec,
-    params: Params,
-    x: &GpuBuffer,
-    w: &GpuBuffer,
-    bias: Option<&GpuBuffer>,
-    y: &GpuBuffer,
-) {
-    // the weight's rows (C*R*S) as vec4s where they are whole quads
-    let kernel = if vec4_aligned(spec.c * spec.r * spec.s) {
-        g.forward_vec4()
-    } else {
-        g.forward()
-    };
-    ConvGemm::forward(spec, params, x, w, bias, y).run(
-        kernel,
-        g.sum_splits(),
-        &geometry(spec),
-        |m, n| tiles(g, m, n),
-    );
+/// What a variant runs for one direction of a convolution through [`ConvGemm`]: its kernel,
+/// the pipeline's override constants, and the rows x columns of the output one workgroup
+/// covers.
+pub(super) struct GemmKernel {
+    pub(super) kernel: Kernel,
+    pub(super) constants: Vec<(&'static str, f64)>,
+    pub(super) tile: (usize, usize),
 }
 
-/// gx = conv2d's backward-data (+ bias: conv_transpose2d's forward) by igemm tile `g`.
-pub(super) fn backward_data(
-    g: &'static IgemmKernels,
+/// The kernel `variant` runs for `direction` of `spec` through [`ConvGemm`], or `None` for the
+/// variants launched otherwise (direct, implicit_gemm, implicit_gemm_8x8).
+pub(super) fn gemm_kernel(
+    variant: ConvVariant,
+    direction: ConvDirection,
     spec: &Conv2dSpec,
-    params: Params,
-    gy: &GpuBuffer,
-    w: &GpuBuffer,
-    bias: Option<&GpuBuffer>,
-    gx: &GpuBuffer,
-) {
-    ConvGemm::backward_data(spec, params, gy, w, bias, gx).run(
-        g.backward_data(),
-        g.sum_splits(),
-        &geometry(spec),
-        |m, n| tiles(g, m, n),
-    );
+) -> Option<GemmKernel> {
+    use ConvDirection::{BackwardData, Forward};
+    if let Some(g) = variant.igemm() {
+        return Some(igemm_kernel(g, direction, spec));
+    }
+    match (variant, direction) {
+        (ConvVariant::SkinnyN, Forward | BackwardData) => Some(skinny::skinny_n(direction, spec)),
+        (ConvVariant::SplitDot, Forward) => Some(skinny::split_dot(spec)),
+        (ConvVariant::CoopF16, Forward | BackwardData) => {
+            Some(launch_coop::coop_f16(direction, spec))
+        }
+        _ => None,
+    }
 }
 
-/// gw = conv2d's backward-weight by igemm tile `g`.
-pub(super) fn backward_weight(
+/// igemm tile `g` for `direction`: the `_vec4` entries where the operand contiguous along the
+/// reduction has whole quads (the weight's rows C*R*S forward, gy's planes P*Q backward-weight).
+fn igemm_kernel(
     g: &'static IgemmKernels,
+    direction: ConvDirection,
     spec: &Conv2dSpec,
-    params: Params,
-    x: &GpuBuffer,
-    gy: &GpuBuffer,
-    gw: &GpuBuffer,
-) {
-    // gy's planes (P*Q) as vec4s where they are whole quads
-    let kernel = if vec4_aligned(spec.p() * spec.q()) {
-        g.backward_weight_vec4()
-    } else {
-        g.backward_weight()
+) -> GemmKernel {
+    let kernel = match direction {
+        ConvDirection::Forward if vec4_aligned(spec.c * spec.r * spec.s) => g.forward_vec4(),
+        ConvDirection::Forward => g.forward(),
+        ConvDirection::BackwardData => g.backward_data(),
+        ConvDirection::BackwardWeight if vec4_aligned(spec.p() * spec.q()) => {
+            g.backward_weight_vec4()
+        }
+        ConvDirection::BackwardWeight => g.backward_weight(),
     };
-    ConvGemm::backward_weight(spec, params, x, gy, gw).run(
+    GemmKernel {
         kernel,
-        g.sum_splits(),
-        &geometry(spec),
-        |m, n| tiles(g, m, n),
-    );
+        constants: geometry(spec).to_vec(),
+        tile: (g.tile.bm, g.tile.bn),
+    }
 }
 
 #[cfg(test)]

@@ -20,13 +20,11 @@
 //!   reduction of at least [`SPLIT_DOT_MIN_LEN`].
 //!
 //! Both are launched by `launch_igemm::ConvGemm` (the geometry as override constants, the split
-//! chosen for the GPU, the slices summed with the bias).
+//! chosen for the GPU, the slices summed with the bias by `igemm_sum_splits`).
 
-use super::launch::Params;
-use super::launch_igemm::{ConvGemm, geometry};
+use super::launch_igemm::{GemmKernel, geometry};
 use super::spec::Conv2dSpec;
 use super::variant::{ConvDirection, ConvProblem};
-use crate::buffer_pool::GpuBuffer;
 use crate::pipeline::Kernel;
 use crate::shader::Shader;
 
@@ -49,7 +47,6 @@ pub static SKINNY_SHADER: Shader = Shader {
 const SKINNY_FORWARD: Kernel = Kernel::new(&SKINNY_SHADER, "skinny_forward");
 const SKINNY_BACKWARD_DATA: Kernel = Kernel::new(&SKINNY_SHADER, "skinny_backward_data");
 const SPLIT_DOT_FORWARD: Kernel = Kernel::new(&SKINNY_SHADER, "split_dot_forward");
-const SUM_SPLITS: Kernel = Kernel::new(&SKINNY_SHADER, "skinny_sum_splits");
 
 /// Whether `skinny_n` computes `p`: forward with K <= 4, backward-data with C <= 4.
 pub(super) fn skinny_handles(p: &ConvProblem) -> bool {
@@ -68,56 +65,27 @@ pub(super) fn split_dot_handles(p: &ConvProblem) -> bool {
         && s.c * s.r * s.s >= SPLIT_DOT_MIN_LEN
 }
 
-/// y = conv2d(x, weight) (+ bias) by `skinny_n`: M = N·P·Q pixels x K <= 4 channels.
-pub(super) fn skinny_forward(
-    spec: &Conv2dSpec,
-    params: Params,
-    x: &GpuBuffer,
-    w: &GpuBuffer,
-    bias: Option<&GpuBuffer>,
-    y: &GpuBuffer,
-) {
-    ConvGemm::forward(spec, params, x, w, bias, y).run(
-        SKINNY_FORWARD,
-        SUM_SPLITS,
-        &geometry(spec),
-        |m, _| m.div_ceil(SKINNY_ROWS),
-    );
+/// `skinny_n`'s kernel for forward (M = N·P·Q pixels x K <= 4 channels) or backward-data
+/// (per stride phase: M = the phase's input pixels x C <= 4 channels).
+pub(super) fn skinny_n(direction: ConvDirection, spec: &Conv2dSpec) -> GemmKernel {
+    let kernel = match direction {
+        ConvDirection::Forward => SKINNY_FORWARD,
+        _ => SKINNY_BACKWARD_DATA,
+    };
+    GemmKernel {
+        kernel,
+        constants: geometry(spec).to_vec(),
+        tile: (SKINNY_ROWS, SKINNY_MAX_N),
+    }
 }
 
-/// gx = conv2d's backward-data (+ bias: conv_transpose2d's forward) by `skinny_n`, per stride
-/// phase: M = the phase's input pixels x C <= 4 channels.
-pub(super) fn skinny_backward_data(
-    spec: &Conv2dSpec,
-    params: Params,
-    gy: &GpuBuffer,
-    w: &GpuBuffer,
-    bias: Option<&GpuBuffer>,
-    gx: &GpuBuffer,
-) {
-    ConvGemm::backward_data(spec, params, gy, w, bias, gx).run(
-        SKINNY_BACKWARD_DATA,
-        SUM_SPLITS,
-        &geometry(spec),
-        |m, _| m.div_ceil(SKINNY_ROWS),
-    );
-}
-
-/// y = conv2d(x, weight) (+ bias) by `split_dot`: a workgroup per element of y and slice.
-pub(super) fn split_dot_forward(
-    spec: &Conv2dSpec,
-    params: Params,
-    x: &GpuBuffer,
-    w: &GpuBuffer,
-    bias: Option<&GpuBuffer>,
-    y: &GpuBuffer,
-) {
-    ConvGemm::forward(spec, params, x, w, bias, y).run(
-        SPLIT_DOT_FORWARD,
-        SUM_SPLITS,
-        &geometry(spec),
-        |m, n| m * n,
-    );
+/// `split_dot`'s forward kernel: a workgroup per element of y (and slice).
+pub(super) fn split_dot(spec: &Conv2dSpec) -> GemmKernel {
+    GemmKernel {
+        kernel: SPLIT_DOT_FORWARD,
+        constants: geometry(spec).to_vec(),
+        tile: (1, 1),
+    }
 }
 
 #[cfg(test)]

@@ -9,12 +9,11 @@
 //     gy@1 weight@2 bias@3 gx@4
 //   split_dot_forward      one element of y per workgroup and slice      (c, r, s)
 //     x@1 weight@2 bias@3 y@4
-//   skinny_sum_splits      out[i] = sum over slices of partials[s][i] (+ bias[(i / plane) % channels])
-//     partials@1 bias@2 out@3
 //
 // Both split their reduction like the igemm variants: workgroup t computes tile t % tiles (after
 // the phase, for backward-data) of slice t / tiles and, when there are several slices, writes
-// its partial sums in the output's layout at slice * len; skinny_sum_splits adds them.
+// its partial sums in the output's layout at slice * len; igemm_sum_splits (igemm.wgsl) adds
+// them.
 //
 // The geometry is override constants and the reduction index j is walked (adds and carries):
 // no division or modulo in a K loop (spirv_check.rs checks it).
@@ -45,9 +44,6 @@ const BK: u32 = THREADS / BN;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 @group(0) @binding(1) var<storage, read> gy: array<f32>;
 @group(0) @binding(4) var<storage, read_write> gx: array<f32>;
-@group(0) @binding(1) var<storage, read> partials: array<f32>;
-@group(0) @binding(2) var<storage, read> sum_bias: array<f32>;
-@group(0) @binding(3) var<storage, read_write> sum_out: array<f32>;
 
 // skinny_n: BK rows of the weight operand, its (at most 4) columns as one vec4
 var<workgroup> b_tile: array<vec4<f32>, BK>;
@@ -304,24 +300,4 @@ fn split_dot_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
         }
         y[select(0u, split * prm.len, prm.splits > 1u) + e] = v;
     }
-}
-
-// ---- the sum of split-K slices: len = elements of the output, plane and channels (in p and
-// k) locate the bias channel of element i
-
-@compute @workgroup_size(THREADS)
-fn skinny_sum_splits(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                     @builtin(local_invocation_id) lid3: vec3<u32>) {
-    let i = workgroup_index(wid, nwg) * THREADS + lid3.x;
-    if i >= prm.len {
-        return;
-    }
-    var acc = 0.0;
-    for (var s = 0u; s < prm.splits; s++) {
-        acc += partials[s * prm.len + i];
-    }
-    if prm.has_bias != 0u {
-        acc += sum_bias[(i / prm.p) % prm.k];
-    }
-    sum_out[i] = acc;
 }
